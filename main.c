@@ -1,0 +1,67 @@
+/* taskfarm's entry point: parse the job, start MPI, run the master on rank 0
+ * and a worker everywhere else, finish. The command line is checked before
+ * MPI starts, identically on every rank, so bad input ends every rank at once
+ * with one message (from rank 0) and exit status 2. */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "master/master.h"
+#include "proto/error.h"
+#include "proto/job.h"
+#include "worker/kernel.h"
+#include "worker/worker.h"
+
+enum { EXIT_BAD_USAGE = 2 };
+
+/* Rank 0 speaks for everyone before MPI is up: hydra tells each process its
+ * rank in PMI_RANK; without mpiexec there is only one process. */
+static int is_first_rank(void) {
+  const char* r = getenv("PMI_RANK");
+  return r == NULL || strcmp(r, "0") == 0;
+}
+
+static int compute_local(void* ctx, uint64_t begin, uint64_t end,
+                         proto_msg_t* result) {
+  return worker_compute(ctx, begin, end, result);
+}
+
+int main(int argc, char** argv) {
+  static proto_job_t job;
+  char err[512];
+  int rc = proto_job_parse(&job, argc, argv, err, sizeof(err));
+  if (rc == 0 && job.help) {
+    if (is_first_rank()) fputs(proto_job_usage(job.kind), stdout);
+    return 0;
+  }
+  if (rc == 0) rc = proto_job_resolve(&job, err, sizeof(err));
+  if (rc < 0) {
+    if (is_first_rank()) fprintf(stderr, "taskfarm: %s\n", err);
+    return EXIT_BAD_USAGE;
+  }
+
+  MPI_Init(&argc, &argv);
+  MPI_Comm comm;
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+
+  if (job.kind == PROTO_JOB_HELLO) worker_say_hello(rank, size);
+  if (rank == 0) {
+    kernel_t kernel;
+    rc = kernel_init(&kernel, &job);
+    master_options_t opts = {.compute = compute_local, .compute_ctx = &kernel};
+    if (rc == 0) rc = master_run(&job, comm, &opts);
+    else fprintf(stderr, "taskfarm: %s\n", proto_strerror(rc));
+    kernel_close(&kernel);
+  } else {
+    rc = worker_run(&job, comm);
+  }
+
+  MPI_Comm_free(&comm);
+  MPI_Finalize();
+  return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

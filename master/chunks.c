@@ -1,0 +1,126 @@
+/* The chunk table of chunks.h. Arrays grow by doubling; the requeue is a ring
+ * of chunk ids. */
+#include "master/chunks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/error.h"
+
+int master_table_init(master_table_t* t, uint64_t n, uint64_t align) {
+  memset(t, 0, sizeof(*t));
+  t->n = n;
+  t->align = align ? align : 1;
+  t->cap = 64;
+  t->chunk = malloc(t->cap * sizeof(*t->chunk));
+  t->rq_cap = 16;
+  t->requeue = malloc(t->rq_cap * sizeof(*t->requeue));
+  if (t->chunk == NULL || t->requeue == NULL) {
+    master_table_close(t);
+    return PROTO_ENOMEM;
+  }
+  return 0;
+}
+
+void master_table_close(master_table_t* t) {
+  free(t->chunk);
+  free(t->requeue);
+  t->chunk = NULL;
+  t->requeue = NULL;
+  t->count = t->cap = t->rq_cap = t->rq_count = 0;
+}
+
+static int requeue_push(master_table_t* t, uint64_t id) {
+  if (t->rq_count == t->rq_cap) {
+    size_t cap = t->rq_cap * 2;
+    uint64_t* ring = malloc(cap * sizeof(*ring));
+    if (ring == NULL) return PROTO_ENOMEM;
+    for (size_t i = 0; i < t->rq_count; i++)
+      ring[i] = t->requeue[(t->rq_head + i) % t->rq_cap];
+    free(t->requeue);
+    t->requeue = ring;
+    t->rq_cap = cap;
+    t->rq_head = 0;
+  }
+  t->requeue[(t->rq_head + t->rq_count++) % t->rq_cap] = id;
+  return 0;
+}
+
+int master_table_next(master_table_t* t, uint64_t size, size_t* id) {
+  while (t->rq_count > 0) {
+    uint64_t c = t->requeue[t->rq_head];
+    t->rq_head = (t->rq_head + 1) % t->rq_cap;
+    t->rq_count--;
+    /* A requeued chunk may have been finished by a late result since. */
+    if (t->chunk[c].state == MASTER_CHUNK_PENDING) {
+      *id = (size_t)c;
+      return 1;
+    }
+  }
+  if (t->next_begin >= t->n) return 0;
+  if (t->count == t->cap) {
+    master_chunk_t* grown = realloc(t->chunk, 2 * t->cap * sizeof(*grown));
+    if (grown == NULL) return PROTO_ENOMEM;
+    t->chunk = grown;
+    t->cap *= 2;
+  }
+  if (size == 0) size = 1;
+  size = (size + t->align - 1) / t->align * t->align;
+  uint64_t end = t->n - t->next_begin <= size ? t->n : t->next_begin + size;
+  master_chunk_t* c = &t->chunk[t->count];
+  memset(c, 0, sizeof(*c));
+  c->begin = t->next_begin;
+  c->end = end;
+  c->state = MASTER_CHUNK_PENDING;
+  c->done_by = -1;
+  t->next_begin = end;
+  *id = t->count++;
+  return 1;
+}
+
+int master_table_issue(master_table_t* t, size_t id, int rank) {
+  master_chunk_t* c = &t->chunk[id];
+  if (c->attempts >= MASTER_MAX_ATTEMPTS) return PROTO_ERANGE;
+  c->rank_of[c->attempts++] = rank;
+  c->live++;
+  if (c->state == MASTER_CHUNK_PENDING) c->state = MASTER_CHUNK_ISSUED;
+  return (int)c->attempts;
+}
+
+master_verdict_t master_table_complete(master_table_t* t, int rank,
+                                       uint64_t id, uint64_t attempt,
+                                       uint64_t begin, uint64_t end) {
+  if (id >= t->count) return MASTER_INVALID;
+  master_chunk_t* c = &t->chunk[id];
+  if (attempt < 1 || attempt > c->attempts) return MASTER_INVALID;
+  if (c->rank_of[attempt - 1] != rank) return MASTER_INVALID;
+  if (c->begin != begin || c->end != end) return MASTER_INVALID;
+  if (c->state == MASTER_CHUNK_DONE) return MASTER_DUPLICATE;
+  c->state = MASTER_CHUNK_DONE;
+  c->done_by = rank;
+  if (c->live > 0) c->live--;
+  t->done++;
+  t->done_iters += c->end - c->begin;
+  return MASTER_ACCEPT;
+}
+
+int master_table_abandon(master_table_t* t, size_t id) {
+  master_chunk_t* c = &t->chunk[id];
+  if (c->live > 0) c->live--;
+  if (c->state != MASTER_CHUNK_ISSUED || c->live > 0) return 0;
+  c->state = MASTER_CHUNK_PENDING;
+  return requeue_push(t, id);
+}
+
+int master_table_finished(const master_table_t* t) {
+  return t->done_iters == t->n && t->next_begin == t->n;
+}
+
+uint64_t master_table_unissued(const master_table_t* t) {
+  uint64_t left = t->n - t->next_begin;
+  for (size_t i = 0; i < t->rq_count; i++) {
+    const master_chunk_t* c = &t->chunk[t->requeue[(t->rq_head + i) % t->rq_cap]];
+    if (c->state == MASTER_CHUNK_PENDING) left += c->end - c->begin;
+  }
+  return left;
+}

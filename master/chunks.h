@@ -1,0 +1,99 @@
+/* The chunk table: every chunk of [0, n) with its state and the rank that
+ * holds each of its attempts. Chunks are cut on demand from the unsplit tail
+ * of the range, so a schedule can choose each size as the run goes; a chunk
+ * whose attempt was abandoned (timeout, lost rank, failure) goes back to a
+ * queue that is served before new cuts. Invariant: the chunks partition
+ * [0, next_begin), and a chunk is DONE at most once, so every index is
+ * counted exactly once. Pure logic, no MPI. */
+#ifndef TASKFARM_MASTER_CHUNKS_H_
+#define TASKFARM_MASTER_CHUNKS_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  MASTER_MAX_ATTEMPTS = 8, /* attempts remembered per chunk */
+};
+
+typedef enum {
+  MASTER_CHUNK_PENDING = 0, /* waiting to be issued (new or requeued) */
+  MASTER_CHUNK_ISSUED = 1,  /* at least one attempt outstanding */
+  MASTER_CHUNK_DONE = 2,    /* a result was accepted */
+} master_chunk_state_t;
+
+typedef enum {
+  MASTER_ACCEPT = 0,    /* first result for this chunk: add it */
+  MASTER_DUPLICATE = 1, /* chunk already done: drop and count */
+  MASTER_INVALID = 2,   /* no such chunk/attempt/range for this rank: drop */
+} master_verdict_t;
+
+typedef struct master_chunk_s master_chunk_t;
+struct master_chunk_s {
+  uint64_t begin;                        /* first index */
+  uint64_t end;                          /* one past the last index */
+  master_chunk_state_t state;            /* see master_chunk_state_t */
+  uint32_t attempts;                     /* attempts issued so far */
+  uint32_t live;                         /* attempts issued and not closed */
+  int32_t rank_of[MASTER_MAX_ATTEMPTS];  /* rank of attempt k+1 */
+  int32_t done_by;                       /* rank whose result counted */
+};
+
+typedef struct master_table_s master_table_t;
+struct master_table_s {
+  master_chunk_t* chunk;   /* chunk[id], id in [0, count) */
+  size_t count;            /* chunks cut so far */
+  size_t cap;              /* allocated entries */
+  uint64_t n;              /* the range is [0, n) */
+  uint64_t align;          /* cuts fall on multiples of this (or n) */
+  uint64_t next_begin;     /* first index not yet cut into a chunk */
+  uint64_t* requeue;       /* ids of chunks pending again, FIFO ring */
+  size_t rq_head;          /* first entry of the ring */
+  size_t rq_count;         /* entries in the ring */
+  size_t rq_cap;           /* ring capacity */
+  size_t done;             /* chunks DONE */
+  uint64_t done_iters;     /* indices covered by DONE chunks */
+};
+
+/* Fills t for the range [0, n) with cuts aligned to align (>= 1). Returns 0
+ * or PROTO_ENOMEM. */
+int master_table_init(master_table_t* t, uint64_t n, uint64_t align);
+
+/* Frees what t holds; safe on a zeroed or closed table. */
+void master_table_close(master_table_t* t);
+
+/* Picks the next chunk to issue: a requeued one first, else a new cut of
+ * `size` indices (rounded up to the alignment, clipped at n). Returns 1 and
+ * sets *id, 0 when nothing is pending, or PROTO_ENOMEM. */
+int master_table_next(master_table_t* t, uint64_t size, size_t* id);
+
+/* Records that attempt (returned) of chunk id goes to rank. Returns the
+ * attempt number (1, 2, ...) or a negative code when the chunk has used all
+ * MASTER_MAX_ATTEMPTS. */
+int master_table_issue(master_table_t* t, size_t id, int rank);
+
+/* Judges a result from rank for chunk id, attempt, range [begin, end): the
+ * first valid one for an open chunk is accepted and closes it. */
+master_verdict_t master_table_complete(master_table_t* t, int rank,
+                                       uint64_t id, uint64_t attempt,
+                                       uint64_t begin, uint64_t end);
+
+/* Closes an outstanding attempt without a result (timeout, failure, lost
+ * rank). When no attempt of an open chunk is left, the chunk is requeued.
+ * Returns 0 or PROTO_ENOMEM. */
+int master_table_abandon(master_table_t* t, size_t id);
+
+/* 1 when every index of [0, n) belongs to a DONE chunk. */
+int master_table_finished(const master_table_t* t);
+
+/* Indices not yet cut into chunks plus those of requeued chunks. */
+uint64_t master_table_unissued(const master_table_t* t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TASKFARM_MASTER_CHUNKS_H_ */

@@ -1,0 +1,45 @@
+/* The master rank: hands chunks to workers on demand, checks and combines
+ * their results exactly once, and prints the result. It runs a libuv loop
+ * that polls posted MPI receives from a timer while traffic is quiet and
+ * continuously only while messages keep arriving, so it never blocks and
+ * never spins idly. It does not link the kernels: the caller passes a
+ * compute function, used when there is no worker. */
+#ifndef TASKFARM_MASTER_MASTER_H_
+#define TASKFARM_MASTER_MASTER_H_
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "proto/job.h"
+#include "proto/proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Computes [begin, end) of the job into *result (isum/fsum, busy_ns).
+ * Returns 0 or a negative proto_error_t. */
+typedef int (*master_compute_cb)(void* ctx, uint64_t begin, uint64_t end,
+                                 proto_msg_t* result);
+
+typedef struct master_options_s master_options_t;
+struct master_options_s {
+  master_compute_cb compute; /* the master's own kernel, for -n 1 */
+  void* compute_ctx;         /* passed to compute */
+};
+
+/* Runs the master side of job on comm (this rank is 0). Prints the result on
+ * stdout (and to job->output), a summary on stderr unless job->quiet.
+ * Returns 0 when the result is complete, or a negative proto_error_t after
+ * printing why. */
+int master_run(const proto_job_t* job, MPI_Comm comm,
+               const master_options_t* opts);
+
+/* Writes v in decimal into buf (at least 40 bytes); returns buf. */
+char* master_u128_str(unsigned __int128 v, char* buf);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TASKFARM_MASTER_MASTER_H_ */

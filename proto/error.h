@@ -1,0 +1,34 @@
+/* The project's one table of error codes. Every function that can fail
+ * returns 0 on success or one of these negative codes (libuv's rule), and
+ * proto_strerror() turns a code into a sentence for the user. */
+#ifndef TASKFARM_PROTO_ERROR_H_
+#define TASKFARM_PROTO_ERROR_H_
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  PROTO_OK = 0,
+  PROTO_EINVAL = -1,     /* bad argument or option value */
+  PROTO_ERANGE = -2,     /* number outside the supported range */
+  PROTO_ENOMEM = -3,     /* out of memory */
+  PROTO_EIO = -4,        /* reading or writing a file failed */
+  PROTO_EMSGSIZE = -5,   /* message of the wrong size for its kind */
+  PROTO_EBADMSG = -6,    /* message with a bad magic, kind or field */
+  PROTO_EVERSION = -7,   /* peer speaks another protocol version */
+  PROTO_EJOB = -8,       /* peer was started with another job */
+  PROTO_EMPI = -9,       /* an MPI call failed */
+  PROTO_EUV = -10,       /* a libuv call failed */
+  PROTO_EFILE = -11,     /* an input file is unusable (length, access) */
+  PROTO_ECANCELED = -12, /* work was cancelled */
+} proto_error_t;
+
+/* A static, human-readable sentence for code; never NULL. */
+const char* proto_strerror(int code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TASKFARM_PROTO_ERROR_H_ */

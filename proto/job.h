@@ -1,0 +1,80 @@
+/* The job every rank runs: its kind, size, chunking and inputs, parsed from
+ * the command line. Every rank parses the same argv, so every rank holds the
+ * same proto_job_t; its fingerprint travels in the HELLO handshake so that a
+ * worker started with other arguments is refused instead of mis-computing.
+ * Parsing is pure (no MPI, no I/O beyond nothing) so the tests can drive it. */
+#ifndef TASKFARM_PROTO_JOB_H_
+#define TASKFARM_PROTO_JOB_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  PROTO_JOB_NONE = 0,
+  PROTO_JOB_HELLO = 1, /* smiling processes: each rank greets */
+  PROTO_JOB_PI = 2,    /* Leibniz series, float result */
+  PROTO_JOB_DOT = 3,   /* a=[1..n], b=[n..1] generated, exact 128-bit */
+  PROTO_JOB_DOTF = 4,  /* dot of two float64 files, exact then rounded once */
+} proto_job_kind_t;
+
+enum {
+  /* pi chunks are made of grains of this many terms; a grain's sum is
+   * computed in one fixed order, so results do not depend on chunking. */
+  PROTO_PI_GRAIN = 1024,
+  PROTO_PATH_MAX = 1024,
+};
+
+/* Largest n accepted per job, and why (printed by --help). */
+#define PROTO_PI_N_MAX ((uint64_t)1 << 50)  /* term index exact in a double */
+#define PROTO_DOT_N_MAX ((uint64_t)12 * 1000 * 1000 * 1000 * 1000)
+/* n(n+1)(n+2)/6 < 2^128 up to n = 1.26e13; 1.2e13 is the documented limit */
+
+typedef struct proto_job_s proto_job_t;
+struct proto_job_s {
+  proto_job_kind_t kind;     /* which computation */
+  uint64_t n;                /* iterations in [0, n) */
+  uint64_t chunk;            /* iterations per chunk; 0 = choose automatically */
+  char a_path[PROTO_PATH_MAX]; /* dot --a file (DOTF only) */
+  char b_path[PROTO_PATH_MAX]; /* dot --b file (DOTF only) */
+  char output[PROTO_PATH_MAX]; /* --output: also write the result here */
+  int help;                  /* --help given: print usage, run nothing */
+  int quiet;                 /* --quiet: result lines only */
+};
+
+/* Parses argv (argv[0] is the program) into job. On error returns a negative
+ * code and writes one sentence into err (size errlen). --help anywhere sets
+ * job->help and returns 0 with the job kind parsed so far. */
+int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
+                    size_t errlen);
+
+/* Completes a parsed job from its inputs: for a file dot product, checks
+ * that both files are readable regular files of equal, non-zero length that
+ * is a multiple of 8 bytes, and sets job->n to their element count. Other
+ * jobs are left as they are. Returns 0, or PROTO_EFILE with one sentence in
+ * err. Every rank calls it, so every rank agrees on n. */
+int proto_job_resolve(proto_job_t* job, char* err, size_t errlen);
+
+/* Parses a count: an integer ("12000") or a decimal with exponent whose value
+ * is a whole number ("1e10", "10e9", "2.5e3"). Rejects signs, fractions,
+ * garbage and values above max. Returns 0 or a negative code. */
+int proto_parse_count(const char* text, uint64_t max, uint64_t* out);
+
+/* A 64-bit fingerprint of everything that decides the result. Ranks whose
+ * fingerprints differ must not cooperate. */
+uint64_t proto_job_fingerprint(const proto_job_t* job);
+
+/* The usage text for kind (PROTO_JOB_NONE: the general one). Static. */
+const char* proto_job_usage(proto_job_kind_t kind);
+
+/* The name of kind ("pi"), static. */
+const char* proto_job_name(proto_job_kind_t kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TASKFARM_PROTO_JOB_H_ */

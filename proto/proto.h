@@ -1,0 +1,101 @@
+/* The wire protocol between the master (rank 0) and the workers.
+ *
+ * Every message is a fixed sequence of little-endian 64-bit words sent as
+ * MPI_BYTE with its kind as the MPI tag. Word 0 of every message is the same
+ * header in every version: magic 0x54464d31 ("TFM1") in bits 0-31, protocol
+ * version in bits 32-47, kind in bits 48-63. So a rank built from another
+ * version is recognised and refused, never mis-read.
+ *
+ *   tag/kind        direction  words  layout after the header
+ *   HELLO    1      w -> m      12    job fingerprint, pid, cpu count,
+ *                                     host name (64 bytes, NUL-padded)
+ *   REFUSE   2      m -> w       3    reason (proto_error_t), master version
+ *   WORK     3      m -> w       5    chunk id, attempt, begin, end
+ *   RESULT   4      w -> m    9+68    chunk id, attempt, begin, end,
+ *                                     busy ns, exact flags, int lo, int hi,
+ *                                     68 exact digits (proto/exact.h)
+ *   STOP     5      m -> w       1    (none): no more work, finish
+ *   CANCEL   6      m -> w       3    chunk id, attempt: drop that chunk
+ *   FAIL     7      w -> m       4    chunk id, attempt, error code
+ *
+ * HELLO opens a worker's conversation; the master answers a wrong version or
+ * job with REFUSE and never gives that rank work. WORK orders one chunk
+ * [begin, end) of the index range; a worker may hold several and computes
+ * them in order. RESULT returns one chunk's exact partial result: pi and
+ * dot-from-files fill the exact digits, dot --n fills the 128-bit integer.
+ * FAIL reports a chunk the worker could not compute (e.g. a read error).
+ * The master checks every field of every message it receives against its
+ * chunk table and drops what does not fit. */
+#ifndef TASKFARM_PROTO_PROTO_H_
+#define TASKFARM_PROTO_PROTO_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/exact.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  PROTO_MAGIC = 0x54464d31, /* "TFM1" */
+  PROTO_VERSION = 1,
+  PROTO_HOST_MAX = 64, /* host name bytes in HELLO, including the NUL */
+};
+
+typedef enum {
+  PROTO_TAG_HELLO = 1,
+  PROTO_TAG_REFUSE = 2,
+  PROTO_TAG_WORK = 3,
+  PROTO_TAG_RESULT = 4,
+  PROTO_TAG_STOP = 5,
+  PROTO_TAG_CANCEL = 6,
+  PROTO_TAG_FAIL = 7,
+  PROTO_TAG_MAX = 7,
+} proto_tag_t;
+
+enum {
+  PROTO_RESULT_WORDS = 9 + PROTO_EXACT_DIGITS,
+  PROTO_MAX_WORDS = PROTO_RESULT_WORDS, /* the largest message */
+  PROTO_MAX_BYTES = PROTO_MAX_WORDS * 8,
+};
+
+/* One decoded message. Only the fields of msg.kind are meaningful. */
+typedef struct proto_msg_s proto_msg_t;
+struct proto_msg_s {
+  proto_tag_t kind;        /* which message */
+  uint32_t version;        /* sender's protocol version (from the header) */
+  uint64_t chunk;          /* WORK/RESULT/CANCEL/FAIL: chunk id */
+  uint64_t attempt;        /* WORK/RESULT/CANCEL/FAIL: attempt number */
+  uint64_t begin;          /* WORK/RESULT: first index */
+  uint64_t end;            /* WORK/RESULT: one past the last index */
+  uint64_t busy_ns;        /* RESULT: time the worker spent computing */
+  uint64_t fingerprint;    /* HELLO: proto_job_fingerprint() */
+  uint64_t pid;            /* HELLO: the worker's process id */
+  uint64_t cpus;           /* HELLO: cores the worker's host reports */
+  char host[PROTO_HOST_MAX]; /* HELLO: host name, NUL-terminated */
+  int64_t code;            /* REFUSE: reason; FAIL: proto_error_t */
+  unsigned __int128 isum;  /* RESULT: exact integer partial result */
+  proto_exact_t fsum;      /* RESULT: exact float partial result */
+};
+
+/* Encodes msg into buf (at least PROTO_MAX_BYTES). Returns the byte count. */
+size_t proto_encode(const proto_msg_t* msg, uint8_t* buf);
+
+/* Decodes len bytes received with MPI tag `tag` into msg. Returns 0, or
+ * PROTO_EVERSION (msg->version tells which), PROTO_EMSGSIZE or
+ * PROTO_EBADMSG; msg is then only partly filled. */
+int proto_decode(const uint8_t* buf, size_t len, int tag, proto_msg_t* msg);
+
+/* The fixed size in bytes of a message of kind, or 0 for no such kind. */
+size_t proto_size(proto_tag_t kind);
+
+/* The name of kind ("RESULT"), static. */
+const char* proto_tag_name(int kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TASKFARM_PROTO_PROTO_H_ */

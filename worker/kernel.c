@@ -1,0 +1,163 @@
+/* Kernels. The pi grain sum is written with GCC vector types and compiled
+ * for several instruction sets (target_clones picks one at run time); every
+ * operation is an IEEE add, multiply, subtract or divide on independent lanes
+ * with FMA contraction off (.bazelrc), so every path gives the same bits and a
+ * chunk re-issued to another node gives the same partial result. */
+#include "worker/kernel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/error.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "file dot products read little-endian float64 directly"
+#endif
+
+enum { FILE_BLOCK = 8192 }; /* elements per pread */
+
+typedef double v8d __attribute__((vector_size(64)));
+
+int kernel_init(kernel_t* k, const proto_job_t* job) {
+  k->job = job;
+  k->fd_a = -1;
+  k->fd_b = -1;
+  k->buf = NULL;
+  if (job->kind != PROTO_JOB_DOTF) return 0;
+  k->buf = malloc(2 * FILE_BLOCK * sizeof(double));
+  if (k->buf == NULL) return PROTO_ENOMEM;
+  k->fd_a = open(job->a_path, O_RDONLY | O_CLOEXEC);
+  if (k->fd_a < 0) return PROTO_EFILE;
+  k->fd_b = open(job->b_path, O_RDONLY | O_CLOEXEC);
+  if (k->fd_b < 0) return PROTO_EFILE;
+  return 0;
+}
+
+void kernel_close(kernel_t* k) {
+  if (k->fd_a >= 0) close(k->fd_a);
+  if (k->fd_b >= 0) close(k->fd_b);
+  free(k->buf);
+  k->fd_a = k->fd_b = -1;
+  k->buf = NULL;
+}
+
+static double pair_term(double x) { return 8.0 / (x * x - 1.0); }
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+double kernel_pi_grain(uint64_t begin, uint64_t end) {
+  uint64_t pairs = (end - begin) / 2;
+  uint64_t k0 = begin / 2;
+  double lane[KERNEL_PI_LANES];
+  uint64_t full = pairs / KERNEL_PI_LANES;
+  /* Lanes 0-7 and 8-15 as two vectors; x = 4k + 2 is exact below 2^53. */
+  v8d x0, x1;
+  for (int l = 0; l < 8; l++) {
+    x0[l] = 4.0 * (double)(k0 + (uint64_t)l) + 2.0;
+    x1[l] = 4.0 * (double)(k0 + 8 + (uint64_t)l) + 2.0;
+  }
+  const v8d one = {1, 1, 1, 1, 1, 1, 1, 1};
+  const v8d eight = {8, 8, 8, 8, 8, 8, 8, 8};
+  const v8d step = {64, 64, 64, 64, 64, 64, 64, 64};
+  v8d acc0 = {0}, acc1 = {0};
+  for (uint64_t s = 0; s < full; s++) {
+    acc0 += eight / (x0 * x0 - one);
+    acc1 += eight / (x1 * x1 - one);
+    x0 += step;
+    x1 += step;
+  }
+  for (int l = 0; l < 8; l++) {
+    lane[l] = acc0[l];
+    lane[8 + l] = acc1[l];
+  }
+  /* The last partial round of pairs goes to the lanes in order. */
+  for (uint64_t p = full * KERNEL_PI_LANES; p < pairs; p++)
+    lane[p % KERNEL_PI_LANES] += pair_term(4.0 * (double)(k0 + p) + 2.0);
+  for (int width = KERNEL_PI_LANES / 2; width >= 1; width /= 2)
+    for (int l = 0; l < width; l++) lane[l] = lane[l] + lane[l + width];
+  double sum = lane[0];
+  if ((end - begin) % 2) sum += 4.0 / (2.0 * (double)(end - 1) + 1.0);
+  return sum;
+}
+
+static void pi_add(uint64_t n, uint64_t begin, uint64_t end,
+                   proto_exact_t* fsum) {
+  for (uint64_t g = begin; g < end; g += PROTO_PI_GRAIN) {
+    uint64_t ge = g + PROTO_PI_GRAIN < n ? g + PROTO_PI_GRAIN : n;
+    if (g >= KERNEL_PI_EXACT_TERMS) {
+      proto_exact_add(fsum, kernel_pi_grain(g, ge));
+      continue;
+    }
+    /* Low terms: every pair rounded once, then summed exactly. */
+    for (uint64_t i = g; i + 1 < ge; i += 2)
+      proto_exact_add(fsum, pair_term(2.0 * (double)i + 2.0));
+    if ((ge - g) % 2) proto_exact_add(fsum, 4.0 / (2.0 * (double)(ge - 1) + 1.0));
+  }
+}
+
+unsigned __int128 kernel_dot_gen(uint64_t n, uint64_t begin, uint64_t end) {
+  /* Two independent accumulators let the multiplies overlap. */
+  unsigned __int128 s0 = 0, s1 = 0;
+  uint64_t i = begin;
+  for (; i + 1 < end; i += 2) {
+    s0 += (unsigned __int128)(i + 1) * (n - i);
+    s1 += (unsigned __int128)(i + 2) * (n - i - 1);
+  }
+  if (i < end) s0 += (unsigned __int128)(i + 1) * (n - i);
+  return s0 + s1;
+}
+
+static int read_exact(int fd, void* buf, size_t len, off_t off) {
+  char* p = buf;
+  while (len > 0) {
+    ssize_t got = pread(fd, p, len, off);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return PROTO_EIO;
+    p += got;
+    len -= (size_t)got;
+    off += got;
+  }
+  return 0;
+}
+
+static int dotf_add(kernel_t* k, uint64_t begin, uint64_t end,
+                    proto_exact_t* fsum) {
+  double* a = k->buf;
+  double* b = k->buf + FILE_BLOCK;
+  for (uint64_t at = begin; at < end; at += FILE_BLOCK) {
+    size_t count = end - at < FILE_BLOCK ? (size_t)(end - at) : FILE_BLOCK;
+    off_t off = (off_t)(at * sizeof(double));
+    int rc = read_exact(k->fd_a, a, count * sizeof(double), off);
+    if (rc == 0) rc = read_exact(k->fd_b, b, count * sizeof(double), off);
+    if (rc < 0) return rc;
+    for (size_t i = 0; i < count; i++) {
+      double p = a[i] * b[i];
+      proto_exact_add(fsum, p);
+      /* a*b = p + e exactly (for products above 2^-969), so the sum of p
+       * and e over all elements is the exact dot product. */
+      if (isfinite(p)) proto_exact_add(fsum, fma(a[i], b[i], -p));
+    }
+  }
+  return 0;
+}
+
+int kernel_add(kernel_t* k, uint64_t begin, uint64_t end, proto_exact_t* fsum,
+               unsigned __int128* isum) {
+  switch (k->job->kind) {
+    case PROTO_JOB_PI:
+      pi_add(k->job->n, begin, end, fsum);
+      return 0;
+    case PROTO_JOB_DOT:
+      *isum += kernel_dot_gen(k->job->n, begin, end);
+      return 0;
+    case PROTO_JOB_DOTF:
+      return dotf_add(k, begin, end, fsum);
+    case PROTO_JOB_HELLO:
+    case PROTO_JOB_NONE:
+      break;
+  }
+  return PROTO_EINVAL;
+}

@@ -1,0 +1,63 @@
+/* The computations a chunk runs: the Leibniz series for pi, the generated
+ * integer dot product and the dot product of two float64 files. Each adds the
+ * exact contribution of an index range to a partial result, so a chunk may be
+ * computed in slices (for cancellation) with the same bits as in one go.
+ * Pure computation plus pread: no MPI here. */
+#ifndef TASKFARM_WORKER_KERNEL_H_
+#define TASKFARM_WORKER_KERNEL_H_
+
+#include <stdint.h>
+
+#include "proto/exact.h"
+#include "proto/job.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  /* Terms below this index are added one pair at a time into the exact
+   * accumulator: they carry nearly all of pi's value, so summing them without
+   * any rounding keeps the result within 2 ulp of S_n. */
+  KERNEL_PI_EXACT_TERMS = 32768,
+  /* pi grains are summed by this many virtual accumulators (lanes), pair p
+   * of a grain going to lane p % 16, then combined in a fixed tree. The
+   * number is part of the result's definition: never change it. */
+  KERNEL_PI_LANES = 16,
+};
+
+typedef struct kernel_s kernel_t;
+struct kernel_s {
+  const proto_job_t* job; /* the job; not owned */
+  int fd_a;               /* DOTF: --a file, or -1 */
+  int fd_b;               /* DOTF: --b file, or -1 */
+  double* buf;            /* DOTF: read buffer, owned */
+};
+
+/* Prepares to compute job's chunks (opens the files of a file dot product).
+ * Returns 0 or a negative proto_error_t; kernel_close() is then still safe. */
+int kernel_init(kernel_t* k, const proto_job_t* job);
+
+/* Releases what kernel_init() took. */
+void kernel_close(kernel_t* k);
+
+/* Adds the contribution of indices [begin, end) to *fsum (pi, file dot) or
+ * *isum (generated dot). For pi, begin must be a multiple of PROTO_PI_GRAIN
+ * and end one too or equal to n. Returns 0 or PROTO_EIO. */
+int kernel_add(kernel_t* k, uint64_t begin, uint64_t end, proto_exact_t* fsum,
+               unsigned __int128* isum);
+
+/* The deterministic sum of the pi terms [begin, end) of one grain, begin
+ * even: pairs 4/(4k+1) - 4/(4k+3) = 8/(x*x - 1) with x = 4k + 2, pair p in
+ * lane p % 16, lanes combined in a fixed tree, a lone last term added last.
+ * Identical bits on every x86-64 path (AVX-512, AVX2, SSE2). */
+double kernel_pi_grain(uint64_t begin, uint64_t end);
+
+/* sum_{i=begin}^{end-1} (i + 1) * (n - i), exactly, modulo 2^128. */
+unsigned __int128 kernel_dot_gen(uint64_t n, uint64_t begin, uint64_t end);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TASKFARM_WORKER_KERNEL_H_ */

@@ -1,0 +1,37 @@
+/* A worker rank: greets the master, then receives chunks, computes them with
+ * the kernels and returns exact partial results until told to stop. It keeps
+ * the next chunk queued while computing the current one, so the master's
+ * polling latency never becomes idle time, and it checks for cancellation
+ * between slices of a chunk. */
+#ifndef TASKFARM_WORKER_WORKER_H_
+#define TASKFARM_WORKER_WORKER_H_
+
+#include <mpi.h>
+
+#include "proto/job.h"
+#include "proto/proto.h"
+#include "worker/kernel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Runs the worker side of job on comm (rank 0 is the master) until the
+ * master sends STOP. Returns 0, or a negative proto_error_t after printing
+ * one line on stderr (refused by the master, MPI failure). */
+int worker_run(const proto_job_t* job, MPI_Comm comm);
+
+/* Computes chunk [begin, end) of job in one go into *result (RESULT fields
+ * filled: range, sums, busy time). This is what the master calls when it has
+ * no worker. Returns 0 or a negative proto_error_t. */
+int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
+                   proto_msg_t* result);
+
+/* Prints rank's smiley line for the hello job (rank, size, host). */
+void worker_say_hello(int rank, int size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TASKFARM_WORKER_WORKER_H_ */
