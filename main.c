@@ -61,7 +61,11 @@ int main(int argc, char** argv) {
     rc = worker_run(&job, comm);
   }
 
+  int status = rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  /* With workers, the master ends the job (see master_end_job); a worker
+   * waits in MPI_Finalize until then. */
+  if (rank == 0 && size > 1) master_end_job(comm, status);
   MPI_Comm_free(&comm);
   MPI_Finalize();
-  return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return status;
 }

@@ -8,11 +8,13 @@
  * its next chunk while it computes the current one. */
 #include "master/master.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "master/chunks.h"
@@ -20,6 +22,7 @@
 #include "proto/error.h"
 
 enum {
+  END_PAUSE_NS = 500000000, /* let mpiexec forward output before the abort */
   QUEUE_DEPTH = 2,      /* orders outstanding per worker */
   POLL_MS = 1,          /* timer period while traffic is quiet */
   HOT_NS = 200000,      /* keep polling continuously this long after a msg */
@@ -75,6 +78,7 @@ typedef struct master_s {
   int idle_on;
   uint64_t last_msg_ns;
   uint64_t t0_ns;
+  double cpu0;               /* master CPU seconds used before the run */
   int greeted;               /* HELLOs answered */
   int done;                  /* the loop should end */
   int rc;                    /* the run's outcome */
@@ -98,6 +102,24 @@ char* master_u128_str(unsigned __int128 v, char* buf) {
   for (int i = 0; i < len; i++) buf[i] = tmp[len - 1 - i];
   buf[len] = '\0';
   return buf;
+}
+
+void master_end_job(MPI_Comm comm, int status) {
+  fflush(stdout);
+  fflush(stderr);
+  /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
+  uint64_t until = now_ns() + END_PAUSE_NS;
+  for (uint64_t t = now_ns(); t < until; t = now_ns()) {
+    struct timespec left = {0, (long)(until - t)};
+    nanosleep(&left, NULL);
+  }
+  int devnull = open("/dev/null", O_WRONLY);
+  if (devnull >= 0) dup2(devnull, STDERR_FILENO);
+  /* MPICH 4.0.2 spins in MPI_Abort on a duplicated communicator; on
+   * MPI_COMM_WORLD it ends the job at once. comm is a duplicate of it. */
+  (void)comm;
+  MPI_Abort(MPI_COMM_WORLD, status);
+  _exit(status);
 }
 
 /* The only place a worker's state changes. */
@@ -398,9 +420,12 @@ static int run_loop(master_t* m) {
   }
   uv_run(&m->loop, UV_RUN_DEFAULT);
 
-  /* Release every worker that may still be waiting, then the receives. */
+  /* Release every worker that may still be waiting, including those whose
+   * HELLO had not arrived when the last chunk finished, then the receives. */
   for (int i = 0; i < m->nworkers; i++)
-    if (m->peer[i].state == WORKER_ACTIVE) retire(m, &m->peer[i]);
+    if (m->peer[i].state == WORKER_ACTIVE ||
+        m->peer[i].state == WORKER_WAITING)
+      retire(m, &m->peer[i]);
   for (int i = 0; i < m->nworkers; i++) {
     MPI_Cancel(&m->req[i]);
     MPI_Wait(&m->req[i], MPI_STATUS_IGNORE);
@@ -415,6 +440,14 @@ out_close_loop:
 
 static double seconds(uint64_t ns) { return (double)ns / 1e9; }
 
+/* CPU seconds (user + system) this process has used. */
+static double cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 /* Writes the result lines to stdout and, when asked, to job->output. */
 static int print_result(master_t* m, double wall) {
   const proto_job_t* job = m->job;
@@ -424,17 +457,20 @@ static int print_result(master_t* m, double wall) {
     double pi = proto_exact_to_double(&m->fsum);
     len = snprintf(text, sizeof(text),
                    "PI is approximately %.16f, Error is %.16f\n"
+                   "PI bits = %a\n"
                    "Time = %.6f sec\n",
                    pi, pi > 3.141592653589793 ? pi - 3.141592653589793
                                               : 3.141592653589793 - pi,
-                   wall);
+                   pi, wall);
   } else if (job->kind == PROTO_JOB_DOT) {
     char digits[48];
     len = snprintf(text, sizeof(text), "Dot product is %s\nTime = %.6f sec\n",
                    master_u128_str(m->isum, digits), wall);
   } else if (job->kind == PROTO_JOB_DOTF) {
     len = snprintf(text, sizeof(text),
-                   "Dot product is %.17g\nElements = %llu\nTime = %.6f sec\n",
+                   "Dot product is %.17g\nDot bits = %a\nElements = %llu\n"
+                   "Time = %.6f sec\n",
+                   proto_exact_to_double(&m->fsum),
                    proto_exact_to_double(&m->fsum),
                    (unsigned long long)job->n, wall);
   } else {
@@ -456,10 +492,7 @@ static int print_result(master_t* m, double wall) {
 
 static void print_summary(const master_t* m, double wall) {
   if (m->job->quiet || m->job->kind == PROTO_JOB_HELLO) return;
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-               (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  double cpu = cpu_seconds() - m->cpu0;
   fprintf(stderr,
           "taskfarm: %s n=%llu, %zu chunks of %llu, %d workers, %.3f s; "
           "master CPU %.3f s (%.1f%% of a core), %llu messages\n",
@@ -489,6 +522,7 @@ int master_run(const proto_job_t* job, MPI_Comm comm,
   m.opts = opts;
   m.comm = comm;
   m.t0_ns = now_ns();
+  m.cpu0 = cpu_seconds();
   int size = 1;
   MPI_Comm_size(comm, &size);
   m.nworkers = size - 1;

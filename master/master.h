@@ -35,6 +35,14 @@ struct master_options_s {
 int master_run(const proto_job_t* job, MPI_Comm comm,
                const master_options_t* opts);
 
+/* Ends the whole MPI job from the master once its output is written: the
+ * workers sit in MPI_Finalize, which cannot be relied on to return (UCX's TCP
+ * transport can hang in it, and it waits for frozen or dead ranks), so the
+ * master flushes, pauses half a second so mpiexec forwards every rank's last
+ * output, silences MPI_Abort's own message and aborts with `status`, which
+ * becomes mpiexec's exit status. Never returns. */
+void master_end_job(MPI_Comm comm, int status);
+
 /* Writes v in decimal into buf (at least 40 bytes); returns buf. */
 char* master_u128_str(unsigned __int128 v, char* buf);
 

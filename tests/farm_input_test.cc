@@ -1,0 +1,87 @@
+// Bad command lines under mpiexec: one clear line on stderr from rank 0 only,
+// exit status 2, every rank gone, no MPI error output; and --help everywhere.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "tests/run.h"
+
+namespace {
+
+void ExpectRefused(const std::vector<std::string>& args,
+                   const std::string& needle) {
+  run::Result r = run::Farm(3, args, 30);
+  std::string what;
+  for (const auto& a : args) what += a + " ";
+  ASSERT_FALSE(r.timed_out) << what;
+  EXPECT_EQ(r.status, 2) << what << r.err;
+  EXPECT_EQ(r.out, "") << what;
+  EXPECT_EQ(run::CountLines(r.err), 1) << what << r.err;
+  EXPECT_EQ(r.err.rfind("taskfarm: ", 0), 0u) << what << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << what << r.err;
+}
+
+TEST(FarmInputTest, BadNumbersAreRefused) {
+  ExpectRefused({"pi"}, "needs --n");
+  ExpectRefused({"pi", "--n", "0"}, "at least 1");
+  ExpectRefused({"pi", "--n", "-5"}, "positive whole number");
+  ExpectRefused({"pi", "--n", "abc"}, "positive whole number");
+  ExpectRefused({"pi", "--n", "2.5"}, "positive whole number");
+  ExpectRefused({"pi", "--n", "1e30"}, "beyond the supported maximum");
+  ExpectRefused({"dot", "--n", "1e14"}, "beyond the supported maximum");
+  ExpectRefused({"pi", "--n", "100", "--chunk", "0"}, "--chunk");
+}
+
+TEST(FarmInputTest, UnknownJobsAndFlagsAreRefused) {
+  ExpectRefused({}, "no job");
+  ExpectRefused({"pie", "--n", "10"}, "unknown job 'pie'");
+  ExpectRefused({"pi", "--n", "10", "--bogus"}, "unknown option '--bogus'");
+  ExpectRefused({"pi", "--n"}, "needs a value");
+}
+
+void WriteBytes(const std::string& path, size_t bytes) {
+  FILE* f = fopen(path.c_str(), "wb");
+  for (size_t i = 0; i < bytes; i++) fputc(1, f);
+  fclose(f);
+}
+
+TEST(FarmInputTest, BadFilesAreRefused) {
+  std::string a = run::TempPath("a"), b = run::TempPath("b"),
+              odd = run::TempPath("odd");
+  WriteBytes(a, 800);
+  WriteBytes(b, 808);
+  WriteBytes(odd, 801);
+  ExpectRefused({"dot", "--a", a, "--b", b}, "same length");
+  ExpectRefused({"dot", "--a", odd, "--b", odd}, "8 bytes");
+  ExpectRefused({"dot", "--a", a, "--b", run::TempPath("missing")},
+                "cannot open --b");
+  ExpectRefused({"dot", "--a", a}, "both --a FILE and --b FILE");
+}
+
+TEST(FarmInputTest, HelpForEveryJob) {
+  for (const char* job : {"", "hello", "pi", "dot"}) {
+    std::vector<std::string> args;
+    if (*job) args.push_back(job);
+    args.push_back("--help");
+    run::Result r = run::Farm(3, args, 30);
+    ASSERT_EQ(r.status, 0) << job << r.err;
+    EXPECT_EQ(r.out.rfind("usage: ", 0), 0u) << job;
+    EXPECT_EQ(r.err, "") << job;
+    // Printed once (by rank 0), not once per rank.
+    EXPECT_EQ(r.out.find("usage: ", 1), std::string::npos) << job << r.out;
+  }
+}
+
+TEST(FarmInputTest, HelloGreetsFromEveryRank) {
+  run::Result r = run::Farm(4, {"hello"}, 30);
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (int rank = 0; rank < 4; rank++)
+    EXPECT_NE(r.out.find(" rank " + std::to_string(rank) + " of 4 on "),
+              std::string::npos)
+        << r.out;
+  EXPECT_NE(r.out.find("4 ranks said hello"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,183 @@
+// Command-line parsing and input-file checks.
+#include "proto/job.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "proto/error.h"
+
+namespace {
+
+int Parse(std::vector<std::string> args, proto_job_t* job, std::string* err) {
+  std::vector<char*> argv;
+  std::string prog = "taskfarm";
+  argv.push_back(&prog[0]);
+  for (auto& a : args) argv.push_back(&a[0]);
+  char buf[512];
+  int rc = proto_job_parse(job, (int)argv.size(), argv.data(), buf, sizeof(buf));
+  *err = buf;
+  return rc;
+}
+
+TEST(CountTest, AcceptsIntegersAndExponentForms) {
+  uint64_t v;
+  ASSERT_EQ(proto_parse_count("12000", UINT64_MAX, &v), 0);
+  EXPECT_EQ(v, 12000u);
+  ASSERT_EQ(proto_parse_count("1e10", UINT64_MAX, &v), 0);
+  EXPECT_EQ(v, 10000000000u);
+  ASSERT_EQ(proto_parse_count("10e9", UINT64_MAX, &v), 0);
+  EXPECT_EQ(v, 10000000000u);
+  ASSERT_EQ(proto_parse_count("2.5e3", UINT64_MAX, &v), 0);
+  EXPECT_EQ(v, 2500u);
+  ASSERT_EQ(proto_parse_count("1E+2", UINT64_MAX, &v), 0);
+  EXPECT_EQ(v, 100u);
+  ASSERT_EQ(proto_parse_count("0012", UINT64_MAX, &v), 0);
+  EXPECT_EQ(v, 12u);
+}
+
+TEST(CountTest, RejectsFractionsAndGarbage) {
+  uint64_t v;
+  EXPECT_EQ(proto_parse_count("2.5", UINT64_MAX, &v), PROTO_EINVAL);
+  EXPECT_EQ(proto_parse_count("1e-1", UINT64_MAX, &v), PROTO_EINVAL);
+  EXPECT_EQ(proto_parse_count("abc", UINT64_MAX, &v), PROTO_EINVAL);
+  EXPECT_EQ(proto_parse_count("", UINT64_MAX, &v), PROTO_EINVAL);
+  EXPECT_EQ(proto_parse_count("1e", UINT64_MAX, &v), PROTO_EINVAL);
+  EXPECT_EQ(proto_parse_count("12x", UINT64_MAX, &v), PROTO_EINVAL);
+  EXPECT_EQ(proto_parse_count("-5", UINT64_MAX, &v), PROTO_EINVAL);
+  EXPECT_EQ(proto_parse_count(".", UINT64_MAX, &v), PROTO_EINVAL);
+}
+
+TEST(CountTest, RejectsValuesAboveMax) {
+  uint64_t v;
+  EXPECT_EQ(proto_parse_count("1e20", UINT64_MAX, &v), PROTO_ERANGE);
+  EXPECT_EQ(proto_parse_count("1001", 1000, &v), PROTO_ERANGE);
+  EXPECT_EQ(proto_parse_count("99999999999999999999999", UINT64_MAX, &v),
+            PROTO_ERANGE);
+  ASSERT_EQ(proto_parse_count("1000", 1000, &v), 0);
+}
+
+TEST(JobTest, ParsesPi) {
+  proto_job_t job;
+  std::string err;
+  ASSERT_EQ(Parse({"pi", "--n", "1e6"}, &job, &err), 0) << err;
+  EXPECT_EQ(job.kind, PROTO_JOB_PI);
+  EXPECT_EQ(job.n, 1000000u);
+  EXPECT_EQ(job.chunk, 0u);
+}
+
+TEST(JobTest, PiChunkRoundsUpToGrain) {
+  proto_job_t job;
+  std::string err;
+  ASSERT_EQ(Parse({"pi", "--n=1e6", "--chunk=1000"}, &job, &err), 0) << err;
+  EXPECT_EQ(job.chunk, (uint64_t)PROTO_PI_GRAIN);
+  ASSERT_EQ(Parse({"pi", "--n", "1e6", "--chunk", "1025"}, &job, &err), 0);
+  EXPECT_EQ(job.chunk, 2u * PROTO_PI_GRAIN);
+}
+
+TEST(JobTest, DotWithFilesBecomesFileJob) {
+  proto_job_t job;
+  std::string err;
+  ASSERT_EQ(Parse({"dot", "--a", "x.f64", "--b", "y.f64"}, &job, &err), 0);
+  EXPECT_EQ(job.kind, PROTO_JOB_DOTF);
+  EXPECT_STREQ(job.a_path, "x.f64");
+}
+
+TEST(JobTest, ErrorsSayWhatIsWrong) {
+  proto_job_t job;
+  std::string err;
+  EXPECT_EQ(Parse({}, &job, &err), PROTO_EINVAL);
+  EXPECT_NE(err.find("no job"), std::string::npos);
+  EXPECT_EQ(Parse({"pi"}, &job, &err), PROTO_EINVAL);
+  EXPECT_NE(err.find("--n"), std::string::npos);
+  EXPECT_EQ(Parse({"pi", "--n", "0"}, &job, &err), PROTO_EINVAL);
+  EXPECT_EQ(Parse({"pi", "--n", "-3"}, &job, &err), PROTO_EINVAL);
+  EXPECT_EQ(Parse({"pi", "--n", "1.5"}, &job, &err), PROTO_EINVAL);
+  EXPECT_EQ(Parse({"pi", "--n", "1e16"}, &job, &err), PROTO_ERANGE);
+  EXPECT_EQ(Parse({"dot", "--n", "2e13"}, &job, &err), PROTO_ERANGE);
+  EXPECT_EQ(Parse({"pi", "--n", "10", "--chunk", "0"}, &job, &err),
+            PROTO_EINVAL);
+  EXPECT_EQ(Parse({"pi", "--n"}, &job, &err), PROTO_EINVAL);
+  EXPECT_NE(err.find("needs a value"), std::string::npos);
+  EXPECT_EQ(Parse({"pie", "--n", "10"}, &job, &err), PROTO_EINVAL);
+  EXPECT_NE(err.find("unknown job 'pie'"), std::string::npos);
+  EXPECT_EQ(Parse({"pi", "--n", "10", "--fast"}, &job, &err), PROTO_EINVAL);
+  EXPECT_NE(err.find("--fast"), std::string::npos);
+  EXPECT_EQ(Parse({"dot", "--a", "x"}, &job, &err), PROTO_EINVAL);
+  EXPECT_EQ(Parse({"dot", "--n", "5", "--a", "x", "--b", "y"}, &job, &err),
+            PROTO_EINVAL);
+  EXPECT_EQ(Parse({"hello", "--n", "5"}, &job, &err), PROTO_EINVAL);
+}
+
+TEST(JobTest, HelpAnywhereWins) {
+  proto_job_t job;
+  std::string err;
+  ASSERT_EQ(Parse({"pi", "--n", "garbage", "--help"}, &job, &err), 0);
+  EXPECT_TRUE(job.help);
+  EXPECT_EQ(job.kind, PROTO_JOB_PI);
+  ASSERT_EQ(Parse({"--help"}, &job, &err), 0);
+  EXPECT_EQ(job.kind, PROTO_JOB_NONE);
+}
+
+TEST(JobTest, FingerprintSeparatesJobs) {
+  proto_job_t a, b;
+  std::string err;
+  Parse({"pi", "--n", "1000"}, &a, &err);
+  Parse({"pi", "--n", "1001"}, &b, &err);
+  EXPECT_NE(proto_job_fingerprint(&a), proto_job_fingerprint(&b));
+  Parse({"pi", "--n", "1000", "--chunk", "4096"}, &b, &err);
+  EXPECT_EQ(proto_job_fingerprint(&a), proto_job_fingerprint(&b));
+  Parse({"dot", "--n", "1000"}, &b, &err);
+  EXPECT_NE(proto_job_fingerprint(&a), proto_job_fingerprint(&b));
+}
+
+std::string TempFile(const std::string& name, size_t bytes) {
+  const char* dir = getenv("TEST_TMPDIR");
+  std::string path = std::string(dir ? dir : "/tmp") + "/" + name;
+  FILE* f = fopen(path.c_str(), "wb");
+  for (size_t i = 0; i < bytes; i++) fputc(0, f);
+  fclose(f);
+  return path;
+}
+
+int Resolve(const std::string& a, const std::string& b, proto_job_t* job,
+            std::string* err) {
+  int rc = Parse({"dot", "--a", a, "--b", b}, job, err);
+  if (rc < 0) return rc;
+  char buf[512];
+  rc = proto_job_resolve(job, buf, sizeof(buf));
+  *err = buf;
+  return rc;
+}
+
+TEST(JobTest, ResolveSetsNFromFiles) {
+  proto_job_t job;
+  std::string err;
+  ASSERT_EQ(Resolve(TempFile("a1", 80), TempFile("b1", 80), &job, &err), 0)
+      << err;
+  EXPECT_EQ(job.n, 10u);
+}
+
+TEST(JobTest, ResolveRejectsBadFiles) {
+  proto_job_t job;
+  std::string err;
+  EXPECT_EQ(Resolve(TempFile("a2", 80), TempFile("b2", 88), &job, &err),
+            PROTO_EFILE);
+  EXPECT_NE(err.find("same length"), std::string::npos) << err;
+  EXPECT_EQ(Resolve(TempFile("a3", 81), TempFile("b3", 81), &job, &err),
+            PROTO_EFILE);
+  EXPECT_NE(err.find("8 bytes"), std::string::npos) << err;
+  EXPECT_EQ(Resolve("/nonexistent/a", TempFile("b4", 8), &job, &err),
+            PROTO_EFILE);
+  EXPECT_NE(err.find("cannot open --a"), std::string::npos) << err;
+  EXPECT_EQ(Resolve(TempFile("a5", 0), TempFile("b5", 0), &job, &err),
+            PROTO_EFILE);
+  const char* dir = getenv("TEST_TMPDIR");
+  EXPECT_EQ(Resolve(dir ? dir : "/tmp", TempFile("b6", 8), &job, &err),
+            PROTO_EFILE);
+}
+
+}  // namespace

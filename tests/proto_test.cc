@@ -1,0 +1,152 @@
+// Encoding and validation of every message kind.
+#include "proto/proto.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "proto/error.h"
+
+namespace {
+
+proto_msg_t RoundTrip(const proto_msg_t& in, int* rc) {
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&in, buf);
+  EXPECT_EQ(len, proto_size(in.kind));
+  proto_msg_t out;
+  *rc = proto_decode(buf, len, in.kind, &out);
+  return out;
+}
+
+TEST(ProtoTest, WorkRoundTrips) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_WORK;
+  m.chunk = 17;
+  m.attempt = 2;
+  m.begin = 1024;
+  m.end = 1ull << 50;
+  int rc;
+  proto_msg_t out = RoundTrip(m, &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(out.chunk, 17u);
+  EXPECT_EQ(out.attempt, 2u);
+  EXPECT_EQ(out.begin, 1024u);
+  EXPECT_EQ(out.end, 1ull << 50);
+}
+
+TEST(ProtoTest, ResultCarriesExactSumAndInteger) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_RESULT;
+  m.chunk = 3;
+  m.attempt = 1;
+  m.begin = 0;
+  m.end = 10;
+  m.busy_ns = 123456;
+  m.isum = ((unsigned __int128)0xfedcba9876543210ull << 64) | 42u;
+  proto_exact_init(&m.fsum);
+  proto_exact_add(&m.fsum, 3.25);
+  proto_exact_add(&m.fsum, -0x1p-1000);
+  int rc;
+  proto_msg_t out = RoundTrip(m, &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_TRUE(out.isum == m.isum);
+  EXPECT_EQ(out.busy_ns, 123456u);
+  EXPECT_TRUE(proto_exact_equal(&out.fsum, &m.fsum));
+}
+
+TEST(ProtoTest, HelloCarriesHostAndFingerprint) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_HELLO;
+  m.fingerprint = 0x1234567890abcdefull;
+  m.pid = 4242;
+  m.cpus = 2;
+  std::strcpy(m.host, "node-17");
+  int rc;
+  proto_msg_t out = RoundTrip(m, &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(out.fingerprint, m.fingerprint);
+  EXPECT_EQ(out.pid, 4242u);
+  EXPECT_STREQ(out.host, "node-17");
+}
+
+TEST(ProtoTest, WrongSizeIsRejected) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_WORK;
+  m.begin = 0;
+  m.end = 1;
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf);
+  proto_msg_t out;
+  EXPECT_EQ(proto_decode(buf, len - 8, PROTO_TAG_WORK, &out), PROTO_EMSGSIZE);
+  EXPECT_EQ(proto_decode(buf, len + 8, PROTO_TAG_WORK, &out), PROTO_EMSGSIZE);
+  EXPECT_EQ(proto_decode(buf, 3, PROTO_TAG_WORK, &out), PROTO_EMSGSIZE);
+}
+
+TEST(ProtoTest, TagMustMatchKind) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_STOP;
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf);
+  proto_msg_t out;
+  EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_CANCEL, &out), PROTO_EBADMSG);
+  EXPECT_EQ(proto_decode(buf, len, 99, &out), PROTO_EBADMSG);
+}
+
+TEST(ProtoTest, OtherVersionIsRecognised) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_STOP;
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf);
+  buf[4] = PROTO_VERSION + 1;  // version lives in bits 32-47 of word 0
+  proto_msg_t out;
+  EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_STOP, &out), PROTO_EVERSION);
+  EXPECT_EQ(out.version, (uint32_t)PROTO_VERSION + 1);
+}
+
+TEST(ProtoTest, BadMagicIsRejected) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_STOP;
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf);
+  buf[0] ^= 0xff;
+  proto_msg_t out;
+  EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_STOP, &out), PROTO_EBADMSG);
+}
+
+TEST(ProtoTest, EmptyRangeIsRejected) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_WORK;
+  m.begin = 5;
+  m.end = 5;
+  int rc;
+  RoundTrip(m, &rc);
+  EXPECT_EQ(rc, PROTO_EBADMSG);
+}
+
+TEST(ProtoTest, UnnormalisedDigitsAreRejected) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_RESULT;
+  m.begin = 0;
+  m.end = 1;
+  proto_exact_init(&m.fsum);
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf);
+  buf[9 * 8 + 4] = 1;  // digit 0 = 2^32: outside [0, 2^32)
+  proto_msg_t out;
+  EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_RESULT, &out), PROTO_EBADMSG);
+}
+
+TEST(ProtoTest, UnknownFlagsAreRejected) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_RESULT;
+  m.begin = 0;
+  m.end = 1;
+  proto_exact_init(&m.fsum);
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf);
+  buf[6 * 8] = 0x80;
+  proto_msg_t out;
+  EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_RESULT, &out), PROTO_EBADMSG);
+}
+
+}  // namespace

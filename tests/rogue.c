@@ -1,0 +1,67 @@
+/* A test-only rank that breaks the protocol, run beside real workers with
+ * mpiexec's MPMD syntax. "garbage" sends malformed, misdirected and forged
+ * messages, then a HELLO for another job; "version" greets with a future
+ * protocol version. Both then wait for the master's answer and print it, so
+ * the test can check the master dropped everything and refused the rank. */
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/job.h"
+#include "proto/proto.h"
+
+/* The farm talks on a duplicate of MPI_COMM_WORLD; so must the rogue. */
+static MPI_Comm comm;
+
+static void send_raw(const uint8_t* buf, int len, int tag) {
+  MPI_Send(buf, len, MPI_BYTE, 0, tag, comm);
+}
+
+static void send_msg(const proto_msg_t* m) {
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(m, buf);
+  send_raw(buf, (int)len, (int)m->kind);
+}
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  const char* mode = argc > 1 ? argv[1] : "garbage";
+  uint8_t buf[PROTO_MAX_BYTES];
+  memset(buf, 0xab, sizeof(buf));
+  if (strcmp(mode, "version") == 0) {
+    proto_msg_t hello = {.kind = PROTO_TAG_HELLO};
+    size_t len = proto_encode(&hello, buf);
+    buf[4] = PROTO_VERSION + 1;
+    send_raw(buf, (int)len, PROTO_TAG_HELLO);
+  } else {
+    send_raw(buf, 17, PROTO_TAG_RESULT);               /* wrong size */
+    send_raw(buf, PROTO_RESULT_WORDS * 8, PROTO_TAG_RESULT); /* bad magic */
+    send_raw(buf, 8, 99);                              /* unknown tag */
+    proto_msg_t m = {.kind = PROTO_TAG_WORK, .begin = 0, .end = 1};
+    send_msg(&m);                                      /* master-only kind */
+    proto_msg_t forged = {.kind = PROTO_TAG_RESULT, .chunk = 0, .attempt = 1,
+                          .begin = 0, .end = 1};
+    proto_exact_init(&forged.fsum);
+    proto_exact_add(&forged.fsum, 1e6);
+    forged.isum = 1000000;
+    send_msg(&forged);                                 /* not its chunk */
+    forged.chunk = 1u << 30;
+    send_msg(&forged);                                 /* no such chunk */
+    proto_msg_t hello = {.kind = PROTO_TAG_HELLO, .fingerprint = 12345};
+    send_msg(&hello);                                  /* another job */
+  }
+  /* The master answers with REFUSE; print what it said. */
+  MPI_Status st;
+  int len = 0;
+  MPI_Recv(buf, PROTO_MAX_BYTES, MPI_BYTE, 0, MPI_ANY_TAG, comm, &st);
+  MPI_Get_count(&st, MPI_BYTE, &len);
+  proto_msg_t reply;
+  int rc = proto_decode(buf, (size_t)len, st.MPI_TAG, &reply);
+  printf("rogue got %s (decode %d, code %lld)\n", proto_tag_name(st.MPI_TAG),
+         rc, (long long)reply.code);
+  fflush(stdout);
+  MPI_Comm_free(&comm);
+  MPI_Finalize();
+  return 0;
+}
