@@ -1,7 +1,8 @@
 /* The master's event loop and bookkeeping. One MPI_Irecv per worker is
- * always posted; a libuv timer tests them every millisecond while traffic is
- * quiet, and a libuv idle handle tests them continuously only while messages
- * keep arriving, so the master neither blocks nor spins idly. Every message
+ * always posted; a libuv timer tests them while traffic is quiet (every 1 ms,
+ * backing off to a bound set by the shortest chunk), and a libuv idle handle
+ * tests them continuously only while messages keep arriving, so the master
+ * neither blocks nor spins idly. Every message
  * is decoded and checked against the sender's outstanding orders and the
  * chunk table before it can touch the result; a chunk's result is added at
  * most once. Each worker holds up to QUEUE_DEPTH orders, so it always has
@@ -24,8 +25,9 @@
 enum {
   END_PAUSE_NS = 500000000, /* let mpiexec forward output before the abort */
   QUEUE_DEPTH = 2,      /* orders outstanding per worker */
-  POLL_MS = 1,          /* timer period while traffic is quiet */
-  HOT_NS = 200000,      /* keep polling continuously this long after a msg */
+  POLL_MIN_MS = 1,      /* timer period right after a message */
+  POLL_MAX_MS = 16,     /* longest timer period while traffic is quiet */
+  HOT_NS = 50000,       /* keep polling continuously this long after a msg */
   LOG_LIMIT = 10,       /* malformed-message lines printed per worker */
   FAIL_LIMIT = 3,       /* consecutive FAILs before a worker gets no work */
 };
@@ -76,6 +78,8 @@ typedef struct master_s {
   uv_timer_t timer;
   uv_idle_t idle;
   int idle_on;
+  uint64_t poll_ms;          /* current timer period */
+  uint64_t min_chunk_ns;     /* shortest compute time reported so far */
   uint64_t last_msg_ns;
   uint64_t t0_ns;
   double cpu0;               /* master CPU seconds used before the run */
@@ -258,6 +262,8 @@ static void on_result(master_t* m, peer_t* p, const proto_msg_t* msg) {
     p->iters += msg->end - msg->begin;
     p->busy_ns += msg->busy_ns;
     p->fails = 0;
+    if (m->min_chunk_ns == 0 || msg->busy_ns < m->min_chunk_ns)
+      m->min_chunk_ns = msg->busy_ns;
   }
   (void)held;
   feed(m, p);
@@ -364,15 +370,30 @@ static void idle_cb(uv_idle_t* handle) {
   stop_if_done(m);
 }
 
+/* The quiet-traffic period: doubled after every empty poll, but never above
+ * a quarter of the shortest chunk seen, so a worker's prefetched chunk always
+ * outlasts the master's reaction time. */
+static uint64_t next_period(const master_t* m, int got_messages) {
+  if (got_messages) return POLL_MIN_MS;
+  uint64_t cap = m->min_chunk_ns / 4000000u;
+  if (cap > POLL_MAX_MS) cap = POLL_MAX_MS;
+  if (cap < POLL_MIN_MS) cap = POLL_MIN_MS;
+  uint64_t next = m->poll_ms * 2;
+  return next < cap ? next : cap;
+}
+
 static void timer_cb(uv_timer_t* handle) {
   master_t* m = handle->data;
-  if (poll_once(m) > 0) {
+  int got = poll_once(m) > 0;
+  if (got) {
     m->last_msg_ns = now_ns();
     if (!m->idle_on) {
       uv_idle_start(&m->idle, idle_cb);
       m->idle_on = 1;
     }
   }
+  m->poll_ms = next_period(m, got);
+  if (!m->done) uv_timer_start(&m->timer, timer_cb, m->poll_ms, 0);
   stop_if_done(m);
 }
 
@@ -414,7 +435,8 @@ static int run_loop(master_t* m) {
   uv_timer_init(&m->loop, &m->timer);
   uv_idle_init(&m->loop, &m->idle);
   m->timer.data = m->idle.data = m;
-  if (uv_timer_start(&m->timer, timer_cb, POLL_MS, POLL_MS) != 0) {
+  m->poll_ms = POLL_MIN_MS;
+  if (uv_timer_start(&m->timer, timer_cb, m->poll_ms, 0) != 0) {
     rc = PROTO_EUV;
     goto out_close_loop;
   }

@@ -2,10 +2,11 @@
  * always posted; it is tested between slices of the current chunk, so orders,
  * cancellations and STOP are seen within a slice's time (about a millisecond)
  * without a thread. Orders queue up in a small ring, in arrival order. While
- * it has nothing to compute the worker polls with a growing sleep instead of
- * spinning, leaving the core to ranks that have work. */
+ * it has nothing to compute the worker polls, yielding the core, for 100 us,
+ * then with a growing sleep, leaving the core to ranks that have work. */
 #include "worker/worker.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,7 +16,8 @@
 
 enum {
   QUEUE_MAX = 8,        /* orders a worker can hold; the master sends <= 2 */
-  IDLE_SLEEP_MIN_US = 20,
+  IDLE_YIELD_NS = 100000, /* poll with sched_yield this long when idle */
+  IDLE_SLEEP_MIN_US = 10,
   IDLE_SLEEP_MAX_US = 1000,
 };
 
@@ -209,12 +211,22 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   if (rc < 0) goto out_cancel_receive;
 
   unsigned sleep_us = IDLE_SLEEP_MIN_US;
+  uint64_t idle_since = 0;
   while (rc == 0) {
     rc = drain(&w);
     if (rc < 0 || w.stopping) break;
     if (w.count > 0) {
       rc = run_order(&w);
       sleep_us = IDLE_SLEEP_MIN_US;
+      idle_since = 0;
+      continue;
+    }
+    /* The master's answer to the last result is usually microseconds away:
+     * poll, yielding the core, for a short while before sleeping. */
+    uint64_t t = now_ns();
+    if (idle_since == 0) idle_since = t;
+    if (t - idle_since < IDLE_YIELD_NS) {
+      sched_yield();
       continue;
     }
     struct timespec pause = {0, (long)sleep_us * 1000};
