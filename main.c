@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     return EXIT_BAD_USAGE;
   }
 
+  worker_guard(argv);
   MPI_Init(&argc, &argv);
   MPI_Comm comm;
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);

@@ -31,6 +31,7 @@ void master_table_close(master_table_t* t) {
 }
 
 static int requeue_push(master_table_t* t, uint64_t id) {
+  if (t->chunk[id].queued || t->chunk[id].state == MASTER_CHUNK_DONE) return 0;
   if (t->rq_count == t->rq_cap) {
     size_t cap = t->rq_cap * 2;
     uint64_t* ring = malloc(cap * sizeof(*ring));
@@ -43,7 +44,12 @@ static int requeue_push(master_table_t* t, uint64_t id) {
     t->rq_head = 0;
   }
   t->requeue[(t->rq_head + t->rq_count++) % t->rq_cap] = id;
+  t->chunk[id].queued = 1;
   return 0;
+}
+
+int master_table_requeue(master_table_t* t, size_t id) {
+  return requeue_push(t, id);
 }
 
 int master_table_next(master_table_t* t, uint64_t size, size_t* id) {
@@ -51,8 +57,9 @@ int master_table_next(master_table_t* t, uint64_t size, size_t* id) {
     uint64_t c = t->requeue[t->rq_head];
     t->rq_head = (t->rq_head + 1) % t->rq_cap;
     t->rq_count--;
+    t->chunk[c].queued = 0;
     /* A requeued chunk may have been finished by a late result since. */
-    if (t->chunk[c].state == MASTER_CHUNK_PENDING) {
+    if (t->chunk[c].state != MASTER_CHUNK_DONE) {
       *id = (size_t)c;
       return 1;
     }
@@ -119,8 +126,9 @@ int master_table_finished(const master_table_t* t) {
 uint64_t master_table_unissued(const master_table_t* t) {
   uint64_t left = t->n - t->next_begin;
   for (size_t i = 0; i < t->rq_count; i++) {
-    const master_chunk_t* c = &t->chunk[t->requeue[(t->rq_head + i) % t->rq_cap]];
-    if (c->state == MASTER_CHUNK_PENDING) left += c->end - c->begin;
+    const master_chunk_t* c =
+        &t->chunk[t->requeue[(t->rq_head + i) % t->rq_cap]];
+    if (c->state != MASTER_CHUNK_DONE) left += c->end - c->begin;
   }
   return left;
 }

@@ -4,7 +4,8 @@
  * whose attempt was abandoned (timeout, lost rank, failure) goes back to a
  * queue that is served before new cuts. Invariant: the chunks partition
  * [0, next_begin), and a chunk is DONE at most once, so every index is
- * counted exactly once. Pure logic, no MPI. */
+ * counted exactly once. A requeued chunk may still have live attempts: the
+ * first result for it counts, the others are duplicates. Pure logic, no MPI. */
 #ifndef TASKFARM_MASTER_CHUNKS_H_
 #define TASKFARM_MASTER_CHUNKS_H_
 
@@ -40,6 +41,9 @@ struct master_chunk_s {
   uint32_t live;                         /* attempts issued and not closed */
   int32_t rank_of[MASTER_MAX_ATTEMPTS];  /* rank of attempt k+1 */
   int32_t done_by;                       /* rank whose result counted */
+  int queued;                            /* in the requeue ring */
+  uint64_t fault_ns;                     /* when a failed attempt was last
+                                            heard from; 0 = no fault */
 };
 
 typedef struct master_table_s master_table_t;
@@ -64,6 +68,11 @@ int master_table_init(master_table_t* t, uint64_t n, uint64_t align);
 
 /* Frees what t holds; safe on a zeroed or closed table. */
 void master_table_close(master_table_t* t);
+
+/* Puts chunk id back in line for another worker while its outstanding
+ * attempts stay open (a timeout: whichever result comes first counts).
+ * No-op for a done or already queued chunk. Returns 0 or PROTO_ENOMEM. */
+int master_table_requeue(master_table_t* t, size_t id);
 
 /* Picks the next chunk to issue: a requeued one first, else a new cut of
  * `size` indices (rounded up to the alignment, clipped at n). Returns 1 and

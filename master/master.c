@@ -30,25 +30,38 @@ enum {
   HOT_NS = 50000,       /* keep polling continuously this long after a msg */
   LOG_LIMIT = 10,       /* malformed-message lines printed per worker */
   FAIL_LIMIT = 3,       /* consecutive FAILs before a worker gets no work */
+  STRIKE_LIMIT = 3,     /* consecutive timeouts before a worker is lost */
+  PING_NS = 1000000000, /* an idle worker hears from the master this often */
+  HELLO_WAIT_S = 30,    /* a rank that never greets is lost after this */
+  SENDS_MAX = 8,        /* sends in flight per worker before it is suspect */
 };
+
+/* Weight of the newest speed sample in a worker's smoothed speed. */
+static const double kSpeedAlpha = 0.3;
+/* Speculate only when the copy is predicted to finish this much sooner. */
+static const double kSpeculateGain = 0.8;
 
 typedef enum {
   WORKER_WAITING = 0, /* no HELLO yet */
   WORKER_ACTIVE,      /* greeted, takes work */
   WORKER_REFUSED,     /* wrong version or job: never gets work */
   WORKER_RETIRED,     /* sent STOP: failed repeatedly or run over */
+  WORKER_LOST,        /* silent or missing deadlines: no work until it speaks */
 } worker_state_t;
 
 typedef struct slot_s {
   size_t chunk;       /* chunk table id */
   uint64_t attempt;   /* attempt number given to this worker */
   uint64_t issued_ns; /* when the order was sent */
+  int timed_out;      /* its deadline passed and the chunk was requeued */
 } slot_t;
 
 typedef struct peer_s {
   int rank;
   worker_state_t state;
   uint8_t buf[PROTO_MAX_BYTES]; /* receive buffer of the posted MPI_Irecv */
+  MPI_Request send_req[SENDS_MAX];      /* sends in flight (MPI_Isend) */
+  uint8_t send_buf[SENDS_MAX][8 * 5];   /* their buffers (WORK is largest) */
   slot_t slot[QUEUE_DEPTH];     /* outstanding orders, oldest first */
   int nslots;
   int fails;                    /* consecutive FAIL messages */
@@ -59,6 +72,17 @@ typedef struct peer_s {
   uint64_t busy_ns;             /* compute time reported with results */
   uint64_t duplicates;          /* results for chunks already done */
   uint64_t rejected;            /* malformed or invalid messages */
+  uint64_t last_heard_ns;       /* when its last message arrived */
+  double speed;                 /* indices per ns, smoothed; 0 = unknown */
+  uint64_t head_start_ns;       /* when slot[0] became the order it works on */
+  uint64_t head_done;           /* indices of slot[0] done (PROGRESS) */
+  uint64_t last_ping_ns;        /* when the master last sent it a PING */
+  int strikes;                  /* consecutive timeouts */
+  int suspect;                  /* timed out and silent since: no new work */
+  uint64_t timeouts;            /* deadlines it missed */
+  uint64_t cancels;             /* orders cancelled because done elsewhere */
+  uint64_t losses;              /* times it was declared lost */
+  uint64_t readmits;            /* times it came back after being lost */
 } peer_t;
 
 typedef struct master_s {
@@ -88,6 +112,13 @@ typedef struct master_s {
   int rc;                    /* the run's outcome */
   uint64_t msgs;             /* messages received */
   uint64_t polls;            /* MPI_Testsome calls */
+  uint64_t reissues;         /* chunks put back in line after a fault */
+  uint64_t master_iters;     /* indices the master computed itself */
+  uint64_t speculative;      /* copies of stragglers' chunks issued */
+  uint64_t wasted_iters;     /* indices computed more than once */
+  uint64_t recoveries;       /* faulted chunks finished by someone */
+  double recovery_max_s;     /* longest time from a fault to its chunk done */
+  double recovery_sum_s;     /* total of those times */
 } master_t;
 
 static uint64_t now_ns(void) {
@@ -127,13 +158,39 @@ void master_end_job(MPI_Comm comm, int status) {
 }
 
 /* The only place a worker's state changes. */
-static void set_state(peer_t* p, worker_state_t next) { p->state = next; }
+static void set_state(peer_t* p, worker_state_t next) {
+  if (next == WORKER_LOST) p->losses++;
+  if (p->state == WORKER_LOST && next == WORKER_ACTIVE) p->readmits++;
+  p->state = next;
+}
 
+/* Sends msg to worker `rank` without ever waiting: a frozen worker stops
+ * draining its queue, and a blocking send would freeze the master with it.
+ * Each worker has SENDS_MAX slots for sends in flight; when all are still
+ * pending the message is not sent and the worker becomes a suspect (it gets
+ * no new work; its deadlines take care of the rest). */
 static int send_msg(master_t* m, int rank, const proto_msg_t* msg) {
+  peer_t* p = &m->peer[rank - 1];
+  int free_slot = -1;
+  for (int i = 0; i < SENDS_MAX; i++) {
+    if (p->send_req[i] != MPI_REQUEST_NULL) {
+      int done = 0;
+      if (MPI_Test(&p->send_req[i], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+        return PROTO_EMPI;
+    }
+    if (p->send_req[i] == MPI_REQUEST_NULL && free_slot < 0) free_slot = i;
+  }
+  if (free_slot < 0) {
+    p->suspect = 1;
+    return 0;
+  }
   uint8_t buf[PROTO_MAX_BYTES];
   size_t len = proto_encode(msg, buf);
-  if (MPI_Send(buf, (int)len, MPI_BYTE, rank, (int)msg->kind, m->comm) !=
-      MPI_SUCCESS)
+  if (len > sizeof(p->send_buf[0])) return PROTO_EINVAL;
+  memcpy(p->send_buf[free_slot], buf, len);
+  if (MPI_Isend(p->send_buf[free_slot], (int)len, MPI_BYTE, rank,
+                (int)msg->kind, m->comm,
+                &p->send_req[free_slot]) != MPI_SUCCESS)
     return PROTO_EMPI;
   return 0;
 }
@@ -153,34 +210,94 @@ static void reject(master_t* m, peer_t* p, const char* what, int tag,
           p->rejected == LOG_LIMIT ? " (further ones not shown)" : "");
 }
 
-/* Gives p orders until it holds QUEUE_DEPTH or nothing is left to issue. */
+static void speculate(master_t* m, peer_t* p);
+
+/* Sends p an order for chunk id; 0 or a negative code (the run fails). */
+static int issue(master_t* m, peer_t* p, size_t id) {
+  int attempt = master_table_issue(&m->table, id, p->rank);
+  if (attempt < 0) {
+    fprintf(stderr, "taskfarm: chunk %zu failed %d times; giving up\n", id,
+            MASTER_MAX_ATTEMPTS);
+    return attempt;
+  }
+  const master_chunk_t* c = &m->table.chunk[id];
+  proto_msg_t work = {.kind = PROTO_TAG_WORK, .chunk = id,
+                      .attempt = (uint64_t)attempt, .begin = c->begin,
+                      .end = c->end};
+  uint64_t now = now_ns();
+  if (p->nslots == 0) {
+    p->head_start_ns = now;
+    p->head_done = 0;
+  }
+  p->slot[p->nslots++] = (slot_t){id, (uint64_t)attempt, now, 0};
+  return send_msg(m, p->rank, &work);
+}
+
+/* Gives p orders until it holds QUEUE_DEPTH or nothing is left to issue;
+ * an idle worker with nothing left may get a copy of a straggler's chunk. */
 static void feed(master_t* m, peer_t* p) {
-  while (p->state == WORKER_ACTIVE && p->nslots < QUEUE_DEPTH) {
+  while (p->state == WORKER_ACTIVE && !p->suspect && p->nslots < QUEUE_DEPTH) {
     size_t id;
     int got = master_table_next(&m->table, m->chunk_size, &id);
     if (got < 0) {
       fail_run(m, got);
       return;
     }
-    if (got == 0) return;
-    int attempt = master_table_issue(&m->table, id, p->rank);
-    if (attempt < 0) {
-      fprintf(stderr, "taskfarm: chunk %zu failed %d times; giving up\n", id,
-              MASTER_MAX_ATTEMPTS);
-      fail_run(m, attempt);
+    if (got == 0) {
+      if (p->nslots == 0 && m->job->speculate) speculate(m, p);
       return;
     }
-    const master_chunk_t* c = &m->table.chunk[id];
-    proto_msg_t work = {.kind = PROTO_TAG_WORK, .chunk = id,
-                        .attempt = (uint64_t)attempt, .begin = c->begin,
-                        .end = c->end};
-    p->slot[p->nslots++] = (slot_t){id, (uint64_t)attempt, now_ns()};
-    int rc = send_msg(m, p->rank, &work);
+    int rc = issue(m, p, id);
     if (rc < 0) {
       fail_run(m, rc);
       return;
     }
   }
+}
+
+/* Predicted ns until p finishes its order in slot i, or 0 if unknown. */
+static double remaining_ns(const master_t* m, const peer_t* p, int i) {
+  if (p->speed <= 0) return 0;
+  double left = 0;
+  for (int k = 0; k <= i; k++) {
+    const master_chunk_t* c = &m->table.chunk[p->slot[k].chunk];
+    double size = (double)(c->end - c->begin);
+    left += k == 0 ? size - (double)p->head_done : size;
+  }
+  return left / p->speed;
+}
+
+/* Backup tasks at the end of the run (as MapReduce and LATE do): give idle p
+ * a copy of the outstanding chunk predicted to finish last, when p is
+ * predicted to finish it clearly sooner. The first result counts. */
+static void speculate(master_t* m, peer_t* p) {
+  if (p->speed <= 0) return;
+  peer_t* best = NULL;
+  int best_slot = 0;
+  double best_left = 0;
+  for (int i = 0; i < m->nworkers; i++) {
+    peer_t* q = &m->peer[i];
+    if (q == p) continue;
+    for (int k = 0; k < q->nslots; k++) {
+      const master_chunk_t* c = &m->table.chunk[q->slot[k].chunk];
+      if (c->state == MASTER_CHUNK_DONE || c->live > 1 || q->slot[k].timed_out)
+        continue;
+      double left = remaining_ns(m, q, k);
+      if (left > best_left) {
+        best = q;
+        best_slot = k;
+        best_left = left;
+      }
+    }
+  }
+  if (best == NULL) return;
+  size_t id = best->slot[best_slot].chunk;
+  const master_chunk_t* c = &m->table.chunk[id];
+  double mine = (double)(c->end - c->begin) / p->speed;
+  if (mine >= kSpeculateGain * best_left) return;
+  m->speculative++;
+  int rc = issue(m, p, id);
+  if (rc < 0) fail_run(m, rc);
 }
 
 /* Removes p's outstanding order for (chunk, attempt); 1 if it was there. */
@@ -190,6 +307,10 @@ static int take_slot(peer_t* p, uint64_t chunk, uint64_t attempt) {
     memmove(&p->slot[i], &p->slot[i + 1],
             (size_t)(p->nslots - i - 1) * sizeof(slot_t));
     p->nslots--;
+    if (i == 0) {
+      p->head_start_ns = now_ns();
+      p->head_done = 0;
+    }
     return 1;
   }
   return 0;
@@ -224,6 +345,7 @@ static void on_hello(master_t* m, peer_t* p, const proto_msg_t* msg) {
     return;
   }
   p->pid = msg->pid;
+  p->last_ping_ns = now_ns();
   memcpy(p->host, msg->host, sizeof(p->host));
   if (msg->fingerprint != proto_job_fingerprint(m->job)) {
     proto_msg_t refuse = {.kind = PROTO_TAG_REFUSE, .code = PROTO_EJOB};
@@ -245,28 +367,85 @@ static void on_hello(master_t* m, peer_t* p, const proto_msg_t* msg) {
   feed(m, p);
 }
 
+/* Folds a speed sample (indices per ns) into p's smoothed speed. */
+static void learn_speed(peer_t* p, uint64_t indices, uint64_t ns) {
+  if (ns == 0 || indices == 0) return;
+  double sample = (double)indices / (double)ns;
+  p->speed = p->speed <= 0 ? sample
+                           : (1 - kSpeedAlpha) * p->speed + kSpeedAlpha * sample;
+}
+
+/* A chunk that had a fault is done: how long since the fault. */
+static void note_recovery(master_t* m, size_t id) {
+  const master_chunk_t* c = &m->table.chunk[id];
+  if (c->fault_ns == 0) return;
+  double s = (double)(now_ns() - c->fault_ns) / 1e9;
+  m->recoveries++;
+  m->recovery_sum_s += s;
+  if (s > m->recovery_max_s) m->recovery_max_s = s;
+}
+
+/* A chunk is done: the other ranks still holding it drop it. */
+static void cancel_copies(master_t* m, size_t id, int winner) {
+  const master_chunk_t* c = &m->table.chunk[id];
+  for (uint32_t k = 0; k < c->attempts; k++) {
+    int r = c->rank_of[k];
+    if (r == winner || r < 1 || r > m->nworkers) continue;
+    peer_t* q = &m->peer[r - 1];
+    int was_head = q->nslots > 0 && q->slot[0].chunk == id;
+    uint64_t done = was_head ? q->head_done : 0;
+    if (!take_slot(q, id, k + 1)) continue;
+    q->cancels++;
+    m->wasted_iters += done;
+    proto_msg_t cancel = {.kind = PROTO_TAG_CANCEL, .chunk = id,
+                          .attempt = k + 1};
+    if (send_msg(m, r, &cancel) < 0) fail_run(m, PROTO_EMPI);
+    feed(m, q);
+  }
+}
+
 static void on_result(master_t* m, peer_t* p, const proto_msg_t* msg) {
-  int held = take_slot(p, msg->chunk, msg->attempt);
+  take_slot(p, msg->chunk, msg->attempt);
   master_verdict_t v = master_table_complete(&m->table, p->rank, msg->chunk,
                                              msg->attempt, msg->begin,
                                              msg->end);
   if (v == MASTER_INVALID) {
     reject(m, p, "RESULT for a chunk, attempt or range it was not given",
            PROTO_TAG_RESULT, (int)proto_size(PROTO_TAG_RESULT));
-  } else if (v == MASTER_DUPLICATE) {
+    return;
+  }
+  learn_speed(p, msg->end - msg->begin, msg->busy_ns);
+  p->strikes = 0;
+  p->fails = 0;
+  if (v == MASTER_DUPLICATE) {
     p->duplicates++;
+    m->wasted_iters += msg->end - msg->begin;
   } else {
     proto_exact_merge(&m->fsum, &msg->fsum);
     m->isum += msg->isum;
     p->chunks++;
     p->iters += msg->end - msg->begin;
     p->busy_ns += msg->busy_ns;
-    p->fails = 0;
     if (m->min_chunk_ns == 0 || msg->busy_ns < m->min_chunk_ns)
       m->min_chunk_ns = msg->busy_ns;
+    note_recovery(m, (size_t)msg->chunk);
+    cancel_copies(m, (size_t)msg->chunk, p->rank);
   }
-  (void)held;
   feed(m, p);
+}
+
+static void on_progress(master_t* m, peer_t* p, const proto_msg_t* msg) {
+  (void)m;
+  if (p->nslots == 0 || p->slot[0].chunk != msg->chunk ||
+      p->slot[0].attempt != msg->attempt)
+    return;  /* a cancelled or stale order: the heartbeat still counted */
+  if (msg->done > p->head_done) {
+    learn_speed(p, msg->done - p->head_done,
+                msg->busy_ns > 0 ? msg->busy_ns * (msg->done - p->head_done) /
+                                       msg->done
+                                 : 0);
+    p->head_done = msg->done;
+  }
 }
 
 static void on_fail(master_t* m, peer_t* p, const proto_msg_t* msg) {
@@ -320,10 +499,20 @@ static void on_message(master_t* m, peer_t* p, const MPI_Status* st) {
     reject(m, p, "message from a refused rank", st->MPI_TAG, len);
     return;
   }
+  p->last_heard_ns = now_ns();
+  p->suspect = 0;
+  if (p->state == WORKER_LOST) {
+    if (!m->job->quiet)
+      fprintf(stderr, "taskfarm: rank %d is back; it takes work again\n",
+              p->rank);
+    set_state(p, WORKER_ACTIVE);
+    p->strikes = 0;
+  }
   switch (msg.kind) {
     case PROTO_TAG_HELLO: on_hello(m, p, &msg); break;
     case PROTO_TAG_RESULT: on_result(m, p, &msg); break;
     case PROTO_TAG_FAIL: on_fail(m, p, &msg); break;
+    case PROTO_TAG_PROGRESS: on_progress(m, p, &msg); break;
     default: reject(m, p, "message kind a worker never sends", st->MPI_TAG,
                     len);
   }
@@ -370,6 +559,119 @@ static void idle_cb(uv_idle_t* handle) {
   stop_if_done(m);
 }
 
+/* p's order in slot 0 missed its deadline, or p fell silent: every order it
+ * holds goes back in line for the others (its attempts stay open, so a late
+ * result still counts if it is first). */
+static void time_out(master_t* m, peer_t* p, const char* why) {
+  int any = 0;
+  for (int k = 0; k < p->nslots; k++) {
+    slot_t* s = &p->slot[k];
+    if (s->timed_out) continue;
+    s->timed_out = 1;
+    any = 1;
+    master_chunk_t* c = &m->table.chunk[s->chunk];
+    if (c->fault_ns == 0) c->fault_ns = p->last_heard_ns;
+    if (c->state != MASTER_CHUNK_DONE) m->reissues++;
+    if (master_table_requeue(&m->table, s->chunk) < 0) fail_run(m, PROTO_ENOMEM);
+  }
+  if (!any) return;
+  p->timeouts++;
+  p->strikes++;
+  p->suspect = 1;
+  if (!m->job->quiet)
+    fprintf(stderr, "taskfarm: rank %d timed out (%s); re-issuing its %d "
+                    "chunk%s\n",
+            p->rank, why, p->nslots, p->nslots == 1 ? "" : "s");
+}
+
+/* p is lost: it gets no more work until it speaks again; what it held goes
+ * to the others. */
+static void lose(master_t* m, peer_t* p, const char* why) {
+  time_out(m, p, why);
+  while (p->nslots > 0) {
+    size_t id = p->slot[0].chunk;
+    take_slot(p, id, p->slot[0].attempt);
+    if (master_table_abandon(&m->table, id) < 0) fail_run(m, PROTO_ENOMEM);
+  }
+  set_state(p, WORKER_LOST);
+  if (!m->job->quiet)
+    fprintf(stderr, "taskfarm: rank %d (%s pid %llu) is lost: %s\n", p->rank,
+            p->host[0] ? p->host : "?", (unsigned long long)p->pid, why);
+}
+
+/* The expected compute time of slot 0 of p, in ns: from p's speed, else the
+ * mean speed of the others; 0 when nobody has measured anything yet. */
+static double expected_head_ns(const master_t* m, const peer_t* p) {
+  const master_chunk_t* c = &m->table.chunk[p->slot[0].chunk];
+  double speed = p->speed, sum = 0;
+  int known = 0;
+  for (int i = 0; speed <= 0 && i < m->nworkers; i++)
+    if (m->peer[i].speed > 0) {
+      sum += m->peer[i].speed;
+      known++;
+    }
+  if (speed <= 0 && known > 0) speed = sum / known;
+  return speed > 0 ? (double)(c->end - c->begin) / speed : 0;
+}
+
+/* Deadlines, silences and pings: called from the timer. */
+static void check_workers(master_t* m) {
+  const proto_job_t* job = m->job;
+  uint64_t now = now_ns();
+  double floor_ns = job->timeout_floor * 1e9;
+  for (int i = 0; i < m->nworkers && !m->done; i++) {
+    peer_t* p = &m->peer[i];
+    if (p->state == WORKER_WAITING &&
+        (double)(now - m->t0_ns) > HELLO_WAIT_S * 1e9) {
+      lose(m, p, "it never said HELLO");
+      continue;
+    }
+    if (p->state != WORKER_ACTIVE) continue;
+    double silent = (double)(now - p->last_heard_ns);
+    if (p->suspect && silent > job->lost_after * 1e9) {
+      lose(m, p, "silent since its deadline passed");
+      continue;
+    }
+    if (p->nslots == 0) {
+      if (now - p->last_ping_ns >= PING_NS) {
+        proto_msg_t ping = {.kind = PROTO_TAG_PING};
+        p->last_ping_ns = now;
+        if (send_msg(m, p->rank, &ping) < 0) fail_run(m, PROTO_EMPI);
+      }
+      if (job->speculate) feed(m, p);
+      continue;
+    }
+    if (silent > job->lost_after * 1e9) {
+      lose(m, p, "silent while holding work");
+      continue;
+    }
+    if (p->slot[0].timed_out) continue;
+    double since = (double)(now - p->head_start_ns);
+    /* Heartbeats make silence the sign of a frozen or dead worker; a fixed
+     * --timeout or an overrun of the expected time catches the rest. */
+    int late = 0;
+    const char* why = NULL;
+    if (silent > floor_ns) {
+      late = 1;
+      why = "silent";
+    } else if (job->timeout > 0) {
+      late = since > job->timeout * 1e9;
+      why = "fixed deadline passed";
+    } else {
+      double expected = expected_head_ns(m, p);
+      late = expected > 0 && since > job->timeout_factor * expected + floor_ns;
+      why = "deadline passed";
+    }
+    if (!late) continue;
+    time_out(m, p, why);
+    if (p->strikes >= STRIKE_LIMIT) lose(m, p, "missed deadlines repeatedly");
+  }
+  /* Chunks taken from lost or late workers go to whoever is free. */
+  for (int i = 0; i < m->nworkers; i++)
+    if (m->peer[i].state == WORKER_ACTIVE) feed(m, &m->peer[i]);
+  check_finished(m);
+}
+
 /* The quiet-traffic period: doubled after every empty poll, but never above
  * a quarter of the shortest chunk seen, so a worker's prefetched chunk always
  * outlasts the master's reaction time. */
@@ -392,6 +694,7 @@ static void timer_cb(uv_timer_t* handle) {
       m->idle_on = 1;
     }
   }
+  if (!m->done) check_workers(m);
   m->poll_ms = next_period(m, got);
   if (!m->done) uv_timer_start(&m->timer, timer_cb, m->poll_ms, 0);
   stop_if_done(m);
@@ -416,6 +719,8 @@ static int compute_rest(master_t* m) {
                               c->end) == MASTER_ACCEPT) {
       proto_exact_merge(&m->fsum, &res.fsum);
       m->isum += res.isum;
+      m->master_iters += c->end - c->begin;
+      note_recovery(m, id);
     }
   }
   /* Chunks still issued to a worker that stopped answering are not waited
@@ -427,6 +732,7 @@ static int run_loop(master_t* m) {
   int rc = 0;
   for (int i = 0; i < m->nworkers; i++) {
     m->peer[i].rank = i + 1;
+    for (int k = 0; k < SENDS_MAX; k++) m->peer[i].send_req[k] = MPI_REQUEST_NULL;
     if (MPI_Irecv(m->peer[i].buf, PROTO_MAX_BYTES, MPI_BYTE, i + 1,
                   MPI_ANY_TAG, m->comm, &m->req[i]) != MPI_SUCCESS)
       return PROTO_EMPI;
@@ -446,7 +752,7 @@ static int run_loop(master_t* m) {
    * HELLO had not arrived when the last chunk finished, then the receives. */
   for (int i = 0; i < m->nworkers; i++)
     if (m->peer[i].state == WORKER_ACTIVE ||
-        m->peer[i].state == WORKER_WAITING)
+        m->peer[i].state == WORKER_WAITING || m->peer[i].state == WORKER_LOST)
       retire(m, &m->peer[i]);
   for (int i = 0; i < m->nworkers; i++) {
     MPI_Cancel(&m->req[i]);
@@ -522,18 +828,36 @@ static void print_summary(const master_t* m, double wall) {
           m->table.count, (unsigned long long)m->chunk_size, m->nworkers,
           wall, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
           (unsigned long long)m->msgs);
+  fprintf(stderr,
+          "taskfarm: faults: %llu chunks re-issued, %llu speculative copies, "
+          "%llu iterations computed twice; recovery %.3f s max, %.3f s mean "
+          "over %llu chunks\n",
+          (unsigned long long)m->reissues, (unsigned long long)m->speculative,
+          (unsigned long long)m->wasted_iters, m->recovery_max_s,
+          m->recoveries ? m->recovery_sum_s / (double)m->recoveries : 0.0,
+          (unsigned long long)m->recoveries);
+  int lost = 0;
   for (int i = 0; i < m->nworkers; i++) {
     const peer_t* p = &m->peer[i];
     double busy = seconds(p->busy_ns);
+    int is_lost = p->losses > p->readmits;
+    lost += is_lost;
     fprintf(stderr,
             "taskfarm:   rank %d (%s pid %llu): %llu chunks, %llu iterations, "
-            "busy %.3f s, %.3g it/s, %llu duplicates, %llu rejected\n",
+            "busy %.3f s, %.3g it/s, %llu timeouts, %llu duplicates, "
+            "%llu cancelled, %llu rejected%s%s\n",
             p->rank, p->host[0] ? p->host : "?", (unsigned long long)p->pid,
             (unsigned long long)p->chunks, (unsigned long long)p->iters, busy,
             busy > 0 ? (double)p->iters / busy : 0.0,
-            (unsigned long long)p->duplicates,
-            (unsigned long long)p->rejected);
+            (unsigned long long)p->timeouts, (unsigned long long)p->duplicates,
+            (unsigned long long)p->cancels, (unsigned long long)p->rejected,
+            is_lost ? ", LOST" : "",
+            p->readmits ? ", came back" : "");
   }
+  if (m->master_iters > 0)
+    fprintf(stderr, "taskfarm:   rank 0 (the master itself): %llu iterations\n",
+            (unsigned long long)m->master_iters);
+  if (lost > 0) fprintf(stderr, "taskfarm: lost ranks: %d\n", lost);
 }
 
 int master_run(const proto_job_t* job, MPI_Comm comm,

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,7 +38,30 @@ static const char kUsage[] =
     "  --quiet        print only the result lines\n"
     "  --help         this text; `taskfarm JOB --help` explains one job\n"
     "\n"
-    "Exit status: 0 done, 1 run-time failure, 2 bad command line.\n";
+    "fault tolerance (launch with mpiexec.mpich -disable-auto-cleanup so a\n"
+    "lost rank does not end the job):\n"
+    "  --timeout auto|S      chunk deadline: auto (default) = factor x the\n"
+    "                        time the worker's measured speed predicts +\n"
+    "                        floor; or a fixed S seconds per chunk\n"
+    "  --timeout-factor F    auto deadline factor (default 3)\n"
+    "  --timeout-floor S     added to every deadline; a worker silent this\n"
+    "                        long has its chunks re-issued (default 1)\n"
+    "  --lost-after S        a worker silent this long while holding work is\n"
+    "                        lost: no more work until it speaks (default 3)\n"
+    "  --speculate on|off    at the end, copy chunks of slow workers to idle\n"
+    "                        fast ones when that finishes sooner (default on)\n"
+    "  --master-timeout S    a worker that hears nothing from the master for\n"
+    "                        S seconds exits on its own (default 30)\n"
+    "  --inject R:KIND[@WHEN] test-only fault on worker rank R, needs\n"
+    "                        TASKFARM_FAULTS=1 in the environment. KIND: exit,\n"
+    "                        abort, freeze, slow=F. WHEN: Nc (after N chunks,\n"
+    "                        default 0c) or Ts (after T seconds of work)\n"
+    "\n"
+    "The first result for a chunk counts; later copies are dropped and\n"
+    "counted. The result is bitwise the same whatever failed.\n"
+    "\n"
+    "Exit status: 0 done (also when ranks were lost), 1 run-time failure,\n"
+    "2 bad command line.\n";
 
 static const char kUsageHello[] =
     "usage: mpiexec.mpich -n P taskfarm hello\n"
@@ -195,10 +219,68 @@ static int parse_count_option(const char* opt, const char* text, uint64_t max,
   return 0;
 }
 
+/* A finite number > 0. */
+static int parse_seconds(const char* text, double* out) {
+  char* end;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (end == text || *end != '\0' || errno != 0 || !(v > 0) || v > 1e9)
+    return PROTO_EINVAL;
+  *out = v;
+  return 0;
+}
+
+/* RANK:KIND[@WHEN], see the usage text. */
+static int parse_fault(const char* text, proto_fault_t* f) {
+  memset(f, 0, sizeof(*f));
+  char* end;
+  long rank = strtol(text, &end, 10);
+  if (end == text || *end != ':' || rank < 1 || rank > 1000000)
+    return PROTO_EINVAL;
+  f->rank = (int)rank;
+  const char* kind = end + 1;
+  const char* at = strchr(kind, '@');
+  size_t klen = at ? (size_t)(at - kind) : strlen(kind);
+  if (klen == 4 && strncmp(kind, "exit", 4) == 0) {
+    f->kind = PROTO_FAULT_EXIT;
+  } else if (klen == 5 && strncmp(kind, "abort", 5) == 0) {
+    f->kind = PROTO_FAULT_ABORT;
+  } else if (klen == 6 && strncmp(kind, "freeze", 6) == 0) {
+    f->kind = PROTO_FAULT_FREEZE;
+  } else if (klen > 5 && strncmp(kind, "slow=", 5) == 0) {
+    f->kind = PROTO_FAULT_SLOW;
+    f->factor = strtod(kind + 5, &end);
+    if (end != kind + klen || !(f->factor > 1) || f->factor > 1e6)
+      return PROTO_EINVAL;
+  } else {
+    return PROTO_EINVAL;
+  }
+  if (at == NULL) return 0;
+  const char* when = at + 1;
+  size_t wlen = strlen(when);
+  if (wlen < 2) return PROTO_EINVAL;
+  if (when[wlen - 1] == 'c') {
+    unsigned long long c = strtoull(when, &end, 10);
+    if (end != when + wlen - 1 || when[0] == '-') return PROTO_EINVAL;
+    f->after_chunks = c;
+  } else if (when[wlen - 1] == 's') {
+    f->after_seconds = strtod(when, &end);
+    if (end != when + wlen - 1 || !(f->after_seconds >= 0)) return PROTO_EINVAL;
+  } else {
+    return PROTO_EINVAL;
+  }
+  return 0;
+}
+
 int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
                     size_t errlen) {
   memset(job, 0, sizeof(*job));
   err[0] = '\0';
+  job->timeout_factor = 3.0;
+  job->timeout_floor = 1.0;
+  job->lost_after = 3.0;
+  job->master_timeout = 30.0;
+  job->speculate = 1;
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
       job->help = 1;
@@ -237,9 +319,13 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       opt = name_buf;
       value = eq + 1;
     }
-    int takes_value = strcmp(opt, "--n") == 0 || strcmp(opt, "--chunk") == 0 ||
-                      strcmp(opt, "--a") == 0 || strcmp(opt, "--b") == 0 ||
-                      strcmp(opt, "--output") == 0;
+    static const char* const valued[] = {
+        "--n", "--chunk", "--a", "--b", "--output", "--timeout",
+        "--timeout-factor", "--timeout-floor", "--lost-after",
+        "--master-timeout", "--speculate", "--inject"};
+    int takes_value = 0;
+    for (size_t v = 0; v < sizeof(valued) / sizeof(valued[0]); v++)
+      if (strcmp(opt, valued[v]) == 0) takes_value = 1;
     if (takes_value && value == NULL) {
       if (i + 1 >= argc)
         return fail(err, errlen, PROTO_EINVAL, "%s needs a value", opt);
@@ -266,6 +352,54 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
                     PROTO_PATH_MAX);
     } else if (strcmp(opt, "--quiet") == 0 && value == NULL) {
       job->quiet = 1;
+    } else if (strcmp(opt, "--timeout") == 0) {
+      if (strcmp(value, "auto") == 0) {
+        job->timeout = 0;
+      } else if (parse_seconds(value, &job->timeout) < 0) {
+        return fail(err, errlen, PROTO_EINVAL,
+                    "--timeout takes 'auto' or a number of seconds > 0, got "
+                    "'%s'",
+                    value);
+      }
+    } else if (strcmp(opt, "--timeout-factor") == 0 ||
+               strcmp(opt, "--timeout-floor") == 0 ||
+               strcmp(opt, "--lost-after") == 0 ||
+               strcmp(opt, "--master-timeout") == 0) {
+      double* dst = strcmp(opt, "--timeout-factor") == 0  ? &job->timeout_factor
+                    : strcmp(opt, "--timeout-floor") == 0 ? &job->timeout_floor
+                    : strcmp(opt, "--lost-after") == 0    ? &job->lost_after
+                                                          : &job->master_timeout;
+      if (parse_seconds(value, dst) < 0)
+        return fail(err, errlen, PROTO_EINVAL,
+                    "%s takes a number > 0, got '%s'", opt, value);
+      if (dst == &job->timeout_factor && *dst < 1.0)
+        return fail(err, errlen, PROTO_EINVAL,
+                    "--timeout-factor must be at least 1, got '%s'", value);
+    } else if (strcmp(opt, "--speculate") == 0) {
+      if (strcmp(value, "on") == 0) {
+        job->speculate = 1;
+      } else if (strcmp(value, "off") == 0) {
+        job->speculate = 0;
+      } else {
+        return fail(err, errlen, PROTO_EINVAL,
+                    "--speculate takes on or off, got '%s'", value);
+      }
+    } else if (strcmp(opt, "--inject") == 0) {
+      const char* allow = getenv("TASKFARM_FAULTS");
+      if (allow == NULL || strcmp(allow, "1") != 0)
+        return fail(err, errlen, PROTO_EINVAL,
+                    "--inject is for tests and experiments: it also needs "
+                    "TASKFARM_FAULTS=1 in the environment");
+      if (job->nfaults == PROTO_FAULTS_MAX)
+        return fail(err, errlen, PROTO_EINVAL, "at most %d --inject options",
+                    PROTO_FAULTS_MAX);
+      if (parse_fault(value, &job->fault[job->nfaults]) < 0)
+        return fail(err, errlen, PROTO_EINVAL,
+                    "--inject takes RANK:KIND[@WHEN] with KIND exit, abort, "
+                    "freeze or slow=F (F > 1) and WHEN Nc or Ts, e.g. "
+                    "2:freeze@3c; got '%s'",
+                    value);
+      job->nfaults++;
     } else {
       return fail(err, errlen, PROTO_EINVAL,
                   "unknown option '%s' for job %s (see taskfarm %s --help)",

@@ -33,6 +33,25 @@ enum {
 #define PROTO_DOT_N_MAX ((uint64_t)12 * 1000 * 1000 * 1000 * 1000)
 /* n(n+1)(n+2)/6 < 2^128 up to n = 1.26e13; 1.2e13 is the documented limit */
 
+typedef enum {
+  PROTO_FAULT_EXIT = 1,   /* the worker exits with status 3 */
+  PROTO_FAULT_ABORT = 2,  /* the worker dies by SIGABRT */
+  PROTO_FAULT_FREEZE = 3, /* the worker stops itself (SIGSTOP) */
+  PROTO_FAULT_SLOW = 4,   /* the worker computes `factor` times slower */
+} proto_fault_kind_t;
+
+/* One injected fault (--inject), for tests and experiments only. */
+typedef struct proto_fault_s proto_fault_t;
+struct proto_fault_s {
+  int rank;                /* which worker */
+  proto_fault_kind_t kind; /* what happens */
+  double factor;           /* SLOW: slowdown factor (> 1) */
+  uint64_t after_chunks;   /* trigger after this many chunks done ... */
+  double after_seconds;    /* ... or after this many seconds of work */
+};
+
+enum { PROTO_FAULTS_MAX = 16 };
+
 typedef struct proto_job_s proto_job_t;
 struct proto_job_s {
   proto_job_kind_t kind;     /* which computation */
@@ -43,6 +62,14 @@ struct proto_job_s {
   char output[PROTO_PATH_MAX]; /* --output: also write the result here */
   int help;                  /* --help given: print usage, run nothing */
   int quiet;                 /* --quiet: result lines only */
+  double timeout;            /* --timeout SECONDS per chunk; 0 = auto */
+  double timeout_factor;     /* auto: deadline = factor x expected time */
+  double timeout_floor;      /* ... + this; also the longest silence */
+  double lost_after;         /* silent this long with work: rank is lost */
+  double master_timeout;     /* a worker exits after this long w/o master */
+  int speculate;             /* duplicate stragglers' chunks at the end */
+  int nfaults;               /* entries used in fault[] */
+  proto_fault_t fault[PROTO_FAULTS_MAX]; /* --inject (TASKFARM_FAULTS=1) */
 };
 
 /* Parses argv (argv[0] is the program) into job. On error returns a negative

@@ -11,7 +11,8 @@ static const uint8_t kWords[PROTO_TAG_MAX + 1] = {
     [PROTO_TAG_HELLO] = 12,  [PROTO_TAG_REFUSE] = 3,
     [PROTO_TAG_WORK] = 5,   [PROTO_TAG_RESULT] = PROTO_RESULT_WORDS,
     [PROTO_TAG_STOP] = 1,   [PROTO_TAG_CANCEL] = 3,
-    [PROTO_TAG_FAIL] = 4,
+    [PROTO_TAG_FAIL] = 4,   [PROTO_TAG_PROGRESS] = 5,
+    [PROTO_TAG_PING] = 1,
 };
 
 size_t proto_size(proto_tag_t kind) {
@@ -28,6 +29,8 @@ const char* proto_tag_name(int kind) {
     case PROTO_TAG_STOP: return "STOP";
     case PROTO_TAG_CANCEL: return "CANCEL";
     case PROTO_TAG_FAIL: return "FAIL";
+    case PROTO_TAG_PROGRESS: return "PROGRESS";
+    case PROTO_TAG_PING: return "PING";
   }
   return "UNKNOWN";
 }
@@ -77,6 +80,13 @@ size_t proto_encode(const proto_msg_t* m, uint8_t* buf) {
       }
       break;
     case PROTO_TAG_STOP:
+    case PROTO_TAG_PING:
+      break;
+    case PROTO_TAG_PROGRESS:
+      put(buf, 1, m->chunk);
+      put(buf, 2, m->attempt);
+      put(buf, 3, m->done);
+      put(buf, 4, m->busy_ns);
       break;
     case PROTO_TAG_CANCEL:
     case PROTO_TAG_FAIL:
@@ -140,6 +150,13 @@ int proto_decode(const uint8_t* buf, size_t len, int tag, proto_msg_t* m) {
       }
       break;
     case PROTO_TAG_STOP:
+    case PROTO_TAG_PING:
+      break;
+    case PROTO_TAG_PROGRESS:
+      m->chunk = get(buf, 1);
+      m->attempt = get(buf, 2);
+      m->done = get(buf, 3);
+      m->busy_ns = get(buf, 4);
       break;
     case PROTO_TAG_CANCEL:
     case PROTO_TAG_FAIL:

@@ -17,6 +17,9 @@
  *   STOP     5      m -> w       1    (none): no more work, finish
  *   CANCEL   6      m -> w       3    chunk id, attempt: drop that chunk
  *   FAIL     7      w -> m       4    chunk id, attempt, error code
+ *   PROGRESS 8      w -> m       5    chunk id, attempt, indices done,
+ *                                     busy ns so far
+ *   PING     9      m -> w       1    (none): the master is alive
  *
  * HELLO opens a worker's conversation; the master answers a wrong version or
  * job with REFUSE and never gives that rank work. WORK orders one chunk
@@ -24,6 +27,10 @@
  * them in order. RESULT returns one chunk's exact partial result: pi and
  * dot-from-files fill the exact digits, dot --n fills the 128-bit integer.
  * FAIL reports a chunk the worker could not compute (e.g. a read error).
+ * PROGRESS is a worker's heartbeat while it computes (about every 100 ms):
+ * it lets the master tell a slow worker (progressing) from a frozen or dead
+ * one (silent). PING keeps idle workers sure that the master is alive; a
+ * worker that hears nothing from the master for long exits on its own.
  * The master checks every field of every message it receives against its
  * chunk table and drops what does not fit. */
 #ifndef TASKFARM_PROTO_PROTO_H_
@@ -52,7 +59,9 @@ typedef enum {
   PROTO_TAG_STOP = 5,
   PROTO_TAG_CANCEL = 6,
   PROTO_TAG_FAIL = 7,
-  PROTO_TAG_MAX = 7,
+  PROTO_TAG_PROGRESS = 8,
+  PROTO_TAG_PING = 9,
+  PROTO_TAG_MAX = 9,
 } proto_tag_t;
 
 enum {
@@ -70,7 +79,8 @@ struct proto_msg_s {
   uint64_t attempt;        /* WORK/RESULT/CANCEL/FAIL: attempt number */
   uint64_t begin;          /* WORK/RESULT: first index */
   uint64_t end;            /* WORK/RESULT: one past the last index */
-  uint64_t busy_ns;        /* RESULT: time the worker spent computing */
+  uint64_t busy_ns;        /* RESULT/PROGRESS: time spent computing */
+  uint64_t done;           /* PROGRESS: indices of the chunk done so far */
   uint64_t fingerprint;    /* HELLO: proto_job_fingerprint() */
   uint64_t pid;            /* HELLO: the worker's process id */
   uint64_t cpus;           /* HELLO: cores the worker's host reports */

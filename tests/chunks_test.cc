@@ -92,6 +92,38 @@ TEST(ChunksTest, LateResultRemovesRequeuedChunk) {
   master_table_close(&t);
 }
 
+TEST(ChunksTest, TimedOutChunkIsReissuedWhileFirstAttemptLives) {
+  master_table_t t;
+  ASSERT_EQ(master_table_init(&t, 100, 1), 0);
+  size_t a, b, none;
+  ASSERT_EQ(master_table_next(&t, 100, &a), 1);
+  ASSERT_EQ(master_table_issue(&t, a, 1), 1);
+  ASSERT_EQ(master_table_requeue(&t, a), 0);
+  ASSERT_EQ(master_table_requeue(&t, a), 0);  // queued once only
+  EXPECT_EQ(master_table_unissued(&t), 100u);
+  ASSERT_EQ(master_table_next(&t, 100, &b), 1);
+  EXPECT_EQ(b, a);
+  EXPECT_EQ(master_table_issue(&t, b, 2), 2);
+  EXPECT_EQ(master_table_next(&t, 100, &none), 0);
+  // The slow first attempt finishes first after all: it counts, once.
+  EXPECT_EQ(master_table_complete(&t, 1, a, 1, 0, 100), MASTER_ACCEPT);
+  EXPECT_EQ(master_table_complete(&t, 2, a, 2, 0, 100), MASTER_DUPLICATE);
+  EXPECT_EQ(t.done_iters, 100u);
+  master_table_close(&t);
+}
+
+TEST(ChunksTest, DoneChunkIsNotRequeued) {
+  master_table_t t;
+  ASSERT_EQ(master_table_init(&t, 10, 1), 0);
+  size_t a, none;
+  ASSERT_EQ(master_table_next(&t, 10, &a), 1);
+  ASSERT_EQ(master_table_issue(&t, a, 1), 1);
+  ASSERT_EQ(master_table_complete(&t, 1, a, 1, 0, 10), MASTER_ACCEPT);
+  ASSERT_EQ(master_table_requeue(&t, a), 0);
+  EXPECT_EQ(master_table_next(&t, 10, &none), 0);
+  master_table_close(&t);
+}
+
 TEST(ChunksTest, AttemptsAreBounded) {
   master_table_t t;
   ASSERT_EQ(master_table_init(&t, 10, 1), 0);

@@ -2,6 +2,7 @@
 // kill the process group at the deadline.
 #include "tests/run.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,8 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 extern char** environ;
 
@@ -25,13 +28,98 @@ double Now() {
 
 }  // namespace
 
-Result Run(const std::vector<std::string>& argv, double timeout_s,
-           const std::vector<std::string>& env) {
-  Result r;
+std::vector<pid_t> Descendants(pid_t root) {
+  // Parent of every process, from /proc/<pid>/stat.
+  std::vector<std::pair<pid_t, pid_t>> all;
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return {};
+  while (struct dirent* e = readdir(d)) {
+    pid_t pid = (pid_t)atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::string path = std::string("/proc/") + e->d_name + "/stat";
+    FILE* f = fopen(path.c_str(), "r");
+    if (f == nullptr) continue;
+    char buf[512];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char* close_paren = strrchr(buf, ')');
+    if (close_paren == nullptr) continue;
+    char state;
+    int ppid;
+    if (sscanf(close_paren + 1, " %c %d", &state, &ppid) == 2)
+      all.push_back({pid, (pid_t)ppid});
+  }
+  closedir(d);
+  std::vector<pid_t> found = {root};
+  for (size_t i = 0; i < found.size(); i++)
+    for (const auto& pp : all)
+      if (pp.second == found[i]) found.push_back(pp.first);
+  found.erase(found.begin());
+  return found;
+}
+
+void KillTree(pid_t root) {
+  // Stop the launcher first so it starts nothing new, then the rest.
+  std::vector<pid_t> tree = Descendants(root);
+  kill(root, SIGKILL);
+  for (pid_t p : tree) kill(p, SIGKILL);
+}
+
+static std::string Environ(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/environ";
+  FILE* f = fopen(path.c_str(), "r");
+  if (f == nullptr) return "";
+  std::string env;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) env.append(buf, n);
+  fclose(f);
+  for (char& c : env)
+    if (c == '\0') c = '\n';
+  return "\n" + env;
+}
+
+pid_t RankPid(pid_t root, int rank) {
+  std::string want = "\nPMI_RANK=" + std::to_string(rank) + "\n";
+  for (pid_t p : Descendants(root)) {
+    std::string env = Environ(p);
+    if (env.find(want) == std::string::npos) continue;
+    bool guarded = env.find("\nTASKFARM_GUARDED=1\n") != std::string::npos;
+    if (rank == 0 || guarded) return p;
+  }
+  return -1;
+}
+
+double CpuSeconds(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  FILE* f = fopen(path.c_str(), "r");
+  if (f == nullptr) return -1;
+  char buf[1024];
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char* p = strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  // Fields after the command: state is field 3; utime 14, stime 15.
+  unsigned long long utime = 0, stime = 0;
+  int field = 2;
+  for (const char* q = p + 1; *q && field < 15; q++) {
+    if (*q != ' ') continue;
+    field++;
+    if (field == 14) utime = strtoull(q + 1, nullptr, 10);
+    if (field == 15) stime = strtoull(q + 1, nullptr, 10);
+  }
+  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+Child::Child(const std::vector<std::string>& argv,
+             const std::vector<std::string>& env) {
   int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return r;
-  pid_t pid = fork();
-  if (pid == 0) {
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
+  start_ = Now();
+  pid_ = fork();
+  if (pid_ == 0) {
     setpgid(0, 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
@@ -44,43 +132,74 @@ Result Run(const std::vector<std::string>& argv, double timeout_s,
     execvp(args[0], args.data());
     _exit(127);
   }
-  setpgid(pid, pid);
   close(out[1]);
   close(err[1]);
-  double deadline = Now() + timeout_s;
-  struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    double left = deadline - Now();
-    if (left <= 0) {
-      r.timed_out = true;
-      kill(-pid, SIGKILL);
-      break;
-    }
-    int n = poll(fds, 2, (int)(left * 1000) + 1);
-    if (n < 0) continue;
-    for (int i = 0; i < 2; i++) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-      char buf[4096];
-      ssize_t got = read(fds[i].fd, buf, sizeof(buf));
-      if (got > 0) {
-        sinks[i]->append(buf, (size_t)got);
-      } else {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        open_fds--;
-      }
+  out_ = out[0];
+  err_ = err[0];
+}
+
+Child::~Child() {
+  if (pid_ > 0) {
+    KillTree(pid_);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (out_ >= 0) close(out_);
+  if (err_ >= 0) close(err_);
+}
+
+bool Child::Pump(double timeout_s) {
+  struct pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+  std::string* sinks[2] = {&r_.out, &r_.err};
+  if (out_ < 0 && err_ < 0) return false;
+  int n = poll(fds, 2, (int)(timeout_s * 1000) + 1);
+  if (n <= 0) return true;
+  for (int i = 0; i < 2; i++) {
+    if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+    char buf[4096];
+    ssize_t got = read(fds[i].fd, buf, sizeof(buf));
+    if (got > 0) {
+      sinks[i]->append(buf, (size_t)got);
+    } else {
+      close(fds[i].fd);
+      (i == 0 ? out_ : err_) = -1;
     }
   }
-  for (auto& f : fds)
-    if (f.fd >= 0) close(f.fd);
+  return out_ >= 0 || err_ >= 0;
+}
+
+bool Child::WaitForErr(const std::string& needle, double timeout_s) {
+  double deadline = Now() + timeout_s;
+  while (r_.err.find(needle) == std::string::npos) {
+    double left = deadline - Now();
+    if (left <= 0 || !Pump(left)) return r_.err.find(needle) != std::string::npos;
+  }
+  return true;
+}
+
+Result Child::Finish(double timeout_s) {
+  double deadline = Now() + timeout_s;
+  for (;;) {
+    double left = deadline - Now();
+    if (left <= 0) {
+      r_.timed_out = true;
+      break;
+    }
+    if (!Pump(left)) break;
+  }
+  // Whatever the command leaves running goes with it.
+  KillTree(pid_);
   int status = 0;
-  waitpid(pid, &status, 0);
-  // Whatever the command left in its group goes with it.
-  kill(-pid, SIGKILL);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  r_.seconds = Now() - start_;
+  r_.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r_;
+}
+
+Result Run(const std::vector<std::string>& argv, double timeout_s,
+           const std::vector<std::string>& env) {
+  Child c(argv, env);
+  return c.Finish(timeout_s);
 }
 
 std::string Binary(const std::string& name) {
@@ -88,6 +207,14 @@ std::string Binary(const std::string& name) {
   const char* ws = getenv("TEST_WORKSPACE");
   if (srcdir && ws) return std::string(srcdir) + "/" + ws + "/" + name;
   return "./" + name;
+}
+
+std::vector<std::string> FarmArgv(int ranks,
+                                  const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"mpiexec.mpich", "-disable-auto-cleanup",
+                                   "-n", std::to_string(ranks), Binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
 }
 
 Result Farm(int ranks, const std::vector<std::string>& args, double timeout_s,

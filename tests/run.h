@@ -1,9 +1,12 @@
-// Runs a command (usually mpiexec.mpich) in its own process group under a
-// hard time limit, capturing what it prints. A command still running at the
-// limit is killed, group and all, and reported as timed out: a hang is a
-// failure, never a stuck test run.
+// Runs a command (usually mpiexec.mpich) under a hard time limit, capturing
+// what it prints. A command still running at the limit is killed together
+// with every process it started (hydra puts each rank in its own session,
+// so the tree is found through /proc, never by name): a hang is a failure,
+// never a stuck test run.
 #ifndef TASKFARM_TESTS_RUN_H_
 #define TASKFARM_TESTS_RUN_H_
+
+#include <sys/types.h>
 
 #include <string>
 #include <vector>
@@ -15,6 +18,27 @@ struct Result {
   bool timed_out = false;  // killed at the time limit
   std::string out;         // standard output
   std::string err;         // standard error
+  double seconds = 0;      // wall time
+};
+
+// A command running in the background whose output is read as it comes.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv,
+        const std::vector<std::string>& env = {});
+  ~Child();  // kills the tree if still running
+  pid_t pid() const { return pid_; }
+  // Reads output until stderr contains needle; false at the time limit.
+  bool WaitForErr(const std::string& needle, double timeout_s);
+  // Reads output until the command ends (or kills it at the limit).
+  Result Finish(double timeout_s);
+
+ private:
+  bool Pump(double timeout_s);  // one read round; false when both pipes shut
+  pid_t pid_ = -1;
+  int out_ = -1, err_ = -1;
+  double start_ = 0;
+  Result r_;
 };
 
 // Runs argv with extra environment entries ("NAME=value") for at most
@@ -25,6 +49,24 @@ Result Run(const std::vector<std::string>& argv, double timeout_s,
 // mpiexec.mpich -n ranks <binary> args..., on the shared-memory transport.
 Result Farm(int ranks, const std::vector<std::string>& args,
             double timeout_s = 60, const std::vector<std::string>& env = {});
+
+// The argv of the fault-tolerant launch: mpiexec.mpich -disable-auto-cleanup
+// -n ranks <binary> args...
+std::vector<std::string> FarmArgv(int ranks,
+                                  const std::vector<std::string>& args);
+
+// Every process descended from root (not root itself).
+std::vector<pid_t> Descendants(pid_t root);
+
+// Kills root and all its descendants with SIGKILL, by pid.
+void KillTree(pid_t root);
+
+// The pid of the MPI process of `rank` started under root (for a worker:
+// the guarded child, not its guard), or -1 if there is none yet.
+pid_t RankPid(pid_t root, int rank);
+
+// CPU seconds (user + system) a process has used, or -1.
+double CpuSeconds(pid_t pid);
 
 // The taskfarm binary built by Bazel, found through the test's runfiles.
 std::string Binary(const std::string& name = "taskfarm");

@@ -7,8 +7,11 @@
 #include "worker/worker.h"
 
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +20,8 @@
 enum {
   QUEUE_MAX = 8,        /* orders a worker can hold; the master sends <= 2 */
   IDLE_YIELD_NS = 100000, /* poll with sched_yield this long when idle */
+  HEARTBEAT_NS = 100000000, /* PROGRESS at most this often while computing */
+  EXIT_MASTER_GONE = 3,     /* exit status when the master went silent */
   IDLE_SLEEP_MIN_US = 10,
   IDLE_SLEEP_MAX_US = 1000,
 };
@@ -41,6 +46,11 @@ typedef struct worker_s {
   int head, count;
   int stopping;            /* STOP or REFUSE seen */
   int refused;
+  uint64_t start_ns;       /* when the worker started */
+  uint64_t last_master_ns; /* when the master was last heard */
+  uint64_t chunks_done;    /* results sent */
+  double slow_factor;      /* injected slowdown, 1 = none */
+  uint32_t fired;          /* bit f: fault f of the job has fired */
 } worker_t;
 
 static uint64_t now_ns(void) {
@@ -77,11 +87,29 @@ static int post_receive(worker_t* w) {
   return rc == MPI_SUCCESS ? 0 : PROTO_EMPI;
 }
 
+static void check_master(const worker_t* w);
+
+/* Sends msg to the master. A frozen master stops draining its queue, and a
+ * blocking send would then hang the worker for good: the send is
+ * non-blocking and waited for while watching the master's silence. */
 static int send_msg(worker_t* w, const proto_msg_t* msg) {
   uint8_t buf[PROTO_MAX_BYTES];
   size_t len = proto_encode(msg, buf);
-  int rc = MPI_Send(buf, (int)len, MPI_BYTE, 0, (int)msg->kind, w->comm);
-  return rc == MPI_SUCCESS ? 0 : PROTO_EMPI;
+  MPI_Request req;
+  if (MPI_Isend(buf, (int)len, MPI_BYTE, 0, (int)msg->kind, w->comm, &req) !=
+      MPI_SUCCESS)
+    return PROTO_EMPI;
+  for (int spins = 0;; spins++) {
+    int done = 0;
+    if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+      return PROTO_EMPI;
+    if (done) return 0;
+    if (spins > 1000) {
+      check_master(w);
+      struct timespec pause = {0, 100000};
+      nanosleep(&pause, NULL);
+    }
+  }
 }
 
 static void handle(worker_t* w, const proto_msg_t* m) {
@@ -104,6 +132,8 @@ static void handle(worker_t* w, const proto_msg_t* m) {
     case PROTO_TAG_STOP:
       w->stopping = 1;
       return;
+    case PROTO_TAG_PING:
+      return;
     case PROTO_TAG_REFUSE:
       fprintf(stderr,
               "taskfarm: worker %d refused by the master: %s (this worker "
@@ -119,13 +149,15 @@ static void handle(worker_t* w, const proto_msg_t* m) {
 
 /* Handles every message that has arrived. Returns 0 or PROTO_EMPI. */
 static int drain(worker_t* w) {
-  for (;;) {
+  /* After STOP or REFUSE the receive is not posted again. */
+  while (!w->stopping) {
     int done = 0;
     MPI_Status st;
     if (MPI_Test(&w->req, &done, &st) != MPI_SUCCESS) return PROTO_EMPI;
     if (!done) return 0;
     int len = 0;
     MPI_Get_count(&st, MPI_BYTE, &len);
+    w->last_master_ns = now_ns();
     proto_msg_t m;
     int rc = proto_decode(w->rbuf, (size_t)len, st.MPI_TAG, &m);
     if (rc == PROTO_EVERSION) {
@@ -135,9 +167,9 @@ static int drain(worker_t* w) {
               w->rank, m.version, PROTO_VERSION);
       w->stopping = w->refused = 1;
     } else if (rc < 0) {
-      fprintf(stderr, "taskfarm: worker %d: dropped a malformed %s from the "
-                      "master: %s\n", w->rank, proto_tag_name(st.MPI_TAG),
-              proto_strerror(rc));
+      fprintf(stderr, "taskfarm: worker %d: dropped a malformed %s (tag %d, "
+                      "%d bytes) from the master: %s\n", w->rank,
+              proto_tag_name(st.MPI_TAG), st.MPI_TAG, len, proto_strerror(rc));
     } else {
       handle(w, &m);
     }
@@ -145,6 +177,51 @@ static int drain(worker_t* w) {
     rc = post_receive(w);
     if (rc < 0) return rc;
   }
+  return 0;
+}
+
+/* A worker whose master has gone silent (dead, frozen, cut off) would wait
+ * forever: it leaves on its own instead. */
+static void check_master(const worker_t* w) {
+  double silent = (double)(now_ns() - w->last_master_ns) / 1e9;
+  if (silent < w->job->master_timeout) return;
+  fprintf(stderr,
+          "taskfarm: worker %d: nothing from the master for %.0f s; "
+          "exiting\n",
+          w->rank, silent);
+  fflush(stderr);
+  _exit(EXIT_MASTER_GONE);
+}
+
+/* Fires this rank's injected faults whose moment has come (--inject). */
+static void inject_faults(worker_t* w) {
+  for (int f = 0; f < w->job->nfaults; f++) {
+    const proto_fault_t* fault = &w->job->fault[f];
+    if (fault->rank != w->rank || (w->fired >> f) & 1) continue;
+    double t = (double)(now_ns() - w->start_ns) / 1e9;
+    int due = fault->after_seconds > 0 ? t >= fault->after_seconds
+                                       : w->chunks_done >= fault->after_chunks;
+    if (!due) continue;
+    w->fired |= 1u << f;
+    fprintf(stderr, "taskfarm: worker %d: injected fault %d fires\n", w->rank,
+            (int)fault->kind);
+    fflush(stderr);
+    switch (fault->kind) {
+      case PROTO_FAULT_EXIT: _exit(3);
+      case PROTO_FAULT_ABORT: abort();
+      case PROTO_FAULT_FREEZE: raise(SIGSTOP); break;
+      case PROTO_FAULT_SLOW: w->slow_factor = fault->factor; break;
+    }
+  }
+}
+
+/* An injected slowdown: idle for (factor - 1) times the slice's time. */
+static void pace(const worker_t* w, uint64_t slice_ns) {
+  if (w->slow_factor <= 1) return;
+  uint64_t ns = (uint64_t)((w->slow_factor - 1) * (double)slice_ns);
+  struct timespec pause = {(time_t)(ns / 1000000000u),
+                           (long)(ns % 1000000000u)};
+  nanosleep(&pause, NULL);
 }
 
 /* Computes the order at the head of the queue slice by slice, then reports
@@ -161,20 +238,34 @@ static int run_order(worker_t* w) {
   proto_exact_init(&res.fsum);
   int rc = w->kernel_rc;
   uint64_t slice = slice_size(w->job);
-  uint64_t t0 = now_ns();
+  uint64_t t0 = now_ns(), beat = t0;
   for (uint64_t at = o.begin; rc == 0 && at < o.end; at += slice) {
     uint64_t stop = o.end - at < slice ? o.end : at + slice;
+    if (w->job->nfaults > 0) inject_faults(w);
+    uint64_t s0 = now_ns();
     rc = kernel_add(&w->kernel, at, stop, &res.fsum, &res.isum);
     if (rc < 0) break;
+    pace(w, now_ns() - s0);
     rc = drain(w);
     if (rc < 0) return rc;
     if (w->stopping || w->queue[w->head].cancelled) break;
+    uint64_t t = now_ns();
+    if (t - beat >= HEARTBEAT_NS && stop < o.end) {
+      beat = t;
+      proto_msg_t progress = {.kind = PROTO_TAG_PROGRESS, .chunk = o.chunk,
+                              .attempt = o.attempt, .done = stop - o.begin,
+                              .busy_ns = t - t0};
+      rc = send_msg(w, &progress);
+      if (rc < 0) return rc;
+      check_master(w);
+    }
   }
   res.busy_ns = now_ns() - t0;
   int cancelled = w->stopping || w->queue[w->head].cancelled;
   w->head = (w->head + 1) % QUEUE_MAX;
   w->count--;
   if (cancelled) return 0;
+  w->chunks_done++;
   if (rc < 0) {
     proto_msg_t fail = {.kind = PROTO_TAG_FAIL, .chunk = o.chunk,
                         .attempt = o.attempt, .code = rc};
@@ -197,6 +288,8 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   memset(&w, 0, sizeof(w));
   w.job = job;
   w.comm = comm;
+  w.start_ns = w.last_master_ns = now_ns();
+  w.slow_factor = 1;
   MPI_Comm_rank(comm, &w.rank);
   w.kernel_rc = kernel_init(&w.kernel, job);
 
@@ -229,6 +322,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
       sched_yield();
       continue;
     }
+    check_master(&w);
     struct timespec pause = {0, (long)sleep_us * 1000};
     nanosleep(&pause, NULL);
     if (sleep_us < IDLE_SLEEP_MAX_US) sleep_us *= 2;
@@ -245,4 +339,29 @@ out_close_kernel:
   kernel_close(&w.kernel);
   if (rc == 0 && w.refused) rc = PROTO_EVERSION;
   return rc;
+}
+
+int worker_guard(char** argv) {
+  const char* rank = getenv("PMI_RANK");
+  if (rank == NULL || strcmp(rank, "0") == 0 || getenv("TASKFARM_GUARDED"))
+    return 0;
+  /* hydra signals the process it started with SIGUSR1 when another rank
+   * fails; the guard must survive that to report its child's fate. */
+  signal(SIGUSR1, SIG_IGN);
+  pid_t child = fork();
+  if (child < 0) return PROTO_EINVAL;
+  if (child == 0) {
+    setenv("TASKFARM_GUARDED", "1", 1);
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "taskfarm: rank %s: cannot re-execute itself\n", rank);
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) continue;
+  if (WIFSIGNALED(status)) {
+    fprintf(stderr, "taskfarm: rank %s (pid %d) died by signal %d\n", rank,
+            (int)child, WTERMSIG(status));
+    _exit(128 + WTERMSIG(status));
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }

@@ -27,6 +27,16 @@ int worker_run(const proto_job_t* job, MPI_Comm comm);
 int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
                    proto_msg_t* result);
 
+/* Makes a worker rank survive its own death by a signal. hydra ends the
+ * whole job when a rank dies by a signal (SIGKILL, SIGSEGV) but tolerates,
+ * under -disable-auto-cleanup, a rank that exits with a status. So when this
+ * process is a worker rank under mpiexec (PMI_RANK set and not 0), it forks:
+ * the child re-executes taskfarm with argv as the real MPI process, and this
+ * parent ignores SIGUSR1, waits, and exits with a plain status (128 + signal
+ * when the child was killed). Returns 0 at once in the child, in rank 0 and
+ * outside mpiexec; the parent never returns. Call before MPI_Init. */
+int worker_guard(char** argv);
+
 /* Prints rank's smiley line for the hello job (rank, size, host). */
 void worker_say_hello(int rank, int size);
 

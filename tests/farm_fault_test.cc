@@ -1,0 +1,163 @@
+// Faults: workers frozen or killed from outside, slowed, crashing, several at
+// once; a frozen master. Every run must end, with exit status 0 and the
+// bits of a clean run. Launched the fault-tolerant way
+// (mpiexec.mpich -disable-auto-cleanup), each under a hard time limit.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <time.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "tests/run.h"
+
+namespace {
+
+const char kN[] = "3e10";  // about 1.2 s with two workers on this machine
+
+std::string Bits(const run::Result& r) {
+  return run::LineAfter(r.out, "PI bits = ");
+}
+
+double Number(const std::string& text, const std::string& prefix) {
+  std::string v = run::LineAfter(text, prefix);
+  return v.empty() ? -1 : atof(v.c_str());
+}
+
+std::string CleanBits() {
+  static std::string bits;
+  if (bits.empty()) {
+    run::Result r = run::Farm(3, {"pi", "--n", kN, "--quiet"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    bits = Bits(r);
+  }
+  return bits;
+}
+
+void Pause(double seconds) {
+  struct timespec ts = {0, (long)(seconds * 1e9)};
+  nanosleep(&ts, nullptr);
+}
+
+// Waits until `rank`'s MPI process exists and has computed for a while, so a
+// signal lands mid-run. Polls /proc; returns the pid or -1 at the limit.
+pid_t WaitUntilComputing(pid_t root, int rank, double cpu_s) {
+  for (int i = 0; i < 2000; i++) {
+    pid_t p = run::RankPid(root, rank);
+    if (p > 0 && run::CpuSeconds(p) >= cpu_s) return p;
+    Pause(0.005);
+  }
+  return -1;
+}
+
+const std::vector<std::string> kFaultsOn = {"TASKFARM_FAULTS=1"};
+
+TEST(FarmFaultTest, FrozenWorkerIsRecoveredAndLateResultNotCounted) {
+  std::string want = CleanBits();
+  run::Child c(run::FarmArgv(3, {"pi", "--n", kN}));
+  pid_t w = WaitUntilComputing(c.pid(), 1, 0.2);
+  ASSERT_GT(w, 0);
+  ASSERT_EQ(kill(w, SIGSTOP), 0);
+  ASSERT_TRUE(c.WaitForErr("rank 1 timed out", 20));
+  ASSERT_EQ(kill(w, SIGCONT), 0);
+  run::Result r = c.Finish(60);
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), want) << r.err;
+  // Recovery (last heard from the frozen worker to its chunk done) within
+  // the 1 s silence limit plus two chunk times and scheduling slack.
+  std::string faults = run::LineAfter(r.err, "taskfarm: faults: ");
+  size_t at = faults.find("recovery ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  EXPECT_LT(atof(faults.c_str() + at + 9), 2.0) << faults;
+}
+
+TEST(FarmFaultTest, KilledWorkerDoesNotTakeTheJobDown) {
+  std::string want = CleanBits();
+  for (int round = 0; round < 3; round++) {
+    run::Child c(run::FarmArgv(3, {"pi", "--n", kN}));
+    pid_t w = WaitUntilComputing(c.pid(), 2, 0.2);
+    ASSERT_GT(w, 0);
+    ASSERT_EQ(kill(w, SIGKILL), 0);
+    run::Result r = c.Finish(60);
+    ASSERT_FALSE(r.timed_out) << r.err;
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(Bits(r), want) << r.err;
+    EXPECT_NE(r.err.find("rank 2 (pid " + std::to_string(w) +
+                         ") died by signal 9"),
+              std::string::npos)
+        << r.err;
+  }
+}
+
+TEST(FarmFaultTest, SlowWorkerCostsNoMoreThanItsAbsence) {
+  run::Result alone = run::Farm(2, {"pi", "--n", kN});
+  ASSERT_EQ(alone.status, 0) << alone.err;
+  run::Result slow = run::Run(
+      run::FarmArgv(3, {"pi", "--n", kN, "--inject", "1:slow=10"}), 60,
+      kFaultsOn);
+  ASSERT_EQ(slow.status, 0) << slow.err;
+  EXPECT_EQ(Bits(slow), Bits(alone));
+  double t_alone = Number(alone.out, "Time = ");
+  double t_slow = Number(slow.out, "Time = ");
+  // One chunk with a single worker is 1/64 of its run; allow 0.3 s of
+  // scheduling noise on a shared 2-core machine.
+  EXPECT_LE(t_slow, t_alone * (1 + 1.0 / 64) + 0.3)
+      << "alone " << t_alone << " s, with a 10x slow worker " << t_slow
+      << " s\n" << slow.err;
+}
+
+TEST(FarmFaultTest, SeveralFaultsAtOnceWithFiveRanks) {
+  std::string want = CleanBits();
+  run::Result r = run::Run(
+      run::FarmArgv(5, {"pi", "--n", kN, "--inject", "1:exit@2c", "--inject",
+                        "2:freeze@3c", "--inject", "3:slow=4", "--inject",
+                        "4:abort@0.5s"}),
+      90, kFaultsOn);
+  ASSERT_FALSE(r.timed_out) << r.err;
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), want) << r.err;
+  EXPECT_NE(r.err.find("lost ranks: 3"), std::string::npos) << r.err;
+}
+
+TEST(FarmFaultTest, MasterFinishesWhenEveryWorkerIsLost) {
+  run::Result r = run::Run(
+      run::FarmArgv(3, {"dot", "--n", "2e9", "--inject", "1:exit@1c",
+                        "--inject", "2:abort@1c"}),
+      60, kFaultsOn);
+  ASSERT_FALSE(r.timed_out) << r.err;
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run::LineAfter(r.out, "Dot product is "),
+            "1333333335333333334000000000");
+  EXPECT_NE(r.err.find("lost ranks: 2"), std::string::npos) << r.err;
+}
+
+TEST(FarmFaultTest, InjectionNeedsTheEnvironmentSwitch) {
+  run::Result r = run::Farm(3, {"pi", "--n", "100", "--inject", "1:exit"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("TASKFARM_FAULTS=1"), std::string::npos) << r.err;
+}
+
+TEST(FarmFaultTest, WorkersLeaveWhenTheMasterFreezes) {
+  run::Child c(run::FarmArgv(3, {"pi", "--n", "1e13", "--master-timeout",
+                                 "2"}));
+  pid_t w1 = WaitUntilComputing(c.pid(), 1, 0.1);
+  pid_t w2 = WaitUntilComputing(c.pid(), 2, 0.1);
+  pid_t master = run::RankPid(c.pid(), 0);
+  ASSERT_GT(w1, 0);
+  ASSERT_GT(w2, 0);
+  ASSERT_GT(master, 0);
+  ASSERT_EQ(kill(master, SIGSTOP), 0);
+  ASSERT_TRUE(c.WaitForErr("worker 1: nothing from the master", 15));
+  ASSERT_TRUE(c.WaitForErr("worker 2: nothing from the master", 15));
+  // Both worker processes are gone (their guards reaped them).
+  bool gone = false;
+  for (int i = 0; i < 400 && !gone; i++) {
+    gone = kill(w1, 0) != 0 && kill(w2, 0) != 0;
+    if (!gone) Pause(0.005);
+  }
+  EXPECT_TRUE(gone);
+  kill(master, SIGCONT);
+}
+
+}  // namespace
