@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -72,9 +73,13 @@ TEST(FarmFaultTest, FrozenWorkerIsRecoveredAndLateResultNotCounted) {
   EXPECT_LT(atof(faults.c_str() + at + 9), 2.0) << faults;
 }
 
+// KILL_ROUNDS (default 3) sets the number of rounds; docs/fault-tolerance.md
+// records a run with 20.
 TEST(FarmFaultTest, KilledWorkerDoesNotTakeTheJobDown) {
   std::string want = CleanBits();
-  for (int round = 0; round < 3; round++) {
+  const char* env = getenv("KILL_ROUNDS");
+  int rounds = env ? atoi(env) : 3, survived = 0;
+  for (int round = 0; round < rounds; round++) {
     run::Child c(run::FarmArgv(3, {"pi", "--n", kN}));
     pid_t w = WaitUntilComputing(c.pid(), 2, 0.2);
     ASSERT_GT(w, 0);
@@ -87,24 +92,34 @@ TEST(FarmFaultTest, KilledWorkerDoesNotTakeTheJobDown) {
                          ") died by signal 9"),
               std::string::npos)
         << r.err;
+    survived += r.status == 0 && Bits(r) == want;
   }
+  printf("SIGKILL of a worker mid-run: %d of %d runs exit 0 with the clean "
+         "bits\n", survived, rounds);
 }
 
+// Two interleaved repetitions of each run, best of each, so one burst of
+// load from elsewhere on the 2-core machine does not decide the outcome.
 TEST(FarmFaultTest, SlowWorkerCostsNoMoreThanItsAbsence) {
-  run::Result alone = run::Farm(2, {"pi", "--n", kN});
-  ASSERT_EQ(alone.status, 0) << alone.err;
-  run::Result slow = run::Run(
-      run::FarmArgv(3, {"pi", "--n", kN, "--inject", "1:slow=10"}), 60,
-      kFaultsOn);
-  ASSERT_EQ(slow.status, 0) << slow.err;
-  EXPECT_EQ(Bits(slow), Bits(alone));
-  double t_alone = Number(alone.out, "Time = ");
-  double t_slow = Number(slow.out, "Time = ");
+  double t_alone = 1e9, t_slow = 1e9;
+  std::string last_err;
+  for (int rep = 0; rep < 2; rep++) {
+    run::Result alone = run::Farm(2, {"pi", "--n", kN});
+    ASSERT_EQ(alone.status, 0) << alone.err;
+    run::Result slow = run::Run(
+        run::FarmArgv(3, {"pi", "--n", kN, "--inject", "1:slow=10"}), 60,
+        kFaultsOn);
+    ASSERT_EQ(slow.status, 0) << slow.err;
+    EXPECT_EQ(Bits(slow), Bits(alone));
+    t_alone = std::min(t_alone, Number(alone.out, "Time = "));
+    t_slow = std::min(t_slow, Number(slow.out, "Time = "));
+    last_err = slow.err;
+  }
   // One chunk with a single worker is 1/64 of its run; allow 0.3 s of
   // scheduling noise on a shared 2-core machine.
   EXPECT_LE(t_slow, t_alone * (1 + 1.0 / 64) + 0.3)
       << "alone " << t_alone << " s, with a 10x slow worker " << t_slow
-      << " s\n" << slow.err;
+      << " s\n" << last_err;
 }
 
 TEST(FarmFaultTest, SeveralFaultsAtOnceWithFiveRanks) {

@@ -3,6 +3,7 @@
 // result stays exact.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "tests/run.h"
@@ -44,6 +45,30 @@ TEST(FarmRogueTest, OtherProtocolVersionIsRefused) {
   EXPECT_NE(r.err.find("rank 2 speaks protocol version 2"), std::string::npos)
       << r.err;
   EXPECT_NE(r.out.find("rogue got REFUSE"), std::string::npos) << r.out;
+}
+
+TEST(FarmRogueTest, DuplicatedAndStrayResultsAreNotCounted) {
+  run::Result r = run::Run(
+      {"mpiexec.mpich", "-n", "2", run::Binary(), "dot", "--n", "1e6",
+       "--chunk", "1000", ":", "-n", "1", run::Binary("tests/rogue"), "dup",
+       "dot", "--n", "1e6", "--chunk", "1000"},
+      60);
+  ASSERT_FALSE(r.timed_out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run::LineAfter(r.out, "Dot product is "), kDot1e6);
+  // Rank 2 did real work, and each of its results came twice; every copy
+  // and the stray result were dropped (the result above is exact).
+  std::string line = run::LineAfter(r.err, "taskfarm:   rank 2 ");
+  ASSERT_FALSE(line.empty()) << r.err;
+  long chunks = atol(line.substr(line.find("): ") + 3).c_str());
+  EXPECT_GT(chunks, 0) << line;
+  size_t dup_at = line.find(" duplicates");
+  ASSERT_NE(dup_at, std::string::npos) << line;
+  size_t num_at = line.rfind(", ", dup_at) + 2;
+  // The copy of the very last result may arrive after the run has ended.
+  EXPECT_GE(atol(line.substr(num_at, dup_at - num_at).c_str()), chunks - 1)
+      << line;
+  EXPECT_NE(line.find("1 rejected"), std::string::npos) << line;
 }
 
 }  // namespace

@@ -2,13 +2,17 @@
  * mpiexec's MPMD syntax. "garbage" sends malformed, misdirected and forged
  * messages, then a HELLO for another job; "version" greets with a future
  * protocol version. Both then wait for the master's answer and print it, so
- * the test can check the master dropped everything and refused the rank. */
+ * the test can check the master dropped everything and refused the rank.
+ * "dup JOB ARGS..." is an honest worker for that job that sends every RESULT
+ * twice, plus a heartbeat and a result for a chunk it was never given. */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "proto/job.h"
 #include "proto/proto.h"
+#include "worker/kernel.h"
+#include "worker/worker.h"
 
 /* The farm talks on a duplicate of MPI_COMM_WORLD; so must the rogue. */
 static MPI_Comm comm;
@@ -23,10 +27,58 @@ static void send_msg(const proto_msg_t* m) {
   send_raw(buf, (int)len, (int)m->kind);
 }
 
+/* Works like a worker, but every RESULT goes out twice. */
+static int duplicating_worker(int argc, char** argv) {
+  proto_job_t job;
+  char err[256];
+  if (proto_job_parse(&job, argc, argv, err, sizeof(err)) < 0) return 1;
+  kernel_t kernel;
+  if (kernel_init(&kernel, &job) < 0) return 1;
+  proto_msg_t hello = {.kind = PROTO_TAG_HELLO,
+                       .fingerprint = proto_job_fingerprint(&job)};
+  send_msg(&hello);
+  uint8_t buf[PROTO_MAX_BYTES];
+  int sent_stray = 0;
+  for (;;) {
+    MPI_Status st;
+    int len = 0;
+    MPI_Recv(buf, PROTO_MAX_BYTES, MPI_BYTE, 0, MPI_ANY_TAG, comm, &st);
+    MPI_Get_count(&st, MPI_BYTE, &len);
+    proto_msg_t m;
+    if (proto_decode(buf, (size_t)len, st.MPI_TAG, &m) < 0) continue;
+    if (m.kind == PROTO_TAG_STOP) break;
+    if (m.kind != PROTO_TAG_WORK) continue;
+    proto_msg_t res;
+    worker_compute(&kernel, m.begin, m.end, &res);
+    res.chunk = m.chunk;
+    res.attempt = m.attempt;
+    send_msg(&res);
+    send_msg(&res);
+    if (!sent_stray) {
+      /* A heartbeat and a result for a chunk this rank never held. */
+      proto_msg_t beat = {.kind = PROTO_TAG_PROGRESS, .chunk = m.chunk + 1,
+                          .attempt = 1, .done = 1};
+      send_msg(&beat);
+      res.chunk = m.chunk + 1;
+      send_msg(&res);
+      sent_stray = 1;
+    }
+  }
+  /* No output here: it would share mpiexec's stdout with the master's
+   * result lines at the same moment. */
+  kernel_close(&kernel);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);
   const char* mode = argc > 1 ? argv[1] : "garbage";
+  if (strcmp(mode, "dup") == 0) {
+    int rc = duplicating_worker(argc - 1, argv + 1);
+    MPI_Finalize();
+    return rc;
+  }
   uint8_t buf[PROTO_MAX_BYTES];
   memset(buf, 0xab, sizeof(buf));
   if (strcmp(mode, "version") == 0) {
