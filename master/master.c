@@ -24,10 +24,12 @@
 
 enum {
   END_PAUSE_NS = 500000000, /* let mpiexec forward output before the abort */
-  QUEUE_DEPTH = 2,      /* orders outstanding per worker */
+  QUEUE_DEPTH = 8,      /* most orders outstanding per worker */
   POLL_MIN_MS = 1,      /* timer period right after a message */
   POLL_MAX_MS = 16,     /* longest timer period while traffic is quiet */
   HOT_NS = 50000,       /* keep polling continuously this long after a msg */
+  HOT_ROUNDS = 256,     /* most MPI polls per idle callback */
+  HOT_EMPTY = 16,       /* ... ending after this many empty ones in a row */
   LOG_LIMIT = 10,       /* malformed-message lines printed per worker */
   FAIL_LIMIT = 3,       /* consecutive FAILs before a worker gets no work */
   STRIKE_LIMIT = 3,     /* consecutive timeouts before a worker is lost */
@@ -93,6 +95,7 @@ typedef struct master_s {
   peer_t* peer;              /* peer[i] is rank i + 1 */
   MPI_Request* req;          /* req[i]: posted receive from rank i + 1 */
   int* index;                /* MPI_Testsome scratch */
+  int* order;                /* workers by speed, scratch */
   MPI_Status* status;        /* MPI_Testsome scratch */
   master_table_t table;
   uint64_t chunk_size;
@@ -172,13 +175,13 @@ static void set_state(peer_t* p, worker_state_t next) {
 static int send_msg(master_t* m, int rank, const proto_msg_t* msg) {
   peer_t* p = &m->peer[rank - 1];
   int free_slot = -1;
-  for (int i = 0; i < SENDS_MAX; i++) {
+  for (int i = 0; i < SENDS_MAX && free_slot < 0; i++) {
     if (p->send_req[i] != MPI_REQUEST_NULL) {
       int done = 0;
       if (MPI_Test(&p->send_req[i], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
         return PROTO_EMPI;
     }
-    if (p->send_req[i] == MPI_REQUEST_NULL && free_slot < 0) free_slot = i;
+    if (p->send_req[i] == MPI_REQUEST_NULL) free_slot = i;
   }
   if (free_slot < 0) {
     p->suspect = 1;
@@ -235,8 +238,17 @@ static int issue(master_t* m, peer_t* p, size_t id) {
 
 /* Gives p orders until it holds QUEUE_DEPTH or nothing is left to issue;
  * an idle worker with nothing left may get a copy of a straggler's chunk. */
+/* How many orders a worker holds: two hide the master's reaction time
+ * behind the next chunk; chunks far shorter than a message round trip need
+ * more in flight. */
+static int queue_depth(const master_t* m) {
+  if (m->min_chunk_ns == 0 || m->min_chunk_ns > 1000000) return 2;
+  return m->min_chunk_ns > 100000 ? 4 : QUEUE_DEPTH;
+}
+
 static void feed(master_t* m, peer_t* p) {
-  while (p->state == WORKER_ACTIVE && !p->suspect && p->nslots < QUEUE_DEPTH) {
+  int depth = queue_depth(m);
+  while (p->state == WORKER_ACTIVE && !p->suspect && p->nslots < depth) {
     size_t id;
     int got = master_table_next(&m->table, m->chunk_size, &id);
     if (got < 0) {
@@ -549,7 +561,17 @@ static void stop_if_done(master_t* m) {
 
 static void idle_cb(uv_idle_t* handle) {
   master_t* m = handle->data;
-  if (poll_once(m) > 0) {
+  /* Each loop iteration costs an epoll_wait system call: while traffic is
+   * hot, poll MPI several times per iteration, until it goes quiet. */
+  int got = 0;
+  for (int round = 0, empty = 0; round < HOT_ROUNDS && empty < HOT_EMPTY &&
+                                 !m->done;
+       round++) {
+    int n = poll_once(m);
+    got += n;
+    empty = n > 0 ? 0 : empty + 1;
+  }
+  if (got > 0) {
     m->last_msg_ns = now_ns();
   } else if (now_ns() - m->last_msg_ns > HOT_NS) {
     /* Traffic went quiet: let the timer take over and free the core. */
@@ -614,6 +636,19 @@ static double expected_head_ns(const master_t* m, const peer_t* p) {
   return speed > 0 ? (double)(c->end - c->begin) / speed : 0;
 }
 
+/* Fills m->order with worker indices, fastest measured speed first (an
+ * insertion sort: it runs only while chunks wait to be re-issued). */
+static void order_by_speed(master_t* m) {
+  for (int i = 0; i < m->nworkers; i++) {
+    int k = i;
+    while (k > 0 && m->peer[m->order[k - 1]].speed < m->peer[i].speed) {
+      m->order[k] = m->order[k - 1];
+      k--;
+    }
+    m->order[k] = i;
+  }
+}
+
 /* Deadlines, silences and pings: called from the timer. */
 static void check_workers(master_t* m) {
   const proto_job_t* job = m->job;
@@ -666,9 +701,11 @@ static void check_workers(master_t* m) {
     time_out(m, p, why);
     if (p->strikes >= STRIKE_LIMIT) lose(m, p, "missed deadlines repeatedly");
   }
-  /* Chunks taken from lost or late workers go to whoever is free. */
-  for (int i = 0; i < m->nworkers; i++)
-    if (m->peer[i].state == WORKER_ACTIVE) feed(m, &m->peer[i]);
+  /* Chunks taken from lost or late workers go to the fastest free ones. */
+  if (m->table.rq_count > 0) {
+    order_by_speed(m);
+    for (int i = 0; i < m->nworkers; i++) feed(m, &m->peer[m->order[i]]);
+  }
   check_finished(m);
 }
 
@@ -801,6 +838,9 @@ static int print_result(master_t* m, double wall) {
                    proto_exact_to_double(&m->fsum),
                    proto_exact_to_double(&m->fsum),
                    (unsigned long long)job->n, wall);
+  } else if (job->kind == PROTO_JOB_NOOP) {
+    len = snprintf(text, sizeof(text), "Chunks = %zu\nTime = %.6f sec\n",
+                   m->table.count, wall);
   } else {
     len = snprintf(text, sizeof(text), "%d ranks said hello\n",
                    m->nworkers + 1);
@@ -881,8 +921,9 @@ int master_run(const proto_job_t* job, MPI_Comm comm,
     m.peer = calloc((size_t)m.nworkers, sizeof(*m.peer));
     m.req = calloc((size_t)m.nworkers, sizeof(*m.req));
     m.index = calloc((size_t)m.nworkers, sizeof(*m.index));
+    m.order = calloc((size_t)m.nworkers, sizeof(*m.order));
     m.status = calloc((size_t)m.nworkers, sizeof(*m.status));
-    if (!m.peer || !m.req || !m.index || !m.status) {
+    if (!m.peer || !m.req || !m.index || !m.order || !m.status) {
       rc = PROTO_ENOMEM;
       goto out_free;
     }
@@ -903,6 +944,7 @@ out_free:
   free(m.peer);
   free(m.req);
   free(m.index);
+  free(m.order);
   free(m.status);
   master_table_close(&m.table);
   return rc;

@@ -73,10 +73,17 @@ void proto_exact_add(proto_exact_t* acc, double x) {
 }
 
 void proto_exact_merge(proto_exact_t* acc, const proto_exact_t* other) {
-  proto_exact_t norm = *other;
-  proto_exact_normalize(&norm);
-  for (int j = 0; j < PROTO_EXACT_DIGITS; j++) acc->digit[j] += norm.digit[j];
+  const proto_exact_t* src = other;
+  proto_exact_t norm;
+  if (other->pending != 0) {
+    norm = *other;
+    proto_exact_normalize(&norm);
+    src = &norm;
+  }
+  for (int j = 0; j < PROTO_EXACT_DIGITS; j++) acc->digit[j] += src->digit[j];
   acc->flags |= other->flags;
+  /* The sum of two normalised values need not be normalised. */
+  acc->pending++;
   count_add(acc);
 }
 

@@ -33,7 +33,8 @@ typedef enum {
 typedef struct proto_exact_s proto_exact_t;
 struct proto_exact_s {
   int64_t digit[PROTO_EXACT_DIGITS]; /* digit j weighs 2^(32j - 1074) */
-  uint32_t pending;                  /* adds since the last normalisation */
+  uint32_t pending;                  /* adds since the last normalisation;
+                                        0 means the digits are normalised */
   uint32_t flags;                    /* proto_exact_flag_t bits */
 };
 

@@ -28,6 +28,7 @@ static const char kUsage[] =
     "  pi  --n N         Leibniz series S_n = sum_{i<n} (-1)^i 4/(2i+1)\n"
     "  dot --n N         exact dot product of a=[1..n] and b=[n..1]\n"
     "  dot --a A --b B   dot product of two little-endian float64 files\n"
+    "  noop --n N        chunks that compute nothing: measures the farm itself\n"
     "\n"
     "options:\n"
     "  --n N          iterations; an integer or a form such as 1e10 or 10e9\n"
@@ -97,8 +98,17 @@ static const char kUsageDot[] =
     "is the exact dot product rounded once, whatever the ranks or chunking.\n"
     "It prints `Dot product is %.17g` and the element count.\n";
 
+static const char kUsageNoop[] =
+    "usage: mpiexec.mpich -n P taskfarm noop --n N [--chunk C] [options]\n"
+    "\n"
+    "Hands out the chunks of [0, N) like any job, but the workers compute\n"
+    "nothing: what remains is the farm's own cost (messages, bookkeeping).\n"
+    "Prints `Chunks = <count>` and `Time = ... sec`. With --chunk 1 and\n"
+    "N = 1e6 it measures how many chunks per second the master dispatches.\n";
+
 const char* proto_job_usage(proto_job_kind_t kind) {
   switch (kind) {
+    case PROTO_JOB_NOOP: return kUsageNoop;
     case PROTO_JOB_HELLO: return kUsageHello;
     case PROTO_JOB_PI: return kUsagePi;
     case PROTO_JOB_DOT:
@@ -114,6 +124,7 @@ const char* proto_job_name(proto_job_kind_t kind) {
     case PROTO_JOB_PI: return "pi";
     case PROTO_JOB_DOT:
     case PROTO_JOB_DOTF: return "dot";
+    case PROTO_JOB_NOOP: return "noop";
     case PROTO_JOB_NONE: break;
   }
   return "none";
@@ -297,11 +308,14 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
     job->kind = PROTO_JOB_PI;
   } else if (strcmp(name, "dot") == 0) {
     job->kind = PROTO_JOB_DOT;
+  } else if (strcmp(name, "noop") == 0) {
+    job->kind = PROTO_JOB_NOOP;
   } else if (job->help && name[0] == '-') {
     return 0;
   } else {
     return fail(err, errlen, PROTO_EINVAL,
-                "unknown job '%s': use one of hello, pi, dot (see --help)",
+                "unknown job '%s': use one of hello, pi, dot, noop (see "
+                "--help)",
                 name);
   }
   if (job->help) return 0;
@@ -414,13 +428,15 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
                     "hello takes no --n or --chunk");
       return 0;
     case PROTO_JOB_PI:
-    case PROTO_JOB_DOT: {
+    case PROTO_JOB_DOT:
+    case PROTO_JOB_NOOP: {
       if (n_text == NULL)
         return fail(err, errlen, PROTO_EINVAL,
                     "%s needs --n N, the number of %s (e.g. --n 1e9)", name,
                     job->kind == PROTO_JOB_PI ? "terms" : "elements");
-      uint64_t max =
-          job->kind == PROTO_JOB_PI ? PROTO_PI_N_MAX : PROTO_DOT_N_MAX;
+      uint64_t max = job->kind == PROTO_JOB_PI    ? PROTO_PI_N_MAX
+                     : job->kind == PROTO_JOB_DOT ? PROTO_DOT_N_MAX
+                                                  : PROTO_NOOP_N_MAX;
       int rc = parse_count_option("--n", n_text, max, &job->n, err, errlen);
       if (rc < 0) return rc;
       break;

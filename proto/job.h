@@ -19,6 +19,7 @@ typedef enum {
   PROTO_JOB_PI = 2,    /* Leibniz series, float result */
   PROTO_JOB_DOT = 3,   /* a=[1..n], b=[n..1] generated, exact 128-bit */
   PROTO_JOB_DOTF = 4,  /* dot of two float64 files, exact then rounded once */
+  PROTO_JOB_NOOP = 5,  /* chunks that compute nothing: the farm's own cost */
 } proto_job_kind_t;
 
 enum {
@@ -31,6 +32,7 @@ enum {
 /* Largest n accepted per job, and why (printed by --help). */
 #define PROTO_PI_N_MAX ((uint64_t)1 << 50)  /* term index exact in a double */
 #define PROTO_DOT_N_MAX ((uint64_t)12 * 1000 * 1000 * 1000 * 1000)
+#define PROTO_NOOP_N_MAX ((uint64_t)1 << 60)
 /* n(n+1)(n+2)/6 < 2^128 up to n = 1.26e13; 1.2e13 is the documented limit */
 
 typedef enum {

@@ -35,13 +35,22 @@ const char* proto_tag_name(int kind) {
   return "UNKNOWN";
 }
 
+/* Little-endian words; a plain copy where the host is little-endian. */
 static void put(uint8_t* buf, size_t word, uint64_t v) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(buf + word * 8, &v, 8);
+#else
   for (int i = 0; i < 8; i++) buf[word * 8 + i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
 static uint64_t get(const uint8_t* buf, size_t word) {
   uint64_t v = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(&v, buf + word * 8, 8);
+#else
   for (int i = 7; i >= 0; i--) v = (v << 8) | buf[word * 8 + i];
+#endif
   return v;
 }
 
@@ -72,7 +81,10 @@ size_t proto_encode(const proto_msg_t* m, uint8_t* buf) {
       put(buf, 6, m->fsum.flags);
       put(buf, 7, (uint64_t)m->isum);
       put(buf, 8, (uint64_t)(m->isum >> 64));
-      {
+      if (m->fsum.pending == 0) {
+        for (int j = 0; j < PROTO_EXACT_DIGITS; j++)
+          put(buf, 9 + (size_t)j, (uint64_t)m->fsum.digit[j]);
+      } else {
         proto_exact_t norm = m->fsum;
         proto_exact_normalize(&norm);
         for (int j = 0; j < PROTO_EXACT_DIGITS; j++)

@@ -155,6 +155,8 @@ int kernel_add(kernel_t* k, uint64_t begin, uint64_t end, proto_exact_t* fsum,
       return 0;
     case PROTO_JOB_DOTF:
       return dotf_add(k, begin, end, fsum);
+    case PROTO_JOB_NOOP:
+      return 0;
     case PROTO_JOB_HELLO:
     case PROTO_JOB_NONE:
       break;
