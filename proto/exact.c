@@ -34,6 +34,14 @@ static void count_add(proto_exact_t* acc) {
   if (++acc->pending >= NORMALIZE_EVERY) proto_exact_normalize(acc);
 }
 
+void proto_exact_add_done(proto_exact_t* acc, uint32_t pairs) {
+  /* Each pair adds at most two values to a digit. */
+  if ((uint64_t)acc->pending + 2u * pairs >= NORMALIZE_EVERY)
+    proto_exact_normalize(acc);
+  else
+    acc->pending += 2u * pairs;
+}
+
 void proto_exact_add(proto_exact_t* acc, double x) {
   uint64_t bits;
   memcpy(&bits, &x, sizeof(bits));
