@@ -308,6 +308,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   while (rc == 0) {
     rc = drain(&w);
     if (rc < 0 || w.stopping) break;
+    check_master(&w);
     if (w.count > 0) {
       rc = run_order(&w);
       sleep_us = IDLE_SLEEP_MIN_US;
@@ -322,7 +323,6 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
       sched_yield();
       continue;
     }
-    check_master(&w);
     struct timespec pause = {0, (long)sleep_us * 1000};
     nanosleep(&pause, NULL);
     if (sleep_us < IDLE_SLEEP_MAX_US) sleep_us *= 2;
