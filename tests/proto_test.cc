@@ -123,29 +123,30 @@ TEST(ProtoTest, EmptyRangeIsRejected) {
   EXPECT_EQ(rc, PROTO_EBADMSG);
 }
 
-TEST(ProtoTest, UnnormalisedDigitsAreRejected) {
+// A valid RESULT for [0, 1) with a zero sum, encoded into buf; its length.
+size_t EncodeEmptyResult(uint8_t* buf) {
   proto_msg_t m = {};
   m.kind = PROTO_TAG_RESULT;
   m.begin = 0;
   m.end = 1;
   proto_exact_init(&m.fsum);
+  return proto_encode(&m, buf);
+}
+
+TEST(ProtoTest, UnnormalisedDigitsAreRejected) {
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(&m, buf);
-  buf[9 * 8 + 4] = 1;  // digit 0 = 2^32: outside [0, 2^32)
+  size_t len = EncodeEmptyResult(buf);
   proto_msg_t out;
+  ASSERT_EQ(proto_decode(buf, len, PROTO_TAG_RESULT, &out), 0);
+  buf[9 * 8 + 4] = 1;  // digit 0 = 2^32: outside [0, 2^32)
   EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_RESULT, &out), PROTO_EBADMSG);
 }
 
 TEST(ProtoTest, UnknownFlagsAreRejected) {
-  proto_msg_t m = {};
-  m.kind = PROTO_TAG_RESULT;
-  m.begin = 0;
-  m.end = 1;
-  proto_exact_init(&m.fsum);
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(&m, buf);
-  buf[6 * 8] = 0x80;
+  size_t len = EncodeEmptyResult(buf);
   proto_msg_t out;
+  buf[6 * 8] = 0x80;
   EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_RESULT, &out), PROTO_EBADMSG);
 }
 
