@@ -33,7 +33,7 @@ enum {
   LOG_LIMIT = 10,       /* malformed-message lines printed per worker */
   FAIL_LIMIT = 3,       /* consecutive FAILs before a worker gets no work */
   STRIKE_LIMIT = 3,     /* consecutive timeouts before a worker is lost */
-  PING_NS = 1000000000, /* an idle worker hears from the master this often */
+  PING_NS = 1000000000, /* every worker hears from the master this often */
   HELLO_WAIT_S = 30,    /* a rank that never greets is lost after this */
   SENDS_MAX = 8,        /* sends in flight per worker before it is suspect */
 };
@@ -78,7 +78,7 @@ typedef struct peer_s {
   double speed;                 /* indices per ns, smoothed; 0 = unknown */
   uint64_t head_start_ns;       /* when slot[0] became the order it works on */
   uint64_t head_done;           /* indices of slot[0] done (PROGRESS) */
-  uint64_t last_ping_ns;        /* when the master last sent it a PING */
+  uint64_t last_sent_ns;        /* when the master last sent it anything */
   int strikes;                  /* consecutive timeouts */
   int suspect;                  /* timed out and silent since: no new work */
   uint64_t timeouts;            /* deadlines it missed */
@@ -195,6 +195,7 @@ static int send_msg(master_t* m, int rank, const proto_msg_t* msg) {
                 (int)msg->kind, m->comm,
                 &p->send_req[free_slot]) != MPI_SUCCESS)
     return PROTO_EMPI;
+  p->last_sent_ns = now_ns();
   return 0;
 }
 
@@ -336,7 +337,10 @@ static void retire(master_t* m, peer_t* p) {
 
 static void check_finished(master_t* m) {
   if (m->job->kind == PROTO_JOB_HELLO) {
-    if (m->greeted == m->nworkers) m->done = 1;
+    /* Done when no rank is still expected to greet (lost ones are not). */
+    for (int i = 0; i < m->nworkers; i++)
+      if (m->peer[i].state == WORKER_WAITING) return;
+    m->done = 1;
     return;
   }
   if (master_table_finished(&m->table)) {
@@ -357,7 +361,6 @@ static void on_hello(master_t* m, peer_t* p, const proto_msg_t* msg) {
     return;
   }
   p->pid = msg->pid;
-  p->last_ping_ns = now_ns();
   memcpy(p->host, msg->host, sizeof(p->host));
   if (msg->fingerprint != proto_job_fingerprint(m->job)) {
     proto_msg_t refuse = {.kind = PROTO_TAG_REFUSE, .code = PROTO_EJOB};
@@ -667,12 +670,13 @@ static void check_workers(master_t* m) {
       lose(m, p, "silent since its deadline passed");
       continue;
     }
+    /* Every worker, busy or idle, hears from the master at least every
+     * PING_NS: a worker that hears nothing for --master-timeout leaves. */
+    if (now - p->last_sent_ns >= PING_NS) {
+      proto_msg_t ping = {.kind = PROTO_TAG_PING};
+      if (send_msg(m, p->rank, &ping) < 0) fail_run(m, PROTO_EMPI);
+    }
     if (p->nslots == 0) {
-      if (now - p->last_ping_ns >= PING_NS) {
-        proto_msg_t ping = {.kind = PROTO_TAG_PING};
-        p->last_ping_ns = now;
-        if (send_msg(m, p->rank, &ping) < 0) fail_run(m, PROTO_EMPI);
-      }
       if (job->speculate) feed(m, p);
       continue;
     }
