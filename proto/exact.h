@@ -44,33 +44,34 @@ void proto_exact_init(proto_exact_t* acc);
 /* Adds x exactly. Never fails. */
 void proto_exact_add(proto_exact_t* acc, double x);
 
-/* Adds the finite doubles x and y exactly, with no call and no
- * normalisation check: for hot loops, which must call
- * proto_exact_add_done(acc, count) after every count <= 2^20 pairs. */
-static inline void proto_exact_add2_finite(proto_exact_t* acc, double x,
-                                           double y) {
-  double v[2] = {x, y};
-  for (int k = 0; k < 2; k++) {
-    uint64_t bits;
-    __builtin_memcpy(&bits, &v[k], sizeof(bits));
-    uint32_t biased = (uint32_t)(bits >> 52) & 0x7ff;
-    uint64_t mant = bits & (((uint64_t)1 << 52) - 1);
-    uint32_t pos = 0;
-    if (biased != 0) {
-      mant |= (uint64_t)1 << 52;
-      pos = biased - 1;
-    }
-    unsigned __int128 wide = (unsigned __int128)mant << (pos % 32);
-    int64_t sign = (int64_t)(bits >> 63) ? -1 : 1;
-    int64_t* d = &acc->digit[pos / 32];
-    d[0] += sign * (int64_t)(uint64_t)(wide & 0xffffffffu);
-    d[1] += sign * (int64_t)(uint64_t)((wide >> 32) & 0xffffffffu);
-    d[2] += sign * (int64_t)(uint64_t)(wide >> 64);
+/* Adds the finite double x exactly into a bare digit array laid out like
+ * proto_exact_t's: for hot loops that keep several arrays to break the
+ * dependency between consecutive adds. The caller accounts for the adds
+ * (proto_exact_add_done) and folds the arrays into an accumulator. */
+static inline void proto_exact_add_digits(int64_t* digit, double x) {
+  uint64_t bits;
+  __builtin_memcpy(&bits, &x, sizeof(bits));
+  uint32_t biased = (uint32_t)(bits >> 52) & 0x7ff;
+  uint64_t mant = bits & (((uint64_t)1 << 52) - 1);
+  uint32_t pos = 0;
+  if (biased != 0) {
+    mant |= (uint64_t)1 << 52;
+    pos = biased - 1;
   }
+  /* mant << shift has at most 85 bits: the low 64 and the rest. */
+  uint32_t shift = pos % 32;
+  uint64_t low = mant << shift;
+  uint64_t high = (mant >> 1) >> (63 - shift);
+  /* Conditional negation without a multiply: (v ^ s) - s, s = 0 or -1. */
+  int64_t s = -(int64_t)(bits >> 63);
+  int64_t* d = &digit[pos / 32];
+  d[0] += ((int64_t)(low & 0xffffffffu) ^ s) - s;
+  d[1] += ((int64_t)(low >> 32) ^ s) - s;
+  d[2] += ((int64_t)high ^ s) - s;
 }
 
-/* Accounts for `pairs` calls of proto_exact_add2_finite (normalising when
- * due). */
+/* Accounts for 2 * pairs values added to acc's digits (directly or folded
+ * in from digit arrays), normalising when due. pairs <= 2^20. */
 void proto_exact_add_done(proto_exact_t* acc, uint32_t pairs);
 
 /* Adds the exact value held by other (which is left unchanged). */

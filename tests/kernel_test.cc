@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -115,6 +117,97 @@ TEST(KernelTest, PiIndependentOfSlicing) {
     double part = PiByKernel(n, slice);
     EXPECT_EQ(std::memcmp(&whole, &part, sizeof(part)), 0) << slice;
   }
+}
+
+// Writes a and b to files and sums their dot product with the kernel in two
+// uneven slices; returns the result and which path each block took.
+double KernelFileDot(const std::vector<double>& a, const std::vector<double>& b,
+                     const char* name, uint64_t* fast, uint64_t* exact) {
+  const char* dir = getenv("TEST_TMPDIR");
+  std::string base = std::string(dir ? dir : "/tmp") + "/" + name;
+  proto_job_t job = {};
+  job.kind = PROTO_JOB_DOTF;
+  job.n = a.size();
+  snprintf(job.a_path, sizeof(job.a_path), "%s.a", base.c_str());
+  snprintf(job.b_path, sizeof(job.b_path), "%s.b", base.c_str());
+  FILE* fa = fopen(job.a_path, "wb");
+  FILE* fb = fopen(job.b_path, "wb");
+  EXPECT_EQ(fwrite(a.data(), 8, a.size(), fa), a.size());
+  EXPECT_EQ(fwrite(b.data(), 8, b.size(), fb), b.size());
+  fclose(fa);
+  fclose(fb);
+  kernel_t k;
+  EXPECT_EQ(kernel_init(&k, &job), 0);
+  proto_exact_t acc;
+  proto_exact_init(&acc);
+  unsigned __int128 unused = 0;
+  uint64_t cut = a.size() / 4 + 3;  // the split must not matter
+  EXPECT_EQ(kernel_add(&k, 0, cut, &acc, &unused), 0);
+  EXPECT_EQ(kernel_add(&k, cut, a.size(), &acc, &unused), 0);
+  *fast = k.blocks_fast;
+  *exact = k.blocks_exact;
+  kernel_close(&k);
+  return proto_exact_to_double(&acc);
+}
+
+uint64_t Bits(double x) {
+  uint64_t u;
+  std::memcpy(&u, &x, sizeof(u));
+  return u;
+}
+
+// 27-bit mantissas in [1, 2): products have up to 54 bits, so some round
+// and carry an FMA error term; the expansions hold everything, so every
+// block takes the fast path. Exact reference in units of 2^-52.
+TEST(KernelTest, FileDotFastPathIsExact) {
+  std::mt19937_64 rng(78);
+  const size_t n = 50000;
+  std::vector<double> a(n), b(n);
+  __int128 exact = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t ma = (int64_t)((rng() >> 38) | (1u << 26));
+    int64_t mb = (int64_t)((rng() >> 38) | (1u << 26));
+    if (rng() & 1) ma = -ma;
+    a[i] = std::ldexp((double)ma, -26);
+    b[i] = std::ldexp((double)mb, -26);
+    exact += (__int128)ma * mb;
+  }
+  uint64_t fast, slow;
+  double got = KernelFileDot(a, b, "kfast", &fast, &slow);
+  EXPECT_EQ(Bits(got), Bits(std::ldexp((double)exact, -52)));
+  EXPECT_GT(fast, 0u);
+  EXPECT_EQ(slow, 0u);
+}
+
+// Products of two 30-bit mantissas have 60 bits, over a range of 2^40, and
+// 1e300 - 1e300 cancels among them: the expansions cannot hold that, so
+// blocks fall back to the accumulator path. Exact reference in 2^-40 units.
+TEST(KernelTest, FileDotFallbackPathIsExact) {
+  std::mt19937_64 rng(77);
+  const size_t n = 50000;
+  std::vector<double> a(n), b(n);
+  __int128 exact = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t ma = (int64_t)((rng() >> 34) | (1u << 29)) * (rng() & 1 ? 1 : -1);
+    int64_t mb = (int64_t)((rng() >> 34) | (1u << 29)) * (rng() & 1 ? 1 : -1);
+    int ea = -(int)(rng() % 21), eb = -(int)(rng() % 21);
+    a[i] = std::ldexp((double)ma, ea);
+    b[i] = std::ldexp((double)mb, eb);
+    if (i >= 2) exact += (__int128)ma * mb << (ea + eb + 40);
+  }
+  a[0] = 1e300;
+  b[0] = 1;
+  a[1] = -1e300;
+  b[1] = 1;
+  uint64_t fast, slow;
+  double got = KernelFileDot(a, b, "kslow", &fast, &slow);
+  double want = std::ldexp((double)exact, -40);
+  EXPECT_EQ(Bits(got), Bits(want)) << got << " vs " << want;
+  EXPECT_GT(slow, 0u);
+  // A plain double loop does not get this right, so the test has teeth.
+  double naive = 0;
+  for (size_t i = 0; i < n; i++) naive += a[i] * b[i];
+  EXPECT_NE(naive, want);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
  * as taskfarm. One MPI_Gather of fixed-size records stands in for
  * MPI_Reduce, since the partials are exact accumulators, not doubles.
  * Also writes float64 test files for the file dot product: `gen FILE N`. */
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,9 @@ static double now_s(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* `gen FILE N`: N float64 values (i % 1000 + 1) / 1024, exactly representable
- * and finite, so the dot product stays on the exact path. */
+/* `gen FILE N`: N float64 values 1 + frac(i * 0.618...), finite with full
+ * 53-bit mantissas, so every product rounds and the kernel adds both the
+ * product and its error term, as it would for measured data. */
 static int generate(const char* path, const char* count) {
   uint64_t n;
   if (proto_parse_count(count, (uint64_t)1 << 40, &n) < 0) return 2;
@@ -33,7 +35,7 @@ static int generate(const char* path, const char* count) {
   for (uint64_t at = 0; at < n; at += 4096) {
     size_t k = n - at < 4096 ? (size_t)(n - at) : 4096;
     for (size_t i = 0; i < k; i++)
-      block[i] = (double)((at + i) % 1000 + 1) / 1024;
+      block[i] = 1.0 + fmod((double)(at + i) * 0.6180339887498949, 1.0);
     if (fwrite(block, sizeof(double), k, f) != k) return 1;
   }
   return fclose(f) == 0 ? 0 : 1;

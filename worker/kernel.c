@@ -27,6 +27,7 @@ int kernel_init(kernel_t* k, const proto_job_t* job) {
   k->fd_a = -1;
   k->fd_b = -1;
   k->buf = NULL;
+  k->blocks_fast = k->blocks_exact = 0;
   if (job->kind != PROTO_JOB_DOTF) return 0;
   k->buf = malloc(2 * FILE_BLOCK * sizeof(double));
   if (k->buf == NULL) return PROTO_ENOMEM;
@@ -110,23 +111,86 @@ unsigned __int128 kernel_dot_gen(uint64_t n, uint64_t begin, uint64_t end) {
   return s0 + s1;
 }
 
-/* Adds sum a[i]*b[i] exactly. With FMA hardware (x86-64-v3) fma() is one
- * instruction instead of a library call; it is exactly rounded either way,
- * so every path gives the same bits. */
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-static void dot_block(const double* a, const double* b, size_t count,
-                      proto_exact_t* fsum) {
+/* Adds sum a[i]*b[i] exactly, one element at a time into the accumulator:
+ * the always-correct path. Consecutive elements go to four separate digit
+ * arrays, folded in at the end, so consecutive adds do not wait on each
+ * other. */
+static void dot_block_exact(const double* a, const double* b, size_t count,
+                            proto_exact_t* fsum) {
+  int64_t part[4][PROTO_EXACT_DIGITS];
+  memset(part, 0, sizeof(part));
   for (size_t i = 0; i < count; i++) {
     double p = a[i] * b[i];
     /* a*b = p + e exactly (for products above 2^-969), so the sum of p and
      * e over all elements is the exact dot product. */
     if (isfinite(p)) {
-      proto_exact_add2_finite(fsum, p, fma(a[i], b[i], -p));
+      int64_t* d = part[i % 4];
+      proto_exact_add_digits(d, p);
+      double e = fma(a[i], b[i], -p);
+      if (e != 0) proto_exact_add_digits(d, e);
     } else {
       proto_exact_add(fsum, p);
     }
   }
+  for (int j = 0; j < PROTO_EXACT_DIGITS; j++)
+    fsum->digit[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
   proto_exact_add_done(fsum, (uint32_t)count);
+}
+
+enum { DOT_LANES = 8 };
+
+/* Knuth's TwoSum: *hi + return value == hi + x exactly (no overflow). */
+static inline double two_sum(double* hi, double x) {
+  double s = *hi + x;
+  double bb = s - *hi;
+  double r = (*hi - (s - bb)) + (x - bb);
+  *hi = s;
+  return r;
+}
+
+/* The fast path: per lane, the products go into a two-level error-free
+ * expansion (TwoSum) and their FMA error terms into another. Nothing is
+ * rounded away as long as every last-level residue is zero and nothing
+ * overflows; then the 32 lane values are added exactly and 1 is returned.
+ * Otherwise fsum is untouched and 0 is returned, and the caller takes the
+ * exact path. The loop has no branches, so it vectorises; with FMA hardware
+ * fma() is one instruction, exactly rounded on every path. */
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+static int dot_block_fast(const double* a, const double* b, size_t count,
+                          proto_exact_t* fsum) {
+  double p0[DOT_LANES] = {0}, p1[DOT_LANES] = {0};
+  double e0[DOT_LANES] = {0}, e1[DOT_LANES] = {0};
+  double lost[DOT_LANES] = {0};
+  size_t full = count / DOT_LANES * DOT_LANES;
+  for (size_t i = 0; i < full; i += DOT_LANES) {
+    for (int l = 0; l < DOT_LANES; l++) {
+      double p = a[i + l] * b[i + l];
+      double e = fma(a[i + l], b[i + l], -p);
+      double rp = two_sum(&p1[l], two_sum(&p0[l], p));
+      double re = two_sum(&e1[l], two_sum(&e0[l], e));
+      lost[l] += fabs(rp) + fabs(re);
+    }
+  }
+  for (int l = 0; l < DOT_LANES; l++)
+    if (lost[l] != 0 || !isfinite(p0[l] + p1[l] + e0[l] + e1[l])) return 0;
+  for (int l = 0; l < DOT_LANES; l++) {
+    proto_exact_add(fsum, p0[l]);
+    proto_exact_add(fsum, p1[l]);
+    proto_exact_add(fsum, e0[l]);
+    proto_exact_add(fsum, e1[l]);
+  }
+  dot_block_exact(a + full, b + full, count - full, fsum);
+  return 1;
+}
+
+static void dot_block(kernel_t* k, const double* a, const double* b,
+                      size_t count, proto_exact_t* fsum) {
+  if (dot_block_fast(a, b, count, fsum)) {
+    k->blocks_fast++;
+  } else {
+    k->blocks_exact++;
+    dot_block_exact(a, b, count, fsum);
+  }
 }
 
 static int read_exact(int fd, void* buf, size_t len, off_t off) {
@@ -152,7 +216,7 @@ static int dotf_add(kernel_t* k, uint64_t begin, uint64_t end,
     int rc = read_exact(k->fd_a, a, count * sizeof(double), off);
     if (rc == 0) rc = read_exact(k->fd_b, b, count * sizeof(double), off);
     if (rc < 0) return rc;
-    dot_block(a, b, count, fsum);
+    dot_block(k, a, b, count, fsum);
   }
   return 0;
 }

@@ -32,6 +32,8 @@ struct kernel_s {
   int fd_a;               /* DOTF: --a file, or -1 */
   int fd_b;               /* DOTF: --b file, or -1 */
   double* buf;            /* DOTF: read buffer, owned */
+  uint64_t blocks_fast;   /* DOTF: blocks summed by error-free expansions */
+  uint64_t blocks_exact;  /* DOTF: blocks that needed the accumulator path */
 };
 
 /* Prepares to compute job's chunks (opens the files of a file dot product).
