@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   }
 
   worker_guard(argv);
+  worker_arm_startup_watchdog(&job);
   MPI_Init(&argc, &argv);
   MPI_Comm comm;
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);

@@ -52,7 +52,8 @@ static const char kUsage[] =
     "  --speculate on|off    at the end, copy chunks of slow workers to idle\n"
     "                        fast ones when that finishes sooner (default on)\n"
     "  --master-timeout S    a worker that hears nothing from the master for\n"
-    "                        S seconds exits on its own (default 30)\n"
+    "                        S seconds, start-up included, exits on its own\n"
+    "                        (default 60)\n"
     "  --inject R:KIND[@WHEN] test-only fault on worker rank R, needs\n"
     "                        TASKFARM_FAULTS=1 in the environment. KIND: exit,\n"
     "                        abort, freeze, slow=F. WHEN: Nc (after N chunks,\n"
@@ -290,7 +291,7 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
   job->timeout_factor = 3.0;
   job->timeout_floor = 1.0;
   job->lost_after = 3.0;
-  job->master_timeout = 30.0;
+  job->master_timeout = 60.0;
   job->speculate = 1;
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)

@@ -170,11 +170,40 @@ TEST(FarmFaultTest, WorkersLeaveWhenTheMasterFreezes) {
     gone = kill(w1, 0) != 0 && kill(w2, 0) != 0;
     if (!gone) Pause(0.005);
   }
-  EXPECT_TRUE(gone);
   // And each said why.
-  EXPECT_TRUE(c.WaitForErr("worker 1: nothing from the master", 5));
-  EXPECT_TRUE(c.WaitForErr("worker 2: nothing from the master", 5));
+  bool said = c.WaitForErr("worker 1: nothing from the master", 5) &&
+              c.WaitForErr("worker 2: nothing from the master", 5);
   kill(master, SIGCONT);
+  run::Result r = c.Finish(1);
+  EXPECT_TRUE(gone) << "master " << master << ", workers " << w1 << " " << w2
+                    << "\n" << r.err;
+  EXPECT_TRUE(said) << r.err;
+}
+
+TEST(FarmFaultTest, WorkersLeaveWhenTheMasterFreezesDuringStartUp) {
+  run::Child c(run::FarmArgv(3, {"pi", "--n", "1e13", "--master-timeout",
+                                 "2"}));
+  // Freeze the master the moment it exists: MPI start-up is collective, so
+  // the workers are stuck in it unless their start-up alarm ends them.
+  pid_t master = -1;
+  for (int i = 0; i < 4000 && master < 0; i++) {
+    master = run::RankPid(c.pid(), 0);
+    if (master < 0) Pause(0.001);
+  }
+  ASSERT_GT(master, 0);
+  ASSERT_EQ(kill(master, SIGSTOP), 0);
+  bool said = c.WaitForErr("worker 1: nothing from the master", 15) &&
+              c.WaitForErr("worker 2: nothing from the master", 15);
+  // No worker MPI process is left.
+  bool gone = false;
+  for (int i = 0; i < 2000 && !gone; i++) {
+    gone = run::RankPid(c.pid(), 1) < 0 && run::RankPid(c.pid(), 2) < 0;
+    if (!gone) Pause(0.005);
+  }
+  kill(master, SIGCONT);
+  run::Result r = c.Finish(1);
+  EXPECT_TRUE(said) << r.err;
+  EXPECT_TRUE(gone) << r.err;
 }
 
 }  // namespace

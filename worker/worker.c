@@ -290,6 +290,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   w.comm = comm;
   w.start_ns = w.last_master_ns = now_ns();
   w.slow_factor = 1;
+  alarm(0);  /* start-up is over: from here check_master() watches */
   MPI_Comm_rank(comm, &w.rank);
   w.kernel_rc = kernel_init(&w.kernel, job);
 
@@ -339,6 +340,33 @@ out_close_kernel:
   kernel_close(&w.kernel);
   if (rc == 0 && w.refused) rc = PROTO_EVERSION;
   return rc;
+}
+
+static char startup_msg[160];
+static size_t startup_msg_len;
+
+static void startup_alarm_cb(int sig) {
+  (void)sig;
+  /* Only async-signal-safe calls here. */
+  ssize_t ignored = write(STDERR_FILENO, startup_msg, startup_msg_len);
+  (void)ignored;
+  _exit(EXIT_MASTER_GONE);
+}
+
+void worker_arm_startup_watchdog(const proto_job_t* job) {
+  const char* rank = getenv("PMI_RANK");
+  if (rank == NULL || strcmp(rank, "0") == 0) return;
+  int len = snprintf(startup_msg, sizeof(startup_msg),
+                     "taskfarm: worker %s: nothing from the master for %.0f s "
+                     "during start-up; exiting\n",
+                     rank, job->master_timeout);
+  startup_msg_len = len > 0 ? (size_t)len : 0;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = startup_alarm_cb;
+  sigaction(SIGALRM, &sa, NULL);
+  double s = job->master_timeout;
+  alarm(s >= 1 ? (unsigned)(s + 0.999) : 1);
 }
 
 int worker_guard(char** argv) {

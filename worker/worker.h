@@ -37,6 +37,14 @@ int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
  * outside mpiexec; the parent never returns. Call before MPI_Init. */
 int worker_guard(char** argv);
 
+/* Bounds a worker's start-up: MPI_Init and the communicator set-up are
+ * collective, so a master frozen or dead during them would hang the worker
+ * forever. Arms an alarm for job->master_timeout seconds that ends this
+ * process with status 3 and a message; worker_run() disarms it once its own
+ * loop (which watches the master's silence itself) begins. No-op for rank 0
+ * and outside mpiexec. Call before MPI_Init. */
+void worker_arm_startup_watchdog(const proto_job_t* job);
+
 /* Prints rank's smiley line for the hello job (rank, size, host). */
 void worker_say_hello(int rank, int size);
 
