@@ -237,8 +237,6 @@ static int issue(master_t* m, peer_t* p, size_t id) {
   return send_msg(m, p->rank, &work);
 }
 
-/* Gives p orders until it holds QUEUE_DEPTH or nothing is left to issue;
- * an idle worker with nothing left may get a copy of a straggler's chunk. */
 /* How many orders a worker holds: two hide the master's reaction time
  * behind the next chunk; chunks far shorter than a message round trip need
  * more in flight. */
@@ -247,6 +245,8 @@ static int queue_depth(const master_t* m) {
   return m->min_chunk_ns > 100000 ? 4 : QUEUE_DEPTH;
 }
 
+/* Gives p orders until it holds queue_depth() or nothing is left to issue;
+ * an idle worker with nothing left may get a copy of a straggler's chunk. */
 static void feed(master_t* m, peer_t* p) {
   int depth = queue_depth(m);
   while (p->state == WORKER_ACTIVE && !p->suspect && p->nslots < depth) {
