@@ -82,6 +82,7 @@ typedef struct peer_s {
   int strikes;                  /* consecutive timeouts */
   int suspect;                  /* timed out and silent since: no new work */
   uint64_t timeouts;            /* deadlines it missed */
+  uint64_t reissued;            /* its chunks put back in line for others */
   uint64_t cancels;             /* orders cancelled because done elsewhere */
   uint64_t losses;              /* times it was declared lost */
   uint64_t readmits;            /* times it came back after being lost */
@@ -596,7 +597,10 @@ static void time_out(master_t* m, peer_t* p, const char* why) {
     any = 1;
     master_chunk_t* c = &m->table.chunk[s->chunk];
     if (c->fault_ns == 0) c->fault_ns = p->last_heard_ns;
-    if (c->state != MASTER_CHUNK_DONE) m->reissues++;
+    if (c->state != MASTER_CHUNK_DONE) {
+      m->reissues++;
+      p->reissued++;
+    }
     if (master_table_requeue(&m->table, s->chunk) < 0) fail_run(m, PROTO_ENOMEM);
   }
   if (!any) return;
@@ -888,12 +892,13 @@ static void print_summary(const master_t* m, double wall) {
     lost += is_lost;
     fprintf(stderr,
             "taskfarm:   rank %d (%s pid %llu): %llu chunks, %llu iterations, "
-            "busy %.3f s, %.3g it/s, %llu timeouts, %llu duplicates, "
-            "%llu cancelled, %llu rejected%s%s\n",
+            "busy %.3f s, %.3g it/s, %llu timeouts, %llu re-issued, "
+            "%llu duplicates, %llu cancelled, %llu rejected%s%s\n",
             p->rank, p->host[0] ? p->host : "?", (unsigned long long)p->pid,
             (unsigned long long)p->chunks, (unsigned long long)p->iters, busy,
             busy > 0 ? (double)p->iters / busy : 0.0,
-            (unsigned long long)p->timeouts, (unsigned long long)p->duplicates,
+            (unsigned long long)p->timeouts, (unsigned long long)p->reissued,
+            (unsigned long long)p->duplicates,
             (unsigned long long)p->cancels, (unsigned long long)p->rejected,
             is_lost ? ", LOST" : "",
             p->readmits ? ", came back" : "");
