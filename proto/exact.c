@@ -45,38 +45,15 @@ void proto_exact_add_done(proto_exact_t* acc, uint32_t pairs) {
 void proto_exact_add(proto_exact_t* acc, double x) {
   uint64_t bits;
   memcpy(&bits, &x, sizeof(bits));
-  uint32_t biased = (uint32_t)(bits >> 52) & 0x7ff;
-  uint64_t mant = bits & (((uint64_t)1 << 52) - 1);
-  int negative = (int)(bits >> 63);
-  if (biased == 0x7ff) {
-    if (mant != 0)
+  if (((bits >> 52) & 0x7ff) == 0x7ff) {
+    if (bits & (((uint64_t)1 << 52) - 1))
       acc->flags |= PROTO_EXACT_NAN;
     else
-      acc->flags |= negative ? PROTO_EXACT_NEG_INF : PROTO_EXACT_POS_INF;
+      acc->flags |= bits >> 63 ? PROTO_EXACT_NEG_INF : PROTO_EXACT_POS_INF;
     return;
   }
-  if (biased == 0 && mant == 0) return;
-  /* x = mant * 2^(pos - 1074), with pos >= 0. */
-  uint32_t pos = 0;
-  if (biased != 0) {
-    mant |= (uint64_t)1 << 52;
-    pos = biased - 1;
-  }
-  uint32_t j = pos / DIGIT_BITS;
-  uint32_t shift = pos % DIGIT_BITS;
-  unsigned __int128 wide = (unsigned __int128)mant << shift;
-  int64_t d0 = (int64_t)(uint64_t)(wide & (uint64_t)kDigitMask);
-  int64_t d1 = (int64_t)(uint64_t)((wide >> DIGIT_BITS) & (uint64_t)kDigitMask);
-  int64_t d2 = (int64_t)(uint64_t)(wide >> (2 * DIGIT_BITS));
-  if (negative) {
-    acc->digit[j] -= d0;
-    acc->digit[j + 1] -= d1;
-    acc->digit[j + 2] -= d2;
-  } else {
-    acc->digit[j] += d0;
-    acc->digit[j + 1] += d1;
-    acc->digit[j + 2] += d2;
-  }
+  if ((bits << 1) == 0) return;  /* +0 or -0 */
+  proto_exact_add_digits(acc->digit, x);
   count_add(acc);
 }
 
@@ -90,9 +67,7 @@ void proto_exact_merge(proto_exact_t* acc, const proto_exact_t* other) {
   }
   for (int j = 0; j < PROTO_EXACT_DIGITS; j++) acc->digit[j] += src->digit[j];
   acc->flags |= other->flags;
-  /* The sum of two normalised values need not be normalised. */
-  acc->pending++;
-  count_add(acc);
+  count_add(acc);  /* also marks acc as no longer normalised */
 }
 
 /* Bit b (counted from bit 0 of digit 0) of a normalised, non-negative value. */

@@ -67,15 +67,18 @@ int main(int argc, char** argv) {
   uint64_t begin = grains * (uint64_t)rank / (uint64_t)size * align;
   uint64_t end = grains * (uint64_t)(rank + 1) / (uint64_t)size * align;
   if (end > job.n) end = job.n;
+  /* A rank with an empty block still sends a (zero) record; the range is
+   * only there to make it a well-formed RESULT. */
   proto_msg_t part;
-  memset(&part, 0, sizeof(part));
-  part.kind = PROTO_TAG_RESULT;
-  part.begin = begin;
-  part.end = end > begin ? end : begin + 1;
-  proto_exact_init(&part.fsum);
-  if (end > begin) worker_compute(&kernel, begin, end, &part);
-  part.kind = PROTO_TAG_RESULT;
-  part.end = end > begin ? end : begin + 1;
+  if (end > begin) {
+    worker_compute(&kernel, begin, end, &part);
+  } else {
+    memset(&part, 0, sizeof(part));
+    part.kind = PROTO_TAG_RESULT;
+    part.begin = begin;
+    part.end = begin + 1;
+    proto_exact_init(&part.fsum);
+  }
   uint8_t mine[PROTO_MAX_BYTES];
   size_t len = proto_encode(&part, mine);
   uint8_t* all = rank == 0 ? malloc(len * (size_t)size) : NULL;
