@@ -36,6 +36,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (rc == 0) rc = proto_job_resolve(&job, err, sizeof(err));
+  /* hydra gives the world size too: --weights must name every worker. */
+  const char* world = getenv("PMI_SIZE");
+  int workers = world ? atoi(world) - 1 : 0;
+  if (rc == 0 && job.schedule == PROTO_SCHED_WF && workers > 0 &&
+      job.nweights != workers) {
+    snprintf(err, sizeof(err),
+             "--weights has %d values but the run has %d workers (one weight "
+             "per worker rank, in rank order)",
+             job.nweights, workers);
+    rc = PROTO_EINVAL;
+  }
   if (rc < 0) {
     if (is_first_rank()) fprintf(stderr, "taskfarm: %s\n", err);
     return EXIT_BAD_USAGE;

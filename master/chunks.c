@@ -52,7 +52,7 @@ int master_table_requeue(master_table_t* t, size_t id) {
   return requeue_push(t, id);
 }
 
-int master_table_next(master_table_t* t, uint64_t size, size_t* id) {
+int master_table_pop_requeued(master_table_t* t, size_t* id) {
   while (t->rq_count > 0) {
     uint64_t c = t->requeue[t->rq_head];
     t->rq_head = (t->rq_head + 1) % t->rq_cap;
@@ -64,6 +64,10 @@ int master_table_next(master_table_t* t, uint64_t size, size_t* id) {
       return 1;
     }
   }
+  return 0;
+}
+
+int master_table_cut(master_table_t* t, uint64_t size, size_t* id) {
   if (t->next_begin >= t->n) return 0;
   if (t->count == t->cap) {
     master_chunk_t* grown = realloc(t->chunk, 2 * t->cap * sizeof(*grown));
@@ -83,6 +87,11 @@ int master_table_next(master_table_t* t, uint64_t size, size_t* id) {
   t->next_begin = end;
   *id = t->count++;
   return 1;
+}
+
+int master_table_next(master_table_t* t, uint64_t size, size_t* id) {
+  if (master_table_pop_requeued(t, id)) return 1;
+  return master_table_cut(t, size, id);
 }
 
 int master_table_issue(master_table_t* t, size_t id, int rank) {

@@ -79,6 +79,14 @@ int master_table_requeue(master_table_t* t, size_t id);
  * sets *id, 0 when nothing is pending, or PROTO_ENOMEM. */
 int master_table_next(master_table_t* t, uint64_t size, size_t* id);
 
+/* Takes the oldest requeued chunk that is still open: 1 and *id, or 0. */
+int master_table_pop_requeued(master_table_t* t, size_t* id);
+
+/* Cuts a new chunk of `size` indices (rounded up to the alignment, clipped
+ * at n) from the unsplit tail: 1 and *id, 0 when all is cut, or
+ * PROTO_ENOMEM. */
+int master_table_cut(master_table_t* t, uint64_t size, size_t* id);
+
 /* Records that attempt (returned) of chunk id goes to rank. Returns the
  * attempt number (1, 2, ...) or a negative code when the chunk has used all
  * MASTER_MAX_ATTEMPTS. */

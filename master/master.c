@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "master/chunks.h"
+#include "master/report.h"
 #include "master/schedule.h"
 #include "proto/error.h"
 
@@ -86,6 +87,11 @@ typedef struct peer_s {
   uint64_t cancels;             /* orders cancelled because done elsewhere */
   uint64_t losses;              /* times it was declared lost */
   uint64_t readmits;            /* times it came back after being lost */
+  uint64_t finish_ns;           /* when its last accepted result arrived */
+  size_t* owned;                /* static schedules: its chunks, in order */
+  size_t owned_count;
+  size_t owned_cap;
+  size_t owned_pos;             /* first one not yet looked at */
 } peer_t;
 
 typedef struct master_s {
@@ -99,7 +105,12 @@ typedef struct master_s {
   int* order;                /* workers by speed, scratch */
   MPI_Status* status;        /* MPI_Testsome scratch */
   master_table_t table;
+  master_sched_t sched;      /* sizes (and owners) of the chunks */
+  int is_static;             /* every chunk was cut and assigned up front */
+  int speculate;             /* --speculate, resolved for the schedule */
+  master_log_t log;          /* events for --trace */
   uint64_t chunk_size;
+  uint64_t min_chunk;
   proto_exact_t fsum;        /* float result, exact */
   unsigned __int128 isum;    /* integer result, exact */
   uv_loop_t loop;
@@ -161,10 +172,54 @@ void master_end_job(MPI_Comm comm, int status) {
   _exit(status);
 }
 
+/* A point event of rank's track in the trace. */
+static void log_instant(master_t* m, int rank, master_event_kind_t kind,
+                        uint64_t chunk, uint64_t attempt) {
+  if (!m->log.on) return;
+  uint64_t t = now_ns() - m->t0_ns;
+  master_event_t e = {kind, rank, chunk, attempt, 0, 0, t, t};
+  if (chunk < m->table.count) {
+    e.begin = m->table.chunk[chunk].begin;
+    e.end = m->table.chunk[chunk].end;
+  }
+  master_log_add(&m->log, &e);
+}
+
+/* The end of p's attempt on chunk id: a slice of its track. Its start is
+ * when the result says the computation began (busy_ns before now), else when
+ * the attempt became the head of p's queue; one still queued behind another
+ * never started and is drawn as a sliver. Call before take_slot. */
+static void log_attempt(master_t* m, const peer_t* p, size_t id,
+                        uint64_t attempt, master_event_kind_t kind,
+                        uint64_t busy_ns) {
+  if (!m->log.on) return;
+  uint64_t now = now_ns(), start = now;
+  if (busy_ns > 0) {
+    start = busy_ns < now - m->t0_ns ? now - busy_ns : m->t0_ns;
+  } else if (p->nslots > 0 && p->slot[0].chunk == id &&
+             p->slot[0].attempt == attempt) {
+    start = p->head_start_ns;
+  }
+  const master_chunk_t* c = &m->table.chunk[id];
+  master_event_t e = {kind,   p->rank,           id,
+                      attempt, c->begin,         c->end,
+                      start - m->t0_ns, now - m->t0_ns};
+  master_log_add(&m->log, &e);
+}
+
 /* The only place a worker's state changes. */
-static void set_state(peer_t* p, worker_state_t next) {
-  if (next == WORKER_LOST) p->losses++;
-  if (p->state == WORKER_LOST && next == WORKER_ACTIVE) p->readmits++;
+static void set_state(master_t* m, peer_t* p, worker_state_t next) {
+  if (next == WORKER_LOST) {
+    p->losses++;
+    log_instant(m, p->rank, MASTER_EV_LOST, 0, 0);
+  }
+  if (p->state == WORKER_LOST && next == WORKER_ACTIVE) {
+    p->readmits++;
+    log_instant(m, p->rank, MASTER_EV_BACK, 0, 0);
+  }
+  if (m->nworkers > 0 && m->sched.alive != NULL)
+    master_sched_set_alive(&m->sched, p->rank - 1, next == WORKER_ACTIVE ||
+                                                       next == WORKER_WAITING);
   p->state = next;
 }
 
@@ -246,19 +301,42 @@ static int queue_depth(const master_t* m) {
   return m->min_chunk_ns > 100000 ? 4 : QUEUE_DEPTH;
 }
 
+/* The static schedules: p's next own chunk that is still waiting. */
+static int next_owned(peer_t* p, const master_table_t* t, size_t* id) {
+  while (p->owned_pos < p->owned_count) {
+    size_t c = p->owned[p->owned_pos++];
+    if (t->chunk[c].state == MASTER_CHUNK_PENDING && !t->chunk[c].queued) {
+      *id = c;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The chunk p gets next: a re-issued one first, then what the schedule
+ * gives p. 1 and *id, 0 when none, or a negative code. */
+static int pick_chunk(master_t* m, peer_t* p, size_t* id) {
+  if (master_table_pop_requeued(&m->table, id)) return 1;
+  if (m->is_static) return next_owned(p, &m->table, id);
+  if (m->table.next_begin >= m->table.n) return 0;
+  uint64_t size = master_sched_next(&m->sched, p->rank - 1,
+                                    m->table.next_begin);
+  return master_table_cut(&m->table, size, id);
+}
+
 /* Gives p orders until it holds queue_depth() or nothing is left to issue;
  * an idle worker with nothing left may get a copy of a straggler's chunk. */
 static void feed(master_t* m, peer_t* p) {
   int depth = queue_depth(m);
   while (p->state == WORKER_ACTIVE && !p->suspect && p->nslots < depth) {
     size_t id;
-    int got = master_table_next(&m->table, m->chunk_size, &id);
+    int got = pick_chunk(m, p, &id);
     if (got < 0) {
       fail_run(m, got);
       return;
     }
     if (got == 0) {
-      if (p->nslots == 0 && m->job->speculate) speculate(m, p);
+      if (p->nslots == 0 && m->speculate) speculate(m, p);
       return;
     }
     int rc = issue(m, p, id);
@@ -310,6 +388,7 @@ static void speculate(master_t* m, peer_t* p) {
   double mine = (double)(c->end - c->begin) / p->speed;
   if (mine >= kSpeculateGain * best_left) return;
   m->speculative++;
+  log_instant(m, p->rank, MASTER_EV_SPECULATE, id, c->attempts + 1);
   int rc = issue(m, p, id);
   if (rc < 0) fail_run(m, rc);
 }
@@ -330,9 +409,17 @@ static int take_slot(peer_t* p, uint64_t chunk, uint64_t attempt) {
   return 0;
 }
 
+/* The static schedules: chunks p owns and has not started go in line for
+ * the others (p failed or is lost). */
+static void give_away_owned(master_t* m, peer_t* p) {
+  size_t id;
+  while (next_owned(p, &m->table, &id))
+    if (master_table_requeue(&m->table, id) < 0) fail_run(m, PROTO_ENOMEM);
+}
+
 static void retire(master_t* m, peer_t* p) {
   proto_msg_t stop = {.kind = PROTO_TAG_STOP};
-  set_state(p, WORKER_RETIRED);
+  set_state(m, p, WORKER_RETIRED);
   if (send_msg(m, p->rank, &stop) < 0) fail_run(m, PROTO_EMPI);
 }
 
@@ -369,13 +456,13 @@ static void on_hello(master_t* m, peer_t* p, const proto_msg_t* msg) {
             "taskfarm: rank %d on %s was started with another job or "
             "arguments; it gets no work\n",
             p->rank, p->host);
-    set_state(p, WORKER_REFUSED);
+    set_state(m, p, WORKER_REFUSED);
     if (send_msg(m, p->rank, &refuse) < 0) fail_run(m, PROTO_EMPI);
     m->greeted++;
     return;
   }
   m->greeted++;
-  set_state(p, WORKER_ACTIVE);
+  set_state(m, p, WORKER_ACTIVE);
   if (m->job->kind == PROTO_JOB_HELLO) {
     retire(m, p);
     return;
@@ -410,7 +497,12 @@ static void cancel_copies(master_t* m, size_t id, int winner) {
     peer_t* q = &m->peer[r - 1];
     int was_head = q->nslots > 0 && q->slot[0].chunk == id;
     uint64_t done = was_head ? q->head_done : 0;
-    if (!take_slot(q, id, k + 1)) continue;
+    int holds = 0;
+    for (int i = 0; i < q->nslots; i++)
+      holds |= q->slot[i].chunk == id && q->slot[i].attempt == k + 1;
+    if (!holds) continue;
+    log_attempt(m, q, id, k + 1, MASTER_EV_CANCELLED, 0);
+    take_slot(q, id, k + 1);
     q->cancels++;
     m->wasted_iters += done;
     proto_msg_t cancel = {.kind = PROTO_TAG_CANCEL, .chunk = id,
@@ -431,8 +523,13 @@ static void on_result(master_t* m, peer_t* p, const proto_msg_t* msg) {
     return;
   }
   learn_speed(p, msg->end - msg->begin, msg->busy_ns);
+  master_sched_learn(&m->sched, p->rank - 1, msg->end - msg->begin,
+                     (double)msg->busy_ns / 1e9);
   p->strikes = 0;
   p->fails = 0;
+  log_attempt(m, p, (size_t)msg->chunk, msg->attempt,
+              v == MASTER_DUPLICATE ? MASTER_EV_DUPLICATE : MASTER_EV_ACCEPTED,
+              msg->busy_ns > 0 ? msg->busy_ns : 1);
   if (v == MASTER_DUPLICATE) {
     p->duplicates++;
     m->wasted_iters += msg->end - msg->begin;
@@ -442,6 +539,7 @@ static void on_result(master_t* m, peer_t* p, const proto_msg_t* msg) {
     p->chunks++;
     p->iters += msg->end - msg->begin;
     p->busy_ns += msg->busy_ns;
+    p->finish_ns = now_ns();
     if (m->min_chunk_ns == 0 || msg->busy_ns < m->min_chunk_ns)
       m->min_chunk_ns = msg->busy_ns;
     note_recovery(m, (size_t)msg->chunk);
@@ -465,6 +563,8 @@ static void on_progress(master_t* m, peer_t* p, const proto_msg_t* msg) {
 }
 
 static void on_fail(master_t* m, peer_t* p, const proto_msg_t* msg) {
+  if (msg->chunk < m->table.count)
+    log_attempt(m, p, (size_t)msg->chunk, msg->attempt, MASTER_EV_ABANDONED, 0);
   if (!take_slot(p, msg->chunk, msg->attempt)) {
     reject(m, p, "FAIL for a chunk it does not hold", PROTO_TAG_FAIL,
            (int)proto_size(PROTO_TAG_FAIL));
@@ -481,9 +581,12 @@ static void on_fail(master_t* m, peer_t* p, const proto_msg_t* msg) {
             "more work\n",
             p->rank, p->host, proto_strerror((int)msg->code));
     while (p->nslots > 0) {
+      log_attempt(m, p, p->slot[0].chunk, p->slot[0].attempt,
+                  MASTER_EV_ABANDONED, 0);
       master_table_abandon(&m->table, p->slot[0].chunk);
       take_slot(p, p->slot[0].chunk, p->slot[0].attempt);
     }
+    give_away_owned(m, p);
     retire(m, p);
   }
   /* Another worker picks the chunk up when it next asks. */
@@ -503,7 +606,7 @@ static void on_message(master_t* m, peer_t* p, const MPI_Status* st) {
             p->rank, msg.version, PROTO_VERSION);
     if (p->state == WORKER_WAITING) m->greeted++;
     proto_msg_t refuse = {.kind = PROTO_TAG_REFUSE, .code = PROTO_EVERSION};
-    set_state(p, WORKER_REFUSED);
+    set_state(m, p, WORKER_REFUSED);
     if (send_msg(m, p->rank, &refuse) < 0) fail_run(m, PROTO_EMPI);
     return;
   }
@@ -521,7 +624,7 @@ static void on_message(master_t* m, peer_t* p, const MPI_Status* st) {
     if (!m->job->quiet)
       fprintf(stderr, "taskfarm: rank %d is back; it takes work again\n",
               p->rank);
-    set_state(p, WORKER_ACTIVE);
+    set_state(m, p, WORKER_ACTIVE);
     p->strikes = 0;
   }
   switch (msg.kind) {
@@ -600,10 +703,13 @@ static void time_out(master_t* m, peer_t* p, const char* why) {
     if (c->state != MASTER_CHUNK_DONE) {
       m->reissues++;
       p->reissued++;
+      log_instant(m, p->rank, MASTER_EV_REISSUE, s->chunk, s->attempt);
     }
     if (master_table_requeue(&m->table, s->chunk) < 0) fail_run(m, PROTO_ENOMEM);
   }
   if (!any) return;
+  log_instant(m, p->rank, MASTER_EV_TIMEOUT, p->slot[0].chunk,
+              p->slot[0].attempt);
   p->timeouts++;
   p->strikes++;
   p->suspect = 1;
@@ -619,10 +725,12 @@ static void lose(master_t* m, peer_t* p, const char* why) {
   time_out(m, p, why);
   while (p->nslots > 0) {
     size_t id = p->slot[0].chunk;
+    log_attempt(m, p, id, p->slot[0].attempt, MASTER_EV_ABANDONED, 0);
     take_slot(p, id, p->slot[0].attempt);
     if (master_table_abandon(&m->table, id) < 0) fail_run(m, PROTO_ENOMEM);
   }
-  set_state(p, WORKER_LOST);
+  give_away_owned(m, p);
+  set_state(m, p, WORKER_LOST);
   if (!m->job->quiet)
     fprintf(stderr, "taskfarm: rank %d (%s pid %llu) is lost: %s\n", p->rank,
             p->host[0] ? p->host : "?", (unsigned long long)p->pid, why);
@@ -681,7 +789,7 @@ static void check_workers(master_t* m) {
       if (send_msg(m, p->rank, &ping) < 0) fail_run(m, PROTO_EMPI);
     }
     if (p->nslots == 0) {
-      if (job->speculate) feed(m, p);
+      if (m->speculate) feed(m, p);
       continue;
     }
     if (silent > job->lost_after * 1e9) {
@@ -749,9 +857,19 @@ static void timer_cb(uv_timer_t* handle) {
  * without workers, or the rest when no worker can take work. */
 static int compute_rest(master_t* m) {
   if (m->opts == NULL || m->opts->compute == NULL) return PROTO_EINVAL;
+  size_t scan = 0; /* chunks cut up front and never issued come first */
   for (;;) {
     size_t id;
-    int got = master_table_next(&m->table, m->chunk_size, &id);
+    int got = master_table_pop_requeued(&m->table, &id);
+    while (!got && scan < m->table.count) {
+      const master_chunk_t* c = &m->table.chunk[scan];
+      if (c->state == MASTER_CHUNK_PENDING && c->attempts == 0) {
+        id = scan;
+        got = 1;
+      }
+      scan++;
+    }
+    if (!got) got = master_table_cut(&m->table, m->chunk_size, &id);
     if (got < 0) return got;
     if (got == 0) break;
     int attempt = master_table_issue(&m->table, id, 0);
@@ -870,10 +988,10 @@ static void print_summary(const master_t* m, double wall) {
   if (m->job->quiet || m->job->kind == PROTO_JOB_HELLO) return;
   double cpu = cpu_seconds() - m->cpu0;
   fprintf(stderr,
-          "taskfarm: %s n=%llu, %zu chunks of %llu, %d workers, %.3f s; "
+          "taskfarm: %s n=%llu, schedule %s, %zu chunks, %d workers, %.3f s; "
           "master CPU %.3f s (%.1f%% of a core), %llu messages\n",
           proto_job_name(m->job->kind), (unsigned long long)m->job->n,
-          m->table.count, (unsigned long long)m->chunk_size, m->nworkers,
+          proto_sched_name(m->job->schedule), m->table.count, m->nworkers,
           wall, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
           (unsigned long long)m->msgs);
   fprintf(stderr,
@@ -909,6 +1027,119 @@ static void print_summary(const master_t* m, double wall) {
   if (lost > 0) fprintf(stderr, "taskfarm: lost ranks: %d\n", lost);
 }
 
+/* Sets up the job's schedule for the workers; the static ones cut every
+ * chunk now and give each worker its list. */
+static int setup_schedule(master_t* m) {
+  const proto_job_t* job = m->job;
+  m->speculate = proto_job_speculates(job);
+  if (job->schedule == PROTO_SCHED_WF && job->nweights != m->nworkers) {
+    fprintf(stderr,
+            "taskfarm: --weights has %d values but the run has %d workers\n",
+            job->nweights, m->nworkers);
+    return PROTO_EINVAL;
+  }
+  int rc = master_sched_init(&m->sched, job->schedule, m->table.n, m->nworkers,
+                             m->table.align, m->chunk_size, m->min_chunk, 0,
+                             job->nweights > 0 ? job->weight : NULL);
+  if (rc < 0) return rc;
+  m->is_static = master_sched_is_static(&m->sched);
+  if (!m->is_static) return 0;
+  for (uint64_t cut = 0; m->table.next_begin < m->table.n; cut++) {
+    uint64_t begin = m->table.next_begin;
+    uint64_t size = master_sched_next(&m->sched, 0, begin);
+    peer_t* p = &m->peer[master_sched_owner(&m->sched, begin, cut)];
+    size_t id;
+    rc = master_table_cut(&m->table, size, &id);
+    if (rc < 0) return rc;
+    if (p->owned_count == p->owned_cap) {
+      size_t cap = p->owned_cap ? 2 * p->owned_cap : 16;
+      size_t* grown = realloc(p->owned, cap * sizeof(*grown));
+      if (grown == NULL) return PROTO_ENOMEM;
+      p->owned = grown;
+      p->owned_cap = cap;
+    }
+    p->owned[p->owned_count++] = id;
+  }
+  return 0;
+}
+
+/* The --report and --trace files. */
+static int write_outputs(master_t* m, double wall) {
+  const proto_job_t* job = m->job;
+  if (job->report[0] == '\0' && job->trace[0] == '\0') return 0;
+  master_rank_stats_t* rank =
+      calloc((size_t)(m->nworkers > 0 ? m->nworkers : 1), sizeof(*rank));
+  if (rank == NULL) return PROTO_ENOMEM;
+  for (int i = 0; i < m->nworkers; i++) {
+    const peer_t* p = &m->peer[i];
+    master_rank_stats_t* r = &rank[i];
+    r->rank = p->rank;
+    memcpy(r->host, p->host, sizeof(r->host));
+    r->pid = p->pid;
+    r->chunks = p->chunks;
+    r->iters = p->iters;
+    r->busy_s = seconds(p->busy_ns);
+    r->finish_s = p->finish_ns > m->t0_ns ? seconds(p->finish_ns - m->t0_ns) : 0;
+    r->timeouts = p->timeouts;
+    r->reissued = p->reissued;
+    r->duplicates = p->duplicates;
+    r->cancels = p->cancels;
+    r->rejected = p->rejected;
+    r->lost = p->losses > p->readmits;
+  }
+  char value[64] = "", bits[64] = "", reference[64] = "";
+  master_run_stats_t st = {
+      .job = job, .workers = m->nworkers, .chunks = m->table.count,
+      .chunk_size = m->chunk_size, .min_chunk = m->min_chunk, .wall_s = wall,
+      .master_cpu_s = cpu_seconds() - m->cpu0, .messages = m->msgs,
+      .reissues = m->reissues, .speculative = m->speculative,
+      .wasted_iters = m->wasted_iters, .master_iters = m->master_iters,
+      .recovery_max_s = m->recovery_max_s,
+      .recovery_mean_s = m->recoveries ? m->recovery_sum_s / m->recoveries : 0,
+      .result = value, .rank = rank};
+  if (job->kind == PROTO_JOB_PI || job->kind == PROTO_JOB_DOTF) {
+    st.value = proto_exact_to_double(&m->fsum);
+    snprintf(value, sizeof(value), "%.17g", st.value);
+    snprintf(bits, sizeof(bits), "%a", st.value);
+    st.bits = bits;
+  }
+  if (job->kind == PROTO_JOB_PI) {
+    st.has_reference = 1;
+    st.reference = 3.141592653589793;
+    snprintf(reference, sizeof(reference), "%.17g", st.reference);
+    st.reference_kind = "pi, the limit of S_n";
+  } else if (job->kind == PROTO_JOB_DOT) {
+    unsigned __int128 n = job->n;
+    unsigned __int128 ref = n * (n + 1) / 2 * (n + 2) / 3;
+    master_u128_str(m->isum, value);
+    master_u128_str(ref, reference);
+    st.value = (double)m->isum;
+    st.reference = (double)ref;
+    st.has_reference = 1;
+    st.reference_kind = "closed form n(n+1)(n+2)/6";
+  } else if (job->kind == PROTO_JOB_NOOP) {
+    snprintf(value, sizeof(value), "%zu chunks", m->table.count);
+  }
+  st.reference_text = reference;
+  int rc = 0;
+  const char* paths[2] = {job->report, job->trace};
+  for (int k = 0; k < 2 && rc == 0; k++) {
+    if (paths[k][0] == '\0') continue;
+    FILE* f = fopen(paths[k], "w");
+    int wrc = f == NULL ? PROTO_EIO
+              : k == 0  ? master_write_report(f, &st)
+                        : master_write_trace(f, &st, &m->log);
+    if (f != NULL && fclose(f) != 0) wrc = PROTO_EIO;
+    if (wrc < 0) {
+      fprintf(stderr, "taskfarm: cannot write %s file '%s'\n",
+              k == 0 ? "--report" : "--trace", paths[k]);
+      rc = wrc;
+    }
+  }
+  free(rank);
+  return rc;
+}
+
 int master_run(const proto_job_t* job, MPI_Comm comm,
                const master_options_t* opts) {
   master_t m;
@@ -923,6 +1154,8 @@ int master_run(const proto_job_t* job, MPI_Comm comm,
   m.nworkers = size - 1;
   proto_exact_init(&m.fsum);
   m.chunk_size = master_chunk_size(job, m.nworkers);
+  m.min_chunk = master_min_chunk(job, m.nworkers);
+  m.log.on = job->trace[0] != '\0';
   int rc = master_table_init(&m.table, job->kind == PROTO_JOB_HELLO ? 0 : job->n,
                              master_chunk_align(job));
   if (rc < 0) return rc;
@@ -936,7 +1169,8 @@ int master_run(const proto_job_t* job, MPI_Comm comm,
       rc = PROTO_ENOMEM;
       goto out_free;
     }
-    rc = run_loop(&m);
+    rc = setup_schedule(&m);
+    if (rc == 0) rc = run_loop(&m);
     if (rc == 0) rc = m.rc;
   }
   if (rc == 0 && job->kind != PROTO_JOB_HELLO &&
@@ -949,7 +1183,12 @@ int master_run(const proto_job_t* job, MPI_Comm comm,
   double wall = seconds(now_ns() - m.t0_ns);
   rc = print_result(&m, wall);
   print_summary(&m, wall);
+  int orc = write_outputs(&m, wall);
+  if (rc == 0) rc = orc;
 out_free:
+  for (int i = 0; m.peer != NULL && i < m.nworkers; i++) free(m.peer[i].owned);
+  master_sched_close(&m.sched);
+  master_log_close(&m.log);
   free(m.peer);
   free(m.req);
   free(m.index);

@@ -39,6 +39,39 @@ static const char kUsage[] =
     "  --quiet        print only the result lines\n"
     "  --help         this text; `taskfarm JOB --help` explains one job\n"
     "\n"
+    "scheduling (docs/schedules.md has the formulas and their sources):\n"
+    "  --schedule NAME  how chunks are sized and handed out (default dynamic):\n"
+    "                   static     one contiguous block per worker\n"
+    "                   cyclic     fixed chunks dealt round-robin in advance\n"
+    "                   dynamic    fixed chunks on demand (--chunk or auto)\n"
+    "                   guided     remaining/P on demand (GSS)\n"
+    "                   trapezoid  linearly decreasing sizes (TSS)\n"
+    "                   factoring  batches of P chunks of remaining/2P (FAC2)\n"
+    "                   wf         factoring scaled by --weights\n"
+    "                   awf-b      factoring with weights learned per batch\n"
+    "                   awf-c      factoring with weights learned per chunk\n"
+    "                   af         adaptive factoring from measured mean and\n"
+    "                              variance of each worker's speed\n"
+    "  --weights W1,W2,...  wf: relative speed of workers 1..P (P values)\n"
+    "  --min-chunk C    smallest chunk of the variable-size schedules\n"
+    "                   (default n/(4096 P), at least 1 grain)\n"
+    "  --report FILE    write the run's statistics as JSON\n"
+    "  --trace FILE     write a Chrome/Perfetto trace: one track per rank, one\n"
+    "                   slice per chunk attempt (open in ui.perfetto.dev)\n"
+    "\n"
+    "long runs:\n"
+    "  --journal FILE   append every finished chunk to FILE (checksummed,\n"
+    "                   made durable at least once a second)\n"
+    "  --resume         with --journal: skip the chunks FILE already holds;\n"
+    "                   the result is bitwise the one of an unbroken run\n"
+    "  --progress       progress line on stderr even when it is not a\n"
+    "                   terminal (default: only on a terminal)\n"
+    "  --status-port P  serve GET /status (JSON) and GET /metrics\n"
+    "                   (Prometheus) over HTTP on port P\n"
+    "  --status-bind A  address for --status-port (default 127.0.0.1)\n"
+    "SIGINT or SIGTERM stops the run cleanly (exit 128+signal), flushes the\n"
+    "journal and prints the command that resumes; a second one ends at once.\n"
+    "\n"
     "fault tolerance (launch with mpiexec.mpich -disable-auto-cleanup so a\n"
     "lost rank does not end the job):\n"
     "  --timeout auto|S      chunk deadline: auto (default) = factor x the\n"
@@ -50,7 +83,8 @@ static const char kUsage[] =
     "  --lost-after S        a worker silent this long while holding work is\n"
     "                        lost: no more work until it speaks (default 3)\n"
     "  --speculate on|off    at the end, copy chunks of slow workers to idle\n"
-    "                        fast ones when that finishes sooner (default on)\n"
+    "                        fast ones when that finishes sooner (default on,\n"
+    "                        off for --schedule static and cyclic)\n"
     "  --master-timeout S    a worker that hears nothing from the master for\n"
     "                        S seconds, start-up included, exits on its own\n"
     "                        (default 60)\n"
@@ -129,6 +163,50 @@ const char* proto_job_name(proto_job_kind_t kind) {
     case PROTO_JOB_NONE: break;
   }
   return "none";
+}
+
+static const char* const kSchedName[PROTO_SCHED_COUNT] = {
+    [PROTO_SCHED_DYNAMIC] = "dynamic",     [PROTO_SCHED_STATIC] = "static",
+    [PROTO_SCHED_CYCLIC] = "cyclic",       [PROTO_SCHED_GUIDED] = "guided",
+    [PROTO_SCHED_TRAPEZOID] = "trapezoid", [PROTO_SCHED_FACTORING] = "factoring",
+    [PROTO_SCHED_WF] = "wf",               [PROTO_SCHED_AWF_B] = "awf-b",
+    [PROTO_SCHED_AWF_C] = "awf-c",         [PROTO_SCHED_AF] = "af",
+};
+
+const char* proto_sched_name(proto_sched_t sched) {
+  return (unsigned)sched < PROTO_SCHED_COUNT ? kSchedName[sched] : NULL;
+}
+
+int proto_sched_parse(const char* text, proto_sched_t* out) {
+  for (int i = 0; i < PROTO_SCHED_COUNT; i++)
+    if (strcmp(text, kSchedName[i]) == 0) {
+      *out = (proto_sched_t)i;
+      return 0;
+    }
+  return PROTO_EINVAL;
+}
+
+int proto_job_speculates(const proto_job_t* job) {
+  if (job->speculate >= 0) return job->speculate;
+  return job->schedule != PROTO_SCHED_STATIC &&
+         job->schedule != PROTO_SCHED_CYCLIC;
+}
+
+/* W1,W2,...: finite numbers > 0. */
+static int parse_weights(const char* text, proto_job_t* job) {
+  job->nweights = 0;
+  const char* p = text;
+  for (;;) {
+    if (job->nweights == PROTO_WEIGHTS_MAX) return PROTO_ERANGE;
+    char* end;
+    errno = 0;
+    double w = strtod(p, &end);
+    if (end == p || errno != 0 || !(w > 0) || w > 1e9) return PROTO_EINVAL;
+    job->weight[job->nweights++] = w;
+    if (*end == '\0') return 0;
+    if (*end != ',') return PROTO_EINVAL;
+    p = end + 1;
+  }
 }
 
 static int fail(char* err, size_t errlen, int code, const char* fmt, ...) {
@@ -292,7 +370,9 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
   job->timeout_floor = 1.0;
   job->lost_after = 3.0;
   job->master_timeout = 60.0;
-  job->speculate = 1;
+  job->speculate = -1;
+  job->progress = -1;
+  memcpy(job->status_bind, "127.0.0.1", sizeof("127.0.0.1"));
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
       job->help = 1;
@@ -337,7 +417,9 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
     static const char* const valued[] = {
         "--n", "--chunk", "--a", "--b", "--output", "--timeout",
         "--timeout-factor", "--timeout-floor", "--lost-after",
-        "--master-timeout", "--speculate", "--inject"};
+        "--master-timeout", "--speculate", "--inject", "--schedule",
+        "--weights", "--min-chunk", "--report", "--trace", "--journal",
+        "--status-port", "--status-bind"};
     int takes_value = 0;
     for (size_t v = 0; v < sizeof(valued) / sizeof(valued[0]); v++)
       if (strcmp(opt, valued[v]) == 0) takes_value = 1;
@@ -367,6 +449,51 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
                     PROTO_PATH_MAX);
     } else if (strcmp(opt, "--quiet") == 0 && value == NULL) {
       job->quiet = 1;
+    } else if (strcmp(opt, "--schedule") == 0) {
+      if (proto_sched_parse(value, &job->schedule) < 0)
+        return fail(err, errlen, PROTO_EINVAL,
+                    "unknown schedule '%s': use static, cyclic, dynamic, "
+                    "guided, trapezoid, factoring, wf, awf-b, awf-c or af",
+                    value);
+    } else if (strcmp(opt, "--weights") == 0) {
+      int rc = parse_weights(value, job);
+      if (rc < 0)
+        return fail(err, errlen, PROTO_EINVAL,
+                    "--weights takes up to %d numbers > 0 separated by commas "
+                    "(one per worker), got '%s'",
+                    PROTO_WEIGHTS_MAX, value);
+    } else if (strcmp(opt, "--min-chunk") == 0) {
+      int rc = parse_count_option("--min-chunk", value, UINT64_MAX / 2,
+                                  &job->min_chunk, err, errlen);
+      if (rc < 0) return rc;
+    } else if (strcmp(opt, "--report") == 0 || strcmp(opt, "--trace") == 0 ||
+               strcmp(opt, "--journal") == 0) {
+      char* dst = strcmp(opt, "--report") == 0  ? job->report
+                  : strcmp(opt, "--trace") == 0 ? job->trace
+                                                : job->journal;
+      if (copy_path(dst, value) < 0)
+        return fail(err, errlen, PROTO_EINVAL,
+                    "%s needs a file name shorter than %d bytes", opt,
+                    PROTO_PATH_MAX);
+    } else if (strcmp(opt, "--resume") == 0 && value == NULL) {
+      job->resume = 1;
+    } else if (strcmp(opt, "--progress") == 0 && value == NULL) {
+      job->progress = 1;
+    } else if (strcmp(opt, "--status-port") == 0) {
+      char* end;
+      errno = 0;
+      long port = strtol(value, &end, 10);
+      if (end == value || *end != '\0' || errno != 0 || port < 1 ||
+          port > 65535)
+        return fail(err, errlen, PROTO_EINVAL,
+                    "--status-port takes a TCP port 1..65535, got '%s'", value);
+      job->status_port = (int)port;
+    } else if (strcmp(opt, "--status-bind") == 0) {
+      size_t len = strlen(value);
+      if (len == 0 || len >= PROTO_BIND_MAX)
+        return fail(err, errlen, PROTO_EINVAL,
+                    "--status-bind takes an IPv4 address such as 127.0.0.1");
+      memcpy(job->status_bind, value, len + 1);
     } else if (strcmp(opt, "--timeout") == 0) {
       if (strcmp(value, "auto") == 0) {
         job->timeout = 0;
@@ -392,7 +519,9 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
                     "--timeout-factor must be at least 1, got '%s'", value);
     } else if (strcmp(opt, "--speculate") == 0) {
       if (strcmp(value, "on") == 0) {
-        job->speculate = 1;
+        job->speculate = -1;
+  job->progress = -1;
+  memcpy(job->status_bind, "127.0.0.1", sizeof("127.0.0.1"));
       } else if (strcmp(value, "off") == 0) {
         job->speculate = 0;
       } else {
@@ -454,6 +583,20 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
     case PROTO_JOB_NONE:
       return fail(err, errlen, PROTO_EINVAL, "no job given");
   }
+  if (job->schedule == PROTO_SCHED_WF && job->nweights == 0)
+    return fail(err, errlen, PROTO_EINVAL,
+                "--schedule wf needs --weights W1,W2,... (one per worker)");
+  if (job->nweights > 0 && job->schedule != PROTO_SCHED_WF)
+    return fail(err, errlen, PROTO_EINVAL,
+                "--weights is for --schedule wf (the adaptive schedules learn "
+                "the weights)");
+  if (job->resume && job->journal[0] == '\0')
+    return fail(err, errlen, PROTO_EINVAL,
+                "--resume needs --journal FILE, the journal of the run to "
+                "resume");
+  if (job->kind == PROTO_JOB_PI && job->min_chunk > 0)
+    job->min_chunk = (job->min_chunk + PROTO_PI_GRAIN - 1) / PROTO_PI_GRAIN *
+                     PROTO_PI_GRAIN;
   if (chunk_text) {
     int rc = parse_count_option("--chunk", chunk_text, UINT64_MAX / 2,
                                 &job->chunk, err, errlen);

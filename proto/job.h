@@ -54,6 +54,25 @@ struct proto_fault_s {
 
 enum { PROTO_FAULTS_MAX = 16 };
 
+/* How the master sizes chunks and who gets them (--schedule). The names are
+ * part of the interface: scripts and papers cite them. docs/schedules.md has
+ * every formula with its source. */
+typedef enum {
+  PROTO_SCHED_DYNAMIC = 0, /* self-scheduling, one fixed chunk size */
+  PROTO_SCHED_STATIC,      /* one contiguous block per worker */
+  PROTO_SCHED_CYCLIC,      /* fixed chunks dealt round-robin in advance */
+  PROTO_SCHED_GUIDED,      /* GSS: remaining / P */
+  PROTO_SCHED_TRAPEZOID,   /* TSS: linearly decreasing */
+  PROTO_SCHED_FACTORING,   /* FAC2: batches of P chunks of remaining / 2P */
+  PROTO_SCHED_WF,          /* weighted factoring, given weights */
+  PROTO_SCHED_AWF_B,       /* adaptive weighted factoring, per batch */
+  PROTO_SCHED_AWF_C,       /* adaptive weighted factoring, per chunk */
+  PROTO_SCHED_AF,          /* adaptive factoring (mean and variance) */
+  PROTO_SCHED_COUNT,
+} proto_sched_t;
+
+enum { PROTO_WEIGHTS_MAX = 256, PROTO_BIND_MAX = 64 };
+
 typedef struct proto_job_s proto_job_t;
 struct proto_job_s {
   proto_job_kind_t kind;     /* which computation */
@@ -69,7 +88,20 @@ struct proto_job_s {
   double timeout_floor;      /* ... + this; also the longest silence */
   double lost_after;         /* silent this long with work: rank is lost */
   double master_timeout;     /* a worker exits after this long w/o master */
-  int speculate;             /* duplicate stragglers' chunks at the end */
+  int speculate;             /* duplicate stragglers' chunks at the end:
+                                1 on, 0 off, -1 auto (off for static and
+                                cyclic, whose point is a fixed assignment) */
+  proto_sched_t schedule;    /* --schedule */
+  uint64_t min_chunk;        /* --min-chunk; 0 = automatic */
+  int nweights;              /* --weights entries (wf) */
+  double weight[PROTO_WEIGHTS_MAX]; /* relative speed of worker i + 1 */
+  char report[PROTO_PATH_MAX]; /* --report: JSON statistics of the run */
+  char trace[PROTO_PATH_MAX];  /* --trace: Chrome/Perfetto trace events */
+  char journal[PROTO_PATH_MAX]; /* --journal: completed chunks, appended */
+  int resume;                /* --resume: skip what the journal holds */
+  int progress;              /* progress line: 1 on, 0 off, -1 when a tty */
+  int status_port;           /* --status-port; 0 = no HTTP endpoint */
+  char status_bind[PROTO_BIND_MAX]; /* --status-bind address */
   int nfaults;               /* entries used in fault[] */
   proto_fault_t fault[PROTO_FAULTS_MAX]; /* --inject (TASKFARM_FAULTS=1) */
 };
@@ -98,6 +130,15 @@ uint64_t proto_job_fingerprint(const proto_job_t* job);
 
 /* The usage text for kind (PROTO_JOB_NONE: the general one). Static. */
 const char* proto_job_usage(proto_job_kind_t kind);
+
+/* The name of a schedule ("awf-b"), static; NULL when out of range. */
+const char* proto_sched_name(proto_sched_t sched);
+
+/* Parses a schedule name; returns 0 or PROTO_EINVAL. */
+int proto_sched_parse(const char* text, proto_sched_t* out);
+
+/* The speculation setting after resolving "auto" for the job's schedule. */
+int proto_job_speculates(const proto_job_t* job);
 
 /* The name of kind ("pi"), static. */
 const char* proto_job_name(proto_job_kind_t kind);

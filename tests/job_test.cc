@@ -112,6 +112,52 @@ TEST(JobTest, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(Parse({"hello", "--n", "5"}, &job, &err), PROTO_EINVAL);
 }
 
+TEST(JobTest, SchedulesAndTheirOptions) {
+  proto_job_t job;
+  std::string err;
+  ASSERT_EQ(Parse({"pi", "--n", "1e6"}, &job, &err), 0) << err;
+  EXPECT_EQ(job.schedule, PROTO_SCHED_DYNAMIC);
+  EXPECT_EQ(proto_job_speculates(&job), 1);
+  for (int k = 0; k < PROTO_SCHED_COUNT; k++) {
+    std::string name = proto_sched_name((proto_sched_t)k);
+    std::vector<std::string> args = {"pi", "--n", "1e6", "--schedule", name};
+    if (name == "wf") args.insert(args.end(), {"--weights", "1,2.5"});
+    ASSERT_EQ(Parse(args, &job, &err), 0) << name << ": " << err;
+    EXPECT_EQ(job.schedule, (proto_sched_t)k);
+  }
+  EXPECT_EQ(job.nweights, 0);
+  ASSERT_EQ(Parse({"pi", "--n", "1e6", "--schedule", "static"}, &job, &err), 0);
+  EXPECT_EQ(proto_job_speculates(&job), 0);  // static stays static
+  ASSERT_EQ(Parse({"pi", "--n", "1e6", "--schedule=wf", "--weights=1,2.5,4",
+                   "--min-chunk", "1000"},
+                  &job, &err),
+            0)
+      << err;
+  ASSERT_EQ(job.nweights, 3);
+  EXPECT_EQ(job.weight[1], 2.5);
+  EXPECT_EQ(job.min_chunk, 1024u);  // rounded up to the pi grain
+  struct Case {
+    std::vector<std::string> args;
+    const char* says;
+  } cases[] = {
+      {{"pi", "--n", "9", "--schedule", "fast"}, "unknown schedule 'fast'"},
+      {{"pi", "--n", "9", "--schedule", "wf"}, "needs --weights"},
+      {{"pi", "--n", "9", "--weights", "1,2"}, "is for --schedule wf"},
+      {{"pi", "--n", "9", "--schedule", "wf", "--weights", "1,-2"},
+       "numbers > 0"},
+      {{"pi", "--n", "9", "--schedule", "wf", "--weights", "1,,2"},
+       "numbers > 0"},
+      {{"pi", "--n", "9", "--min-chunk", "0"}, "at least 1"},
+      {{"pi", "--n", "9", "--resume"}, "--resume needs --journal"},
+      {{"pi", "--n", "9", "--status-port", "70000"}, "port 1..65535"},
+      {{"pi", "--n", "9", "--report"}, "--report needs a value"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Parse(c.args, &job, &err), PROTO_EINVAL) << c.says;
+    EXPECT_NE(err.find(c.says), std::string::npos) << err;
+  }
+}
+
 TEST(JobTest, HelpAnywhereWins) {
   proto_job_t job;
   std::string err;
