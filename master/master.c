@@ -37,6 +37,8 @@ enum {
   PING_NS = 1000000000, /* every worker hears from the master this often */
   HELLO_WAIT_S = 30,    /* a rank that never greets is lost after this */
   SENDS_MAX = 8,        /* sends in flight per worker before it is suspect */
+  LEAD_NS = 40000000,   /* a worker with this much predicted work queued gets
+                           its next order later, from the timer */
 };
 
 /* Weight of the newest speed sample in a worker's smoothed speed. */
@@ -271,6 +273,7 @@ static void reject(master_t* m, peer_t* p, const char* what, int tag,
 }
 
 static void speculate(master_t* m, peer_t* p);
+static double remaining_ns(const master_t* m, const peer_t* p, int i);
 
 /* Sends p an order for chunk id; 0 or a negative code (the run fails). */
 static int issue(master_t* m, peer_t* p, size_t id) {
@@ -329,6 +332,10 @@ static int pick_chunk(master_t* m, peer_t* p, size_t* id) {
 static void feed(master_t* m, peer_t* p) {
   int depth = queue_depth(m);
   while (p->state == WORKER_ACTIVE && !p->suspect && p->nslots < depth) {
+    /* Prefetch hides the master's reaction time; a worker that already
+     * holds long orders would only hoard work another could start sooner
+     * (and the size-by-remaining schedules would hand it two shares). */
+    if (p->nslots > 0 && remaining_ns(m, p, p->nslots - 1) > LEAD_NS) return;
     size_t id;
     int got = pick_chunk(m, p, &id);
     if (got < 0) {
@@ -792,6 +799,7 @@ static void check_workers(master_t* m) {
       if (m->speculate) feed(m, p);
       continue;
     }
+    if (p->nslots < QUEUE_DEPTH) feed(m, p); /* orders held back by LEAD_NS */
     if (silent > job->lost_after * 1e9) {
       lose(m, p, "silent while holding work");
       continue;

@@ -33,6 +33,7 @@ int master_sched_init(master_sched_t* s, proto_sched_t kind, uint64_t n,
   if (s->chunk == 0 && kind != PROTO_SCHED_STATIC) s->chunk = align;
   s->min_chunk = round_up(min_chunk > 0 ? min_chunk : align, align);
   s->max_chunk = max_chunk;
+  s->growth = MASTER_SCHED_GROWTH;
   s->weight = calloc((size_t)workers, sizeof(*s->weight));
   s->perf = calloc((size_t)workers, sizeof(*s->perf));
   s->alive = malloc((size_t)workers);
@@ -206,13 +207,18 @@ uint64_t master_sched_next(master_sched_t* s, int w, uint64_t begin) {
         s->batch_rem = p * s->batch_chunk < rem ? p * s->batch_chunk : rem;
         if (s->kind == PROTO_SCHED_AWF_B) learn_weights(s);
       }
-      size = s->kind == PROTO_SCHED_FACTORING
-                 ? s->batch_chunk
-                 : weighted(s->weight[w], s->batch_chunk);
+      if (s->kind == PROTO_SCHED_FACTORING)
+        size = s->batch_chunk;
+      else if (s->kind == PROTO_SCHED_AWF_B && s->perf[w].chunks == 0)
+        size = s->min_chunk; /* nothing measured: probe with the minimum */
+      else
+        size = weighted(s->weight[w], s->batch_chunk);
       break;
     case PROTO_SCHED_AWF_C:
       learn_weights(s);
-      size = weighted(s->weight[w], ceil_div(rem, 2 * p));
+      size = s->perf[w].chunks == 0
+                 ? s->min_chunk
+                 : weighted(s->weight[w], ceil_div(rem, 2 * p));
       break;
     case PROTO_SCHED_AF: {
       double k = adaptive_factoring(s, w, rem);
@@ -223,6 +229,11 @@ uint64_t master_sched_next(master_sched_t* s, int w, uint64_t begin) {
     case PROTO_SCHED_COUNT:
       break;
   }
+  int adaptive = s->kind == PROTO_SCHED_AWF_B ||
+                 s->kind == PROTO_SCHED_AWF_C || s->kind == PROTO_SCHED_AF;
+  if (adaptive && s->growth > 0 && s->perf[w].largest > 0 &&
+      size > s->growth * s->perf[w].largest)
+    size = s->growth * s->perf[w].largest;
   if (s->max_chunk > 0 && size > s->max_chunk) size = s->max_chunk;
   if (size < s->min_chunk && s->kind != PROTO_SCHED_DYNAMIC &&
       s->kind != PROTO_SCHED_CYCLIC)
@@ -246,6 +257,7 @@ uint64_t master_sched_next(master_sched_t* s, int w, uint64_t begin) {
     s->batch_rem = s->batch_rem > extra ? s->batch_rem - extra : 0;
   }
   s->cuts++;
+  if (size > s->perf[w].largest) s->perf[w].largest = size;
   return size;
 }
 

@@ -30,6 +30,7 @@ struct master_perf_s {
   double sum_sx2;  /* sum of s * (t/s)^2, for the variance (af) */
   double wsum_t;   /* sum of k * t for the k-th result (awf) */
   double wsum_s;   /* sum of k * s for the k-th result (awf) */
+  uint64_t largest; /* largest chunk handed to it so far */
 };
 
 typedef struct master_sched_s master_sched_t;
@@ -42,6 +43,8 @@ struct master_sched_s {
   uint64_t min_chunk;  /* smallest variable-size chunk (>= align) */
   uint64_t max_chunk;  /* largest chunk; 0 = no limit */
   uint64_t cuts;       /* chunks sized so far */
+  uint64_t growth;     /* adaptive ones: a worker's chunk is at most this
+                          times its largest so far (slow start); 0 = none */
   double* weight;      /* per worker, summing to P (wf given, awf learnt) */
   master_perf_t* perf; /* per worker */
   unsigned char* alive; /* per worker: 0 once lost (left out of awf/af) */
@@ -62,6 +65,9 @@ int master_sched_init(master_sched_t* s, proto_sched_t kind, uint64_t n,
                       int workers, uint64_t align, uint64_t chunk,
                       uint64_t min_chunk, uint64_t max_chunk,
                       const double* weights);
+
+/* The adaptive schedules' default growth limit (see docs/schedules.md). */
+enum { MASTER_SCHED_GROWTH = 2 };
 
 /* Frees what s holds; safe on a zeroed or closed s. */
 void master_sched_close(master_sched_t* s);

@@ -110,29 +110,51 @@ void LearnOneToThree(master_sched_t* s) {
 
 TEST(ScheduleTest, AwfBLearnsWeightsPerBatch) {
   master_sched_t s;
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AWF_B, 1000000, 2, 1, 0, 1, 0,
+  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AWF_B, 1000000, 2, 1, 0, 1000, 0,
                               nullptr), 0);
-  // Nothing measured yet: equal weights, factoring's first batch of 2 x 250000.
-  EXPECT_EQ(master_sched_next(&s, 0, 0), 250000u);
+  s.growth = 0;  // the formula alone; slow start has its own test
+  // Nothing measured yet: worker 0 probes with the minimum chunk; the batch
+  // (2 x ceil(1e6 / 4)) keeps the equal weights it started with.
+  EXPECT_EQ(master_sched_next(&s, 0, 0), 1000u);
   LearnOneToThree(&s);
-  // The running batch keeps its weights.
-  EXPECT_EQ(master_sched_next(&s, 1, 250000), 250000u);
-  // Next batch: R = 500000, chunk ceil(R / 4) = 125000 x 1.5 and x 0.5.
-  EXPECT_EQ(master_sched_next(&s, 0, 500000), 187500u);
-  EXPECT_EQ(master_sched_next(&s, 1, 687500), 62500u);
+  EXPECT_EQ(master_sched_next(&s, 1, 1000), 250000u);
+  EXPECT_EQ(master_sched_next(&s, 0, 251000), 249000u);  // rest of the batch
+  // Next batch: R = 500000, chunk ceil(R / 4) = 125000 x 0.5 and x 1.5.
+  EXPECT_EQ(master_sched_next(&s, 1, 500000), 62500u);
+  EXPECT_EQ(master_sched_next(&s, 0, 562500), 187500u);
   master_sched_close(&s);
 }
 
 TEST(ScheduleTest, AwfCLearnsWeightsPerChunk) {
   master_sched_t s;
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AWF_C, 1000000, 2, 1, 0, 1, 0,
+  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AWF_C, 1000000, 2, 1, 0, 1000, 0,
                               nullptr), 0);
-  EXPECT_EQ(master_sched_next(&s, 0, 0), 250000u);
+  s.growth = 0;
+  EXPECT_EQ(master_sched_next(&s, 0, 0), 1000u);
+  EXPECT_EQ(master_sched_next(&s, 1, 1000), 1000u);
   LearnOneToThree(&s);
-  // R = 750000: 1.5 x ceil(R / 4) = 1.5 x 187500.
-  EXPECT_EQ(master_sched_next(&s, 0, 250000), 281250u);
-  // R = 468750: 0.5 x ceil(R / 4) = 0.5 x 117188.
-  EXPECT_EQ(master_sched_next(&s, 1, 531250), 58594u);
+  // R = 998000: 1.5 x ceil(R / 4) = 1.5 x 249500.
+  EXPECT_EQ(master_sched_next(&s, 0, 2000), 374250u);
+  // R = 623750: 0.5 x ceil(R / 4) = 0.5 x 155938, rounded half up.
+  EXPECT_EQ(master_sched_next(&s, 1, 376250), 77969u);
+  master_sched_close(&s);
+}
+
+TEST(ScheduleTest, AdaptiveChunksGrowAtMostTwofold) {
+  // One short measurement must not buy a worker a huge chunk: a rank under a
+  // CPU quota runs at full speed for a few milliseconds, then stalls.
+  master_sched_t s;
+  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AF, 1000000000, 2, 1, 0, 100, 0,
+                              nullptr), 0);
+  uint64_t begin = 0, last = 0;
+  for (int k = 0; k < 6; k++) {
+    uint64_t size = master_sched_next(&s, 0, begin);
+    EXPECT_EQ(size, k == 0 ? 100u : 2 * last);
+    master_sched_learn(&s, 0, size, (double)size * 1e-9);
+    master_sched_learn(&s, 1, size, (double)size * 1e-9);
+    begin += size;
+    last = size;
+  }
   master_sched_close(&s);
 }
 
@@ -141,6 +163,7 @@ TEST(ScheduleTest, AdaptiveFactoringFollowsMeanAndVariance) {
   const uint64_t n = 100000000;
   ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AF, n, 2, 1, 0, 10, 0, nullptr),
             0);
+  s.growth = 0;
   EXPECT_EQ(master_sched_next(&s, 0, 0), 10u);  // unknown: the minimum
   // Worker 0: 100 iterations at 1 ns and 100 at 3 ns: mu = 2 ns,
   // sigma^2 = (100 (1-2)^2 + 100 (3-2)^2) / 1 ns^2 = 200e-18.
