@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   MPI_Comm comm;
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);
   MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-  int rank = 0, size = 1;
+  int rank = 0, size = 1, stopped_by = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
 
@@ -66,15 +66,22 @@ int main(int argc, char** argv) {
   if (rank == 0) {
     kernel_t kernel;
     rc = kernel_init(&kernel, &job);
-    master_options_t opts = {.compute = compute_local, .compute_ctx = &kernel};
+    master_options_t opts = {.compute = compute_local, .compute_ctx = &kernel,
+                             .argc = argc, .argv = argv};
     if (rc == 0) rc = master_run(&job, comm, &opts);
     else fprintf(stderr, "taskfarm: %s\n", proto_strerror(rc));
     kernel_close(&kernel);
+    if (rc == PROTO_ESTOPPED) stopped_by = opts.stopped_by;
   } else {
     rc = worker_run(&job, comm);
   }
 
-  int status = rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  /* 0 done; 2 a journal this run must not touch (like bad input: rerunning
+   * cannot help); 128 + signal when stopped by one; 1 anything else. */
+  int status = rc == 0                 ? EXIT_SUCCESS
+               : rc == PROTO_EJOURNAL  ? EXIT_BAD_USAGE
+               : rc == PROTO_ESTOPPED  ? 128 + stopped_by
+                                       : EXIT_FAILURE;
   /* With workers, the master ends the job (see master_end_job); a worker
    * waits in MPI_Finalize until then. */
   if (rank == 0 && size > 1) master_end_job(comm, status);

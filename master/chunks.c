@@ -25,8 +25,11 @@ int master_table_init(master_table_t* t, uint64_t n, uint64_t align) {
 void master_table_close(master_table_t* t) {
   free(t->chunk);
   free(t->requeue);
+  free(t->known);
   t->chunk = NULL;
   t->requeue = NULL;
+  t->known = NULL;
+  t->nknown = 0;
   t->count = t->cap = t->rq_cap = t->rq_count = 0;
 }
 
@@ -67,25 +70,67 @@ int master_table_pop_requeued(master_table_t* t, size_t* id) {
   return 0;
 }
 
-int master_table_cut(master_table_t* t, uint64_t size, size_t* id) {
-  if (t->next_begin >= t->n) return 0;
+/* A new chunk [begin, end) at the end of the table, or NULL. */
+static master_chunk_t* append_chunk(master_table_t* t, uint64_t begin,
+                                    uint64_t end) {
   if (t->count == t->cap) {
     master_chunk_t* grown = realloc(t->chunk, 2 * t->cap * sizeof(*grown));
-    if (grown == NULL) return PROTO_ENOMEM;
+    if (grown == NULL) return NULL;
     t->chunk = grown;
     t->cap *= 2;
   }
-  if (size == 0) size = 1;
-  size = (size + t->align - 1) / t->align * t->align;
-  uint64_t end = t->n - t->next_begin <= size ? t->n : t->next_begin + size;
-  master_chunk_t* c = &t->chunk[t->count];
+  master_chunk_t* c = &t->chunk[t->count++];
   memset(c, 0, sizeof(*c));
-  c->begin = t->next_begin;
+  c->begin = begin;
   c->end = end;
   c->state = MASTER_CHUNK_PENDING;
   c->done_by = -1;
   t->next_begin = end;
-  *id = t->count++;
+  return c;
+}
+
+/* Enters the known ranges that start where the cuts are as DONE chunks. */
+static int absorb_known(master_table_t* t) {
+  while (t->known_pos < t->nknown &&
+         t->known[2 * t->known_pos] == t->next_begin) {
+    master_chunk_t* c = append_chunk(t, t->known[2 * t->known_pos],
+                                     t->known[2 * t->known_pos + 1]);
+    if (c == NULL) return PROTO_ENOMEM;
+    c->state = MASTER_CHUNK_DONE;
+    c->done_by = MASTER_DONE_BY_JOURNAL;
+    t->done++;
+    t->done_iters += c->end - c->begin;
+    t->known_pos++;
+  }
+  return 0;
+}
+
+int master_table_preload(master_table_t* t, const uint64_t* ranges,
+                         size_t count) {
+  if (t->count > 0 || t->known != NULL) return PROTO_EINVAL;
+  for (size_t i = 0; i < count; i++) {
+    uint64_t b = ranges[2 * i], e = ranges[2 * i + 1];
+    if (b >= e || e > t->n || (i > 0 && b < ranges[2 * i - 1]))
+      return PROTO_EINVAL;
+  }
+  if (count == 0) return 0;
+  t->known = malloc(2 * count * sizeof(*t->known));
+  if (t->known == NULL) return PROTO_ENOMEM;
+  memcpy(t->known, ranges, 2 * count * sizeof(*t->known));
+  t->nknown = count;
+  return absorb_known(t);
+}
+
+int master_table_cut(master_table_t* t, uint64_t size, size_t* id) {
+  if (t->next_begin >= t->n) return 0;
+  if (size == 0) size = 1;
+  size = (size + t->align - 1) / t->align * t->align;
+  uint64_t limit =
+      t->known_pos < t->nknown ? t->known[2 * t->known_pos] : t->n;
+  uint64_t end = limit - t->next_begin <= size ? limit : t->next_begin + size;
+  if (append_chunk(t, t->next_begin, end) == NULL) return PROTO_ENOMEM;
+  *id = t->count - 1;
+  if (absorb_known(t) < 0) return PROTO_ENOMEM;
   return 1;
 }
 

@@ -60,7 +60,13 @@ struct master_table_s {
   size_t rq_cap;           /* ring capacity */
   size_t done;             /* chunks DONE */
   uint64_t done_iters;     /* indices covered by DONE chunks */
+  uint64_t* known;         /* ranges done before the run (a journal):
+                              begin, end pairs, sorted, disjoint */
+  size_t nknown;
+  size_t known_pos;        /* first range not yet entered as a chunk */
 };
+
+enum { MASTER_DONE_BY_JOURNAL = -2 }; /* done_by of a chunk from a journal */
 
 /* Fills t for the range [0, n) with cuts aligned to align (>= 1). Returns 0
  * or PROTO_ENOMEM. */
@@ -78,6 +84,13 @@ int master_table_requeue(master_table_t* t, size_t id);
  * `size` indices (rounded up to the alignment, clipped at n). Returns 1 and
  * sets *id, 0 when nothing is pending, or PROTO_ENOMEM. */
 int master_table_next(master_table_t* t, uint64_t size, size_t* id);
+
+/* Declares ranges already done (from a journal): count begin/end pairs in
+ * ranges, sorted and disjoint, aligned like the table. Cuts never cross
+ * them; each enters the table as a DONE chunk when the cuts reach it. Call
+ * before any cut. Returns 0, PROTO_EINVAL or PROTO_ENOMEM. */
+int master_table_preload(master_table_t* t, const uint64_t* ranges,
+                         size_t count);
 
 /* Takes the oldest requeued chunk that is still open: 1 and *id, or 0. */
 int master_table_pop_requeued(master_table_t* t, size_t* id);

@@ -10,6 +10,7 @@
 #include "master/master.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,10 @@
 #include <uv.h>
 
 #include "master/chunks.h"
+#include "master/journal.h"
+#include "master/live.h"
 #include "master/report.h"
+#include "master/status.h"
 #include "master/schedule.h"
 #include "proto/error.h"
 
@@ -39,6 +43,10 @@ enum {
   SENDS_MAX = 8,        /* sends in flight per worker before it is suspect */
   LEAD_NS = 40000000,   /* a worker with this much predicted work queued gets
                            its next order later, from the timer */
+  SYNC_NS = 1000000000, /* the journal is made durable this often */
+  STOP_GRACE_NS = 3000000000u, /* after a signal, in-flight chunks may
+                                  finish this long */
+  RATE_SAMPLES = 24,    /* progress samples kept for the rate */
 };
 
 /* Weight of the newest speed sample in a worker's smoothed speed. */
@@ -98,7 +106,7 @@ typedef struct peer_s {
 
 typedef struct master_s {
   const proto_job_t* job;
-  const master_options_t* opts;
+  master_options_t* opts;
   MPI_Comm comm;
   int nworkers;
   peer_t* peer;              /* peer[i] is rank i + 1 */
@@ -136,7 +144,29 @@ typedef struct master_s {
   uint64_t recoveries;       /* faulted chunks finished by someone */
   double recovery_max_s;     /* longest time from a fault to its chunk done */
   double recovery_sum_s;     /* total of those times */
+  master_journal_t journal;  /* --journal */
+  int journaling;
+  uint64_t synced_ns;        /* when the journal was last made durable */
+  uint64_t resumed_iters;    /* done before this run, from the journal */
+  uv_signal_t sigint;
+  uv_signal_t sigterm;
+  int stop_signal;           /* the first SIGINT/SIGTERM; 0 = none */
+  uint64_t stop_deadline_ns; /* in-flight chunks are abandoned after this */
+  uv_timer_t live_timer;     /* progress line and rate samples */
+  int progress;              /* 1: draw the progress line */
+  int progress_tty;          /* redraw it in place (stderr is a terminal) */
+  int progress_drawn;        /* a line is on the terminal */
+  uint64_t progress_last_ns; /* when it was last printed (not a terminal) */
+  uint64_t rate_t[RATE_SAMPLES];    /* sample times */
+  uint64_t rate_done[RATE_SAMPLES]; /* iterations done at those times */
+  int rate_count;
+  status_server_t http;      /* --status-port */
+  master_rank_stats_t* snap; /* scratch for snapshots, one per worker */
 } master_t;
+
+/* SIGINT/SIGTERM while the master computes alone (no loop to catch it). */
+static volatile sig_atomic_t solo_signal;
+static void on_solo_signal(int sig) { solo_signal = sig; }
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -330,6 +360,7 @@ static int pick_chunk(master_t* m, peer_t* p, size_t* id) {
 /* Gives p orders until it holds queue_depth() or nothing is left to issue;
  * an idle worker with nothing left may get a copy of a straggler's chunk. */
 static void feed(master_t* m, peer_t* p) {
+  if (m->stop_signal) return; /* stopping: no new work */
   int depth = queue_depth(m);
   while (p->state == WORKER_ACTIVE && !p->suspect && p->nslots < depth) {
     /* Prefetch hides the master's reaction time; a worker that already
@@ -442,6 +473,14 @@ static void check_finished(master_t* m) {
     m->done = 1;
     return;
   }
+  if (m->stop_signal) {
+    /* Stopping: done once nothing is in flight, or at the deadline. */
+    int held = 0;
+    for (int i = 0; i < m->nworkers; i++)
+      if (m->peer[i].state == WORKER_ACTIVE) held += m->peer[i].nslots;
+    if (held == 0 || now_ns() >= m->stop_deadline_ns) m->done = 1;
+    return;
+  }
   for (int i = 0; i < m->nworkers; i++)
     if (m->peer[i].state == WORKER_ACTIVE ||
         m->peer[i].state == WORKER_WAITING)
@@ -483,6 +522,17 @@ static void learn_speed(peer_t* p, uint64_t indices, uint64_t ns) {
   double sample = (double)indices / (double)ns;
   p->speed = p->speed <= 0 ? sample
                            : (1 - kSpeedAlpha) * p->speed + kSpeedAlpha * sample;
+}
+
+/* Appends the accepted chunk id to the journal (written within SYNC_NS). */
+static void journal_chunk(master_t* m, size_t id, int rank, uint64_t attempt,
+                          unsigned __int128 isum, const proto_exact_t* fsum) {
+  if (!m->journaling) return;
+  const master_chunk_t* c = &m->table.chunk[id];
+  master_record_t r = {.begin = c->begin, .end = c->end, .rank = rank,
+                       .attempt = (uint32_t)attempt, .isum = isum,
+                       .fsum = *fsum};
+  if (master_journal_append(&m->journal, &r) < 0) fail_run(m, PROTO_ENOMEM);
 }
 
 /* A chunk that had a fault is done: how long since the fault. */
@@ -543,6 +593,8 @@ static void on_result(master_t* m, peer_t* p, const proto_msg_t* msg) {
   } else {
     proto_exact_merge(&m->fsum, &msg->fsum);
     m->isum += msg->isum;
+    journal_chunk(m, (size_t)msg->chunk, p->rank, msg->attempt, msg->isum,
+                  &msg->fsum);
     p->chunks++;
     p->iters += msg->end - msg->begin;
     p->busy_ns += msg->busy_ns;
@@ -847,6 +899,10 @@ static uint64_t next_period(const master_t* m, int got_messages) {
 
 static void timer_cb(uv_timer_t* handle) {
   master_t* m = handle->data;
+  if (m->journaling && now_ns() - m->synced_ns >= SYNC_NS) {
+    if (master_journal_flush(&m->journal, 1) < 0) fail_run(m, PROTO_EIO);
+    m->synced_ns = now_ns();
+  }
   int got = poll_once(m) > 0;
   if (got) {
     m->last_msg_ns = now_ns();
@@ -880,6 +936,14 @@ static int compute_rest(master_t* m) {
     if (!got) got = master_table_cut(&m->table, m->chunk_size, &id);
     if (got < 0) return got;
     if (got == 0) break;
+    if (solo_signal) {
+      m->stop_signal = solo_signal;
+      return PROTO_ESTOPPED;
+    }
+    if (m->journaling && now_ns() - m->synced_ns >= SYNC_NS) {
+      if (master_journal_flush(&m->journal, 1) < 0) return PROTO_EIO;
+      m->synced_ns = now_ns();
+    }
     int attempt = master_table_issue(&m->table, id, 0);
     if (attempt < 0) return attempt;
     const master_chunk_t* c = &m->table.chunk[id];
@@ -890,6 +954,7 @@ static int compute_rest(master_t* m) {
                               c->end) == MASTER_ACCEPT) {
       proto_exact_merge(&m->fsum, &res.fsum);
       m->isum += res.isum;
+      journal_chunk(m, id, 0, (uint64_t)attempt, res.isum, &res.fsum);
       m->master_iters += c->end - c->begin;
       note_recovery(m, id);
     }
@@ -897,6 +962,229 @@ static int compute_rest(master_t* m) {
   /* Chunks still issued to a worker that stopped answering are not waited
    * for here; the fault-tolerance layer re-issues them. */
   return master_table_finished(&m->table) ? 0 : PROTO_ECANCELED;
+}
+
+static double seconds(uint64_t ns) { return (double)ns / 1e9; }
+
+/* CPU seconds (user + system) this process has used. */
+static double cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static const char* state_name(worker_state_t s) {
+  switch (s) {
+    case WORKER_WAITING: return "waiting";
+    case WORKER_ACTIVE: return "active";
+    case WORKER_REFUSED: return "refused";
+    case WORKER_RETIRED: return "retired";
+    case WORKER_LOST: return "lost";
+  }
+  return "?";
+}
+
+/* The run's statistics so far into *st, the workers' into rank[]. */
+static void snapshot(const master_t* m, master_rank_stats_t* rank,
+                     master_run_stats_t* st) {
+  for (int i = 0; i < m->nworkers; i++) {
+    const peer_t* p = &m->peer[i];
+    master_rank_stats_t* r = &rank[i];
+    memset(r, 0, sizeof(*r));
+    r->rank = p->rank;
+    memcpy(r->host, p->host, sizeof(r->host));
+    r->pid = p->pid;
+    r->chunks = p->chunks;
+    r->iters = p->iters;
+    r->busy_s = seconds(p->busy_ns);
+    r->finish_s = p->finish_ns > m->t0_ns ? seconds(p->finish_ns - m->t0_ns) : 0;
+    r->timeouts = p->timeouts;
+    r->reissued = p->reissued;
+    r->duplicates = p->duplicates;
+    r->cancels = p->cancels;
+    r->rejected = p->rejected;
+    r->lost = p->losses > p->readmits;
+    r->state = state_name(p->state);
+    r->speed = p->speed * 1e9;
+  }
+  memset(st, 0, sizeof(*st));
+  st->job = m->job;
+  st->workers = m->nworkers;
+  st->chunks = m->table.count;
+  st->chunk_size = m->chunk_size;
+  st->min_chunk = m->min_chunk;
+  st->wall_s = seconds(now_ns() - m->t0_ns);
+  st->master_cpu_s = cpu_seconds() - m->cpu0;
+  st->messages = m->msgs;
+  st->reissues = m->reissues;
+  st->speculative = m->speculative;
+  st->wasted_iters = m->wasted_iters;
+  st->master_iters = m->master_iters;
+  st->resumed_iters = m->resumed_iters;
+  st->recovery_max_s = m->recovery_max_s;
+  st->recovery_mean_s =
+      m->recoveries ? m->recovery_sum_s / (double)m->recoveries : 0;
+  st->stopped = m->stop_signal != 0;
+  st->rank = rank;
+}
+
+/* The live figures: done, rate over the kept samples, ETA. */
+static void live_figures(const master_t* m, master_live_t* live) {
+  memset(live, 0, sizeof(*live));
+  uint64_t now = now_ns();
+  live->done_iters = m->table.done_iters;
+  live->elapsed_s = seconds(now - m->t0_ns);
+  for (int i = 0; i < m->nworkers; i++) {
+    live->inflight += (uint64_t)m->peer[i].nslots;
+    if (m->peer[i].state == WORKER_ACTIVE) live->alive++;
+    if (m->peer[i].state == WORKER_LOST) live->lost++;
+  }
+  live->eta_s = -1;
+  if (m->rate_count > 1) {
+    int oldest = m->rate_count < RATE_SAMPLES ? 0 : m->rate_count % RATE_SAMPLES;
+    int newest = (m->rate_count - 1) % RATE_SAMPLES;
+    double dt = seconds(m->rate_t[newest] - m->rate_t[oldest]);
+    if (dt > 0)
+      live->rate = (double)(m->rate_done[newest] - m->rate_done[oldest]) / dt;
+  }
+  if (live->rate > 0)
+    live->eta_s = (double)(m->table.n - live->done_iters) / live->rate;
+  live->stopping = m->stop_signal != 0;
+  live->journal = m->journaling ? m->job->journal : NULL;
+  live->journal_records = m->journal.appended;
+}
+
+static int render_status(void* ctx, const char* path, status_buf_t* body,
+                         const char** type) {
+  master_t* m = ctx;
+  master_run_stats_t st;
+  master_live_t live;
+  snapshot(m, m->snap, &st);
+  live_figures(m, &live);
+  if (strcmp(path, "/status") == 0) {
+    master_render_status(&st, &live, body);
+    *type = "application/json";
+    return 200;
+  }
+  if (strcmp(path, "/metrics") == 0) {
+    master_render_metrics(&st, &live, body);
+    *type = "text/plain; version=0.0.4";
+    return 200;
+  }
+  return 404;
+}
+
+/* Clears the progress line from the terminal. */
+static void progress_clear(master_t* m) {
+  if (m->progress_drawn && m->progress_tty) fputs("\r\033[K", stderr);
+  m->progress_drawn = 0;
+}
+
+static void live_cb(uv_timer_t* handle) {
+  master_t* m = handle->data;
+  uint64_t now = now_ns();
+  int k = m->rate_count++ % RATE_SAMPLES;
+  m->rate_t[k] = now;
+  m->rate_done[k] = m->table.done_iters;
+  if (!m->progress) return;
+  /* A terminal gets the line redrawn in place; a file a line a second. */
+  if (!m->progress_tty && now - m->progress_last_ns < 1000000000u) return;
+  master_run_stats_t st;
+  master_live_t live;
+  snapshot(m, m->snap, &st);
+  live_figures(m, &live);
+  char line[256];
+  master_progress_line(&st, &live, line, sizeof(line));
+  fprintf(stderr, m->progress_tty ? "\r%s\033[K" : "taskfarm: %s\n", line);
+  fflush(stderr);
+  m->progress_drawn = 1;
+  m->progress_last_ns = now;
+}
+
+/* What a stop prints: where the run is and how to go on. */
+static void print_stop(const master_t* m) {
+  const proto_job_t* job = m->job;
+  double pct = job->n ? 100.0 * (double)m->table.done_iters / (double)job->n
+                      : 100.0;
+  fprintf(stderr,
+          "taskfarm: stopped by %s: %llu of %llu iterations done (%.1f%%)\n",
+          m->stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+          (unsigned long long)m->table.done_iters, (unsigned long long)job->n,
+          pct);
+  if (!m->journaling) {
+    fprintf(stderr, "taskfarm: no --journal: this work cannot be resumed; "
+                    "run with --journal FILE to make a run resumable\n");
+    return;
+  }
+  fprintf(stderr, "taskfarm: all of it is in journal '%s'; resume with:\n ",
+          job->journal);
+  int size = m->nworkers + 1;
+  if (size > 1)
+    fprintf(stderr, " mpiexec.mpich -disable-auto-cleanup -n %d", size);
+  int has_resume = 0;
+  for (int i = 0; m->opts && i < m->opts->argc; i++) {
+    const char* a = m->opts->argv[i];
+    has_resume |= strcmp(a, "--resume") == 0;
+    char exe[PROTO_PATH_MAX];
+    if (i == 0 && strchr(a, '/') == NULL) { /* found through PATH */
+      ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+      if (len > 0) {
+        exe[len] = '\0';
+        a = exe;
+      }
+    }
+    int plain = a[0] != '\0';
+    for (const char* c = a; *c; c++)
+      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+            (*c >= '0' && *c <= '9') || strchr("-_./=,:+@%", *c)))
+        plain = 0;
+    if (plain) {
+      fprintf(stderr, " %s", a);
+    } else {
+      fputs(" '", stderr);
+      for (const char* c = a; *c; c++)
+        fputs(*c == '\'' ? "'\\''" : (char[]){*c, 0}, stderr);
+      fputs("'", stderr);
+    }
+  }
+  fprintf(stderr, "%s\n", has_resume ? "" : " --resume");
+}
+
+static void on_signal(uv_signal_t* handle, int signum) {
+  master_t* m = handle->data;
+  if (m->stop_signal) {
+    /* The second one: end now. Every record written so far is whole. */
+    progress_clear(m);
+    master_journal_close(&m->journal);
+    fprintf(stderr, "taskfarm: second signal: ending at once\n");
+    print_stop(m);
+    master_end_job(m->comm, 128 + signum);
+  }
+  m->stop_signal = signum;
+  m->stop_deadline_ns = now_ns() + STOP_GRACE_NS;
+  progress_clear(m);
+  fprintf(stderr,
+          "taskfarm: %s: handing out no more work; waiting up to %.0f s for "
+          "the chunks in flight (a second signal ends at once)\n",
+          signum == SIGINT ? "SIGINT" : "SIGTERM", STOP_GRACE_NS / 1e9);
+  /* Orders not yet started are withdrawn; the ones being computed may
+   * still finish and count. */
+  for (int i = 0; i < m->nworkers; i++) {
+    peer_t* p = &m->peer[i];
+    while (p->nslots > 1) {
+      slot_t s = p->slot[p->nslots - 1];
+      proto_msg_t cancel = {.kind = PROTO_TAG_CANCEL, .chunk = s.chunk,
+                            .attempt = s.attempt};
+      log_attempt(m, p, s.chunk, s.attempt, MASTER_EV_CANCELLED, 0);
+      take_slot(p, s.chunk, s.attempt);
+      master_table_abandon(&m->table, s.chunk);
+      if (p->state == WORKER_ACTIVE && send_msg(m, p->rank, &cancel) < 0)
+        fail_run(m, PROTO_EMPI);
+    }
+  }
+  check_finished(m);
+  stop_if_done(m);
 }
 
 static int run_loop(master_t* m) {
@@ -913,11 +1201,35 @@ static int run_loop(master_t* m) {
   uv_idle_init(&m->loop, &m->idle);
   m->timer.data = m->idle.data = m;
   m->poll_ms = POLL_MIN_MS;
+  uv_signal_init(&m->loop, &m->sigint);
+  uv_signal_init(&m->loop, &m->sigterm);
+  uv_timer_init(&m->loop, &m->live_timer);
+  m->sigint.data = m->sigterm.data = m->live_timer.data = m;
+  uv_signal_start(&m->sigint, on_signal, SIGINT);
+  uv_signal_start(&m->sigterm, on_signal, SIGTERM);
+  uv_timer_start(&m->live_timer, live_cb, 250, 250);
+  uv_unref((uv_handle_t*)&m->live_timer);
+  uv_unref((uv_handle_t*)&m->sigint);
+  uv_unref((uv_handle_t*)&m->sigterm);
+  if (m->job->status_port > 0) {
+    int urc = status_start(&m->http, &m->loop, m->job->status_bind,
+                           m->job->status_port, render_status, m);
+    if (urc != 0) {
+      fprintf(stderr, "taskfarm: cannot serve --status-port on %s:%d: %s\n",
+              m->job->status_bind, m->job->status_port, uv_strerror(urc));
+      rc = PROTO_EUV;
+      goto out_close_loop;
+    }
+    if (!m->job->quiet)
+      fprintf(stderr, "taskfarm: status at http://%s:%d/status and /metrics\n",
+              m->job->status_bind, m->job->status_port);
+  }
   if (uv_timer_start(&m->timer, timer_cb, m->poll_ms, 0) != 0) {
     rc = PROTO_EUV;
     goto out_close_loop;
   }
   uv_run(&m->loop, UV_RUN_DEFAULT);
+  progress_clear(m);
 
   /* Release every worker that may still be waiting, including those whose
    * HELLO had not arrived when the last chunk finished, then the receives. */
@@ -930,21 +1242,15 @@ static int run_loop(master_t* m) {
     MPI_Wait(&m->req[i], MPI_STATUS_IGNORE);
   }
 out_close_loop:
+  status_stop(&m->http);
   uv_close((uv_handle_t*)&m->timer, NULL);
   uv_close((uv_handle_t*)&m->idle, NULL);
+  uv_close((uv_handle_t*)&m->live_timer, NULL);
+  uv_close((uv_handle_t*)&m->sigint, NULL);
+  uv_close((uv_handle_t*)&m->sigterm, NULL);
   uv_run(&m->loop, UV_RUN_DEFAULT);
   uv_loop_close(&m->loop);
   return rc;
-}
-
-static double seconds(uint64_t ns) { return (double)ns / 1e9; }
-
-/* CPU seconds (user + system) this process has used. */
-static double cpu_seconds(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-         (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 /* Writes the result lines to stdout and, when asked, to job->output. */
@@ -1075,36 +1381,11 @@ static int setup_schedule(master_t* m) {
 static int write_outputs(master_t* m, double wall) {
   const proto_job_t* job = m->job;
   if (job->report[0] == '\0' && job->trace[0] == '\0') return 0;
-  master_rank_stats_t* rank =
-      calloc((size_t)(m->nworkers > 0 ? m->nworkers : 1), sizeof(*rank));
-  if (rank == NULL) return PROTO_ENOMEM;
-  for (int i = 0; i < m->nworkers; i++) {
-    const peer_t* p = &m->peer[i];
-    master_rank_stats_t* r = &rank[i];
-    r->rank = p->rank;
-    memcpy(r->host, p->host, sizeof(r->host));
-    r->pid = p->pid;
-    r->chunks = p->chunks;
-    r->iters = p->iters;
-    r->busy_s = seconds(p->busy_ns);
-    r->finish_s = p->finish_ns > m->t0_ns ? seconds(p->finish_ns - m->t0_ns) : 0;
-    r->timeouts = p->timeouts;
-    r->reissued = p->reissued;
-    r->duplicates = p->duplicates;
-    r->cancels = p->cancels;
-    r->rejected = p->rejected;
-    r->lost = p->losses > p->readmits;
-  }
   char value[64] = "", bits[64] = "", reference[64] = "";
-  master_run_stats_t st = {
-      .job = job, .workers = m->nworkers, .chunks = m->table.count,
-      .chunk_size = m->chunk_size, .min_chunk = m->min_chunk, .wall_s = wall,
-      .master_cpu_s = cpu_seconds() - m->cpu0, .messages = m->msgs,
-      .reissues = m->reissues, .speculative = m->speculative,
-      .wasted_iters = m->wasted_iters, .master_iters = m->master_iters,
-      .recovery_max_s = m->recovery_max_s,
-      .recovery_mean_s = m->recoveries ? m->recovery_sum_s / m->recoveries : 0,
-      .result = value, .rank = rank};
+  master_run_stats_t st;
+  snapshot(m, m->snap, &st);
+  st.wall_s = wall;
+  st.result = value;
   if (job->kind == PROTO_JOB_PI || job->kind == PROTO_JOB_DOTF) {
     st.value = proto_exact_to_double(&m->fsum);
     snprintf(value, sizeof(value), "%.17g", st.value);
@@ -1144,16 +1425,64 @@ static int write_outputs(master_t* m, double wall) {
       rc = wrc;
     }
   }
-  free(rank);
   return rc;
 }
 
-int master_run(const proto_job_t* job, MPI_Comm comm,
-               const master_options_t* opts) {
+/* Opens --journal; on --resume, takes the chunks it holds as done. */
+static int open_journal(master_t* m) {
+  const proto_job_t* job = m->job;
+  if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO) return 0;
+  master_journal_load_t load;
+  char err[PROTO_PATH_MAX + 256];
+  int rc = master_journal_open(&m->journal, job->journal, job, job->resume,
+                               &load, err, sizeof(err));
+  if (rc < 0) {
+    fprintf(stderr, "taskfarm: %s\n", err);
+    return rc;
+  }
+  m->journaling = 1;
+  m->synced_ns = now_ns();
+  uint64_t* ranges = malloc((2 * load.count + 1) * sizeof(*ranges));
+  if (ranges == NULL) rc = PROTO_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < load.count; i++) {
+    ranges[2 * i] = load.rec[i].begin;
+    ranges[2 * i + 1] = load.rec[i].end;
+    proto_exact_merge(&m->fsum, &load.rec[i].fsum);
+    m->isum += load.rec[i].isum;
+  }
+  if (rc == 0) rc = master_table_preload(&m->table, ranges, load.count);
+  free(ranges);
+  m->resumed_iters = load.iters;
+  if (rc == 0 && load.existed && !job->quiet) {
+    fprintf(stderr,
+            "taskfarm: resuming from journal '%s': %zu chunks, %llu of %llu "
+            "iterations (%.1f%%) already done\n",
+            job->journal, load.count, (unsigned long long)load.iters,
+            (unsigned long long)job->n,
+            job->n ? 100.0 * (double)load.iters / (double)job->n : 100.0);
+  }
+  if (rc == 0 && load.skipped > 0)
+    fprintf(stderr,
+            "taskfarm: journal '%s': %llu damaged or overlapping record%s "
+            "left out; %s computed again\n",
+            job->journal, (unsigned long long)load.skipped,
+            load.skipped == 1 ? "" : "s",
+            load.skipped == 1 ? "its chunk is" : "their chunks are");
+  if (rc == 0 && load.torn_bytes > 0)
+    fprintf(stderr,
+            "taskfarm: journal '%s': cut off %llu bytes of a torn or damaged "
+            "last record (a write cut short); that chunk is computed again\n",
+            job->journal, (unsigned long long)load.torn_bytes);
+  master_journal_free_load(&load);
+  return rc;
+}
+
+int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   master_t m;
   memset(&m, 0, sizeof(m));
   m.job = job;
   m.opts = opts;
+  m.journal.fd = -1;
   m.comm = comm;
   m.t0_ns = now_ns();
   m.cpu0 = cpu_seconds();
@@ -1164,9 +1493,20 @@ int master_run(const proto_job_t* job, MPI_Comm comm,
   m.chunk_size = master_chunk_size(job, m.nworkers);
   m.min_chunk = master_min_chunk(job, m.nworkers);
   m.log.on = job->trace[0] != '\0';
+  m.progress = !job->quiet && job->kind != PROTO_JOB_HELLO &&
+               (job->progress == 1 ||
+                (job->progress == -1 && isatty(STDERR_FILENO)));
+  m.progress_tty = m.progress && isatty(STDERR_FILENO);
   int rc = master_table_init(&m.table, job->kind == PROTO_JOB_HELLO ? 0 : job->n,
                              master_chunk_align(job));
   if (rc < 0) return rc;
+  m.snap = calloc((size_t)(m.nworkers > 0 ? m.nworkers : 1), sizeof(*m.snap));
+  if (m.snap == NULL) {
+    rc = PROTO_ENOMEM;
+    goto out_free;
+  }
+  rc = open_journal(&m);
+  if (rc < 0) goto out_free;
   if (m.nworkers > 0) {
     m.peer = calloc((size_t)m.nworkers, sizeof(*m.peer));
     m.req = calloc((size_t)m.nworkers, sizeof(*m.req));
@@ -1181,11 +1521,29 @@ int master_run(const proto_job_t* job, MPI_Comm comm,
     if (rc == 0) rc = run_loop(&m);
     if (rc == 0) rc = m.rc;
   }
-  if (rc == 0 && job->kind != PROTO_JOB_HELLO &&
-      !master_table_finished(&m.table))
+  if (rc == 0 && job->kind != PROTO_JOB_HELLO && !m.stop_signal &&
+      !master_table_finished(&m.table)) {
+    if (m.nworkers == 0) {
+      struct sigaction sa;
+      memset(&sa, 0, sizeof(sa));
+      sa.sa_handler = on_solo_signal;
+      sigaction(SIGINT, &sa, NULL);
+      sigaction(SIGTERM, &sa, NULL);
+    }
     rc = compute_rest(&m);
+  }
+  int jrc = master_journal_close(&m.journal);
+  if (rc == 0) rc = jrc;
+  if (rc == PROTO_ESTOPPED || (rc == 0 && m.stop_signal)) {
+    print_stop(&m);
+    write_outputs(&m, seconds(now_ns() - m.t0_ns));
+    if (opts) opts->stopped_by = m.stop_signal;
+    rc = PROTO_ESTOPPED;
+    goto out_free;
+  }
   if (rc < 0) {
-    fprintf(stderr, "taskfarm: run failed: %s\n", proto_strerror(rc));
+    if (rc != PROTO_EJOURNAL)
+      fprintf(stderr, "taskfarm: run failed: %s\n", proto_strerror(rc));
     goto out_free;
   }
   double wall = seconds(now_ns() - m.t0_ns);
@@ -1195,8 +1553,10 @@ int master_run(const proto_job_t* job, MPI_Comm comm,
   if (rc == 0) rc = orc;
 out_free:
   for (int i = 0; m.peer != NULL && i < m.nworkers; i++) free(m.peer[i].owned);
+  master_journal_close(&m.journal);
   master_sched_close(&m.sched);
   master_log_close(&m.log);
+  free(m.snap);
   free(m.peer);
   free(m.req);
   free(m.index);

@@ -26,14 +26,20 @@ typedef struct master_options_s master_options_t;
 struct master_options_s {
   master_compute_cb compute; /* the master's own kernel, for -n 1 */
   void* compute_ctx;         /* passed to compute */
+  int argc;                  /* the command line, for the resume command */
+  char** argv;
+  int stopped_by;            /* out: the signal that stopped the run, or 0 */
 };
 
 /* Runs the master side of job on comm (this rank is 0). Prints the result on
  * stdout (and to job->output), a summary on stderr unless job->quiet.
+ * SIGINT and SIGTERM stop it cleanly: no new work, in-flight chunks
+ * collected for a few seconds, the journal flushed, the resume command
+ * printed; it then returns PROTO_ESTOPPED with opts->stopped_by set. A
+ * second signal ends the job at once (exit 128 + signal), journal flushed.
  * Returns 0 when the result is complete, or a negative proto_error_t after
- * printing why. */
-int master_run(const proto_job_t* job, MPI_Comm comm,
-               const master_options_t* opts);
+ * printing why (PROTO_EJOURNAL: the --journal file cannot be used). */
+int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts);
 
 /* Ends the whole MPI job from the master once its output is written: the
  * workers sit in MPI_Finalize, which cannot be relied on to return (UCX's TCP

@@ -72,6 +72,8 @@ struct master_rank_stats_s {
   uint64_t cancels;
   uint64_t rejected;
   int lost;             /* lost at the end of the run */
+  const char* state;    /* waiting, active, refused, retired or lost */
+  double speed;         /* smoothed iterations per second; 0 = unknown */
 };
 
 typedef struct master_run_stats_s master_run_stats_t;

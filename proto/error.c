@@ -16,6 +16,8 @@ const char* proto_strerror(int code) {
     case PROTO_EUV: return "event loop call failed";
     case PROTO_EFILE: return "input file unusable";
     case PROTO_ECANCELED: return "cancelled";
+    case PROTO_EJOURNAL: return "journal unusable for this job";
+    case PROTO_ESTOPPED: return "stopped by a signal";
   }
   return "unknown error";
 }

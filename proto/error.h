@@ -22,6 +22,8 @@ typedef enum {
   PROTO_EUV = -10,       /* a libuv call failed */
   PROTO_EFILE = -11,     /* an input file is unusable (length, access) */
   PROTO_ECANCELED = -12, /* work was cancelled */
+  PROTO_EJOURNAL = -13,  /* journal of another job, damaged or newer */
+  PROTO_ESTOPPED = -14,  /* the run was stopped by a signal */
 } proto_error_t;
 
 /* A static, human-readable sentence for code; never NULL. */

@@ -1,4 +1,4 @@
-"""Plots for taskfarm experiments (run through tools/plot).
+"""Plots for taskfarm experiments (tools/plot runs this file).
 
 gantt TRACE.json OUT.png: one row per rank, one bar per chunk attempt from a
 --trace file (accepted bars coloured by chunk size, others hatched by

@@ -1,5 +1,7 @@
-"""Runs a scheduling experiment matrix (through tools/sweep).
+"""Runs a scheduling experiment matrix (tools/sweep runs this file).
 
+Each repetition first measures one worker alone on an idle core; with the
+quotas that gives a second ideal (ideal_ref_s), independent of the run.
 Every run goes through tools/uneven, so a slowdown profile is a real CPU
 quota per rank; every run writes a --report, and one CSV row is taken from
 it. Repetitions are the outer loop, so noise from the machine spreads over
@@ -22,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEDULES = ["static", "cyclic", "dynamic", "guided", "trapezoid",
              "factoring", "wf", "awf-b", "awf-c", "af"]
 FIELDS = ["schedule", "ranks", "profile", "n", "rep", "wall_s", "ideal_s",
+          "ideal_ref_s",
           "efficiency", "imbalance", "finish_cov", "chunks", "master_cpu_s",
           "overhead_per_chunk_s", "bits"]
 
@@ -67,6 +70,25 @@ def run_one(schedule, ranks, profile, n, job, timeout):
             "bits": rep["result"].get("bits", rep["result"]["value"])}
 
 
+def calibrate(n, job, timeout):
+    """Iterations per second of one worker alone on an idle core."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "report.json")
+        cmd = [os.path.join(HERE, "uneven"), "-n", "2", "--", job, "--n", n,
+               "--report", report, "--quiet"]
+        subprocess.run(cmd, capture_output=True, check=True, timeout=timeout)
+        with open(report) as f:
+            r = json.load(f)["ranks"][0]
+    return r["iterations"] / r["busy_s"]
+
+
+def ideal_ref(n_text, ranks, profile, speed):
+    """Total work / sum of speeds, the speeds set by the quotas."""
+    lim = limits(profile)
+    shares = sum(lim.get(r, 100) / 100 for r in range(1, ranks))
+    return float(n_text) / (speed * shares)
+
+
 def main():
     ap = argparse.ArgumentParser(prog="tools/sweep", description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
@@ -99,15 +121,21 @@ def main():
         w = csv.DictWriter(f, fieldnames=FIELDS)
         w.writeheader()
         for rep in range(1, a.reps + 1):
+            speed = {n: calibrate(n, a.job, a.timeout)
+                     for n in a.n.split(",")}
+            print(f"rep {rep} calibration: " + ", ".join(
+                f"n={n} {v:.4g} it/s per core" for n, v in speed.items()))
             for s, r, p, n in cells:
                 row = run_one(s, r, p, n, a.job, a.timeout)
                 if row is None:
                     continue
-                row.update(schedule=s, ranks=r, profile=p, n=n, rep=rep)
+                row.update(schedule=s, ranks=r, profile=p, n=n, rep=rep,
+                           ideal_ref_s=ideal_ref(n, r, p, speed[n]))
                 w.writerow(row)
                 f.flush()
                 print(f"rep {rep} {s:10} ranks={r} {p:8} n={n}: "
-                      f"{row['wall_s']:.3f} s, ideal {row['ideal_s']:.3f} s, "
+                      f"{row['wall_s']:.3f} s, ideal {row['ideal_s']:.3f} s "
+                      f"(from quotas {row['ideal_ref_s']:.3f} s), "
                       f"efficiency {row['efficiency']:.3f}", flush=True)
                 if bits.setdefault(n, row["bits"]) != row["bits"]:
                     sys.exit(f"tools/sweep: {s} gave {row['bits']}, "

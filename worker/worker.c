@@ -376,6 +376,11 @@ int worker_guard(char** argv) {
   /* hydra signals the process it started with SIGUSR1 when another rank
    * fails; the guard must survive that to report its child's fate. */
   signal(SIGUSR1, SIG_IGN);
+  /* SIGINT and SIGTERM (hydra passes a Ctrl-C on to every rank) are the
+   * master's to handle: it stops the run cleanly and ends every rank. The
+   * worker, which inherits these settings, keeps computing until then. */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
   pid_t child = fork();
   if (child < 0) return PROTO_EINVAL;
   if (child == 0) {

@@ -1,0 +1,105 @@
+/* The journal of a run (--journal FILE): an append-only file where the
+ * master records every accepted chunk with its exact partial result, so a
+ * run that dies or is stopped can be resumed (--resume) and still end with
+ * the bits of an unbroken run.
+ *
+ * Layout (little-endian, as x86-64 writes it; docs/journal.md):
+ *   header, 128 bytes: magic "TFJOURNL", format version, header size, the
+ *     job's fingerprint, kind, alignment, n, a readable description of the
+ *     job, CRC-32 of the bytes before it;
+ *   records, 60 + 8 k bytes: magic "TREC", size, begin, end, rank, attempt,
+ *     the 128-bit integer partial, the exact float partial as k normalised
+ *     digits from a first index, CRC-32 of the bytes before it.
+ * Records are appended whole. Reading stops trusting the file at the first
+ * record that does not check out: one followed by valid records is skipped
+ * (its range is computed again), a damaged tail is cut off before appending.
+ * Pure file I/O, no MPI. */
+#ifndef TASKFARM_MASTER_JOURNAL_H_
+#define TASKFARM_MASTER_JOURNAL_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/exact.h"
+#include "proto/job.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  MASTER_JOURNAL_VERSION = 1,    /* the format this build writes and reads */
+  MASTER_JOURNAL_HEADER = 128,   /* header bytes */
+  MASTER_JOURNAL_RECORD_MIN = 60, /* a record without float digits */
+};
+
+/* One accepted chunk. */
+typedef struct master_record_s master_record_t;
+struct master_record_s {
+  uint64_t begin;
+  uint64_t end;
+  int32_t rank;         /* who computed it (0: the master) */
+  uint32_t attempt;
+  unsigned __int128 isum;
+  proto_exact_t fsum;   /* normalised */
+};
+
+/* What opening an existing journal found. */
+typedef struct master_journal_load_s master_journal_load_t;
+struct master_journal_load_s {
+  master_record_t* rec; /* valid records, sorted by begin, disjoint */
+  size_t count;
+  uint64_t iters;       /* indices they cover */
+  uint64_t skipped;     /* damaged or overlapping records left out */
+  uint64_t torn_bytes;  /* bytes of a damaged tail cut off */
+  int existed;          /* the file was there before */
+};
+
+typedef struct master_journal_s master_journal_t;
+struct master_journal_s {
+  int fd;               /* -1 when closed */
+  uint8_t* buf;         /* encoded records not yet written */
+  size_t len;
+  size_t cap;
+  uint64_t appended;    /* records appended by this run */
+  uint64_t unsynced;    /* records written since the last fdatasync */
+  int failed;           /* a write failed; the message was printed */
+  char path[PROTO_PATH_MAX];
+};
+
+/* Opens path for job. Without resume, the file must not exist (nothing is
+ * ever overwritten) and is created with its header. With resume, a missing
+ * file is created the same way; an existing one must be a journal of this
+ * very job in a format this build reads: its valid records go to *load
+ * (free with master_journal_free_load) and a damaged tail is cut off.
+ * Returns 0, or PROTO_EJOURNAL / PROTO_EIO / PROTO_ENOMEM with one sentence
+ * in err. */
+int master_journal_open(master_journal_t* j, const char* path,
+                        const proto_job_t* job, int resume,
+                        master_journal_load_t* load, char* err, size_t errlen);
+
+/* Queues r for writing (no system call). Returns 0 or PROTO_ENOMEM. */
+int master_journal_append(master_journal_t* j, const master_record_t* r);
+
+/* Writes what is queued; with sync also makes it durable (fdatasync).
+ * Returns 0 or PROTO_EIO (after printing why, once). */
+int master_journal_flush(master_journal_t* j, int sync);
+
+/* Flushes with sync and closes; safe on a closed journal. */
+int master_journal_close(master_journal_t* j);
+
+void master_journal_free_load(master_journal_load_t* load);
+
+/* CRC-32 (IEEE 802.3, reflected 0xEDB88320) of len bytes, continuing crc
+ * (start with 0). */
+uint32_t master_crc32(uint32_t crc, const void* data, size_t len);
+
+/* Encodes r into out (at least 60 + 8 * PROTO_EXACT_DIGITS bytes); returns
+ * the record's size. */
+size_t master_record_encode(const master_record_t* r, uint8_t* out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TASKFARM_MASTER_JOURNAL_H_ */

@@ -1,0 +1,175 @@
+/* The progress line, /status and /metrics of live.h. */
+#include "master/live.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "1:02:03" for seconds, "?" when unknown. */
+static void clock_text(double s, char* out, size_t len) {
+  if (s < 0 || s > 1e9) {
+    snprintf(out, len, "?");
+    return;
+  }
+  unsigned long t = (unsigned long)(s + 0.5);
+  snprintf(out, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+}
+
+/* text as a JSON string. */
+static void json_str(status_buf_t* b, const char* text) {
+  status_printf(b, "\"");
+  for (const char* p = text; *p; p++) {
+    if (*p == '"' || *p == '\\') status_printf(b, "\\%c", *p);
+    else if ((unsigned char)*p < 0x20) status_printf(b, "\\u%04x", *p);
+    else status_printf(b, "%c", *p);
+  }
+  status_printf(b, "\"");
+}
+
+static double percent(const master_run_stats_t* st, const master_live_t* l) {
+  return st->job->n > 0 ? 100.0 * (double)l->done_iters / (double)st->job->n
+                        : 100.0;
+}
+
+void master_progress_line(const master_run_stats_t* st,
+                          const master_live_t* live, char* out, size_t len) {
+  char eta[32];
+  clock_text(live->eta_s, eta, sizeof(eta));
+  snprintf(out, len,
+           "%s %5.1f%% %.3g/%.3g it  %.3g it/s  ETA %s  workers %d (%d lost)%s",
+           proto_job_name(st->job->kind), percent(st, live),
+           (double)live->done_iters, (double)st->job->n, live->rate, eta,
+           live->alive, live->lost, live->stopping ? "  stopping" : "");
+}
+
+void master_render_status(const master_run_stats_t* st,
+                          const master_live_t* live, status_buf_t* b) {
+  const proto_job_t* job = st->job;
+  uint64_t chunks = 0, iters = 0, timeouts = 0, dups = 0;
+  for (int i = 0; i < st->workers; i++) {
+    chunks += st->rank[i].chunks;
+    iters += st->rank[i].iters;
+    timeouts += st->rank[i].timeouts;
+    dups += st->rank[i].duplicates;
+  }
+  status_printf(b, "{\"job\": {\"kind\": \"%s\", \"n\": %llu, \"schedule\": "
+                   "\"%s\", \"workers\": %d},\n",
+                proto_job_name(job->kind), (unsigned long long)job->n,
+                proto_sched_name(job->schedule), st->workers);
+  status_printf(b, " \"progress\": {\"done_iterations\": %llu, \"percent\": "
+                   "%.6f, \"resumed_iterations\": %llu, "
+                   "\"master_iterations\": %llu, \"chunks_cut\": %llu, "
+                   "\"chunks_in_flight\": %llu, \"elapsed_s\": %.3f, "
+                   "\"rate\": %.6g, \"eta_s\": %.3f, \"stopping\": %s},\n",
+                (unsigned long long)live->done_iters, percent(st, live),
+                (unsigned long long)st->resumed_iters,
+                (unsigned long long)st->master_iters,
+                (unsigned long long)st->chunks,
+                (unsigned long long)live->inflight, live->elapsed_s,
+                live->rate, live->eta_s, live->stopping ? "true" : "false");
+  status_printf(b, " \"workers\": {\"alive\": %d, \"lost\": %d},\n",
+                live->alive, live->lost);
+  status_printf(b, " \"faults\": {\"reissued\": %llu, \"speculative\": %llu, "
+                   "\"timeouts\": %llu, \"duplicates\": %llu, "
+                   "\"iterations_twice\": %llu},\n",
+                (unsigned long long)st->reissues,
+                (unsigned long long)st->speculative,
+                (unsigned long long)timeouts, (unsigned long long)dups,
+                (unsigned long long)st->wasted_iters);
+  if (live->journal) {
+    status_printf(b, " \"journal\": {\"path\": ");
+    json_str(b, live->journal);
+    status_printf(b, ", \"records_appended\": %llu},\n",
+                  (unsigned long long)live->journal_records);
+  }
+  status_printf(b, " \"ranks\": [");
+  for (int i = 0; i < st->workers; i++) {
+    const master_rank_stats_t* r = &st->rank[i];
+    status_printf(b, "%s\n  {\"rank\": %d, \"host\": ", i ? "," : "",
+                  r->rank);
+    json_str(b, r->host);
+    status_printf(b, ", \"state\": \"%s\", \"speed\": %.6g, \"chunks\": "
+                     "%llu, \"iterations\": %llu, \"busy_s\": %.3f, "
+                     "\"timeouts\": %llu, \"reissued\": %llu, "
+                     "\"duplicates\": %llu, \"cancelled\": %llu}",
+                  r->state ? r->state : "?", r->speed,
+                  (unsigned long long)r->chunks, (unsigned long long)r->iters,
+                  r->busy_s, (unsigned long long)r->timeouts,
+                  (unsigned long long)r->reissued,
+                  (unsigned long long)r->duplicates,
+                  (unsigned long long)r->cancels);
+  }
+  status_printf(b, "\n ],\n \"totals\": {\"rank_chunks\": %llu, "
+                   "\"rank_iterations\": %llu}\n}\n",
+                (unsigned long long)chunks, (unsigned long long)iters);
+}
+
+static void metric(status_buf_t* b, const char* name, const char* type,
+                   const char* help) {
+  status_printf(b, "# HELP taskfarm_%s %s\n# TYPE taskfarm_%s %s\n", name,
+                help, name, type);
+}
+
+void master_render_metrics(const master_run_stats_t* st,
+                           const master_live_t* live, status_buf_t* b) {
+  metric(b, "iterations_target", "gauge", "Iterations of the whole job (n).");
+  status_printf(b, "taskfarm_iterations_target %llu\n",
+                (unsigned long long)st->job->n);
+  metric(b, "iterations_done", "gauge",
+         "Iterations of accepted chunks, journal included.");
+  status_printf(b, "taskfarm_iterations_done %llu\n",
+                (unsigned long long)live->done_iters);
+  metric(b, "iterations_resumed", "gauge",
+         "Iterations taken from the journal at start.");
+  status_printf(b, "taskfarm_iterations_resumed %llu\n",
+                (unsigned long long)st->resumed_iters);
+  metric(b, "progress_ratio", "gauge", "Fraction of the job done.");
+  status_printf(b, "taskfarm_progress_ratio %.9f\n",
+                percent(st, live) / 100.0);
+  metric(b, "rate_iterations_per_second", "gauge",
+         "Iterations per second over the last seconds.");
+  status_printf(b, "taskfarm_rate_iterations_per_second %.6g\n", live->rate);
+  metric(b, "eta_seconds", "gauge", "Seconds to go at the current rate "
+                                    "(-1: unknown).");
+  status_printf(b, "taskfarm_eta_seconds %.3f\n",
+                live->eta_s >= 0 ? live->eta_s : -1.0);
+  metric(b, "elapsed_seconds", "gauge", "Seconds since the run started.");
+  status_printf(b, "taskfarm_elapsed_seconds %.3f\n", live->elapsed_s);
+  metric(b, "chunks_cut", "counter", "Chunks cut so far.");
+  status_printf(b, "taskfarm_chunks_cut %llu\n",
+                (unsigned long long)st->chunks);
+  metric(b, "workers", "gauge", "Workers by state.");
+  status_printf(b, "taskfarm_workers{state=\"alive\"} %d\n", live->alive);
+  status_printf(b, "taskfarm_workers{state=\"lost\"} %d\n", live->lost);
+  metric(b, "reissued_chunks_total", "counter",
+         "Chunks put back in line after a fault.");
+  status_printf(b, "taskfarm_reissued_chunks_total %llu\n",
+                (unsigned long long)st->reissues);
+  metric(b, "speculative_copies_total", "counter",
+         "Backup copies of stragglers' chunks.");
+  status_printf(b, "taskfarm_speculative_copies_total %llu\n",
+                (unsigned long long)st->speculative);
+  metric(b, "rank_iterations_total", "counter",
+         "Iterations of accepted chunks per worker rank.");
+  for (int i = 0; i < st->workers; i++)
+    status_printf(b, "taskfarm_rank_iterations_total{rank=\"%d\"} %llu\n",
+                  st->rank[i].rank, (unsigned long long)st->rank[i].iters);
+  metric(b, "rank_chunks_total", "counter",
+         "Accepted chunks per worker rank.");
+  for (int i = 0; i < st->workers; i++)
+    status_printf(b, "taskfarm_rank_chunks_total{rank=\"%d\"} %llu\n",
+                  st->rank[i].rank, (unsigned long long)st->rank[i].chunks);
+  metric(b, "rank_speed", "gauge",
+         "Smoothed iterations per second per worker rank (0: unknown).");
+  for (int i = 0; i < st->workers; i++)
+    status_printf(b, "taskfarm_rank_speed{rank=\"%d\"} %.6g\n",
+                  st->rank[i].rank, st->rank[i].speed);
+  metric(b, "rank_timeouts_total", "counter",
+         "Deadlines missed per worker rank.");
+  for (int i = 0; i < st->workers; i++)
+    status_printf(b, "taskfarm_rank_timeouts_total{rank=\"%d\"} %llu\n",
+                  st->rank[i].rank, (unsigned long long)st->rank[i].timeouts);
+  metric(b, "rank_up", "gauge", "1 while the worker rank takes work.");
+  for (int i = 0; i < st->workers; i++)
+    status_printf(b, "taskfarm_rank_up{rank=\"%d\"} %d\n", st->rank[i].rank,
+                  st->rank[i].state && strcmp(st->rank[i].state, "active") == 0);
+}
