@@ -32,12 +32,13 @@ static double percent(const master_run_stats_t* st, const master_live_t* l) {
 
 void master_progress_line(const master_run_stats_t* st,
                           const master_live_t* live, char* out, size_t len) {
-  char eta[32];
+  char eta[32], rate[32] = "?";
   clock_text(live->eta_s, eta, sizeof(eta));
+  if (live->rate > 0) snprintf(rate, sizeof(rate), "%.3g", live->rate);
   snprintf(out, len,
-           "%s %5.1f%% %.3g/%.3g it  %.3g it/s  ETA %s  workers %d (%d lost)%s",
+           "%s %5.1f%% %.3g/%.3g it  %s it/s  ETA %s  workers %d (%d lost)%s",
            proto_job_name(st->job->kind), percent(st, live),
-           (double)live->done_iters, (double)st->job->n, live->rate, eta,
+           (double)live->done_iters, (double)st->job->n, rate, eta,
            live->alive, live->lost, live->stopping ? "  stopping" : "");
 }
 

@@ -1428,6 +1428,37 @@ static int write_outputs(master_t* m, double wall) {
   return rc;
 }
 
+/* Whether the user watches a terminal: our stderr, or under mpiexec (which
+ * hands rank 0 a pipe) the stderr of the launcher that forwards it, found
+ * among the first few ancestors. */
+static int stderr_is_terminal(void) {
+  if (isatty(STDERR_FILENO)) return 1;
+  long pid = (long)getppid();
+  for (int depth = 0; depth < 4 && pid > 1; depth++) {
+    char path[64], target[64];
+    snprintf(path, sizeof(path), "/proc/%ld/fd/2", pid);
+    ssize_t len = readlink(path, target, sizeof(target) - 1);
+    if (len > 0) {
+      target[len] = '\0';
+      if (strncmp(target, "/dev/pts/", 9) == 0 ||
+          strncmp(target, "/dev/tty", 8) == 0)
+        return 1;
+    }
+    /* The parent's parent: field 4 of /proc/PID/stat, after "(comm)". */
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE* f = fopen(path, "r");
+    if (f == NULL) break;
+    char buf[512];
+    size_t got = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    char* close_paren = strrchr(buf, ')');
+    if (close_paren == NULL || sscanf(close_paren + 1, " %*c %ld", &pid) != 1)
+      break;
+  }
+  return 0;
+}
+
 /* Opens --journal; on --resume, takes the chunks it holds as done. */
 static int open_journal(master_t* m) {
   const proto_job_t* job = m->job;
@@ -1493,10 +1524,10 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   m.chunk_size = master_chunk_size(job, m.nworkers);
   m.min_chunk = master_min_chunk(job, m.nworkers);
   m.log.on = job->trace[0] != '\0';
+  int terminal = job->progress != 0 && stderr_is_terminal();
   m.progress = !job->quiet && job->kind != PROTO_JOB_HELLO &&
-               (job->progress == 1 ||
-                (job->progress == -1 && isatty(STDERR_FILENO)));
-  m.progress_tty = m.progress && isatty(STDERR_FILENO);
+               (job->progress == 1 || (job->progress == -1 && terminal));
+  m.progress_tty = m.progress && terminal;
   int rc = master_table_init(&m.table, job->kind == PROTO_JOB_HELLO ? 0 : job->n,
                              master_chunk_align(job));
   if (rc < 0) return rc;

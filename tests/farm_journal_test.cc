@@ -1,0 +1,213 @@
+// Long runs on real ranks: a job killed outright (SIGKILL to every process,
+// at random moments) or stopped by a signal resumes from its journal to the
+// bits of an unbroken run; damaged and foreign journals are handled; the
+// supervisor finishes a run whose MPI job dies.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/run.h"
+
+namespace {
+
+const char kN[] = "6e10";  // about 2.5 s on two workers here
+
+std::string Bits(const run::Result& r) {
+  return run::LineAfter(r.out, "PI bits = ");
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The bits of the unbroken run, computed once.
+const std::string& Reference() {
+  static std::string bits;
+  if (bits.empty()) {
+    run::Result r = run::Farm(3, {"pi", "--n", kN, "--quiet"}, 120);
+    EXPECT_EQ(r.status, 0) << r.err;
+    bits = Bits(r);
+  }
+  return bits;
+}
+
+std::vector<std::string> JournalArgs(const std::string& journal,
+                                     bool resume) {
+  std::vector<std::string> a = {"pi", "--n", kN, "--journal", journal};
+  if (resume) a.push_back("--resume");
+  return a;
+}
+
+void SleepSeconds(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0) continue;
+}
+
+TEST(FarmJournalTest, KilledJobResumesToTheSameBits) {
+  const std::string& want = Reference();
+  ASSERT_FALSE(want.empty());
+  int rounds = getenv("KILL_ROUNDS") ? atoi(getenv("KILL_ROUNDS")) : 3;
+  std::mt19937 rng((unsigned)time(nullptr));
+  for (int round = 0; round < rounds; round++) {
+    std::string journal = run::TempPath("killed-" + std::to_string(round));
+    unlink(journal.c_str());
+    // The kill lands at a random moment of the run: that time is the test's
+    // input, not a wait for something to happen.
+    double at = std::uniform_real_distribution<double>(0.3, 2.2)(rng);
+    {
+      run::Child job(run::FarmArgv(3, JournalArgs(journal, false)));
+      SleepSeconds(at);
+      run::KillTree(job.pid());
+      job.Finish(10);
+    }
+    run::Result r = run::Run(run::FarmArgv(3, JournalArgs(journal, true)), 120);
+    ASSERT_EQ(r.status, 0) << "killed at " << at << " s\n" << r.err;
+    EXPECT_EQ(Bits(r), want) << "killed at " << at << " s";
+    EXPECT_NE(r.err.find("resuming from journal"), std::string::npos) << r.err;
+  }
+}
+
+// The command after "resume with:" in a stop message, split at spaces (the
+// test's paths need no quoting).
+std::vector<std::string> ResumeCommand(const std::string& err) {
+  size_t at = err.find("resume with:\n");
+  if (at == std::string::npos) return {};
+  std::istringstream line(err.substr(at + 13, err.find('\n', at + 13) -
+                                                  (at + 13)));
+  std::vector<std::string> argv;
+  for (std::string word; line >> word;) argv.push_back(word);
+  return argv;
+}
+
+TEST(FarmJournalTest, SigintStopsCleanlyAndThePrintedCommandResumes) {
+  const std::string& want = Reference();
+  std::string journal = run::TempPath("sigint");
+  unlink(journal.c_str());
+  std::vector<std::string> args = JournalArgs(journal, false);
+  args.push_back("--progress");
+  run::Child job(run::FarmArgv(3, args));
+  // The progress line says the farm is computing.
+  ASSERT_TRUE(job.WaitForErr("taskfarm: pi ", 30));
+  pid_t worker = run::RankPid(job.pid(), 1);
+  ASSERT_GT(worker, 0);
+  kill(job.pid(), SIGINT);  // to mpiexec, as a Ctrl-C would
+  run::Result r = job.Finish(30);
+  EXPECT_EQ(r.status, 130) << r.err;
+  EXPECT_NE(r.err.find("stopped by SIGINT"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("PI bits"), std::string::npos) << "a partial result";
+  // No rank is left running.
+  for (int tries = 0; kill(worker, 0) == 0 && tries < 100; tries++)
+    SleepSeconds(0.05);
+  EXPECT_NE(kill(worker, 0), 0) << "worker " << worker << " still runs";
+  std::vector<std::string> again = ResumeCommand(r.err);
+  ASSERT_GE(again.size(), 4u) << r.err;
+  EXPECT_EQ(again.back(), "--resume");
+  run::Result done = run::Run(again, 120);
+  ASSERT_EQ(done.status, 0) << done.err;
+  EXPECT_EQ(Bits(done), want);
+}
+
+TEST(FarmJournalTest, SecondSignalEndsAtOnceAndTheJournalStillResumes) {
+  const std::string& want = Reference();
+  std::string journal = run::TempPath("twice");
+  unlink(journal.c_str());
+  std::vector<std::string> args = JournalArgs(journal, false);
+  args.push_back("--progress");
+  run::Child job(run::FarmArgv(3, args));
+  ASSERT_TRUE(job.WaitForErr("taskfarm: pi ", 30));
+  pid_t master = run::RankPid(job.pid(), 0);
+  ASSERT_GT(master, 0);
+  kill(master, SIGTERM);
+  ASSERT_TRUE(job.WaitForErr("handing out no more work", 10));
+  kill(master, SIGTERM);
+  run::Result r = job.Finish(30);
+  EXPECT_EQ(r.status, 143) << r.err;
+  EXPECT_NE(r.err.find("second signal"), std::string::npos) << r.err;
+  run::Result done =
+      run::Run(run::FarmArgv(3, JournalArgs(journal, true)), 120);
+  ASSERT_EQ(done.status, 0) << done.err;
+  EXPECT_EQ(Bits(done), want);
+}
+
+TEST(FarmJournalTest, DamagedJournalsResumeOrAreRefused) {
+  // A small job: its journal is complete, then damaged in several ways.
+  const std::vector<std::string> small = {"pi", "--n", "3e9"};
+  run::Result plain = run::Farm(3, small);
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  std::string journal = run::TempPath("damaged");
+  unlink(journal.c_str());
+  std::vector<std::string> args = small;
+  args.insert(args.end(), {"--journal", journal});
+  run::Result first = run::Run(run::FarmArgv(3, args), 60);
+  ASSERT_EQ(first.status, 0) << first.err;
+  std::string good = Slurp(journal);
+  args.push_back("--resume");
+
+  // A torn last record (a write cut short): cut off, its chunk recomputed.
+  std::ofstream(journal, std::ios::binary | std::ios::trunc)
+      << good.substr(0, good.size() - 9);
+  run::Result torn = run::Run(run::FarmArgv(3, args), 60);
+  ASSERT_EQ(torn.status, 0) << torn.err;
+  EXPECT_NE(torn.err.find("cut off"), std::string::npos) << torn.err;
+  EXPECT_EQ(Bits(torn), Bits(plain));
+
+  // A flipped byte inside a record: left out, recomputed.
+  std::string flipped = good;
+  flipped[128 + 30] ^= 0x01;
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << flipped;
+  run::Result bad = run::Run(run::FarmArgv(3, args), 60);
+  ASSERT_EQ(bad.status, 0) << bad.err;
+  EXPECT_NE(bad.err.find("left out"), std::string::npos) << bad.err;
+  EXPECT_EQ(Bits(bad), Bits(plain));
+
+  // Another job's journal: refused, exit 2, the file untouched.
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << good;
+  run::Result other = run::Run(
+      run::FarmArgv(3, {"pi", "--n", "4e9", "--journal", journal, "--resume"}),
+      60);
+  EXPECT_EQ(other.status, 2) << other.err;
+  EXPECT_NE(other.err.find("belongs to another job"), std::string::npos)
+      << other.err;
+  EXPECT_EQ(Slurp(journal), good);
+}
+
+TEST(FarmJournalTest, SupervisorFinishesARunWhoseJobDies) {
+  const std::string& want = Reference();
+  std::string journal = run::TempPath("supervised");
+  unlink(journal.c_str());
+  std::vector<std::string> argv = {run::Binary("tools/supervise"), "--delay",
+                                   "0.2", "--"};
+  std::vector<std::string> job = run::FarmArgv(3, JournalArgs(journal, false));
+  argv.insert(argv.end(), job.begin(), job.end());
+  argv.push_back("--progress");
+  run::Child sup(argv);
+  ASSERT_TRUE(sup.WaitForErr("taskfarm: pi ", 30));
+  // SIGKILL of the master takes the whole MPI job down (DESIGN.md).
+  pid_t master = run::RankPid(sup.pid(), 0);
+  ASSERT_GT(master, 0);
+  kill(master, SIGKILL);
+  run::Result r = sup.Finish(120);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming from the journal (restart 1 of 10)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(Bits(r), want);
+}
+
+TEST(FarmJournalTest, SupervisorRefusesAJobWithoutJournal) {
+  run::Result r = run::Run({run::Binary("tools/supervise"), "--", "true"}, 10);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("no --journal"), std::string::npos) << r.err;
+}
+
+}  // namespace
