@@ -6,10 +6,10 @@
  * Layout (little-endian, as x86-64 writes it; docs/journal.md):
  *   header, 128 bytes: magic "TFJOURNL", format version, header size, the
  *     job's fingerprint, kind, alignment, n, a readable description of the
- *     job, CRC-32 of the bytes before it;
+ *     job, CRC-32C of the bytes before it;
  *   records, 60 + 8 k bytes: magic "TREC", size, begin, end, rank, attempt,
  *     the 128-bit integer partial, the exact float partial as k normalised
- *     digits from a first index, CRC-32 of the bytes before it.
+ *     digits from a first index, CRC-32C of the bytes before it.
  * Records are appended whole. Reading stops trusting the file at the first
  * record that does not check out: one followed by valid records is skipped
  * (its range is computed again), a damaged tail is cut off before appending.
@@ -90,9 +90,9 @@ int master_journal_close(master_journal_t* j);
 
 void master_journal_free_load(master_journal_load_t* load);
 
-/* CRC-32 (IEEE 802.3, reflected 0xEDB88320) of len bytes, continuing crc
- * (start with 0). */
-uint32_t master_crc32(uint32_t crc, const void* data, size_t len);
+/* CRC-32C (Castagnoli, reflected 0x82F63B78; the SSE4.2 instruction where
+ * the CPU has it) of len bytes, continuing crc (start with 0). */
+uint32_t master_crc32c(uint32_t crc, const void* data, size_t len);
 
 /* Encodes r into out (at least 60 + 8 * PROTO_EXACT_DIGITS bytes); returns
  * the record's size. */

@@ -44,6 +44,7 @@ enum {
   LEAD_NS = 40000000,   /* a worker with this much predicted work queued gets
                            its next order later, from the timer */
   SYNC_NS = 1000000000, /* the journal is made durable this often */
+  JOURNAL_WRITE_BYTES = 1 << 16, /* queued records are written at this */
   STOP_GRACE_NS = 3000000000u, /* after a signal, in-flight chunks may
                                   finish this long */
   RATE_SAMPLES = 24,    /* progress samples kept for the rate */
@@ -146,7 +147,9 @@ typedef struct master_s {
   double recovery_sum_s;     /* total of those times */
   master_journal_t journal;  /* --journal */
   int journaling;
-  uint64_t synced_ns;        /* when the journal was last made durable */
+  uint64_t synced_ns;        /* when the journal's last sync started */
+  uv_fs_t sync_req;          /* fdatasync on libuv's thread pool */
+  int sync_busy;             /* sync_req is in flight */
   uint64_t resumed_iters;    /* done before this run, from the journal */
   uv_signal_t sigint;
   uv_signal_t sigterm;
@@ -897,12 +900,36 @@ static uint64_t next_period(const master_t* m, int got_messages) {
   return next < cap ? next : cap;
 }
 
+static void on_synced(uv_fs_t* req) {
+  master_t* m = req->data;
+  if (req->result < 0) {
+    fprintf(stderr, "taskfarm: cannot sync journal '%s': %s\n",
+            m->job->journal, uv_strerror((int)req->result));
+    fail_run(m, PROTO_EIO);
+  }
+  uv_fs_req_cleanup(req);
+  m->sync_busy = 0;
+}
+
+/* Writes queued records in batches and starts an fdatasync every SYNC_NS
+ * on the thread pool, so a slow disk never stalls the loop. */
+static void journal_tick(master_t* m) {
+  uint64_t now = now_ns();
+  int due = now - m->synced_ns >= SYNC_NS;
+  if (m->journal.len >= JOURNAL_WRITE_BYTES || (due && m->journal.len > 0))
+    if (master_journal_flush(&m->journal, 0) < 0) fail_run(m, PROTO_EIO);
+  if (!due || m->sync_busy || m->journal.unsynced == 0) return;
+  m->sync_req.data = m;
+  if (uv_fs_fdatasync(&m->loop, &m->sync_req, m->journal.fd, on_synced) == 0) {
+    m->sync_busy = 1;
+    m->journal.unsynced = 0; /* the sync in flight covers them */
+  }
+  m->synced_ns = now;
+}
+
 static void timer_cb(uv_timer_t* handle) {
   master_t* m = handle->data;
-  if (m->journaling && now_ns() - m->synced_ns >= SYNC_NS) {
-    if (master_journal_flush(&m->journal, 1) < 0) fail_run(m, PROTO_EIO);
-    m->synced_ns = now_ns();
-  }
+  if (m->journaling) journal_tick(m);
   int got = poll_once(m) > 0;
   if (got) {
     m->last_msg_ns = now_ns();

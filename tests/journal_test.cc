@@ -227,8 +227,12 @@ TEST(JournalTest, PreloadedRangesAreNeverCut) {
   master_table_close(&t);
 }
 
-TEST(JournalTest, Crc32MatchesTheStandardCheckValue) {
-  EXPECT_EQ(master_crc32(0, "123456789", 9), 0xCBF43926u);
+TEST(JournalTest, Crc32cMatchesTheStandardCheckValue) {
+  EXPECT_EQ(master_crc32c(0, "123456789", 9), 0xE3069283u);
+  // In pieces, and over lengths that exercise the 8-byte steps.
+  EXPECT_EQ(master_crc32c(master_crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
+  std::string zeros(32, '\0');
+  EXPECT_EQ(master_crc32c(0, zeros.data(), 32), 0x8A9136AAu);
 }
 
 }  // namespace
