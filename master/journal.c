@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +56,6 @@ uint32_t master_crc32c(uint32_t crc, const void* data, size_t len) {
   return ~crc;
 }
 
-static int fail(char* err, size_t errlen, int code, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return code;
-}
 
 static void put32(uint8_t* p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t* p, uint64_t v) { memcpy(p, &v, 8); }
@@ -202,7 +194,7 @@ static int read_records(const uint8_t* data, size_t size,
       cap = cap ? 2 * cap : 256;
       master_record_t* grown = realloc(load->rec, cap * sizeof(*grown));
       if (grown == NULL)
-        return fail(err, errlen, PROTO_ENOMEM, "out of memory reading the "
+        return proto_fail(err, errlen, PROTO_ENOMEM, "out of memory reading the "
                                                "journal");
       load->rec = grown;
     }
@@ -230,19 +222,19 @@ static int read_records(const uint8_t* data, size_t size,
 static int check_header(const uint8_t* h, size_t size, const proto_job_t* job,
                         const char* path, char* err, size_t errlen) {
   if (size < 8 || memcmp(h, kMagic, 8) != 0)
-    return fail(err, errlen, PROTO_EJOURNAL,
+    return proto_fail(err, errlen, PROTO_EJOURNAL,
                 "'%s' is not a taskfarm journal; it is left as it is (choose "
                 "another --journal file)",
                 path);
   if (size >= 12 && get32(h + 8) > MASTER_JOURNAL_VERSION)
-    return fail(err, errlen, PROTO_EJOURNAL,
+    return proto_fail(err, errlen, PROTO_EJOURNAL,
                 "journal '%s' has format version %u, written by a newer "
                 "taskfarm; this one reads version %d (use the newer build)",
                 path, get32(h + 8), MASTER_JOURNAL_VERSION);
   if (size < MASTER_JOURNAL_HEADER || get32(h + 12) != MASTER_JOURNAL_HEADER ||
       get32(h + MASTER_JOURNAL_HEADER - 4) !=
           master_crc32c(0, h, MASTER_JOURNAL_HEADER - 4))
-    return fail(err, errlen, PROTO_EJOURNAL,
+    return proto_fail(err, errlen, PROTO_EJOURNAL,
                 "journal '%s' has a damaged header (checksum); it is left as "
                 "it is",
                 path);
@@ -251,7 +243,7 @@ static int check_header(const uint8_t* h, size_t size, const proto_job_t* job,
     describe(job, mine, sizeof(mine));
     memcpy(theirs, h + DESC_AT, DESC_LEN);
     theirs[DESC_LEN] = '\0';
-    return fail(err, errlen, PROTO_EJOURNAL,
+    return proto_fail(err, errlen, PROTO_EJOURNAL,
                 "journal '%s' belongs to another job (%s), not this one (%s); "
                 "it is left as it is",
                 path, theirs, mine);
@@ -267,7 +259,7 @@ static int create_journal(const char* path, const proto_job_t* job, char* err,
   snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0)
-    return fail(err, errlen, PROTO_EIO, "cannot create journal '%s': %s", path,
+    return proto_fail(err, errlen, PROTO_EIO, "cannot create journal '%s': %s", path,
                 strerror(errno));
   uint8_t h[MASTER_JOURNAL_HEADER];
   encode_header(job, h);
@@ -280,12 +272,12 @@ static int create_journal(const char* path, const proto_job_t* job, char* err,
   }
   unlink(tmp);
   if (!ok && saved == EEXIST)
-    return fail(err, errlen, PROTO_EJOURNAL,
+    return proto_fail(err, errlen, PROTO_EJOURNAL,
                 "journal '%s' already exists: add --resume to continue that "
                 "run, or choose another file (it is never overwritten)",
                 path);
   if (!ok)
-    return fail(err, errlen, PROTO_EIO, "cannot create journal '%s': %s", path,
+    return proto_fail(err, errlen, PROTO_EIO, "cannot create journal '%s': %s", path,
                 strerror(saved));
   /* The new name must survive a power cut too. */
   char dir[PROTO_PATH_MAX];
@@ -317,16 +309,16 @@ int master_journal_open(master_journal_t* j, const char* path,
   } else {
     load->existed = 1;
     if (!S_ISREG(st.st_mode))
-      return fail(err, errlen, PROTO_EJOURNAL,
+      return proto_fail(err, errlen, PROTO_EJOURNAL,
                   "journal '%s' is not a regular file", path);
   }
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0)
-    return fail(err, errlen, PROTO_EIO, "cannot open journal '%s': %s", path,
+    return proto_fail(err, errlen, PROTO_EIO, "cannot open journal '%s': %s", path,
                 strerror(errno));
   if (fstat(fd, &st) != 0) {
     close(fd);
-    return fail(err, errlen, PROTO_EIO, "cannot stat journal '%s'", path);
+    return proto_fail(err, errlen, PROTO_EIO, "cannot stat journal '%s'", path);
   }
   size_t size = (size_t)st.st_size;
   uint8_t* data = malloc(size > 0 ? size : 1);
@@ -339,10 +331,10 @@ int master_journal_open(master_journal_t* j, const char* path,
   int rc = 0;
   size_t valid_end = MASTER_JOURNAL_HEADER;
   if (data == NULL) {
-    rc = fail(err, errlen, PROTO_ENOMEM, "out of memory reading journal '%s'",
+    rc = proto_fail(err, errlen, PROTO_ENOMEM, "out of memory reading journal '%s'",
               path);
   } else if (got != size) {
-    rc = fail(err, errlen, PROTO_EIO, "cannot read journal '%s'", path);
+    rc = proto_fail(err, errlen, PROTO_EIO, "cannot read journal '%s'", path);
   } else {
     rc = check_header(data, size, job, path, err, errlen);
     if (rc == 0)
@@ -352,11 +344,11 @@ int master_journal_open(master_journal_t* j, const char* path,
   /* Appends follow the last trusted record: a torn tail is cut off. */
   if (rc == 0 && valid_end < size &&
       (ftruncate(fd, (off_t)valid_end) != 0 || fsync(fd) != 0))
-    rc = fail(err, errlen, PROTO_EIO, "cannot cut the damaged tail of "
+    rc = proto_fail(err, errlen, PROTO_EIO, "cannot cut the damaged tail of "
                                       "journal '%s': %s",
               path, strerror(errno));
   if (rc == 0 && lseek(fd, 0, SEEK_END) < 0)
-    rc = fail(err, errlen, PROTO_EIO, "cannot seek in journal '%s'", path);
+    rc = proto_fail(err, errlen, PROTO_EIO, "cannot seek in journal '%s'", path);
   if (rc < 0) {
     close(fd);
     master_journal_free_load(load);

@@ -104,73 +104,80 @@ void master_render_status(const master_run_stats_t* st,
                 (unsigned long long)chunks, (unsigned long long)iters);
 }
 
-static void metric(status_buf_t* b, const char* name, const char* type,
+static void header(status_buf_t* b, const char* name, const char* type,
                    const char* help) {
   status_printf(b, "# HELP taskfarm_%s %s\n# TYPE taskfarm_%s %s\n", name,
                 help, name, type);
 }
 
+/* One unlabelled sample; %.17g prints whole numbers below 2^53 exactly. */
+static void metric(status_buf_t* b, const char* name, const char* type,
+                   const char* help, double value) {
+  header(b, name, type, help);
+  status_printf(b, "taskfarm_%s %.17g\n", name, value);
+}
+
+typedef enum { RANK_ITERS, RANK_CHUNKS, RANK_SPEED, RANK_TIMEOUTS, RANK_UP }
+    rank_field_t;
+
+static double rank_value(const master_rank_stats_t* r, rank_field_t f) {
+  switch (f) {
+    case RANK_ITERS: return (double)r->iters;
+    case RANK_CHUNKS: return (double)r->chunks;
+    case RANK_SPEED: return r->speed;
+    case RANK_TIMEOUTS: return (double)r->timeouts;
+    case RANK_UP: return r->state && strcmp(r->state, "active") == 0;
+  }
+  return 0;
+}
+
+/* One sample per worker rank, labelled rank="R". */
+static void rank_metric(status_buf_t* b, const master_run_stats_t* st,
+                        const char* name, const char* type, const char* help,
+                        rank_field_t f) {
+  header(b, name, type, help);
+  for (int i = 0; i < st->workers; i++)
+    status_printf(b, "taskfarm_%s{rank=\"%d\"} %.17g\n", name,
+                  st->rank[i].rank, rank_value(&st->rank[i], f));
+}
+
 void master_render_metrics(const master_run_stats_t* st,
                            const master_live_t* live, status_buf_t* b) {
-  metric(b, "iterations_target", "gauge", "Iterations of the whole job (n).");
-  status_printf(b, "taskfarm_iterations_target %llu\n",
-                (unsigned long long)st->job->n);
+  metric(b, "iterations_target", "gauge", "Iterations of the whole job (n).",
+         (double)st->job->n);
   metric(b, "iterations_done", "gauge",
-         "Iterations of accepted chunks, journal included.");
-  status_printf(b, "taskfarm_iterations_done %llu\n",
-                (unsigned long long)live->done_iters);
+         "Iterations of accepted chunks, journal included.",
+         (double)live->done_iters);
   metric(b, "iterations_resumed", "gauge",
-         "Iterations taken from the journal at start.");
-  status_printf(b, "taskfarm_iterations_resumed %llu\n",
-                (unsigned long long)st->resumed_iters);
-  metric(b, "progress_ratio", "gauge", "Fraction of the job done.");
-  status_printf(b, "taskfarm_progress_ratio %.9f\n",
-                percent(st, live) / 100.0);
+         "Iterations taken from the journal at start.",
+         (double)st->resumed_iters);
+  metric(b, "progress_ratio", "gauge", "Fraction of the job done.",
+         percent(st, live) / 100.0);
   metric(b, "rate_iterations_per_second", "gauge",
-         "Iterations per second over the last seconds.");
-  status_printf(b, "taskfarm_rate_iterations_per_second %.6g\n", live->rate);
-  metric(b, "eta_seconds", "gauge", "Seconds to go at the current rate "
-                                    "(-1: unknown).");
-  status_printf(b, "taskfarm_eta_seconds %.3f\n",
-                live->eta_s >= 0 ? live->eta_s : -1.0);
-  metric(b, "elapsed_seconds", "gauge", "Seconds since the run started.");
-  status_printf(b, "taskfarm_elapsed_seconds %.3f\n", live->elapsed_s);
-  metric(b, "chunks_cut", "counter", "Chunks cut so far.");
-  status_printf(b, "taskfarm_chunks_cut %llu\n",
-                (unsigned long long)st->chunks);
-  metric(b, "workers", "gauge", "Workers by state.");
+         "Iterations per second over the last seconds.", live->rate);
+  metric(b, "eta_seconds", "gauge",
+         "Seconds to go at the current rate (-1: unknown).",
+         live->eta_s >= 0 ? live->eta_s : -1.0);
+  metric(b, "elapsed_seconds", "gauge", "Seconds since the run started.",
+         live->elapsed_s);
+  metric(b, "chunks_cut", "counter", "Chunks cut so far.",
+         (double)st->chunks);
+  metric(b, "reissued_chunks_total", "counter",
+         "Chunks put back in line after a fault.", (double)st->reissues);
+  metric(b, "speculative_copies_total", "counter",
+         "Backup copies of stragglers' chunks.", (double)st->speculative);
+  header(b, "workers", "gauge", "Workers by state.");
   status_printf(b, "taskfarm_workers{state=\"alive\"} %d\n", live->alive);
   status_printf(b, "taskfarm_workers{state=\"lost\"} %d\n", live->lost);
-  metric(b, "reissued_chunks_total", "counter",
-         "Chunks put back in line after a fault.");
-  status_printf(b, "taskfarm_reissued_chunks_total %llu\n",
-                (unsigned long long)st->reissues);
-  metric(b, "speculative_copies_total", "counter",
-         "Backup copies of stragglers' chunks.");
-  status_printf(b, "taskfarm_speculative_copies_total %llu\n",
-                (unsigned long long)st->speculative);
-  metric(b, "rank_iterations_total", "counter",
-         "Iterations of accepted chunks per worker rank.");
-  for (int i = 0; i < st->workers; i++)
-    status_printf(b, "taskfarm_rank_iterations_total{rank=\"%d\"} %llu\n",
-                  st->rank[i].rank, (unsigned long long)st->rank[i].iters);
-  metric(b, "rank_chunks_total", "counter",
-         "Accepted chunks per worker rank.");
-  for (int i = 0; i < st->workers; i++)
-    status_printf(b, "taskfarm_rank_chunks_total{rank=\"%d\"} %llu\n",
-                  st->rank[i].rank, (unsigned long long)st->rank[i].chunks);
-  metric(b, "rank_speed", "gauge",
-         "Smoothed iterations per second per worker rank (0: unknown).");
-  for (int i = 0; i < st->workers; i++)
-    status_printf(b, "taskfarm_rank_speed{rank=\"%d\"} %.6g\n",
-                  st->rank[i].rank, st->rank[i].speed);
-  metric(b, "rank_timeouts_total", "counter",
-         "Deadlines missed per worker rank.");
-  for (int i = 0; i < st->workers; i++)
-    status_printf(b, "taskfarm_rank_timeouts_total{rank=\"%d\"} %llu\n",
-                  st->rank[i].rank, (unsigned long long)st->rank[i].timeouts);
-  metric(b, "rank_up", "gauge", "1 while the worker rank takes work.");
-  for (int i = 0; i < st->workers; i++)
-    status_printf(b, "taskfarm_rank_up{rank=\"%d\"} %d\n", st->rank[i].rank,
-                  st->rank[i].state && strcmp(st->rank[i].state, "active") == 0);
+  rank_metric(b, st, "rank_iterations_total", "counter",
+              "Iterations of accepted chunks per worker rank.", RANK_ITERS);
+  rank_metric(b, st, "rank_chunks_total", "counter",
+              "Accepted chunks per worker rank.", RANK_CHUNKS);
+  rank_metric(b, st, "rank_speed", "gauge",
+              "Smoothed iterations per second per worker rank (0: unknown).",
+              RANK_SPEED);
+  rank_metric(b, st, "rank_timeouts_total", "counter",
+              "Deadlines missed per worker rank.", RANK_TIMEOUTS);
+  rank_metric(b, st, "rank_up", "gauge",
+              "1 while the worker rank takes work.", RANK_UP);
 }

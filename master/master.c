@@ -562,6 +562,7 @@ static void cancel_copies(master_t* m, size_t id, int winner) {
       holds |= q->slot[i].chunk == id && q->slot[i].attempt == k + 1;
     if (!holds) continue;
     log_attempt(m, q, id, k + 1, MASTER_EV_CANCELLED, 0);
+    log_instant(m, r, MASTER_EV_CANCEL, id, k + 1);
     take_slot(q, id, k + 1);
     q->cancels++;
     m->wasted_iters += done;

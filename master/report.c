@@ -75,7 +75,7 @@ void master_balance(const master_run_stats_t* st, master_balance_t* out) {
 
 static const char* const kEventName[MASTER_EV_KINDS] = {
     "accepted", "duplicate", "cancelled", "abandoned", "timeout",
-    "reissue",  "lost",      "back",      "speculate",
+    "reissue",  "lost",      "back",      "speculate", "cancel",
 };
 
 int master_write_report(FILE* f, const master_run_stats_t* st) {

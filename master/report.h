@@ -27,6 +27,7 @@ typedef enum {
   MASTER_EV_LOST,         /* instant: the rank was declared lost */
   MASTER_EV_BACK,         /* instant: a lost rank spoke again */
   MASTER_EV_SPECULATE,    /* instant: a backup copy was issued */
+  MASTER_EV_CANCEL,       /* instant: the rank was told to drop a chunk */
   MASTER_EV_KINDS,
 } master_event_kind_t;
 

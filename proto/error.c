@@ -1,6 +1,9 @@
 /* Sentences for the error table in error.h. */
 #include "proto/error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char* proto_strerror(int code) {
   switch (code) {
     case PROTO_OK: return "success";
@@ -20,4 +23,12 @@ const char* proto_strerror(int code) {
     case PROTO_ESTOPPED: return "stopped by a signal";
   }
   return "unknown error";
+}
+
+int proto_fail(char* err, size_t errlen, int code, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return code;
 }

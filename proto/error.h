@@ -4,6 +4,8 @@
 #ifndef TASKFARM_PROTO_ERROR_H_
 #define TASKFARM_PROTO_ERROR_H_
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,6 +30,11 @@ typedef enum {
 
 /* A static, human-readable sentence for code; never NULL. */
 const char* proto_strerror(int code);
+
+/* Writes the printf-style sentence into err (errlen bytes) and returns code:
+ * `return proto_fail(err, errlen, PROTO_EINVAL, "...", ...);`. */
+int proto_fail(char* err, size_t errlen, int code, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,13 +208,6 @@ static int parse_weights(const char* text, proto_job_t* job) {
   }
 }
 
-static int fail(char* err, size_t errlen, int code, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return code;
-}
 
 int proto_parse_count(const char* text, uint64_t max, uint64_t* out) {
   const char* p = text;
@@ -291,20 +283,20 @@ static int copy_path(char* dst, const char* src) {
 static int parse_count_option(const char* opt, const char* text, uint64_t max,
                               uint64_t* out, char* err, size_t errlen) {
   if (*text == '-')
-    return fail(err, errlen, PROTO_EINVAL,
+    return proto_fail(err, errlen, PROTO_EINVAL,
                 "%s must be a positive whole number, got '%s'", opt, text);
   int rc = proto_parse_count(text, max, out);
   if (rc == PROTO_ERANGE)
-    return fail(err, errlen, rc,
+    return proto_fail(err, errlen, rc,
                 "%s %s is beyond the supported maximum %llu", opt, text,
                 (unsigned long long)max);
   if (rc < 0)
-    return fail(err, errlen, rc,
+    return proto_fail(err, errlen, rc,
                 "%s must be a positive whole number such as 1000000 or 1e6, "
                 "got '%s'",
                 opt, text);
   if (*out == 0)
-    return fail(err, errlen, PROTO_EINVAL, "%s must be at least 1, got '%s'",
+    return proto_fail(err, errlen, PROTO_EINVAL, "%s must be at least 1, got '%s'",
                 opt, text);
   return 0;
 }
@@ -378,7 +370,7 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       job->help = 1;
   if (argc < 2) {
     if (job->help) return 0;
-    return fail(err, errlen, PROTO_EINVAL,
+    return proto_fail(err, errlen, PROTO_EINVAL,
                 "no job given: use one of hello, pi, dot (see --help)");
   }
   int first = 1;
@@ -394,7 +386,7 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
   } else if (job->help && name[0] == '-') {
     return 0;
   } else {
-    return fail(err, errlen, PROTO_EINVAL,
+    return proto_fail(err, errlen, PROTO_EINVAL,
                 "unknown job '%s': use one of hello, pi, dot, noop (see "
                 "--help)",
                 name);
@@ -425,7 +417,7 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       if (strcmp(opt, valued[v]) == 0) takes_value = 1;
     if (takes_value && value == NULL) {
       if (i + 1 >= argc)
-        return fail(err, errlen, PROTO_EINVAL, "%s needs a value", opt);
+        return proto_fail(err, errlen, PROTO_EINVAL, "%s needs a value", opt);
       value = argv[++i];
     }
     if (strcmp(opt, "--n") == 0) {
@@ -434,31 +426,31 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       chunk_text = value;
     } else if (strcmp(opt, "--a") == 0 || strcmp(opt, "--b") == 0) {
       if (job->kind != PROTO_JOB_DOT && job->kind != PROTO_JOB_DOTF)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "%s is an option of the dot job only", opt);
       char* dst = opt[2] == 'a' ? job->a_path : job->b_path;
       if (copy_path(dst, value) < 0)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "%s needs a file name shorter than %d bytes", opt,
                     PROTO_PATH_MAX);
       job->kind = PROTO_JOB_DOTF;
     } else if (strcmp(opt, "--output") == 0) {
       if (copy_path(job->output, value) < 0)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "--output needs a file name shorter than %d bytes",
                     PROTO_PATH_MAX);
     } else if (strcmp(opt, "--quiet") == 0 && value == NULL) {
       job->quiet = 1;
     } else if (strcmp(opt, "--schedule") == 0) {
       if (proto_sched_parse(value, &job->schedule) < 0)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "unknown schedule '%s': use static, cyclic, dynamic, "
                     "guided, trapezoid, factoring, wf, awf-b, awf-c or af",
                     value);
     } else if (strcmp(opt, "--weights") == 0) {
       int rc = parse_weights(value, job);
       if (rc < 0)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "--weights takes up to %d numbers > 0 separated by commas "
                     "(one per worker), got '%s'",
                     PROTO_WEIGHTS_MAX, value);
@@ -472,7 +464,7 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
                   : strcmp(opt, "--trace") == 0 ? job->trace
                                                 : job->journal;
       if (copy_path(dst, value) < 0)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "%s needs a file name shorter than %d bytes", opt,
                     PROTO_PATH_MAX);
     } else if (strcmp(opt, "--resume") == 0 && value == NULL) {
@@ -485,20 +477,20 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       long port = strtol(value, &end, 10);
       if (end == value || *end != '\0' || errno != 0 || port < 1 ||
           port > 65535)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "--status-port takes a TCP port 1..65535, got '%s'", value);
       job->status_port = (int)port;
     } else if (strcmp(opt, "--status-bind") == 0) {
       size_t len = strlen(value);
       if (len == 0 || len >= PROTO_BIND_MAX)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "--status-bind takes an IPv4 address such as 127.0.0.1");
       memcpy(job->status_bind, value, len + 1);
     } else if (strcmp(opt, "--timeout") == 0) {
       if (strcmp(value, "auto") == 0) {
         job->timeout = 0;
       } else if (parse_seconds(value, &job->timeout) < 0) {
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "--timeout takes 'auto' or a number of seconds > 0, got "
                     "'%s'",
                     value);
@@ -512,10 +504,10 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
                     : strcmp(opt, "--lost-after") == 0    ? &job->lost_after
                                                           : &job->master_timeout;
       if (parse_seconds(value, dst) < 0)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "%s takes a number > 0, got '%s'", opt, value);
       if (dst == &job->timeout_factor && *dst < 1.0)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "--timeout-factor must be at least 1, got '%s'", value);
     } else if (strcmp(opt, "--speculate") == 0) {
       if (strcmp(value, "on") == 0) {
@@ -525,27 +517,27 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       } else if (strcmp(value, "off") == 0) {
         job->speculate = 0;
       } else {
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "--speculate takes on or off, got '%s'", value);
       }
     } else if (strcmp(opt, "--inject") == 0) {
       const char* allow = getenv("TASKFARM_FAULTS");
       if (allow == NULL || strcmp(allow, "1") != 0)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "--inject is for tests and experiments: it also needs "
                     "TASKFARM_FAULTS=1 in the environment");
       if (job->nfaults == PROTO_FAULTS_MAX)
-        return fail(err, errlen, PROTO_EINVAL, "at most %d --inject options",
+        return proto_fail(err, errlen, PROTO_EINVAL, "at most %d --inject options",
                     PROTO_FAULTS_MAX);
       if (parse_fault(value, &job->fault[job->nfaults]) < 0)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "--inject takes RANK:KIND[@WHEN] with KIND exit, abort, "
                     "freeze or slow=F (F > 1) and WHEN Nc or Ts, e.g. "
                     "2:freeze@3c; got '%s'",
                     value);
       job->nfaults++;
     } else {
-      return fail(err, errlen, PROTO_EINVAL,
+      return proto_fail(err, errlen, PROTO_EINVAL,
                   "unknown option '%s' for job %s (see taskfarm %s --help)",
                   argv[i], name, name);
     }
@@ -554,14 +546,14 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
   switch (job->kind) {
     case PROTO_JOB_HELLO:
       if (n_text || chunk_text)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "hello takes no --n or --chunk");
       return 0;
     case PROTO_JOB_PI:
     case PROTO_JOB_DOT:
     case PROTO_JOB_NOOP: {
       if (n_text == NULL)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "%s needs --n N, the number of %s (e.g. --n 1e9)", name,
                     job->kind == PROTO_JOB_PI ? "terms" : "elements");
       uint64_t max = job->kind == PROTO_JOB_PI    ? PROTO_PI_N_MAX
@@ -573,25 +565,25 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
     }
     case PROTO_JOB_DOTF:
       if (n_text)
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "dot takes either --n or --a/--b, not both: with files, "
                     "n is their length");
       if (job->a_path[0] == '\0' || job->b_path[0] == '\0')
-        return fail(err, errlen, PROTO_EINVAL,
+        return proto_fail(err, errlen, PROTO_EINVAL,
                     "dot with files needs both --a FILE and --b FILE");
       break;
     case PROTO_JOB_NONE:
-      return fail(err, errlen, PROTO_EINVAL, "no job given");
+      return proto_fail(err, errlen, PROTO_EINVAL, "no job given");
   }
   if (job->schedule == PROTO_SCHED_WF && job->nweights == 0)
-    return fail(err, errlen, PROTO_EINVAL,
+    return proto_fail(err, errlen, PROTO_EINVAL,
                 "--schedule wf needs --weights W1,W2,... (one per worker)");
   if (job->nweights > 0 && job->schedule != PROTO_SCHED_WF)
-    return fail(err, errlen, PROTO_EINVAL,
+    return proto_fail(err, errlen, PROTO_EINVAL,
                 "--weights is for --schedule wf (the adaptive schedules learn "
                 "the weights)");
   if (job->resume && job->journal[0] == '\0')
-    return fail(err, errlen, PROTO_EINVAL,
+    return proto_fail(err, errlen, PROTO_EINVAL,
                 "--resume needs --journal FILE, the journal of the run to "
                 "resume");
   if (job->kind == PROTO_JOB_PI && job->min_chunk > 0)
@@ -632,17 +624,17 @@ static int file_size(const char* path, const char* opt, off_t* size, char* err,
                      size_t errlen) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return fail(err, errlen, PROTO_EFILE, "cannot open %s file '%s': %s", opt,
+    return proto_fail(err, errlen, PROTO_EFILE, "cannot open %s file '%s': %s", opt,
                 path, strerror(errno));
   struct stat st;
   int rc = fstat(fd, &st);
   int saved = errno;
   close(fd);
   if (rc < 0)
-    return fail(err, errlen, PROTO_EFILE, "cannot stat %s file '%s': %s", opt,
+    return proto_fail(err, errlen, PROTO_EFILE, "cannot stat %s file '%s': %s", opt,
                 path, strerror(saved));
   if (!S_ISREG(st.st_mode))
-    return fail(err, errlen, PROTO_EFILE, "%s file '%s' is not a regular file",
+    return proto_fail(err, errlen, PROTO_EFILE, "%s file '%s' is not a regular file",
                 opt, path);
   *size = st.st_size;
   return 0;
@@ -655,22 +647,22 @@ int proto_job_resolve(proto_job_t* job, char* err, size_t errlen) {
   if (rc == 0) rc = file_size(job->b_path, "--b", &size_b, err, errlen);
   if (rc < 0) return rc;
   if (size_a % 8 != 0)
-    return fail(err, errlen, PROTO_EFILE,
+    return proto_fail(err, errlen, PROTO_EFILE,
                 "--a file '%s' has %lld bytes, not a whole number of float64 "
                 "(8 bytes each)",
                 job->a_path, (long long)size_a);
   if (size_b % 8 != 0)
-    return fail(err, errlen, PROTO_EFILE,
+    return proto_fail(err, errlen, PROTO_EFILE,
                 "--b file '%s' has %lld bytes, not a whole number of float64 "
                 "(8 bytes each)",
                 job->b_path, (long long)size_b);
   if (size_a != size_b)
-    return fail(err, errlen, PROTO_EFILE,
+    return proto_fail(err, errlen, PROTO_EFILE,
                 "--a has %lld elements but --b has %lld: the vectors must have "
                 "the same length",
                 (long long)(size_a / 8), (long long)(size_b / 8));
   if (size_a == 0)
-    return fail(err, errlen, PROTO_EFILE, "--a and --b files are empty");
+    return proto_fail(err, errlen, PROTO_EFILE, "--a and --b files are empty");
   job->n = (uint64_t)size_a / 8;
   return 0;
 }

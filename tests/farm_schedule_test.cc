@@ -86,7 +86,7 @@ void CheckTrace(const json& trace, const json& report) {
     ASSERT_EQ(begin, at);
     at = end;
   }
-  EXPECT_EQ(at, kN);
+  EXPECT_EQ(at, report["job"]["n"].get<uint64_t>());
 }
 
 void CheckReport(const json& report, const std::string& schedule, int ranks,
@@ -146,6 +146,29 @@ TEST(FarmScheduleTest, DotReportHasTheClosedForm) {
   EXPECT_EQ(o.report["result"]["value"], o.bits);
   EXPECT_EQ(o.report["result"]["reference"], o.bits);
   EXPECT_EQ(o.report["result"]["error"].get<double>(), 0.0);
+}
+
+TEST(FarmScheduleTest, TraceRecordsFaultsAndStillEveryChunkOnce) {
+  std::string report = run::TempPath("report-fault.json");
+  std::string trace = run::TempPath("trace-fault.json");
+  run::Result r = run::Run(
+      // Long enough (about 2.5 s) for rank 2 to be declared lost.
+      run::FarmArgv(4, {"pi", "--n", "6e10", "--inject", "2:freeze@2c",
+                        "--timeout-floor", "0.5", "--lost-after", "1",
+                        "--report", report, "--trace", trace, "--quiet"}),
+      60, {"TASKFARM_FAULTS=1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  json rep = ReadJson(report);
+  json tr = ReadJson(trace);
+  CheckTrace(tr, rep);
+  std::map<std::string, int> rank2;
+  for (const json& e : tr["traceEvents"])
+    if (e["ph"] == "i" && e["tid"] == 2) rank2[e["name"]]++;
+  EXPECT_GE(rank2["timeout"], 1);
+  EXPECT_GE(rank2["reissue"], 1);
+  EXPECT_EQ(rank2["lost"], 1);
+  EXPECT_TRUE(rep["ranks"][1]["lost"].get<bool>());
+  EXPECT_GE(rep["faults"]["reissued"].get<uint64_t>(), 1u);
 }
 
 TEST(FarmScheduleTest, WrongWeightCountIsABadCommandLine) {

@@ -26,7 +26,7 @@ OUTCOME_STYLE = {
     "abandoned": dict(alpha=0.5, hatch="\\\\", facecolor="salmon"),
 }
 INSTANT_MARK = {"timeout": "v", "reissue": "x", "lost": "X", "back": "^",
-                "speculate": "*"}
+                "speculate": "*", "cancel": "|"}
 
 
 def gantt(trace_path, out_path):
