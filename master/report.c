@@ -44,11 +44,12 @@ void master_json_string(FILE* f, const char* text) {
 
 void master_balance(const master_run_stats_t* st, master_balance_t* out) {
   memset(out, 0, sizeof(*out));
-  double sum = 0, sum2 = 0, busy = 0, speed = 0;
+  double sum = 0, sum2 = 0, busy = 0, speed = 0, work = 0;
   int counted = 0;
   for (int i = 0; i < st->workers; i++) {
     const master_rank_stats_t* r = &st->rank[i];
     busy += r->busy_s;
+    work += (double)r->iters;
     if (r->busy_s > 0) speed += (double)r->iters / r->busy_s;
     if (r->chunks == 0) continue;
     counted++;
@@ -68,7 +69,7 @@ void master_balance(const master_run_stats_t* st, master_balance_t* out) {
   }
   double capacity = st->workers * st->wall_s;
   out->efficiency = capacity > 0 ? busy / capacity : 0;
-  out->ideal_s = speed > 0 ? (double)st->job->n / speed : 0;
+  out->ideal_s = speed > 0 ? work / speed : 0;
   out->overhead_per_chunk_s =
       st->chunks > 0 && capacity > busy ? (capacity - busy) / st->chunks : 0;
 }

@@ -113,7 +113,8 @@ struct master_balance_s {
   double imbalance;       /* finish_max / finish_mean (1 = perfect) */
   double finish_cov;      /* coefficient of variation of finish times */
   double efficiency;      /* sum busy / (workers x wall) */
-  double ideal_s;         /* n / sum of measured speeds */
+  double ideal_s;         /* the workers' iterations / sum of their
+                             measured speeds */
   double overhead_per_chunk_s; /* (workers x wall - sum busy) / chunks */
 };
 
