@@ -66,10 +66,14 @@ int main(int argc, char** argv) {
   if (rank == 0) {
     kernel_t kernel;
     rc = kernel_init(&kernel, &job);
-    master_options_t opts = {.compute = compute_local, .compute_ctx = &kernel,
-                             .argc = argc, .argv = argv};
-    if (rc == 0) rc = master_run(&job, comm, &opts);
-    else fprintf(stderr, "taskfarm: %s\n", proto_strerror(rc));
+    master_options_t opts = {.compute = compute_local,
+                             .compute_ctx = &kernel,
+                             .argc = argc,
+                             .argv = argv};
+    if (rc == 0)
+      rc = master_run(&job, comm, &opts);
+    else
+      fprintf(stderr, "taskfarm: %s\n", proto_strerror(rc));
     kernel_close(&kernel);
     if (rc == PROTO_ESTOPPED) stopped_by = opts.stopped_by;
   } else {
@@ -78,10 +82,10 @@ int main(int argc, char** argv) {
 
   /* 0 done; 2 a journal this run must not touch (like bad input: rerunning
    * cannot help); 128 + signal when stopped by one; 1 anything else. */
-  int status = rc == 0                 ? EXIT_SUCCESS
-               : rc == PROTO_EJOURNAL  ? EXIT_BAD_USAGE
-               : rc == PROTO_ESTOPPED  ? 128 + stopped_by
-                                       : EXIT_FAILURE;
+  int status = rc == 0                ? EXIT_SUCCESS
+               : rc == PROTO_EJOURNAL ? EXIT_BAD_USAGE
+               : rc == PROTO_ESTOPPED ? 128 + stopped_by
+                                      : EXIT_FAILURE;
   /* With workers, the master ends the job (see master_end_job); a worker
    * waits in MPI_Finalize until then. */
   if (rank == 0 && size > 1) master_end_job(comm, status);

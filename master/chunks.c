@@ -125,8 +125,7 @@ int master_table_cut(master_table_t* t, uint64_t size, size_t* id) {
   if (t->next_begin >= t->n) return 0;
   if (size == 0) size = 1;
   size = (size + t->align - 1) / t->align * t->align;
-  uint64_t limit =
-      t->known_pos < t->nknown ? t->known[2 * t->known_pos] : t->n;
+  uint64_t limit = t->known_pos < t->nknown ? t->known[2 * t->known_pos] : t->n;
   uint64_t end = limit - t->next_begin <= size ? limit : t->next_begin + size;
   if (append_chunk(t, t->next_begin, end) == NULL) return PROTO_ENOMEM;
   *id = t->count - 1;
@@ -148,9 +147,9 @@ int master_table_issue(master_table_t* t, size_t id, int rank) {
   return (int)c->attempts;
 }
 
-master_verdict_t master_table_complete(master_table_t* t, int rank,
-                                       uint64_t id, uint64_t attempt,
-                                       uint64_t begin, uint64_t end) {
+master_verdict_t master_table_complete(master_table_t* t, int rank, uint64_t id,
+                                       uint64_t attempt, uint64_t begin,
+                                       uint64_t end) {
   if (id >= t->count) return MASTER_INVALID;
   master_chunk_t* c = &t->chunk[id];
   if (attempt < 1 || attempt > c->attempts) return MASTER_INVALID;

@@ -34,36 +34,36 @@ typedef enum {
 
 typedef struct master_chunk_s master_chunk_t;
 struct master_chunk_s {
-  uint64_t begin;                        /* first index */
-  uint64_t end;                          /* one past the last index */
-  master_chunk_state_t state;            /* see master_chunk_state_t */
-  uint32_t attempts;                     /* attempts issued so far */
-  uint32_t live;                         /* attempts issued and not closed */
-  int32_t rank_of[MASTER_MAX_ATTEMPTS];  /* rank of attempt k+1 */
-  int32_t done_by;                       /* rank whose result counted */
-  int queued;                            /* in the requeue ring */
-  uint64_t fault_ns;                     /* when a failed attempt was last
-                                            heard from; 0 = no fault */
+  uint64_t begin;                       /* first index */
+  uint64_t end;                         /* one past the last index */
+  master_chunk_state_t state;           /* see master_chunk_state_t */
+  uint32_t attempts;                    /* attempts issued so far */
+  uint32_t live;                        /* attempts issued and not closed */
+  int32_t rank_of[MASTER_MAX_ATTEMPTS]; /* rank of attempt k+1 */
+  int32_t done_by;                      /* rank whose result counted */
+  int queued;                           /* in the requeue ring */
+  uint64_t fault_ns;                    /* when a failed attempt was last
+                                           heard from; 0 = no fault */
 };
 
 typedef struct master_table_s master_table_t;
 struct master_table_s {
-  master_chunk_t* chunk;   /* chunk[id], id in [0, count) */
-  size_t count;            /* chunks cut so far */
-  size_t cap;              /* allocated entries */
-  uint64_t n;              /* the range is [0, n) */
-  uint64_t align;          /* cuts fall on multiples of this (or n) */
-  uint64_t next_begin;     /* first index not yet cut into a chunk */
-  uint64_t* requeue;       /* ids of chunks pending again, FIFO ring */
-  size_t rq_head;          /* first entry of the ring */
-  size_t rq_count;         /* entries in the ring */
-  size_t rq_cap;           /* ring capacity */
-  size_t done;             /* chunks DONE */
-  uint64_t done_iters;     /* indices covered by DONE chunks */
-  uint64_t* known;         /* ranges done before the run (a journal):
-                              begin, end pairs, sorted, disjoint */
+  master_chunk_t* chunk; /* chunk[id], id in [0, count) */
+  size_t count;          /* chunks cut so far */
+  size_t cap;            /* allocated entries */
+  uint64_t n;            /* the range is [0, n) */
+  uint64_t align;        /* cuts fall on multiples of this (or n) */
+  uint64_t next_begin;   /* first index not yet cut into a chunk */
+  uint64_t* requeue;     /* ids of chunks pending again, FIFO ring */
+  size_t rq_head;        /* first entry of the ring */
+  size_t rq_count;       /* entries in the ring */
+  size_t rq_cap;         /* ring capacity */
+  size_t done;           /* chunks DONE */
+  uint64_t done_iters;   /* indices covered by DONE chunks */
+  uint64_t* known;       /* ranges done before the run (a journal):
+                            begin, end pairs, sorted, disjoint */
   size_t nknown;
-  size_t known_pos;        /* first range not yet entered as a chunk */
+  size_t known_pos; /* first range not yet entered as a chunk */
 };
 
 enum { MASTER_DONE_BY_JOURNAL = -2 }; /* done_by of a chunk from a journal */
@@ -107,9 +107,9 @@ int master_table_issue(master_table_t* t, size_t id, int rank);
 
 /* Judges a result from rank for chunk id, attempt, range [begin, end): the
  * first valid one for an open chunk is accepted and closes it. */
-master_verdict_t master_table_complete(master_table_t* t, int rank,
-                                       uint64_t id, uint64_t attempt,
-                                       uint64_t begin, uint64_t end);
+master_verdict_t master_table_complete(master_table_t* t, int rank, uint64_t id,
+                                       uint64_t attempt, uint64_t begin,
+                                       uint64_t end);
 
 /* Closes an outstanding attempt without a result (timeout, failure, lost
  * rank). When no attempt of an open chunk is left, the chunk is requeued.

@@ -21,8 +21,8 @@ enum {
 
 /* CRC-32C with the SSE4.2 instruction, 8 bytes at a time. */
 __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc,
-                                                           const uint8_t* p,
-                                                           size_t len) {
+                                                            const uint8_t* p,
+                                                            size_t len) {
   uint64_t c = crc;
   for (; len >= 8; len -= 8, p += 8) {
     uint64_t v;
@@ -55,7 +55,6 @@ uint32_t master_crc32c(uint32_t crc, const void* data, size_t len) {
   }
   return ~crc;
 }
-
 
 static void put32(uint8_t* p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t* p, uint64_t v) { memcpy(p, &v, 8); }
@@ -194,8 +193,9 @@ static int read_records(const uint8_t* data, size_t size,
       cap = cap ? 2 * cap : 256;
       master_record_t* grown = realloc(load->rec, cap * sizeof(*grown));
       if (grown == NULL)
-        return proto_fail(err, errlen, PROTO_ENOMEM, "out of memory reading the "
-                                               "journal");
+        return proto_fail(err, errlen, PROTO_ENOMEM,
+                          "out of memory reading the "
+                          "journal");
       load->rec = grown;
     }
     load->rec[load->count++] = r;
@@ -222,31 +222,35 @@ static int read_records(const uint8_t* data, size_t size,
 static int check_header(const uint8_t* h, size_t size, const proto_job_t* job,
                         const char* path, char* err, size_t errlen) {
   if (size < 8 || memcmp(h, kMagic, 8) != 0)
-    return proto_fail(err, errlen, PROTO_EJOURNAL,
-                "'%s' is not a taskfarm journal; it is left as it is (choose "
-                "another --journal file)",
-                path);
+    return proto_fail(
+        err, errlen, PROTO_EJOURNAL,
+        "'%s' is not a taskfarm journal; it is left as it is (choose "
+        "another --journal file)",
+        path);
   if (size >= 12 && get32(h + 8) > MASTER_JOURNAL_VERSION)
-    return proto_fail(err, errlen, PROTO_EJOURNAL,
-                "journal '%s' has format version %u, written by a newer "
-                "taskfarm; this one reads version %d (use the newer build)",
-                path, get32(h + 8), MASTER_JOURNAL_VERSION);
+    return proto_fail(
+        err, errlen, PROTO_EJOURNAL,
+        "journal '%s' has format version %u, written by a newer "
+        "taskfarm; this one reads version %d (use the newer build)",
+        path, get32(h + 8), MASTER_JOURNAL_VERSION);
   if (size < MASTER_JOURNAL_HEADER || get32(h + 12) != MASTER_JOURNAL_HEADER ||
       get32(h + MASTER_JOURNAL_HEADER - 4) !=
           master_crc32c(0, h, MASTER_JOURNAL_HEADER - 4))
-    return proto_fail(err, errlen, PROTO_EJOURNAL,
-                "journal '%s' has a damaged header (checksum); it is left as "
-                "it is",
-                path);
+    return proto_fail(
+        err, errlen, PROTO_EJOURNAL,
+        "journal '%s' has a damaged header (checksum); it is left as "
+        "it is",
+        path);
   if (get64(h + 16) != proto_job_fingerprint(job) || get64(h + 32) != job->n) {
     char mine[DESC_LEN + 1], theirs[DESC_LEN + 1];
     describe(job, mine, sizeof(mine));
     memcpy(theirs, h + DESC_AT, DESC_LEN);
     theirs[DESC_LEN] = '\0';
-    return proto_fail(err, errlen, PROTO_EJOURNAL,
-                "journal '%s' belongs to another job (%s), not this one (%s); "
-                "it is left as it is",
-                path, theirs, mine);
+    return proto_fail(
+        err, errlen, PROTO_EJOURNAL,
+        "journal '%s' belongs to another job (%s), not this one (%s); "
+        "it is left as it is",
+        path, theirs, mine);
   }
   return 0;
 }
@@ -259,8 +263,8 @@ static int create_journal(const char* path, const proto_job_t* job, char* err,
   snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0)
-    return proto_fail(err, errlen, PROTO_EIO, "cannot create journal '%s': %s", path,
-                strerror(errno));
+    return proto_fail(err, errlen, PROTO_EIO, "cannot create journal '%s': %s",
+                      path, strerror(errno));
   uint8_t h[MASTER_JOURNAL_HEADER];
   encode_header(job, h);
   int ok = write(fd, h, sizeof(h)) == (ssize_t)sizeof(h) && fsync(fd) == 0;
@@ -272,20 +276,24 @@ static int create_journal(const char* path, const proto_job_t* job, char* err,
   }
   unlink(tmp);
   if (!ok && saved == EEXIST)
-    return proto_fail(err, errlen, PROTO_EJOURNAL,
-                "journal '%s' already exists: add --resume to continue that "
-                "run, or choose another file (it is never overwritten)",
-                path);
+    return proto_fail(
+        err, errlen, PROTO_EJOURNAL,
+        "journal '%s' already exists: add --resume to continue that "
+        "run, or choose another file (it is never overwritten)",
+        path);
   if (!ok)
-    return proto_fail(err, errlen, PROTO_EIO, "cannot create journal '%s': %s", path,
-                strerror(saved));
+    return proto_fail(err, errlen, PROTO_EIO, "cannot create journal '%s': %s",
+                      path, strerror(saved));
   /* The new name must survive a power cut too. */
   char dir[PROTO_PATH_MAX];
   snprintf(dir, sizeof(dir), "%s", path);
   char* slash = strrchr(dir, '/');
-  if (slash == NULL) snprintf(dir, sizeof(dir), ".");
-  else if (slash == dir) slash[1] = '\0';
-  else *slash = '\0';
+  if (slash == NULL)
+    snprintf(dir, sizeof(dir), ".");
+  else if (slash == dir)
+    slash[1] = '\0';
+  else
+    *slash = '\0';
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     fsync(dfd);
@@ -310,12 +318,12 @@ int master_journal_open(master_journal_t* j, const char* path,
     load->existed = 1;
     if (!S_ISREG(st.st_mode))
       return proto_fail(err, errlen, PROTO_EJOURNAL,
-                  "journal '%s' is not a regular file", path);
+                        "journal '%s' is not a regular file", path);
   }
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0)
-    return proto_fail(err, errlen, PROTO_EIO, "cannot open journal '%s': %s", path,
-                strerror(errno));
+    return proto_fail(err, errlen, PROTO_EIO, "cannot open journal '%s': %s",
+                      path, strerror(errno));
   if (fstat(fd, &st) != 0) {
     close(fd);
     return proto_fail(err, errlen, PROTO_EIO, "cannot stat journal '%s'", path);
@@ -331,8 +339,8 @@ int master_journal_open(master_journal_t* j, const char* path,
   int rc = 0;
   size_t valid_end = MASTER_JOURNAL_HEADER;
   if (data == NULL) {
-    rc = proto_fail(err, errlen, PROTO_ENOMEM, "out of memory reading journal '%s'",
-              path);
+    rc = proto_fail(err, errlen, PROTO_ENOMEM,
+                    "out of memory reading journal '%s'", path);
   } else if (got != size) {
     rc = proto_fail(err, errlen, PROTO_EIO, "cannot read journal '%s'", path);
   } else {
@@ -344,11 +352,13 @@ int master_journal_open(master_journal_t* j, const char* path,
   /* Appends follow the last trusted record: a torn tail is cut off. */
   if (rc == 0 && valid_end < size &&
       (ftruncate(fd, (off_t)valid_end) != 0 || fsync(fd) != 0))
-    rc = proto_fail(err, errlen, PROTO_EIO, "cannot cut the damaged tail of "
-                                      "journal '%s': %s",
-              path, strerror(errno));
+    rc = proto_fail(err, errlen, PROTO_EIO,
+                    "cannot cut the damaged tail of "
+                    "journal '%s': %s",
+                    path, strerror(errno));
   if (rc == 0 && lseek(fd, 0, SEEK_END) < 0)
-    rc = proto_fail(err, errlen, PROTO_EIO, "cannot seek in journal '%s'", path);
+    rc =
+        proto_fail(err, errlen, PROTO_EIO, "cannot seek in journal '%s'", path);
   if (rc < 0) {
     close(fd);
     master_journal_free_load(load);

@@ -28,8 +28,8 @@ extern "C" {
 #endif
 
 enum {
-  MASTER_JOURNAL_VERSION = 1,    /* the format this build writes and reads */
-  MASTER_JOURNAL_HEADER = 128,   /* header bytes */
+  MASTER_JOURNAL_VERSION = 1,     /* the format this build writes and reads */
+  MASTER_JOURNAL_HEADER = 128,    /* header bytes */
   MASTER_JOURNAL_RECORD_MIN = 60, /* a record without float digits */
 };
 
@@ -38,10 +38,10 @@ typedef struct master_record_s master_record_t;
 struct master_record_s {
   uint64_t begin;
   uint64_t end;
-  int32_t rank;         /* who computed it (0: the master) */
+  int32_t rank; /* who computed it (0: the master) */
   uint32_t attempt;
   unsigned __int128 isum;
-  proto_exact_t fsum;   /* normalised */
+  proto_exact_t fsum; /* normalised */
 };
 
 /* What opening an existing journal found. */
@@ -49,21 +49,21 @@ typedef struct master_journal_load_s master_journal_load_t;
 struct master_journal_load_s {
   master_record_t* rec; /* valid records, sorted by begin, disjoint */
   size_t count;
-  uint64_t iters;       /* indices they cover */
-  uint64_t skipped;     /* damaged or overlapping records left out */
-  uint64_t torn_bytes;  /* bytes of a damaged tail cut off */
-  int existed;          /* the file was there before */
+  uint64_t iters;      /* indices they cover */
+  uint64_t skipped;    /* damaged or overlapping records left out */
+  uint64_t torn_bytes; /* bytes of a damaged tail cut off */
+  int existed;         /* the file was there before */
 };
 
 typedef struct master_journal_s master_journal_t;
 struct master_journal_s {
-  int fd;               /* -1 when closed */
-  uint8_t* buf;         /* encoded records not yet written */
+  int fd;       /* -1 when closed */
+  uint8_t* buf; /* encoded records not yet written */
   size_t len;
   size_t cap;
-  uint64_t appended;    /* records appended by this run */
-  uint64_t unsynced;    /* records written since the last fdatasync */
-  int failed;           /* a write failed; the message was printed */
+  uint64_t appended; /* records appended by this run */
+  uint64_t unsynced; /* records written since the last fdatasync */
+  int failed;        /* a write failed; the message was printed */
   char path[PROTO_PATH_MAX];
 };
 

@@ -18,9 +18,12 @@ static void clock_text(double s, char* out, size_t len) {
 static void json_str(status_buf_t* b, const char* text) {
   status_printf(b, "\"");
   for (const char* p = text; *p; p++) {
-    if (*p == '"' || *p == '\\') status_printf(b, "\\%c", *p);
-    else if ((unsigned char)*p < 0x20) status_printf(b, "\\u%04x", *p);
-    else status_printf(b, "%c", *p);
+    if (*p == '"' || *p == '\\')
+      status_printf(b, "\\%c", *p);
+    else if ((unsigned char)*p < 0x20)
+      status_printf(b, "\\u%04x", *p);
+    else
+      status_printf(b, "%c", *p);
   }
   status_printf(b, "\"");
 }
@@ -38,8 +41,8 @@ void master_progress_line(const master_run_stats_t* st,
   snprintf(out, len,
            "%s %5.1f%% %.3g/%.3g it  %s it/s  ETA %s  workers %d (%d lost)%s",
            proto_job_name(st->job->kind), percent(st, live),
-           (double)live->done_iters, (double)st->job->n, rate, eta,
-           live->alive, live->lost, live->stopping ? "  stopping" : "");
+           (double)live->done_iters, (double)st->job->n, rate, eta, live->alive,
+           live->lost, live->stopping ? "  stopping" : "");
 }
 
 void master_render_status(const master_run_stats_t* st,
@@ -52,26 +55,29 @@ void master_render_status(const master_run_stats_t* st,
     timeouts += st->rank[i].timeouts;
     dups += st->rank[i].duplicates;
   }
-  status_printf(b, "{\"job\": {\"kind\": \"%s\", \"n\": %llu, \"schedule\": "
-                   "\"%s\", \"workers\": %d},\n",
+  status_printf(b,
+                "{\"job\": {\"kind\": \"%s\", \"n\": %llu, \"schedule\": "
+                "\"%s\", \"workers\": %d},\n",
                 proto_job_name(job->kind), (unsigned long long)job->n,
                 proto_sched_name(job->schedule), st->workers);
-  status_printf(b, " \"progress\": {\"done_iterations\": %llu, \"percent\": "
-                   "%.6f, \"resumed_iterations\": %llu, "
-                   "\"master_iterations\": %llu, \"chunks_cut\": %llu, "
-                   "\"chunks_in_flight\": %llu, \"elapsed_s\": %.3f, "
-                   "\"rate\": %.6g, \"eta_s\": %.3f, \"stopping\": %s},\n",
+  status_printf(b,
+                " \"progress\": {\"done_iterations\": %llu, \"percent\": "
+                "%.6f, \"resumed_iterations\": %llu, "
+                "\"master_iterations\": %llu, \"chunks_cut\": %llu, "
+                "\"chunks_in_flight\": %llu, \"elapsed_s\": %.3f, "
+                "\"rate\": %.6g, \"eta_s\": %.3f, \"stopping\": %s},\n",
                 (unsigned long long)live->done_iters, percent(st, live),
                 (unsigned long long)st->resumed_iters,
                 (unsigned long long)st->master_iters,
                 (unsigned long long)st->chunks,
-                (unsigned long long)live->inflight, live->elapsed_s,
-                live->rate, live->eta_s, live->stopping ? "true" : "false");
+                (unsigned long long)live->inflight, live->elapsed_s, live->rate,
+                live->eta_s, live->stopping ? "true" : "false");
   status_printf(b, " \"workers\": {\"alive\": %d, \"lost\": %d},\n",
                 live->alive, live->lost);
-  status_printf(b, " \"faults\": {\"reissued\": %llu, \"speculative\": %llu, "
-                   "\"timeouts\": %llu, \"duplicates\": %llu, "
-                   "\"iterations_twice\": %llu},\n",
+  status_printf(b,
+                " \"faults\": {\"reissued\": %llu, \"speculative\": %llu, "
+                "\"timeouts\": %llu, \"duplicates\": %llu, "
+                "\"iterations_twice\": %llu},\n",
                 (unsigned long long)st->reissues,
                 (unsigned long long)st->speculative,
                 (unsigned long long)timeouts, (unsigned long long)dups,
@@ -85,29 +91,29 @@ void master_render_status(const master_run_stats_t* st,
   status_printf(b, " \"ranks\": [");
   for (int i = 0; i < st->workers; i++) {
     const master_rank_stats_t* r = &st->rank[i];
-    status_printf(b, "%s\n  {\"rank\": %d, \"host\": ", i ? "," : "",
-                  r->rank);
+    status_printf(b, "%s\n  {\"rank\": %d, \"host\": ", i ? "," : "", r->rank);
     json_str(b, r->host);
-    status_printf(b, ", \"state\": \"%s\", \"speed\": %.6g, \"chunks\": "
-                     "%llu, \"iterations\": %llu, \"busy_s\": %.3f, "
-                     "\"timeouts\": %llu, \"reissued\": %llu, "
-                     "\"duplicates\": %llu, \"cancelled\": %llu}",
-                  r->state ? r->state : "?", r->speed,
-                  (unsigned long long)r->chunks, (unsigned long long)r->iters,
-                  r->busy_s, (unsigned long long)r->timeouts,
-                  (unsigned long long)r->reissued,
-                  (unsigned long long)r->duplicates,
-                  (unsigned long long)r->cancels);
+    status_printf(
+        b,
+        ", \"state\": \"%s\", \"speed\": %.6g, \"chunks\": "
+        "%llu, \"iterations\": %llu, \"busy_s\": %.3f, "
+        "\"timeouts\": %llu, \"reissued\": %llu, "
+        "\"duplicates\": %llu, \"cancelled\": %llu}",
+        r->state ? r->state : "?", r->speed, (unsigned long long)r->chunks,
+        (unsigned long long)r->iters, r->busy_s,
+        (unsigned long long)r->timeouts, (unsigned long long)r->reissued,
+        (unsigned long long)r->duplicates, (unsigned long long)r->cancels);
   }
-  status_printf(b, "\n ],\n \"totals\": {\"rank_chunks\": %llu, "
-                   "\"rank_iterations\": %llu}\n}\n",
+  status_printf(b,
+                "\n ],\n \"totals\": {\"rank_chunks\": %llu, "
+                "\"rank_iterations\": %llu}\n}\n",
                 (unsigned long long)chunks, (unsigned long long)iters);
 }
 
 static void header(status_buf_t* b, const char* name, const char* type,
                    const char* help) {
-  status_printf(b, "# HELP taskfarm_%s %s\n# TYPE taskfarm_%s %s\n", name,
-                help, name, type);
+  status_printf(b, "# HELP taskfarm_%s %s\n# TYPE taskfarm_%s %s\n", name, help,
+                name, type);
 }
 
 /* One unlabelled sample; %.17g prints whole numbers below 2^53 exactly. */
@@ -117,16 +123,26 @@ static void metric(status_buf_t* b, const char* name, const char* type,
   status_printf(b, "taskfarm_%s %.17g\n", name, value);
 }
 
-typedef enum { RANK_ITERS, RANK_CHUNKS, RANK_SPEED, RANK_TIMEOUTS, RANK_UP }
-    rank_field_t;
+typedef enum {
+  RANK_ITERS,
+  RANK_CHUNKS,
+  RANK_SPEED,
+  RANK_TIMEOUTS,
+  RANK_UP
+} rank_field_t;
 
 static double rank_value(const master_rank_stats_t* r, rank_field_t f) {
   switch (f) {
-    case RANK_ITERS: return (double)r->iters;
-    case RANK_CHUNKS: return (double)r->chunks;
-    case RANK_SPEED: return r->speed;
-    case RANK_TIMEOUTS: return (double)r->timeouts;
-    case RANK_UP: return r->state && strcmp(r->state, "active") == 0;
+    case RANK_ITERS:
+      return (double)r->iters;
+    case RANK_CHUNKS:
+      return (double)r->chunks;
+    case RANK_SPEED:
+      return r->speed;
+    case RANK_TIMEOUTS:
+      return (double)r->timeouts;
+    case RANK_UP:
+      return r->state && strcmp(r->state, "active") == 0;
   }
   return 0;
 }
@@ -137,8 +153,8 @@ static void rank_metric(status_buf_t* b, const master_run_stats_t* st,
                         rank_field_t f) {
   header(b, name, type, help);
   for (int i = 0; i < st->workers; i++)
-    status_printf(b, "taskfarm_%s{rank=\"%d\"} %.17g\n", name,
-                  st->rank[i].rank, rank_value(&st->rank[i], f));
+    status_printf(b, "taskfarm_%s{rank=\"%d\"} %.17g\n", name, st->rank[i].rank,
+                  rank_value(&st->rank[i], f));
 }
 
 void master_render_metrics(const master_run_stats_t* st,
@@ -160,8 +176,7 @@ void master_render_metrics(const master_run_stats_t* st,
          live->eta_s >= 0 ? live->eta_s : -1.0);
   metric(b, "elapsed_seconds", "gauge", "Seconds since the run started.",
          live->elapsed_s);
-  metric(b, "chunks_cut", "counter", "Chunks cut so far.",
-         (double)st->chunks);
+  metric(b, "chunks_cut", "counter", "Chunks cut so far.", (double)st->chunks);
   metric(b, "reissued_chunks_total", "counter",
          "Chunks put back in line after a fault.", (double)st->reissues);
   metric(b, "speculative_copies_total", "counter",
@@ -178,6 +193,6 @@ void master_render_metrics(const master_run_stats_t* st,
               RANK_SPEED);
   rank_metric(b, st, "rank_timeouts_total", "counter",
               "Deadlines missed per worker rank.", RANK_TIMEOUTS);
-  rank_metric(b, st, "rank_up", "gauge",
-              "1 while the worker rank takes work.", RANK_UP);
+  rank_metric(b, st, "rank_up", "gauge", "1 while the worker rank takes work.",
+              RANK_UP);
 }

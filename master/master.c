@@ -23,15 +23,15 @@
 #include "master/journal.h"
 #include "master/live.h"
 #include "master/report.h"
-#include "master/status.h"
 #include "master/schedule.h"
+#include "master/status.h"
 #include "proto/error.h"
 
 enum {
   END_PAUSE_NS = 500000000, /* let mpiexec forward output before the abort */
-  QUEUE_DEPTH = 8,      /* most orders outstanding per worker */
-  POLL_MIN_MS = 1,      /* timer period right after a message */
-  POLL_MAX_MS = 16,     /* longest timer period while traffic is quiet */
+  QUEUE_DEPTH = 8,          /* most orders outstanding per worker */
+  POLL_MIN_MS = 1,          /* timer period right after a message */
+  POLL_MAX_MS = 16,         /* longest timer period while traffic is quiet */
   HOT_NS = 50000,       /* keep polling continuously this long after a msg */
   HOT_ROUNDS = 256,     /* most MPI polls per idle callback */
   HOT_EMPTY = 16,       /* ... ending after this many empty ones in a row */
@@ -45,9 +45,9 @@ enum {
                            its next order later, from the timer */
   SYNC_NS = 1000000000, /* the journal is made durable this often */
   JOURNAL_WRITE_BYTES = 1 << 16, /* queued records are written at this */
-  STOP_GRACE_NS = 3000000000u, /* after a signal, in-flight chunks may
-                                  finish this long */
-  RATE_SAMPLES = 24,    /* progress samples kept for the rate */
+  STOP_GRACE_NS = 3000000000u,   /* after a signal, in-flight chunks may
+                                    finish this long */
+  RATE_SAMPLES = 24,             /* progress samples kept for the rate */
 };
 
 /* Weight of the newest speed sample in a worker's smoothed speed. */
@@ -73,36 +73,36 @@ typedef struct slot_s {
 typedef struct peer_s {
   int rank;
   worker_state_t state;
-  uint8_t buf[PROTO_MAX_BYTES]; /* receive buffer of the posted MPI_Irecv */
-  MPI_Request send_req[SENDS_MAX];      /* sends in flight (MPI_Isend) */
-  uint8_t send_buf[SENDS_MAX][8 * 5];   /* their buffers (WORK is largest) */
-  slot_t slot[QUEUE_DEPTH];     /* outstanding orders, oldest first */
+  uint8_t buf[PROTO_MAX_BYTES];    /* receive buffer of the posted MPI_Irecv */
+  MPI_Request send_req[SENDS_MAX]; /* sends in flight (MPI_Isend) */
+  uint8_t send_buf[SENDS_MAX][8 * 5]; /* their buffers (WORK is largest) */
+  slot_t slot[QUEUE_DEPTH];           /* outstanding orders, oldest first */
   int nslots;
-  int fails;                    /* consecutive FAIL messages */
-  uint64_t pid;                 /* from HELLO */
-  char host[PROTO_HOST_MAX];    /* from HELLO */
-  uint64_t chunks;              /* results accepted */
-  uint64_t iters;               /* indices in accepted results */
-  uint64_t busy_ns;             /* compute time reported with results */
-  uint64_t duplicates;          /* results for chunks already done */
-  uint64_t rejected;            /* malformed or invalid messages */
-  uint64_t last_heard_ns;       /* when its last message arrived */
-  double speed;                 /* indices per ns, smoothed; 0 = unknown */
-  uint64_t head_start_ns;       /* when slot[0] became the order it works on */
-  uint64_t head_done;           /* indices of slot[0] done (PROGRESS) */
-  uint64_t last_sent_ns;        /* when the master last sent it anything */
-  int strikes;                  /* consecutive timeouts */
-  int suspect;                  /* timed out and silent since: no new work */
-  uint64_t timeouts;            /* deadlines it missed */
-  uint64_t reissued;            /* its chunks put back in line for others */
-  uint64_t cancels;             /* orders cancelled because done elsewhere */
-  uint64_t losses;              /* times it was declared lost */
-  uint64_t readmits;            /* times it came back after being lost */
-  uint64_t finish_ns;           /* when its last accepted result arrived */
-  size_t* owned;                /* static schedules: its chunks, in order */
+  int fails;                 /* consecutive FAIL messages */
+  uint64_t pid;              /* from HELLO */
+  char host[PROTO_HOST_MAX]; /* from HELLO */
+  uint64_t chunks;           /* results accepted */
+  uint64_t iters;            /* indices in accepted results */
+  uint64_t busy_ns;          /* compute time reported with results */
+  uint64_t duplicates;       /* results for chunks already done */
+  uint64_t rejected;         /* malformed or invalid messages */
+  uint64_t last_heard_ns;    /* when its last message arrived */
+  double speed;              /* indices per ns, smoothed; 0 = unknown */
+  uint64_t head_start_ns;    /* when slot[0] became the order it works on */
+  uint64_t head_done;        /* indices of slot[0] done (PROGRESS) */
+  uint64_t last_sent_ns;     /* when the master last sent it anything */
+  int strikes;               /* consecutive timeouts */
+  int suspect;               /* timed out and silent since: no new work */
+  uint64_t timeouts;         /* deadlines it missed */
+  uint64_t reissued;         /* its chunks put back in line for others */
+  uint64_t cancels;          /* orders cancelled because done elsewhere */
+  uint64_t losses;           /* times it was declared lost */
+  uint64_t readmits;         /* times it came back after being lost */
+  uint64_t finish_ns;        /* when its last accepted result arrived */
+  size_t* owned;             /* static schedules: its chunks, in order */
   size_t owned_count;
   size_t owned_cap;
-  size_t owned_pos;             /* first one not yet looked at */
+  size_t owned_pos; /* first one not yet looked at */
 } peer_t;
 
 typedef struct master_s {
@@ -110,57 +110,57 @@ typedef struct master_s {
   master_options_t* opts;
   MPI_Comm comm;
   int nworkers;
-  peer_t* peer;              /* peer[i] is rank i + 1 */
-  MPI_Request* req;          /* req[i]: posted receive from rank i + 1 */
-  int* index;                /* MPI_Testsome scratch */
-  int* order;                /* workers by speed, scratch */
-  MPI_Status* status;        /* MPI_Testsome scratch */
+  peer_t* peer;       /* peer[i] is rank i + 1 */
+  MPI_Request* req;   /* req[i]: posted receive from rank i + 1 */
+  int* index;         /* MPI_Testsome scratch */
+  int* order;         /* workers by speed, scratch */
+  MPI_Status* status; /* MPI_Testsome scratch */
   master_table_t table;
-  master_sched_t sched;      /* sizes (and owners) of the chunks */
-  int is_static;             /* every chunk was cut and assigned up front */
-  int speculate;             /* --speculate, resolved for the schedule */
-  master_log_t log;          /* events for --trace */
+  master_sched_t sched; /* sizes (and owners) of the chunks */
+  int is_static;        /* every chunk was cut and assigned up front */
+  int speculate;        /* --speculate, resolved for the schedule */
+  master_log_t log;     /* events for --trace */
   uint64_t chunk_size;
   uint64_t min_chunk;
-  proto_exact_t fsum;        /* float result, exact */
-  unsigned __int128 isum;    /* integer result, exact */
+  proto_exact_t fsum;     /* float result, exact */
+  unsigned __int128 isum; /* integer result, exact */
   uv_loop_t loop;
   uv_timer_t timer;
   uv_idle_t idle;
   int idle_on;
-  uint64_t poll_ms;          /* current timer period */
-  uint64_t min_chunk_ns;     /* shortest compute time reported so far */
+  uint64_t poll_ms;      /* current timer period */
+  uint64_t min_chunk_ns; /* shortest compute time reported so far */
   uint64_t last_msg_ns;
   uint64_t t0_ns;
-  double cpu0;               /* master CPU seconds used before the run */
-  int greeted;               /* HELLOs answered */
-  int done;                  /* the loop should end */
-  int rc;                    /* the run's outcome */
-  uint64_t msgs;             /* messages received */
-  uint64_t polls;            /* MPI_Testsome calls */
-  uint64_t reissues;         /* chunks put back in line after a fault */
-  uint64_t master_iters;     /* indices the master computed itself */
-  uint64_t speculative;      /* copies of stragglers' chunks issued */
-  uint64_t wasted_iters;     /* indices computed more than once */
-  uint64_t recoveries;       /* faulted chunks finished by someone */
-  double recovery_max_s;     /* longest time from a fault to its chunk done */
-  double recovery_sum_s;     /* total of those times */
-  master_journal_t journal;  /* --journal */
+  double cpu0;              /* master CPU seconds used before the run */
+  int greeted;              /* HELLOs answered */
+  int done;                 /* the loop should end */
+  int rc;                   /* the run's outcome */
+  uint64_t msgs;            /* messages received */
+  uint64_t polls;           /* MPI_Testsome calls */
+  uint64_t reissues;        /* chunks put back in line after a fault */
+  uint64_t master_iters;    /* indices the master computed itself */
+  uint64_t speculative;     /* copies of stragglers' chunks issued */
+  uint64_t wasted_iters;    /* indices computed more than once */
+  uint64_t recoveries;      /* faulted chunks finished by someone */
+  double recovery_max_s;    /* longest time from a fault to its chunk done */
+  double recovery_sum_s;    /* total of those times */
+  master_journal_t journal; /* --journal */
   int journaling;
-  uint64_t synced_ns;        /* when the journal's last sync started */
-  uv_fs_t sync_req;          /* fdatasync on libuv's thread pool */
-  int sync_busy;             /* sync_req is in flight */
-  uint64_t resumed_iters;    /* done before this run, from the journal */
+  uint64_t synced_ns;     /* when the journal's last sync started */
+  uv_fs_t sync_req;       /* fdatasync on libuv's thread pool */
+  int sync_busy;          /* sync_req is in flight */
+  uint64_t resumed_iters; /* done before this run, from the journal */
   uv_signal_t sigint;
   uv_signal_t sigterm;
-  int stop_signal;           /* the first SIGINT/SIGTERM; 0 = none */
-  uint64_t stop_deadline_ns; /* in-flight chunks are abandoned after this */
-  uv_timer_t live_timer;     /* progress line and rate samples */
-  int progress;              /* 1: draw the progress line */
-  int progress_tty;          /* redraw it in place (stderr is a terminal) */
-  int progress_drawn;        /* a line is on the terminal */
-  uint64_t progress_last_ns; /* when it was last printed (not a terminal) */
-  uint64_t rate_t[RATE_SAMPLES];    /* sample times */
+  int stop_signal;               /* the first SIGINT/SIGTERM; 0 = none */
+  uint64_t stop_deadline_ns;     /* in-flight chunks are abandoned after this */
+  uv_timer_t live_timer;         /* progress line and rate samples */
+  int progress;                  /* 1: draw the progress line */
+  int progress_tty;              /* redraw it in place (stderr is a terminal) */
+  int progress_drawn;            /* a line is on the terminal */
+  uint64_t progress_last_ns;     /* when it was last printed (not a terminal) */
+  uint64_t rate_t[RATE_SAMPLES]; /* sample times */
   uint64_t rate_done[RATE_SAMPLES]; /* iterations done at those times */
   int rate_count;
   status_server_t http;      /* --status-port */
@@ -236,9 +236,9 @@ static void log_attempt(master_t* m, const peer_t* p, size_t id,
     start = p->head_start_ns;
   }
   const master_chunk_t* c = &m->table.chunk[id];
-  master_event_t e = {kind,   p->rank,           id,
-                      attempt, c->begin,         c->end,
-                      start - m->t0_ns, now - m->t0_ns};
+  master_event_t e = {
+      kind,          p->rank, id, attempt, c->begin, c->end, start - m->t0_ns,
+      now - m->t0_ns};
   master_log_add(&m->log, &e);
 }
 
@@ -253,8 +253,8 @@ static void set_state(master_t* m, peer_t* p, worker_state_t next) {
     log_instant(m, p->rank, MASTER_EV_BACK, 0, 0);
   }
   if (m->nworkers > 0 && m->sched.alive != NULL)
-    master_sched_set_alive(&m->sched, p->rank - 1, next == WORKER_ACTIVE ||
-                                                       next == WORKER_WAITING);
+    master_sched_set_alive(&m->sched, p->rank - 1,
+                           next == WORKER_ACTIVE || next == WORKER_WAITING);
   p->state = next;
 }
 
@@ -295,8 +295,7 @@ static void fail_run(master_t* m, int rc) {
   m->done = 1;
 }
 
-static void reject(master_t* m, peer_t* p, const char* what, int tag,
-                   int len) {
+static void reject(master_t* m, peer_t* p, const char* what, int tag, int len) {
   p->rejected++;
   if (m->job->quiet || p->rejected > LOG_LIMIT) return;
   fprintf(stderr,
@@ -317,8 +316,10 @@ static int issue(master_t* m, peer_t* p, size_t id) {
     return attempt;
   }
   const master_chunk_t* c = &m->table.chunk[id];
-  proto_msg_t work = {.kind = PROTO_TAG_WORK, .chunk = id,
-                      .attempt = (uint64_t)attempt, .begin = c->begin,
+  proto_msg_t work = {.kind = PROTO_TAG_WORK,
+                      .chunk = id,
+                      .attempt = (uint64_t)attempt,
+                      .begin = c->begin,
                       .end = c->end};
   uint64_t now = now_ns();
   if (p->nslots == 0) {
@@ -355,8 +356,8 @@ static int pick_chunk(master_t* m, peer_t* p, size_t* id) {
   if (master_table_pop_requeued(&m->table, id)) return 1;
   if (m->is_static) return next_owned(p, &m->table, id);
   if (m->table.next_begin >= m->table.n) return 0;
-  uint64_t size = master_sched_next(&m->sched, p->rank - 1,
-                                    m->table.next_begin);
+  uint64_t size =
+      master_sched_next(&m->sched, p->rank - 1, m->table.next_begin);
   return master_table_cut(&m->table, size, id);
 }
 
@@ -485,8 +486,7 @@ static void check_finished(master_t* m) {
     return;
   }
   for (int i = 0; i < m->nworkers; i++)
-    if (m->peer[i].state == WORKER_ACTIVE ||
-        m->peer[i].state == WORKER_WAITING)
+    if (m->peer[i].state == WORKER_ACTIVE || m->peer[i].state == WORKER_WAITING)
       return;
   /* No worker can take work: the master finishes the rest after the loop. */
   m->done = 1;
@@ -523,8 +523,9 @@ static void on_hello(master_t* m, peer_t* p, const proto_msg_t* msg) {
 static void learn_speed(peer_t* p, uint64_t indices, uint64_t ns) {
   if (ns == 0 || indices == 0) return;
   double sample = (double)indices / (double)ns;
-  p->speed = p->speed <= 0 ? sample
-                           : (1 - kSpeedAlpha) * p->speed + kSpeedAlpha * sample;
+  p->speed = p->speed <= 0
+                 ? sample
+                 : (1 - kSpeedAlpha) * p->speed + kSpeedAlpha * sample;
 }
 
 /* Appends the accepted chunk id to the journal (written within SYNC_NS). */
@@ -532,8 +533,11 @@ static void journal_chunk(master_t* m, size_t id, int rank, uint64_t attempt,
                           unsigned __int128 isum, const proto_exact_t* fsum) {
   if (!m->journaling) return;
   const master_chunk_t* c = &m->table.chunk[id];
-  master_record_t r = {.begin = c->begin, .end = c->end, .rank = rank,
-                       .attempt = (uint32_t)attempt, .isum = isum,
+  master_record_t r = {.begin = c->begin,
+                       .end = c->end,
+                       .rank = rank,
+                       .attempt = (uint32_t)attempt,
+                       .isum = isum,
                        .fsum = *fsum};
   if (master_journal_append(&m->journal, &r) < 0) fail_run(m, PROTO_ENOMEM);
 }
@@ -566,8 +570,8 @@ static void cancel_copies(master_t* m, size_t id, int winner) {
     take_slot(q, id, k + 1);
     q->cancels++;
     m->wasted_iters += done;
-    proto_msg_t cancel = {.kind = PROTO_TAG_CANCEL, .chunk = id,
-                          .attempt = k + 1};
+    proto_msg_t cancel = {
+        .kind = PROTO_TAG_CANCEL, .chunk = id, .attempt = k + 1};
     if (send_msg(m, r, &cancel) < 0) fail_run(m, PROTO_EMPI);
     feed(m, q);
   }
@@ -575,9 +579,8 @@ static void cancel_copies(master_t* m, size_t id, int winner) {
 
 static void on_result(master_t* m, peer_t* p, const proto_msg_t* msg) {
   take_slot(p, msg->chunk, msg->attempt);
-  master_verdict_t v = master_table_complete(&m->table, p->rank, msg->chunk,
-                                             msg->attempt, msg->begin,
-                                             msg->end);
+  master_verdict_t v = master_table_complete(
+      &m->table, p->rank, msg->chunk, msg->attempt, msg->begin, msg->end);
   if (v == MASTER_INVALID) {
     reject(m, p, "RESULT for a chunk, attempt or range it was not given",
            PROTO_TAG_RESULT, (int)proto_size(PROTO_TAG_RESULT));
@@ -615,12 +618,12 @@ static void on_progress(master_t* m, peer_t* p, const proto_msg_t* msg) {
   (void)m;
   if (p->nslots == 0 || p->slot[0].chunk != msg->chunk ||
       p->slot[0].attempt != msg->attempt)
-    return;  /* a cancelled or stale order: the heartbeat still counted */
+    return; /* a cancelled or stale order: the heartbeat still counted */
   if (msg->done > p->head_done) {
     learn_speed(p, msg->done - p->head_done,
-                msg->busy_ns > 0 ? msg->busy_ns * (msg->done - p->head_done) /
-                                       msg->done
-                                 : 0);
+                msg->busy_ns > 0
+                    ? msg->busy_ns * (msg->done - p->head_done) / msg->done
+                    : 0);
     p->head_done = msg->done;
   }
 }
@@ -691,12 +694,20 @@ static void on_message(master_t* m, peer_t* p, const MPI_Status* st) {
     p->strikes = 0;
   }
   switch (msg.kind) {
-    case PROTO_TAG_HELLO: on_hello(m, p, &msg); break;
-    case PROTO_TAG_RESULT: on_result(m, p, &msg); break;
-    case PROTO_TAG_FAIL: on_fail(m, p, &msg); break;
-    case PROTO_TAG_PROGRESS: on_progress(m, p, &msg); break;
-    default: reject(m, p, "message kind a worker never sends", st->MPI_TAG,
-                    len);
+    case PROTO_TAG_HELLO:
+      on_hello(m, p, &msg);
+      break;
+    case PROTO_TAG_RESULT:
+      on_result(m, p, &msg);
+      break;
+    case PROTO_TAG_FAIL:
+      on_fail(m, p, &msg);
+      break;
+    case PROTO_TAG_PROGRESS:
+      on_progress(m, p, &msg);
+      break;
+    default:
+      reject(m, p, "message kind a worker never sends", st->MPI_TAG, len);
   }
 }
 
@@ -714,8 +725,8 @@ static int poll_once(master_t* m) {
     int i = m->index[k];
     m->msgs++;
     on_message(m, &m->peer[i], &m->status[k]);
-    if (MPI_Irecv(m->peer[i].buf, PROTO_MAX_BYTES, MPI_BYTE, i + 1,
-                  MPI_ANY_TAG, m->comm, &m->req[i]) != MPI_SUCCESS)
+    if (MPI_Irecv(m->peer[i].buf, PROTO_MAX_BYTES, MPI_BYTE, i + 1, MPI_ANY_TAG,
+                  m->comm, &m->req[i]) != MPI_SUCCESS)
       fail_run(m, PROTO_EMPI);
   }
   check_finished(m);
@@ -734,9 +745,8 @@ static void idle_cb(uv_idle_t* handle) {
   /* Each loop iteration costs an epoll_wait system call: while traffic is
    * hot, poll MPI several times per iteration, until it goes quiet. */
   int got = 0;
-  for (int round = 0, empty = 0; round < HOT_ROUNDS && empty < HOT_EMPTY &&
-                                 !m->done;
-       round++) {
+  for (int round = 0, empty = 0;
+       round < HOT_ROUNDS && empty < HOT_EMPTY && !m->done; round++) {
     int n = poll_once(m);
     got += n;
     empty = n > 0 ? 0 : empty + 1;
@@ -768,7 +778,8 @@ static void time_out(master_t* m, peer_t* p, const char* why) {
       p->reissued++;
       log_instant(m, p->rank, MASTER_EV_REISSUE, s->chunk, s->attempt);
     }
-    if (master_table_requeue(&m->table, s->chunk) < 0) fail_run(m, PROTO_ENOMEM);
+    if (master_table_requeue(&m->table, s->chunk) < 0)
+      fail_run(m, PROTO_ENOMEM);
   }
   if (!any) return;
   log_instant(m, p->rank, MASTER_EV_TIMEOUT, p->slot[0].chunk,
@@ -777,8 +788,9 @@ static void time_out(master_t* m, peer_t* p, const char* why) {
   p->strikes++;
   p->suspect = 1;
   if (!m->job->quiet)
-    fprintf(stderr, "taskfarm: rank %d timed out (%s); re-issuing its %d "
-                    "chunk%s\n",
+    fprintf(stderr,
+            "taskfarm: rank %d timed out (%s); re-issuing its %d "
+            "chunk%s\n",
             p->rank, why, p->nslots, p->nslots == 1 ? "" : "s");
 }
 
@@ -904,8 +916,8 @@ static uint64_t next_period(const master_t* m, int got_messages) {
 static void on_synced(uv_fs_t* req) {
   master_t* m = req->data;
   if (req->result < 0) {
-    fprintf(stderr, "taskfarm: cannot sync journal '%s': %s\n",
-            m->job->journal, uv_strerror((int)req->result));
+    fprintf(stderr, "taskfarm: cannot sync journal '%s': %s\n", m->job->journal,
+            uv_strerror((int)req->result));
     fail_run(m, PROTO_EIO);
   }
   uv_fs_req_cleanup(req);
@@ -1004,11 +1016,16 @@ static double cpu_seconds(void) {
 
 static const char* state_name(worker_state_t s) {
   switch (s) {
-    case WORKER_WAITING: return "waiting";
-    case WORKER_ACTIVE: return "active";
-    case WORKER_REFUSED: return "refused";
-    case WORKER_RETIRED: return "retired";
-    case WORKER_LOST: return "lost";
+    case WORKER_WAITING:
+      return "waiting";
+    case WORKER_ACTIVE:
+      return "active";
+    case WORKER_REFUSED:
+      return "refused";
+    case WORKER_RETIRED:
+      return "retired";
+    case WORKER_LOST:
+      return "lost";
   }
   return "?";
 }
@@ -1026,7 +1043,8 @@ static void snapshot(const master_t* m, master_rank_stats_t* rank,
     r->chunks = p->chunks;
     r->iters = p->iters;
     r->busy_s = seconds(p->busy_ns);
-    r->finish_s = p->finish_ns > m->t0_ns ? seconds(p->finish_ns - m->t0_ns) : 0;
+    r->finish_s =
+        p->finish_ns > m->t0_ns ? seconds(p->finish_ns - m->t0_ns) : 0;
     r->timeouts = p->timeouts;
     r->reissued = p->reissued;
     r->duplicates = p->duplicates;
@@ -1070,7 +1088,8 @@ static void live_figures(const master_t* m, master_live_t* live) {
   }
   live->eta_s = -1;
   if (m->rate_count > 1) {
-    int oldest = m->rate_count < RATE_SAMPLES ? 0 : m->rate_count % RATE_SAMPLES;
+    int oldest =
+        m->rate_count < RATE_SAMPLES ? 0 : m->rate_count % RATE_SAMPLES;
     int newest = (m->rate_count - 1) % RATE_SAMPLES;
     double dt = seconds(m->rate_t[newest] - m->rate_t[oldest]);
     if (dt > 0)
@@ -1133,16 +1152,17 @@ static void live_cb(uv_timer_t* handle) {
 /* What a stop prints: where the run is and how to go on. */
 static void print_stop(const master_t* m) {
   const proto_job_t* job = m->job;
-  double pct = job->n ? 100.0 * (double)m->table.done_iters / (double)job->n
-                      : 100.0;
+  double pct =
+      job->n ? 100.0 * (double)m->table.done_iters / (double)job->n : 100.0;
   fprintf(stderr,
           "taskfarm: stopped by %s: %llu of %llu iterations done (%.1f%%)\n",
           m->stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
           (unsigned long long)m->table.done_iters, (unsigned long long)job->n,
           pct);
   if (!m->journaling) {
-    fprintf(stderr, "taskfarm: no --journal: this work cannot be resumed; "
-                    "run with --journal FILE to make a run resumable\n");
+    fprintf(stderr,
+            "taskfarm: no --journal: this work cannot be resumed; "
+            "run with --journal FILE to make a run resumable\n");
     return;
   }
   fprintf(stderr, "taskfarm: all of it is in journal '%s'; resume with:\n ",
@@ -1202,8 +1222,8 @@ static void on_signal(uv_signal_t* handle, int signum) {
     peer_t* p = &m->peer[i];
     while (p->nslots > 1) {
       slot_t s = p->slot[p->nslots - 1];
-      proto_msg_t cancel = {.kind = PROTO_TAG_CANCEL, .chunk = s.chunk,
-                            .attempt = s.attempt};
+      proto_msg_t cancel = {
+          .kind = PROTO_TAG_CANCEL, .chunk = s.chunk, .attempt = s.attempt};
       log_attempt(m, p, s.chunk, s.attempt, MASTER_EV_CANCELLED, 0);
       take_slot(p, s.chunk, s.attempt);
       master_table_abandon(&m->table, s.chunk);
@@ -1219,9 +1239,10 @@ static int run_loop(master_t* m) {
   int rc = 0;
   for (int i = 0; i < m->nworkers; i++) {
     m->peer[i].rank = i + 1;
-    for (int k = 0; k < SENDS_MAX; k++) m->peer[i].send_req[k] = MPI_REQUEST_NULL;
-    if (MPI_Irecv(m->peer[i].buf, PROTO_MAX_BYTES, MPI_BYTE, i + 1,
-                  MPI_ANY_TAG, m->comm, &m->req[i]) != MPI_SUCCESS)
+    for (int k = 0; k < SENDS_MAX; k++)
+      m->peer[i].send_req[k] = MPI_REQUEST_NULL;
+    if (MPI_Irecv(m->peer[i].buf, PROTO_MAX_BYTES, MPI_BYTE, i + 1, MPI_ANY_TAG,
+                  m->comm, &m->req[i]) != MPI_SUCCESS)
       return PROTO_EMPI;
   }
   if (uv_loop_init(&m->loop) != 0) return PROTO_EUV;
@@ -1292,8 +1313,9 @@ static int print_result(master_t* m, double wall) {
                    "PI is approximately %.16f, Error is %.16f\n"
                    "PI bits = %a\n"
                    "Time = %.6f sec\n",
-                   pi, pi > 3.141592653589793 ? pi - 3.141592653589793
-                                              : 3.141592653589793 - pi,
+                   pi,
+                   pi > 3.141592653589793 ? pi - 3.141592653589793
+                                          : 3.141592653589793 - pi,
                    pi, wall);
   } else if (job->kind == PROTO_JOB_DOT) {
     char digits[48];
@@ -1304,14 +1326,14 @@ static int print_result(master_t* m, double wall) {
                    "Dot product is %.17g\nDot bits = %a\nElements = %llu\n"
                    "Time = %.6f sec\n",
                    proto_exact_to_double(&m->fsum),
-                   proto_exact_to_double(&m->fsum),
-                   (unsigned long long)job->n, wall);
+                   proto_exact_to_double(&m->fsum), (unsigned long long)job->n,
+                   wall);
   } else if (job->kind == PROTO_JOB_NOOP) {
     len = snprintf(text, sizeof(text), "Chunks = %zu\nTime = %.6f sec\n",
                    m->table.count, wall);
   } else {
-    len = snprintf(text, sizeof(text), "%d ranks said hello\n",
-                   m->nworkers + 1);
+    len =
+        snprintf(text, sizeof(text), "%d ranks said hello\n", m->nworkers + 1);
   }
   fputs(text, stdout);
   fflush(stdout);
@@ -1319,8 +1341,7 @@ static int print_result(master_t* m, double wall) {
   FILE* f = fopen(job->output, "w");
   if (f == NULL || fwrite(text, 1, (size_t)len, f) != (size_t)len ||
       fclose(f) != 0) {
-    fprintf(stderr, "taskfarm: cannot write --output file '%s'\n",
-            job->output);
+    fprintf(stderr, "taskfarm: cannot write --output file '%s'\n", job->output);
     return PROTO_EIO;
   }
   return 0;
@@ -1333,8 +1354,8 @@ static void print_summary(const master_t* m, double wall) {
           "taskfarm: %s n=%llu, schedule %s, %zu chunks, %d workers, %.3f s; "
           "master CPU %.3f s (%.1f%% of a core), %llu messages\n",
           proto_job_name(m->job->kind), (unsigned long long)m->job->n,
-          proto_sched_name(m->job->schedule), m->table.count, m->nworkers,
-          wall, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
+          proto_sched_name(m->job->schedule), m->table.count, m->nworkers, wall,
+          cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
           (unsigned long long)m->msgs);
   fprintf(stderr,
           "taskfarm: faults: %llu chunks re-issued, %llu speculative copies, "
@@ -1358,9 +1379,8 @@ static void print_summary(const master_t* m, double wall) {
             (unsigned long long)p->chunks, (unsigned long long)p->iters, busy,
             busy > 0 ? (double)p->iters / busy : 0.0,
             (unsigned long long)p->timeouts, (unsigned long long)p->reissued,
-            (unsigned long long)p->duplicates,
-            (unsigned long long)p->cancels, (unsigned long long)p->rejected,
-            is_lost ? ", LOST" : "",
+            (unsigned long long)p->duplicates, (unsigned long long)p->cancels,
+            (unsigned long long)p->rejected, is_lost ? ", LOST" : "",
             p->readmits ? ", came back" : "");
   }
   if (m->master_iters > 0)
@@ -1556,8 +1576,9 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   m.progress = !job->quiet && job->kind != PROTO_JOB_HELLO &&
                (job->progress == 1 || (job->progress == -1 && terminal));
   m.progress_tty = m.progress && terminal;
-  int rc = master_table_init(&m.table, job->kind == PROTO_JOB_HELLO ? 0 : job->n,
-                             master_chunk_align(job));
+  int rc =
+      master_table_init(&m.table, job->kind == PROTO_JOB_HELLO ? 0 : job->n,
+                        master_chunk_align(job));
   if (rc < 0) return rc;
   m.snap = calloc((size_t)(m.nworkers > 0 ? m.nworkers : 1), sizeof(*m.snap));
   if (m.snap == NULL) {

@@ -28,7 +28,7 @@ struct master_options_s {
   void* compute_ctx;         /* passed to compute */
   int argc;                  /* the command line, for the resume command */
   char** argv;
-  int stopped_by;            /* out: the signal that stopped the run, or 0 */
+  int stopped_by; /* out: the signal that stopped the run, or 0 */
 };
 
 /* Runs the master side of job on comm (this rank is 0). Prints the result on

@@ -63,9 +63,8 @@ void master_balance(const master_run_stats_t* st, master_balance_t* out) {
     out->finish_cov = out->finish_mean_s > 0
                           ? sqrt(var > 0 ? var : 0) / out->finish_mean_s
                           : 0;
-    out->imbalance = out->finish_mean_s > 0
-                         ? out->finish_max_s / out->finish_mean_s
-                         : 1;
+    out->imbalance =
+        out->finish_mean_s > 0 ? out->finish_max_s / out->finish_mean_s : 1;
   }
   double capacity = st->workers * st->wall_s;
   out->efficiency = capacity > 0 ? busy / capacity : 0;
@@ -84,13 +83,13 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
   master_balance_t b;
   master_balance(st, &b);
   fprintf(f, "{\n  \"format\": \"taskfarm-report-1\",\n");
-  fprintf(f, "  \"job\": {\"kind\": \"%s\", \"n\": %llu, \"schedule\": \"%s\", "
-             "\"workers\": %d, \"chunk\": %llu, \"min_chunk\": %llu, "
-             "\"speculate\": %s",
+  fprintf(f,
+          "  \"job\": {\"kind\": \"%s\", \"n\": %llu, \"schedule\": \"%s\", "
+          "\"workers\": %d, \"chunk\": %llu, \"min_chunk\": %llu, "
+          "\"speculate\": %s",
           proto_job_name(job->kind), (unsigned long long)job->n,
           proto_sched_name(job->schedule), st->workers,
-          (unsigned long long)st->chunk_size,
-          (unsigned long long)st->min_chunk,
+          (unsigned long long)st->chunk_size, (unsigned long long)st->min_chunk,
           proto_job_speculates(job) ? "true" : "false");
   if (job->nweights > 0) {
     fprintf(f, ", \"weights\": [");
@@ -118,25 +117,28 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
     fprintf(f, ", \"error\": %.17g", fabs(st->value - st->reference));
   }
   fprintf(f, ", \"complete\": %s},\n", st->stopped ? "false" : "true");
-  fprintf(f, "  \"wall_s\": %.9f,\n  \"master_cpu_s\": %.6f,\n"
-             "  \"messages\": %llu,\n  \"chunks\": %llu,\n",
+  fprintf(f,
+          "  \"wall_s\": %.9f,\n  \"master_cpu_s\": %.6f,\n"
+          "  \"messages\": %llu,\n  \"chunks\": %llu,\n",
           st->wall_s, st->master_cpu_s, (unsigned long long)st->messages,
           (unsigned long long)st->chunks);
-  fprintf(f, "  \"balance\": {\"finish_max_s\": %.9f, \"finish_mean_s\": %.9f, "
-             "\"imbalance\": %.6f, \"finish_cov\": %.6f, \"efficiency\": %.6f, "
-             "\"ideal_s\": %.9f, \"overhead_per_chunk_s\": %.9g, "
-             "\"master_cpu_per_chunk_s\": %.9g},\n",
+  fprintf(f,
+          "  \"balance\": {\"finish_max_s\": %.9f, \"finish_mean_s\": %.9f, "
+          "\"imbalance\": %.6f, \"finish_cov\": %.6f, \"efficiency\": %.6f, "
+          "\"ideal_s\": %.9f, \"overhead_per_chunk_s\": %.9g, "
+          "\"master_cpu_per_chunk_s\": %.9g},\n",
           b.finish_max_s, b.finish_mean_s, b.imbalance, b.finish_cov,
           b.efficiency, b.ideal_s, b.overhead_per_chunk_s,
           st->chunks > 0 ? st->master_cpu_s / st->chunks : 0.0);
-  fprintf(f, "  \"faults\": {\"reissued\": %llu, \"speculative\": %llu, "
-             "\"iterations_twice\": %llu, \"recovery_max_s\": %.6f, "
-             "\"recovery_mean_s\": %.6f},\n",
-          (unsigned long long)st->reissues,
-          (unsigned long long)st->speculative,
+  fprintf(f,
+          "  \"faults\": {\"reissued\": %llu, \"speculative\": %llu, "
+          "\"iterations_twice\": %llu, \"recovery_max_s\": %.6f, "
+          "\"recovery_mean_s\": %.6f},\n",
+          (unsigned long long)st->reissues, (unsigned long long)st->speculative,
           (unsigned long long)st->wasted_iters, st->recovery_max_s,
           st->recovery_mean_s);
-  fprintf(f, "  \"master_iterations\": %llu,\n  \"resumed_iterations\": %llu,\n",
+  fprintf(f,
+          "  \"master_iterations\": %llu,\n  \"resumed_iterations\": %llu,\n",
           (unsigned long long)st->master_iters,
           (unsigned long long)st->resumed_iters);
   fprintf(f, "  \"ranks\": [");
@@ -145,11 +147,12 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
     double idle = st->wall_s - r->busy_s;
     fprintf(f, "%s\n    {\"rank\": %d, \"host\": ", i ? "," : "", r->rank);
     master_json_string(f, r->host);
-    fprintf(f, ", \"pid\": %llu, \"chunks\": %llu, \"iterations\": %llu, "
-               "\"busy_s\": %.9f, \"idle_s\": %.9f, \"finish_s\": %.9f, "
-               "\"speed\": %.6g, \"timeouts\": %llu, \"reissued\": %llu, "
-               "\"duplicates\": %llu, \"cancelled\": %llu, \"rejected\": %llu, "
-               "\"lost\": %s}",
+    fprintf(f,
+            ", \"pid\": %llu, \"chunks\": %llu, \"iterations\": %llu, "
+            "\"busy_s\": %.9f, \"idle_s\": %.9f, \"finish_s\": %.9f, "
+            "\"speed\": %.6g, \"timeouts\": %llu, \"reissued\": %llu, "
+            "\"duplicates\": %llu, \"cancelled\": %llu, \"rejected\": %llu, "
+            "\"lost\": %s}",
             (unsigned long long)r->pid, (unsigned long long)r->chunks,
             (unsigned long long)r->iters, r->busy_s, idle > 0 ? idle : 0,
             r->finish_s, r->busy_s > 0 ? (double)r->iters / r->busy_s : 0.0,
@@ -165,22 +168,25 @@ static double us(uint64_t ns) { return (double)ns / 1000.0; }
 
 int master_write_trace(FILE* f, const master_run_stats_t* st,
                        const master_log_t* log) {
-  fprintf(f, "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"job\": \"%s\", "
-             "\"n\": %llu, \"schedule\": \"%s\", \"workers\": %d, "
-             "\"events_dropped\": %s},\n\"traceEvents\": [\n",
+  fprintf(f,
+          "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"job\": \"%s\", "
+          "\"n\": %llu, \"schedule\": \"%s\", \"workers\": %d, "
+          "\"events_dropped\": %s},\n\"traceEvents\": [\n",
           proto_job_name(st->job->kind), (unsigned long long)st->job->n,
           proto_sched_name(st->job->schedule), st->workers,
           log->full ? "true" : "false");
-  fprintf(f, "{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": 1, "
-             "\"args\": {\"name\": \"taskfarm\"}},\n"
-             "{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": 1, \"tid\": 0, "
-             "\"args\": {\"name\": \"rank 0 (master)\"}}");
+  fprintf(f,
+          "{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": 1, "
+          "\"args\": {\"name\": \"taskfarm\"}},\n"
+          "{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": 1, \"tid\": 0, "
+          "\"args\": {\"name\": \"rank 0 (master)\"}}");
   for (int i = 0; i < st->workers; i++) {
     char name[PROTO_HOST_MAX + 32];
     snprintf(name, sizeof(name), "rank %d (%s)", st->rank[i].rank,
              st->rank[i].host[0] ? st->rank[i].host : "?");
-    fprintf(f, ",\n{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": 1, "
-               "\"tid\": %d, \"args\": {\"name\": ",
+    fprintf(f,
+            ",\n{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": 1, "
+            "\"tid\": %d, \"args\": {\"name\": ",
             st->rank[i].rank);
     master_json_string(f, name);
     fprintf(f, "}}");
@@ -189,20 +195,22 @@ int master_write_trace(FILE* f, const master_run_stats_t* st,
     const master_event_t* e = &log->ev[k];
     const char* what = kEventName[e->kind];
     if (e->kind <= MASTER_EV_ABANDONED) {
-      fprintf(f, ",\n{\"ph\": \"X\", \"name\": \"chunk %llu\", \"cat\": \"%s\", "
-                 "\"pid\": 1, \"tid\": %d, \"ts\": %.3f, \"dur\": %.3f, "
-                 "\"args\": {\"chunk\": %llu, \"attempt\": %llu, "
-                 "\"begin\": %llu, \"end\": %llu, \"size\": %llu, "
-                 "\"outcome\": \"%s\"}}",
+      fprintf(f,
+              ",\n{\"ph\": \"X\", \"name\": \"chunk %llu\", \"cat\": \"%s\", "
+              "\"pid\": 1, \"tid\": %d, \"ts\": %.3f, \"dur\": %.3f, "
+              "\"args\": {\"chunk\": %llu, \"attempt\": %llu, "
+              "\"begin\": %llu, \"end\": %llu, \"size\": %llu, "
+              "\"outcome\": \"%s\"}}",
               (unsigned long long)e->chunk, what, e->rank, us(e->t0_ns),
               us(e->t1_ns - e->t0_ns), (unsigned long long)e->chunk,
               (unsigned long long)e->attempt, (unsigned long long)e->begin,
               (unsigned long long)e->end,
               (unsigned long long)(e->end - e->begin), what);
     } else {
-      fprintf(f, ",\n{\"ph\": \"i\", \"s\": \"t\", \"name\": \"%s\", "
-                 "\"cat\": \"fault\", \"pid\": 1, \"tid\": %d, \"ts\": %.3f, "
-                 "\"args\": {\"chunk\": %llu, \"attempt\": %llu}}",
+      fprintf(f,
+              ",\n{\"ph\": \"i\", \"s\": \"t\", \"name\": \"%s\", "
+              "\"cat\": \"fault\", \"pid\": 1, \"tid\": %d, \"ts\": %.3f, "
+              "\"args\": {\"chunk\": %llu, \"attempt\": %llu}}",
               what, e->rank, us(e->t0_ns), (unsigned long long)e->chunk,
               (unsigned long long)e->attempt);
     }

@@ -34,13 +34,13 @@ typedef enum {
 typedef struct master_event_s master_event_t;
 struct master_event_s {
   master_event_kind_t kind;
-  int rank;          /* the rank the event belongs to (0: the master) */
-  uint64_t chunk;    /* chunk id (attempt events and re-issues) */
-  uint64_t attempt;  /* attempt number, from 1 */
-  uint64_t begin;    /* the chunk's range */
+  int rank;         /* the rank the event belongs to (0: the master) */
+  uint64_t chunk;   /* chunk id (attempt events and re-issues) */
+  uint64_t attempt; /* attempt number, from 1 */
+  uint64_t begin;   /* the chunk's range */
   uint64_t end;
-  uint64_t t0_ns;    /* start, relative to the run's start */
-  uint64_t t1_ns;    /* end (== t0_ns for instants) */
+  uint64_t t0_ns; /* start, relative to the run's start */
+  uint64_t t1_ns; /* end (== t0_ns for instants) */
 };
 
 /* A growing list of events; recording is off while `on` is 0. */
@@ -63,26 +63,26 @@ struct master_rank_stats_s {
   int rank;
   char host[PROTO_HOST_MAX];
   uint64_t pid;
-  uint64_t chunks;      /* accepted results */
-  uint64_t iters;       /* iterations in them */
-  double busy_s;        /* compute time they report */
-  double finish_s;      /* when its last accepted result arrived */
+  uint64_t chunks; /* accepted results */
+  uint64_t iters;  /* iterations in them */
+  double busy_s;   /* compute time they report */
+  double finish_s; /* when its last accepted result arrived */
   uint64_t timeouts;
-  uint64_t reissued;    /* its chunks put back in line for others */
+  uint64_t reissued; /* its chunks put back in line for others */
   uint64_t duplicates;
   uint64_t cancels;
   uint64_t rejected;
-  int lost;             /* lost at the end of the run */
-  const char* state;    /* waiting, active, refused, retired or lost */
-  double speed;         /* smoothed iterations per second; 0 = unknown */
+  int lost;          /* lost at the end of the run */
+  const char* state; /* waiting, active, refused, retired or lost */
+  double speed;      /* smoothed iterations per second; 0 = unknown */
 };
 
 typedef struct master_run_stats_s master_run_stats_t;
 struct master_run_stats_s {
   const proto_job_t* job;
   int workers;
-  uint64_t chunks;        /* chunks cut */
-  uint64_t chunk_size;    /* the fixed size of dynamic/cyclic */
+  uint64_t chunks;     /* chunks cut */
+  uint64_t chunk_size; /* the fixed size of dynamic/cyclic */
   uint64_t min_chunk;
   double wall_s;
   double master_cpu_s;
@@ -94,27 +94,27 @@ struct master_run_stats_s {
   uint64_t resumed_iters; /* taken from a journal */
   double recovery_max_s;
   double recovery_mean_s;
-  const char* result;     /* the value, as printed */
-  const char* bits;       /* %a of the value, or NULL */
-  double value;           /* the value as a double */
-  int has_reference;      /* reference and error below are known */
+  const char* result; /* the value, as printed */
+  const char* bits;   /* %a of the value, or NULL */
+  double value;       /* the value as a double */
+  int has_reference;  /* reference and error below are known */
   double reference;
   const char* reference_text;
-  const char* reference_kind; /* what the reference is */
-  int stopped;            /* ended by a signal before finishing */
+  const char* reference_kind;      /* what the reference is */
+  int stopped;                     /* ended by a signal before finishing */
   const master_rank_stats_t* rank; /* [workers] */
 };
 
 /* Derived figures of a run, as in the report. */
 typedef struct master_balance_s master_balance_t;
 struct master_balance_s {
-  double finish_max_s;    /* latest worker finish */
-  double finish_mean_s;   /* over workers with results */
-  double imbalance;       /* finish_max / finish_mean (1 = perfect) */
-  double finish_cov;      /* coefficient of variation of finish times */
-  double efficiency;      /* sum busy / (workers x wall) */
-  double ideal_s;         /* the workers' iterations / sum of their
-                             measured speeds */
+  double finish_max_s;         /* latest worker finish */
+  double finish_mean_s;        /* over workers with results */
+  double imbalance;            /* finish_max / finish_mean (1 = perfect) */
+  double finish_cov;           /* coefficient of variation of finish times */
+  double efficiency;           /* sum busy / (workers x wall) */
+  double ideal_s;              /* the workers' iterations / sum of their
+                                  measured speeds */
   double overhead_per_chunk_s; /* (workers x wall - sum busy) / chunks */
 };
 

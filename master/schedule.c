@@ -16,7 +16,9 @@ static uint64_t round_up(uint64_t v, uint64_t align) {
   return (v + align - 1) / align * align;
 }
 
-static uint64_t ceil_div(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
+static uint64_t ceil_div(uint64_t a, uint64_t b) {
+  return a / b + (a % b != 0);
+}
 
 int master_sched_init(master_sched_t* s, proto_sched_t kind, uint64_t n,
                       int workers, uint64_t align, uint64_t chunk,
@@ -78,7 +80,8 @@ int master_sched_is_static(const master_sched_t* s) {
 /* First index of worker w's static block; block P begins at n. */
 static uint64_t block_begin(const master_sched_t* s, int w) {
   if (w >= s->workers) return s->n;
-  unsigned __int128 at = (unsigned __int128)s->n * (unsigned)w / (unsigned)s->workers;
+  unsigned __int128 at =
+      (unsigned __int128)s->n * (unsigned)w / (unsigned)s->workers;
   return (uint64_t)at / s->align * s->align;
 }
 
@@ -193,8 +196,8 @@ uint64_t master_sched_next(master_sched_t* s, int w, uint64_t begin) {
       break;
     case PROTO_SCHED_TRAPEZOID: {
       uint64_t drop = s->tss_delta * s->cuts;
-      size = s->tss_first - s->tss_last > drop ? s->tss_first - drop
-                                               : s->tss_last;
+      size =
+          s->tss_first - s->tss_last > drop ? s->tss_first - drop : s->tss_last;
       break;
     }
     case PROTO_SCHED_FACTORING:
@@ -223,14 +226,16 @@ uint64_t master_sched_next(master_sched_t* s, int w, uint64_t begin) {
     case PROTO_SCHED_AF: {
       double k = adaptive_factoring(s, w, rem);
       uint64_t cap = ceil_div(s->n, 2 * (uint64_t)s->workers);
-      size = k <= 0 ? s->min_chunk : k >= (double)cap ? cap : (uint64_t)(k + 0.5);
+      size = k <= 0             ? s->min_chunk
+             : k >= (double)cap ? cap
+                                : (uint64_t)(k + 0.5);
       break;
     }
     case PROTO_SCHED_COUNT:
       break;
   }
-  int adaptive = s->kind == PROTO_SCHED_AWF_B ||
-                 s->kind == PROTO_SCHED_AWF_C || s->kind == PROTO_SCHED_AF;
+  int adaptive = s->kind == PROTO_SCHED_AWF_B || s->kind == PROTO_SCHED_AWF_C ||
+                 s->kind == PROTO_SCHED_AF;
   if (adaptive && s->growth > 0 && s->perf[w].largest > 0 &&
       size > s->growth * s->perf[w].largest)
     size = s->growth * s->perf[w].largest;
@@ -284,9 +289,12 @@ uint64_t master_chunk_align(const proto_job_t* job) {
 
 static uint64_t chunk_cap(const proto_job_t* job) {
   switch (job->kind) {
-    case PROTO_JOB_PI: return (uint64_t)1 << 28;
-    case PROTO_JOB_DOT: return (uint64_t)1 << 27;
-    default: return (uint64_t)1 << 20;
+    case PROTO_JOB_PI:
+      return (uint64_t)1 << 28;
+    case PROTO_JOB_DOT:
+      return (uint64_t)1 << 27;
+    default:
+      return (uint64_t)1 << 20;
   }
 }
 

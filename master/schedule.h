@@ -24,29 +24,29 @@ enum {
 /* What a schedule has learnt about one worker from its results. */
 typedef struct master_perf_s master_perf_t;
 struct master_perf_s {
-  uint64_t chunks; /* results learnt from */
-  double sum_t;    /* seconds over all of them */
-  double sum_s;    /* iterations over all of them */
-  double sum_sx2;  /* sum of s * (t/s)^2, for the variance (af) */
-  double wsum_t;   /* sum of k * t for the k-th result (awf) */
-  double wsum_s;   /* sum of k * s for the k-th result (awf) */
+  uint64_t chunks;  /* results learnt from */
+  double sum_t;     /* seconds over all of them */
+  double sum_s;     /* iterations over all of them */
+  double sum_sx2;   /* sum of s * (t/s)^2, for the variance (af) */
+  double wsum_t;    /* sum of k * t for the k-th result (awf) */
+  double wsum_s;    /* sum of k * s for the k-th result (awf) */
   uint64_t largest; /* largest chunk handed to it so far */
 };
 
 typedef struct master_sched_s master_sched_t;
 struct master_sched_s {
   proto_sched_t kind;
-  uint64_t n;          /* the range is [0, n) */
-  int workers;         /* P */
-  uint64_t align;      /* sizes are rounded up to a multiple of this */
-  uint64_t chunk;      /* dynamic/cyclic size; static piece size (0: whole) */
-  uint64_t min_chunk;  /* smallest variable-size chunk (>= align) */
-  uint64_t max_chunk;  /* largest chunk; 0 = no limit */
-  uint64_t cuts;       /* chunks sized so far */
-  uint64_t growth;     /* adaptive ones: a worker's chunk is at most this
-                          times its largest so far (slow start); 0 = none */
-  double* weight;      /* per worker, summing to P (wf given, awf learnt) */
-  master_perf_t* perf; /* per worker */
+  uint64_t n;           /* the range is [0, n) */
+  int workers;          /* P */
+  uint64_t align;       /* sizes are rounded up to a multiple of this */
+  uint64_t chunk;       /* dynamic/cyclic size; static piece size (0: whole) */
+  uint64_t min_chunk;   /* smallest variable-size chunk (>= align) */
+  uint64_t max_chunk;   /* largest chunk; 0 = no limit */
+  uint64_t cuts;        /* chunks sized so far */
+  uint64_t growth;      /* adaptive ones: a worker's chunk is at most this
+                           times its largest so far (slow start); 0 = none */
+  double* weight;       /* per worker, summing to P (wf given, awf learnt) */
+  master_perf_t* perf;  /* per worker */
   unsigned char* alive; /* per worker: 0 once lost (left out of awf/af) */
   uint64_t batch_chunk; /* factoring family: the batch's per-worker size */
   uint64_t batch_rem;   /* iterations left in the current batch */

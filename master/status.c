@@ -14,11 +14,11 @@ struct status_conn_s {
   uv_timer_t timer;
   uv_write_t write;
   status_server_t* server;
-  conn_t* next;         /* the server's list of open connections */
+  conn_t* next; /* the server's list of open connections */
   char in[STATUS_REQUEST_MAX + 1];
   size_t len;
   status_buf_t out;
-  int handles;          /* handles not yet closed */
+  int handles; /* handles not yet closed */
   int closing;
 };
 
@@ -78,12 +78,18 @@ static void on_written(uv_write_t* w, int status) {
 
 static const char* reason(int code) {
   switch (code) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 431: return "Request Header Fields Too Large";
-    default: return "Internal Server Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 431:
+      return "Request Header Fields Too Large";
+    default:
+      return "Internal Server Error";
   }
 }
 
@@ -91,13 +97,16 @@ static void respond(conn_t* c, int code, const char* type,
                     const status_buf_t* body) {
   uv_read_stop((uv_stream_t*)&c->tcp);
   uv_timer_stop(&c->timer);
-  if (code == 200) c->server->requests++;
-  else c->server->rejected++;
+  if (code == 200)
+    c->server->requests++;
+  else
+    c->server->rejected++;
   status_buf_t* out = &c->out;
   status_printf(out,
                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                 "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
-                code, reason(code), type, body ? body->len : strlen(reason(code)) + 1,
+                code, reason(code), type,
+                body ? body->len : strlen(reason(code)) + 1,
                 code == 405 ? "Allow: GET\r\n" : "");
   if (body) {
     if (body->len > 0) status_printf(out, "%.*s", (int)body->len, body->data);

@@ -16,9 +16,9 @@ extern "C" {
 #endif
 
 enum {
-  STATUS_REQUEST_MAX = 8192,  /* bytes of request line and headers */
-  STATUS_REQUEST_MS = 2000,   /* a request must be complete by then */
-  STATUS_CONNECTIONS = 16,    /* open connections at most */
+  STATUS_REQUEST_MAX = 8192, /* bytes of request line and headers */
+  STATUS_REQUEST_MS = 2000,  /* a request must be complete by then */
+  STATUS_CONNECTIONS = 16,   /* open connections at most */
 };
 
 /* A growable text buffer for responses. */
@@ -36,8 +36,8 @@ void status_printf(status_buf_t* b, const char* fmt, ...)
 
 /* Fills body for the request path ("/status"); sets *type to its content
  * type. Returns 200, or 404 when there is no such path. */
-typedef int (*status_render_cb)(void* ctx, const char* path,
-                                status_buf_t* body, const char** type);
+typedef int (*status_render_cb)(void* ctx, const char* path, status_buf_t* body,
+                                const char** type);
 
 typedef struct status_server_s status_server_t;
 struct status_conn_s;
@@ -47,10 +47,10 @@ struct status_server_s {
   uv_tcp_t tcp;
   status_render_cb render;
   void* ctx;
-  int open;          /* connections open */
-  int listening;     /* tcp is initialised */
-  unsigned long long requests;  /* answered with 200 */
-  unsigned long long rejected;  /* answered with an error or dropped */
+  int open;                    /* connections open */
+  int listening;               /* tcp is initialised */
+  unsigned long long requests; /* answered with 200 */
+  unsigned long long rejected; /* answered with an error or dropped */
 };
 
 /* Starts listening on addr:port (IPv4 or IPv6 literal). Returns 0 or a

@@ -6,21 +6,36 @@
 
 const char* proto_strerror(int code) {
   switch (code) {
-    case PROTO_OK: return "success";
-    case PROTO_EINVAL: return "invalid argument";
-    case PROTO_ERANGE: return "value out of the supported range";
-    case PROTO_ENOMEM: return "out of memory";
-    case PROTO_EIO: return "input/output error";
-    case PROTO_EMSGSIZE: return "message has the wrong size for its kind";
-    case PROTO_EBADMSG: return "malformed message";
-    case PROTO_EVERSION: return "protocol version mismatch";
-    case PROTO_EJOB: return "peer runs a different job";
-    case PROTO_EMPI: return "MPI call failed";
-    case PROTO_EUV: return "event loop call failed";
-    case PROTO_EFILE: return "input file unusable";
-    case PROTO_ECANCELED: return "cancelled";
-    case PROTO_EJOURNAL: return "journal unusable for this job";
-    case PROTO_ESTOPPED: return "stopped by a signal";
+    case PROTO_OK:
+      return "success";
+    case PROTO_EINVAL:
+      return "invalid argument";
+    case PROTO_ERANGE:
+      return "value out of the supported range";
+    case PROTO_ENOMEM:
+      return "out of memory";
+    case PROTO_EIO:
+      return "input/output error";
+    case PROTO_EMSGSIZE:
+      return "message has the wrong size for its kind";
+    case PROTO_EBADMSG:
+      return "malformed message";
+    case PROTO_EVERSION:
+      return "protocol version mismatch";
+    case PROTO_EJOB:
+      return "peer runs a different job";
+    case PROTO_EMPI:
+      return "MPI call failed";
+    case PROTO_EUV:
+      return "event loop call failed";
+    case PROTO_EFILE:
+      return "input file unusable";
+    case PROTO_ECANCELED:
+      return "cancelled";
+    case PROTO_EJOURNAL:
+      return "journal unusable for this job";
+    case PROTO_ESTOPPED:
+      return "stopped by a signal";
   }
   return "unknown error";
 }

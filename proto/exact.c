@@ -52,7 +52,7 @@ void proto_exact_add(proto_exact_t* acc, double x) {
       acc->flags |= bits >> 63 ? PROTO_EXACT_NEG_INF : PROTO_EXACT_POS_INF;
     return;
   }
-  if ((bits << 1) == 0) return;  /* +0 or -0 */
+  if ((bits << 1) == 0) return; /* +0 or -0 */
   proto_exact_add_digits(acc->digit, x);
   count_add(acc);
 }
@@ -67,7 +67,7 @@ void proto_exact_merge(proto_exact_t* acc, const proto_exact_t* other) {
   }
   for (int j = 0; j < PROTO_EXACT_DIGITS; j++) acc->digit[j] += src->digit[j];
   acc->flags |= other->flags;
-  count_add(acc);  /* also marks acc as no longer normalised */
+  count_add(acc); /* also marks acc as no longer normalised */
 }
 
 /* Bit b (counted from bit 0 of digit 0) of a normalised, non-negative value. */
@@ -87,7 +87,8 @@ static int any_below(const int64_t* digit, int b) {
 /* The normalised value's bits [lo, lo + count) as an integer, count <= 63. */
 static uint64_t bits_from(const int64_t* digit, int lo, int count) {
   uint64_t v = 0;
-  for (int i = count - 1; i >= 0; i--) v = (v << 1) | (uint64_t)bit_at(digit, lo + i);
+  for (int i = count - 1; i >= 0; i--)
+    v = (v << 1) | (uint64_t)bit_at(digit, lo + i);
   return v;
 }
 

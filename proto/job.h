@@ -30,7 +30,7 @@ enum {
 };
 
 /* Largest n accepted per job, and why (printed by --help). */
-#define PROTO_PI_N_MAX ((uint64_t)1 << 50)  /* term index exact in a double */
+#define PROTO_PI_N_MAX ((uint64_t)1 << 50) /* term index exact in a double */
 #define PROTO_DOT_N_MAX ((uint64_t)12 * 1000 * 1000 * 1000 * 1000)
 #define PROTO_NOOP_N_MAX ((uint64_t)1 << 60)
 /* n(n+1)(n+2)/6 < 2^128 up to n = 1.26e13; 1.2e13 is the documented limit */
@@ -75,34 +75,34 @@ enum { PROTO_WEIGHTS_MAX = 256, PROTO_BIND_MAX = 64 };
 
 typedef struct proto_job_s proto_job_t;
 struct proto_job_s {
-  proto_job_kind_t kind;     /* which computation */
-  uint64_t n;                /* iterations in [0, n) */
-  uint64_t chunk;            /* iterations per chunk; 0 = choose automatically */
+  proto_job_kind_t kind; /* which computation */
+  uint64_t n;            /* iterations in [0, n) */
+  uint64_t chunk;        /* iterations per chunk; 0 = choose automatically */
   char a_path[PROTO_PATH_MAX]; /* dot --a file (DOTF only) */
   char b_path[PROTO_PATH_MAX]; /* dot --b file (DOTF only) */
   char output[PROTO_PATH_MAX]; /* --output: also write the result here */
-  int help;                  /* --help given: print usage, run nothing */
-  int quiet;                 /* --quiet: result lines only */
-  double timeout;            /* --timeout SECONDS per chunk; 0 = auto */
-  double timeout_factor;     /* auto: deadline = factor x expected time */
-  double timeout_floor;      /* ... + this; also the longest silence */
-  double lost_after;         /* silent this long with work: rank is lost */
-  double master_timeout;     /* a worker exits after this long w/o master */
-  int speculate;             /* duplicate stragglers' chunks at the end:
-                                1 on, 0 off, -1 auto (off for static and
-                                cyclic, whose point is a fixed assignment) */
-  proto_sched_t schedule;    /* --schedule */
-  uint64_t min_chunk;        /* --min-chunk; 0 = automatic */
-  int nweights;              /* --weights entries (wf) */
+  int help;                    /* --help given: print usage, run nothing */
+  int quiet;                   /* --quiet: result lines only */
+  double timeout;              /* --timeout SECONDS per chunk; 0 = auto */
+  double timeout_factor;       /* auto: deadline = factor x expected time */
+  double timeout_floor;        /* ... + this; also the longest silence */
+  double lost_after;           /* silent this long with work: rank is lost */
+  double master_timeout;       /* a worker exits after this long w/o master */
+  int speculate;               /* duplicate stragglers' chunks at the end:
+                                  1 on, 0 off, -1 auto (off for static and
+                                  cyclic, whose point is a fixed assignment) */
+  proto_sched_t schedule;      /* --schedule */
+  uint64_t min_chunk;          /* --min-chunk; 0 = automatic */
+  int nweights;                /* --weights entries (wf) */
   double weight[PROTO_WEIGHTS_MAX]; /* relative speed of worker i + 1 */
-  char report[PROTO_PATH_MAX]; /* --report: JSON statistics of the run */
-  char trace[PROTO_PATH_MAX];  /* --trace: Chrome/Perfetto trace events */
-  char journal[PROTO_PATH_MAX]; /* --journal: completed chunks, appended */
-  int resume;                /* --resume: skip what the journal holds */
-  int progress;              /* progress line: 1 on, 0 off, -1 when a tty */
-  int status_port;           /* --status-port; 0 = no HTTP endpoint */
-  char status_bind[PROTO_BIND_MAX]; /* --status-bind address */
-  int nfaults;               /* entries used in fault[] */
+  char report[PROTO_PATH_MAX];      /* --report: JSON statistics of the run */
+  char trace[PROTO_PATH_MAX];       /* --trace: Chrome/Perfetto trace events */
+  char journal[PROTO_PATH_MAX];     /* --journal: completed chunks, appended */
+  int resume;                       /* --resume: skip what the journal holds */
+  int progress;    /* progress line: 1 on, 0 off, -1 when a tty */
+  int status_port; /* --status-port; 0 = no HTTP endpoint */
+  char status_bind[PROTO_BIND_MAX];      /* --status-bind address */
+  int nfaults;                           /* entries used in fault[] */
   proto_fault_t fault[PROTO_FAULTS_MAX]; /* --inject (TASKFARM_FAULTS=1) */
 };
 

@@ -8,7 +8,7 @@
 #include "proto/error.h"
 
 static const uint8_t kWords[PROTO_TAG_MAX + 1] = {
-    [PROTO_TAG_HELLO] = 12,  [PROTO_TAG_REFUSE] = 3,
+    [PROTO_TAG_HELLO] = 12, [PROTO_TAG_REFUSE] = 3,
     [PROTO_TAG_WORK] = 5,   [PROTO_TAG_RESULT] = PROTO_RESULT_WORDS,
     [PROTO_TAG_STOP] = 1,   [PROTO_TAG_CANCEL] = 3,
     [PROTO_TAG_FAIL] = 4,   [PROTO_TAG_PROGRESS] = 5,
@@ -22,15 +22,24 @@ size_t proto_size(proto_tag_t kind) {
 
 const char* proto_tag_name(int kind) {
   switch (kind) {
-    case PROTO_TAG_HELLO: return "HELLO";
-    case PROTO_TAG_REFUSE: return "REFUSE";
-    case PROTO_TAG_WORK: return "WORK";
-    case PROTO_TAG_RESULT: return "RESULT";
-    case PROTO_TAG_STOP: return "STOP";
-    case PROTO_TAG_CANCEL: return "CANCEL";
-    case PROTO_TAG_FAIL: return "FAIL";
-    case PROTO_TAG_PROGRESS: return "PROGRESS";
-    case PROTO_TAG_PING: return "PING";
+    case PROTO_TAG_HELLO:
+      return "HELLO";
+    case PROTO_TAG_REFUSE:
+      return "REFUSE";
+    case PROTO_TAG_WORK:
+      return "WORK";
+    case PROTO_TAG_RESULT:
+      return "RESULT";
+    case PROTO_TAG_STOP:
+      return "STOP";
+    case PROTO_TAG_CANCEL:
+      return "CANCEL";
+    case PROTO_TAG_FAIL:
+      return "FAIL";
+    case PROTO_TAG_PROGRESS:
+      return "PROGRESS";
+    case PROTO_TAG_PING:
+      return "PING";
   }
   return "UNKNOWN";
 }

@@ -73,21 +73,21 @@ enum {
 /* One decoded message. Only the fields of msg.kind are meaningful. */
 typedef struct proto_msg_s proto_msg_t;
 struct proto_msg_s {
-  proto_tag_t kind;        /* which message */
-  uint32_t version;        /* sender's protocol version (from the header) */
-  uint64_t chunk;          /* WORK/RESULT/CANCEL/FAIL: chunk id */
-  uint64_t attempt;        /* WORK/RESULT/CANCEL/FAIL: attempt number */
-  uint64_t begin;          /* WORK/RESULT: first index */
-  uint64_t end;            /* WORK/RESULT: one past the last index */
-  uint64_t busy_ns;        /* RESULT/PROGRESS: time spent computing */
-  uint64_t done;           /* PROGRESS: indices of the chunk done so far */
-  uint64_t fingerprint;    /* HELLO: proto_job_fingerprint() */
-  uint64_t pid;            /* HELLO: the worker's process id */
-  uint64_t cpus;           /* HELLO: cores the worker's host reports */
+  proto_tag_t kind;          /* which message */
+  uint32_t version;          /* sender's protocol version (from the header) */
+  uint64_t chunk;            /* WORK/RESULT/CANCEL/FAIL: chunk id */
+  uint64_t attempt;          /* WORK/RESULT/CANCEL/FAIL: attempt number */
+  uint64_t begin;            /* WORK/RESULT: first index */
+  uint64_t end;              /* WORK/RESULT: one past the last index */
+  uint64_t busy_ns;          /* RESULT/PROGRESS: time spent computing */
+  uint64_t done;             /* PROGRESS: indices of the chunk done so far */
+  uint64_t fingerprint;      /* HELLO: proto_job_fingerprint() */
+  uint64_t pid;              /* HELLO: the worker's process id */
+  uint64_t cpus;             /* HELLO: cores the worker's host reports */
   char host[PROTO_HOST_MAX]; /* HELLO: host name, NUL-terminated */
-  int64_t code;            /* REFUSE: reason; FAIL: proto_error_t */
-  unsigned __int128 isum;  /* RESULT: exact integer partial result */
-  proto_exact_t fsum;      /* RESULT: exact float partial result */
+  int64_t code;              /* REFUSE: reason; FAIL: proto_error_t */
+  unsigned __int128 isum;    /* RESULT: exact integer partial result */
+  proto_exact_t fsum;        /* RESULT: exact float partial result */
 };
 
 /* Encodes msg into buf (at least PROTO_MAX_BYTES). Returns the byte count. */

@@ -48,11 +48,14 @@ TEST(ChunksTest, ResultsThatDoNotMatchAreInvalid) {
   size_t id;
   ASSERT_EQ(master_table_next(&t, 50, &id), 1);
   ASSERT_EQ(master_table_issue(&t, id, 2), 1);
-  EXPECT_EQ(master_table_complete(&t, 3, id, 1, 0, 50), MASTER_INVALID);  // rank
-  EXPECT_EQ(master_table_complete(&t, 2, id, 2, 0, 50), MASTER_INVALID);  // attempt
+  EXPECT_EQ(master_table_complete(&t, 3, id, 1, 0, 50),
+            MASTER_INVALID);  // rank
+  EXPECT_EQ(master_table_complete(&t, 2, id, 2, 0, 50),
+            MASTER_INVALID);  // attempt
   EXPECT_EQ(master_table_complete(&t, 2, id, 0, 0, 50), MASTER_INVALID);
-  EXPECT_EQ(master_table_complete(&t, 2, id, 1, 0, 49), MASTER_INVALID);  // range
-  EXPECT_EQ(master_table_complete(&t, 2, 7, 1, 0, 50), MASTER_INVALID);   // id
+  EXPECT_EQ(master_table_complete(&t, 2, id, 1, 0, 49),
+            MASTER_INVALID);  // range
+  EXPECT_EQ(master_table_complete(&t, 2, 7, 1, 0, 50), MASTER_INVALID);  // id
   EXPECT_FALSE(master_table_finished(&t));
   EXPECT_EQ(master_table_complete(&t, 2, id, 1, 0, 50), MASTER_ACCEPT);
   EXPECT_FALSE(master_table_finished(&t));  // [50, 100) not cut yet

@@ -25,9 +25,7 @@ uint64_t Bits(double x) {
   return b;
 }
 
-TEST(ExactTest, EmptyIsPositiveZero) {
-  EXPECT_EQ(Bits(Sum({})), Bits(0.0));
-}
+TEST(ExactTest, EmptyIsPositiveZero) { EXPECT_EQ(Bits(Sum({})), Bits(0.0)); }
 
 TEST(ExactTest, CancellationLeavesTheSmallTerm) {
   EXPECT_EQ(Sum({1e300, 1.0, -1e300}), 1.0);
@@ -35,9 +33,9 @@ TEST(ExactTest, CancellationLeavesTheSmallTerm) {
 }
 
 TEST(ExactTest, RoundsTiesToEven) {
-  EXPECT_EQ(Sum({1.0, 0x1p-53}), 1.0);                       // tie, even down
-  EXPECT_EQ(Sum({1.0 + 0x1p-52, 0x1p-53}), 1.0 + 0x1p-51);   // tie, even up
-  EXPECT_EQ(Sum({1.0, 0x1p-53, 0x1p-200}), 1.0 + 0x1p-52);   // sticky bit
+  EXPECT_EQ(Sum({1.0, 0x1p-53}), 1.0);                      // tie, even down
+  EXPECT_EQ(Sum({1.0 + 0x1p-52, 0x1p-53}), 1.0 + 0x1p-51);  // tie, even up
+  EXPECT_EQ(Sum({1.0, 0x1p-53, 0x1p-200}), 1.0 + 0x1p-52);  // sticky bit
   EXPECT_EQ(Sum({-1.0, -0x1p-53, -0x1p-200}), -1.0 - 0x1p-52);
 }
 

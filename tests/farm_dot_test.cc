@@ -26,16 +26,24 @@ std::string U128(unsigned __int128 v) {
 std::string DotClosed(uint64_t n) {
   unsigned __int128 a = n, b = (unsigned __int128)n + 1,
                     c = (unsigned __int128)n + 2;
-  if (a % 2 == 0) a /= 2; else b /= 2;
-  if (a % 3 == 0) a /= 3; else if (b % 3 == 0) b /= 3; else c /= 3;
+  if (a % 2 == 0)
+    a /= 2;
+  else
+    b /= 2;
+  if (a % 3 == 0)
+    a /= 3;
+  else if (b % 3 == 0)
+    b /= 3;
+  else
+    c /= 3;
   return U128(a * b * c);
 }
 
 TEST(FarmDotTest, ExactForSeveralNAndRankCounts) {
   for (uint64_t n : {1ull, 2ull, 10ull, 1000003ull, 300000000ull}) {
     for (int ranks : {1, 2, 5}) {
-      run::Result r = run::Farm(ranks, {"dot", "--n", std::to_string(n),
-                                        "--quiet"});
+      run::Result r =
+          run::Farm(ranks, {"dot", "--n", std::to_string(n), "--quiet"});
       ASSERT_FALSE(r.timed_out);
       ASSERT_EQ(r.status, 0) << r.err;
       EXPECT_EQ(run::LineAfter(r.out, "Dot product is "), DotClosed(n))

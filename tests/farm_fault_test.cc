@@ -88,14 +88,16 @@ TEST(FarmFaultTest, KilledWorkerDoesNotTakeTheJobDown) {
     ASSERT_FALSE(r.timed_out) << r.err;
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(Bits(r), want) << r.err;
-    EXPECT_NE(r.err.find("rank 2 (pid " + std::to_string(w) +
-                         ") died by signal 9"),
-              std::string::npos)
+    EXPECT_NE(
+        r.err.find("rank 2 (pid " + std::to_string(w) + ") died by signal 9"),
+        std::string::npos)
         << r.err;
     survived += r.status == 0 && Bits(r) == want;
   }
-  printf("SIGKILL of a worker mid-run: %d of %d runs exit 0 with the clean "
-         "bits\n", survived, rounds);
+  printf(
+      "SIGKILL of a worker mid-run: %d of %d runs exit 0 with the clean "
+      "bits\n",
+      survived, rounds);
 }
 
 // Two interleaved repetitions of each run, best of each, so one burst of
@@ -106,9 +108,9 @@ TEST(FarmFaultTest, SlowWorkerCostsNoMoreThanItsAbsence) {
   for (int rep = 0; rep < 2; rep++) {
     run::Result alone = run::Farm(2, {"pi", "--n", kN});
     ASSERT_EQ(alone.status, 0) << alone.err;
-    run::Result slow = run::Run(
-        run::FarmArgv(3, {"pi", "--n", kN, "--inject", "1:slow=10"}), 60,
-        kFaultsOn);
+    run::Result slow =
+        run::Run(run::FarmArgv(3, {"pi", "--n", kN, "--inject", "1:slow=10"}),
+                 60, kFaultsOn);
     ASSERT_EQ(slow.status, 0) << slow.err;
     EXPECT_EQ(Bits(slow), Bits(alone));
     t_alone = std::min(t_alone, Number(alone.out, "Time = "));
@@ -119,16 +121,17 @@ TEST(FarmFaultTest, SlowWorkerCostsNoMoreThanItsAbsence) {
   // scheduling noise on a shared 2-core machine.
   EXPECT_LE(t_slow, t_alone * (1 + 1.0 / 64) + 0.3)
       << "alone " << t_alone << " s, with a 10x slow worker " << t_slow
-      << " s\n" << last_err;
+      << " s\n"
+      << last_err;
 }
 
 TEST(FarmFaultTest, SeveralFaultsAtOnceWithFiveRanks) {
   std::string want = CleanBits();
-  run::Result r = run::Run(
-      run::FarmArgv(5, {"pi", "--n", kN, "--inject", "1:exit@2c", "--inject",
-                        "2:freeze@3c", "--inject", "3:slow=4", "--inject",
-                        "4:abort@0.5s"}),
-      90, kFaultsOn);
+  run::Result r =
+      run::Run(run::FarmArgv(5, {"pi", "--n", kN, "--inject", "1:exit@2c",
+                                 "--inject", "2:freeze@3c", "--inject",
+                                 "3:slow=4", "--inject", "4:abort@0.5s"}),
+               90, kFaultsOn);
   ASSERT_FALSE(r.timed_out) << r.err;
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), want) << r.err;
@@ -136,10 +139,10 @@ TEST(FarmFaultTest, SeveralFaultsAtOnceWithFiveRanks) {
 }
 
 TEST(FarmFaultTest, MasterFinishesWhenEveryWorkerIsLost) {
-  run::Result r = run::Run(
-      run::FarmArgv(3, {"dot", "--n", "2e9", "--inject", "1:exit@1c",
-                        "--inject", "2:abort@1c"}),
-      60, kFaultsOn);
+  run::Result r =
+      run::Run(run::FarmArgv(3, {"dot", "--n", "2e9", "--inject", "1:exit@1c",
+                                 "--inject", "2:abort@1c"}),
+               60, kFaultsOn);
   ASSERT_FALSE(r.timed_out) << r.err;
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(run::LineAfter(r.out, "Dot product is "),
@@ -154,8 +157,8 @@ TEST(FarmFaultTest, InjectionNeedsTheEnvironmentSwitch) {
 }
 
 TEST(FarmFaultTest, WorkersLeaveWhenTheMasterFreezes) {
-  run::Child c(run::FarmArgv(3, {"pi", "--n", "1e13", "--master-timeout",
-                                 "2"}));
+  run::Child c(
+      run::FarmArgv(3, {"pi", "--n", "1e13", "--master-timeout", "2"}));
   pid_t w1 = WaitUntilComputing(c.pid(), 1, 0.1);
   pid_t w2 = WaitUntilComputing(c.pid(), 2, 0.1);
   pid_t master = run::RankPid(c.pid(), 0);
@@ -176,13 +179,14 @@ TEST(FarmFaultTest, WorkersLeaveWhenTheMasterFreezes) {
   kill(master, SIGCONT);
   run::Result r = c.Finish(1);
   EXPECT_TRUE(gone) << "master " << master << ", workers " << w1 << " " << w2
-                    << "\n" << r.err;
+                    << "\n"
+                    << r.err;
   EXPECT_TRUE(said) << r.err;
 }
 
 TEST(FarmFaultTest, WorkersLeaveWhenTheMasterFreezesDuringStartUp) {
-  run::Child c(run::FarmArgv(3, {"pi", "--n", "1e13", "--master-timeout",
-                                 "2"}));
+  run::Child c(
+      run::FarmArgv(3, {"pi", "--n", "1e13", "--master-timeout", "2"}));
   // Freeze the master the moment it exists: MPI start-up is collective, so
   // the workers are stuck in it unless their start-up alarm ends them.
   pid_t master = -1;

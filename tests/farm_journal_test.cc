@@ -41,8 +41,7 @@ const std::string& Reference() {
   return bits;
 }
 
-std::vector<std::string> JournalArgs(const std::string& journal,
-                                     bool resume) {
+std::vector<std::string> JournalArgs(const std::string& journal, bool resume) {
   std::vector<std::string> a = {"pi", "--n", kN, "--journal", journal};
   if (resume) a.push_back("--resume");
   return a;
@@ -82,8 +81,8 @@ TEST(FarmJournalTest, KilledJobResumesToTheSameBits) {
 std::vector<std::string> ResumeCommand(const std::string& err) {
   size_t at = err.find("resume with:\n");
   if (at == std::string::npos) return {};
-  std::istringstream line(err.substr(at + 13, err.find('\n', at + 13) -
-                                                  (at + 13)));
+  std::istringstream line(
+      err.substr(at + 13, err.find('\n', at + 13) - (at + 13)));
   std::vector<std::string> argv;
   for (std::string word; line >> word;) argv.push_back(word);
   return argv;

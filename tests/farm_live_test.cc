@@ -252,8 +252,8 @@ TEST(FarmLiveTest, BusyPortIsAClearError) {
   listen(s, 1);
   socklen_t len = sizeof(a);
   getsockname(s, (sockaddr*)&a, &len);
-  run::Result r = run::Farm(
-      3, {"pi", "--n", "1e9", "--status-port", std::to_string(ntohs(a.sin_port))});
+  run::Result r = run::Farm(3, {"pi", "--n", "1e9", "--status-port",
+                                std::to_string(ntohs(a.sin_port))});
   close(s);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("cannot serve --status-port"), std::string::npos)

@@ -13,10 +13,10 @@ namespace {
 const char kDot1e6[] = "166667166667000000";  // n(n+1)(n+2)/6 for n = 1e6
 
 run::Result WithRogue(const std::string& mode) {
-  return run::Run({"mpiexec.mpich", "-n", "2", run::Binary(), "dot", "--n",
-                   "1e6", "--chunk", "1000", ":", "-n", "1",
-                   run::Binary("tests/rogue"), mode},
-                  60);
+  return run::Run(
+      {"mpiexec.mpich", "-n", "2", run::Binary(), "dot", "--n", "1e6",
+       "--chunk", "1000", ":", "-n", "1", run::Binary("tests/rogue"), mode},
+      60);
 }
 
 TEST(FarmRogueTest, GarbageIsDroppedAndResultExact) {
@@ -26,9 +26,8 @@ TEST(FarmRogueTest, GarbageIsDroppedAndResultExact) {
   EXPECT_EQ(run::LineAfter(r.out, "Dot product is "), kDot1e6);
   // Six malformed or forged messages, each dropped with a line.
   int dropped = 0;
-  for (size_t at = 0;
-       (at = r.err.find("dropped a message from rank 2", at)) !=
-       std::string::npos;
+  for (size_t at = 0; (at = r.err.find("dropped a message from rank 2", at)) !=
+                      std::string::npos;
        at++)
     dropped++;
   EXPECT_EQ(dropped, 6) << r.err;
@@ -48,11 +47,11 @@ TEST(FarmRogueTest, OtherProtocolVersionIsRefused) {
 }
 
 TEST(FarmRogueTest, DuplicatedAndStrayResultsAreNotCounted) {
-  run::Result r = run::Run(
-      {"mpiexec.mpich", "-n", "2", run::Binary(), "dot", "--n", "1e6",
-       "--chunk", "1000", ":", "-n", "1", run::Binary("tests/rogue"), "dup",
-       "dot", "--n", "1e6", "--chunk", "1000"},
-      60);
+  run::Result r =
+      run::Run({"mpiexec.mpich", "-n", "2", run::Binary(), "dot", "--n", "1e6",
+                "--chunk", "1000", ":", "-n", "1", run::Binary("tests/rogue"),
+                "dup", "dot", "--n", "1e6", "--chunk", "1000"},
+               60);
   ASSERT_FALSE(r.timed_out);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(run::LineAfter(r.out, "Dot product is "), kDot1e6);

@@ -15,10 +15,9 @@ namespace {
 
 using nlohmann::json;
 
-const char* const kSchedules[] = {"static",    "cyclic",    "dynamic",
-                                  "guided",    "trapezoid", "factoring",
-                                  "wf",        "awf-b",     "awf-c",
-                                  "af"};
+const char* const kSchedules[] = {"static",    "cyclic",    "dynamic", "guided",
+                                  "trapezoid", "factoring", "wf",      "awf-b",
+                                  "awf-c",     "af"};
 const uint64_t kN = 300000007;
 
 json ReadJson(const std::string& path) {
@@ -37,9 +36,9 @@ Outcome RunSchedule(const std::string& schedule, int ranks,
                     const std::string& job = "pi") {
   std::string report = run::TempPath("report-" + schedule + ".json");
   std::string trace = run::TempPath("trace-" + schedule + ".json");
-  std::vector<std::string> args = {job, "--n", std::to_string(kN),
-                                   "--schedule", schedule, "--report", report,
-                                   "--trace", trace, "--quiet"};
+  std::vector<std::string> args = {
+      job,        "--n",  std::to_string(kN), "--schedule", schedule,
+      "--report", report, "--trace",          trace,        "--quiet"};
   if (schedule == "wf") {
     std::string w = "1";
     for (int i = 2; i < ranks; i++) w += "," + std::to_string(i);
@@ -120,8 +119,8 @@ TEST(FarmScheduleTest, EveryScheduleGivesTheStaticBits) {
   ASSERT_FALSE(base.bits.empty());
   for (const char* schedule : kSchedules) {
     SCOPED_TRACE(schedule);
-    Outcome o = std::string(schedule) == "static" ? base
-                                                  : RunSchedule(schedule, 3);
+    Outcome o =
+        std::string(schedule) == "static" ? base : RunSchedule(schedule, 3);
     EXPECT_EQ(o.bits, base.bits);
     CheckReport(o.report, schedule, 3, base.bits);
     CheckTrace(o.trace, o.report);
@@ -172,8 +171,8 @@ TEST(FarmScheduleTest, TraceRecordsFaultsAndStillEveryChunkOnce) {
 }
 
 TEST(FarmScheduleTest, WrongWeightCountIsABadCommandLine) {
-  run::Result r = run::Farm(3, {"pi", "--n", "1e6", "--schedule", "wf",
-                                "--weights", "1,2,3"});
+  run::Result r = run::Farm(
+      3, {"pi", "--n", "1e6", "--schedule", "wf", "--weights", "1,2,3"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("--weights has 3 values but the run has 2 workers"),
             std::string::npos)

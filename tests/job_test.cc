@@ -18,7 +18,8 @@ int Parse(std::vector<std::string> args, proto_job_t* job, std::string* err) {
   argv.push_back(&prog[0]);
   for (auto& a : args) argv.push_back(&a[0]);
   char buf[512];
-  int rc = proto_job_parse(job, (int)argv.size(), argv.data(), buf, sizeof(buf));
+  int rc =
+      proto_job_parse(job, (int)argv.size(), argv.data(), buf, sizeof(buf));
   *err = buf;
   return rc;
 }

@@ -81,8 +81,8 @@ int Load(const std::string& path, const proto_job_t& job,
          master_journal_load_t* load, std::string* err) {
   master_journal_t j;
   char buf[1024];
-  int rc = master_journal_open(&j, path.c_str(), &job, 1, load, buf,
-                               sizeof(buf));
+  int rc =
+      master_journal_open(&j, path.c_str(), &job, 1, load, buf, sizeof(buf));
   *err = buf;
   if (rc == 0) master_journal_close(&j);
   return rc;
@@ -191,9 +191,9 @@ TEST(JournalTest, UnusableJournalsGetAnErrorAndStayAsTheyWere) {
   master_journal_load_t load;
   char err[512];
   proto_job_t job = PiJob(1024 * 100);
-  EXPECT_EQ(master_journal_open(&j, path.c_str(), &job, 0, &load, err,
-                                sizeof(err)),
-            PROTO_EJOURNAL);
+  EXPECT_EQ(
+      master_journal_open(&j, path.c_str(), &job, 0, &load, err, sizeof(err)),
+      PROTO_EJOURNAL);
   EXPECT_NE(std::string(err).find("already exists"), std::string::npos) << err;
   EXPECT_EQ(Slurp(path), good);
 }
@@ -230,7 +230,8 @@ TEST(JournalTest, PreloadedRangesAreNeverCut) {
 TEST(JournalTest, Crc32cMatchesTheStandardCheckValue) {
   EXPECT_EQ(master_crc32c(0, "123456789", 9), 0xE3069283u);
   // In pieces, and over lengths that exercise the 8-byte steps.
-  EXPECT_EQ(master_crc32c(master_crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
+  EXPECT_EQ(master_crc32c(master_crc32c(0, "1234", 4), "56789", 5),
+            0xE3069283u);
   std::string zeros(32, '\0');
   EXPECT_EQ(master_crc32c(0, zeros.data(), 32), 0x8A9136AAu);
 }

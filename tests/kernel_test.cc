@@ -17,8 +17,16 @@ unsigned __int128 DotClosed(uint64_t n) {
   unsigned __int128 a = n, b = (unsigned __int128)n + 1,
                     c = (unsigned __int128)n + 2;
   // Divide before multiplying out so nothing overflows.
-  if (a % 2 == 0) a /= 2; else b /= 2;
-  if (a % 3 == 0) a /= 3; else if (b % 3 == 0) b /= 3; else c /= 3;
+  if (a % 2 == 0)
+    a /= 2;
+  else
+    b /= 2;
+  if (a % 3 == 0)
+    a /= 3;
+  else if (b % 3 == 0)
+    b /= 3;
+  else
+    c /= 3;
   return a * b * c;
 }
 
@@ -105,7 +113,8 @@ TEST(KernelTest, PiWithinTwoUlpOfExactPartialSum) {
   for (uint64_t n : {1ull, 2ull, 3ull, 1023ull, 1025ull, 32767ull, 32768ull,
                      32769ull, 100001ull, 1000000ull, 123456789ull}) {
     double got = PiByKernel(n, 1u << 20);
-    ref::quad want = n <= 100001 ? ref::LeibnizDirect(n) : ref::LeibnizClosed(n);
+    ref::quad want =
+        n <= 100001 ? ref::LeibnizDirect(n) : ref::LeibnizClosed(n);
     EXPECT_LE(ref::UlpDistance(got, want), 2.0) << "n = " << n;
   }
 }

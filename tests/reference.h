@@ -44,8 +44,8 @@ inline quad DigammaHalfStep(quad x) {
     shift -= 1 / (x + 0.5Q) - 1 / x;
     x += 1;
   }
-  static const quad b2k[] = {1.0Q / 6,   -1.0Q / 30,     1.0Q / 42, -1.0Q / 30,
-                             5.0Q / 66,  -691.0Q / 2730, 7.0Q / 6};
+  static const quad b2k[] = {1.0Q / 6,  -1.0Q / 30,     1.0Q / 42, -1.0Q / 30,
+                             5.0Q / 66, -691.0Q / 2730, 7.0Q / 6};
   quad d = Log1p(1 / (2 * x)) - 1 / (2 * (x + 0.5Q)) + 1 / (2 * x);
   quad xa = 1 / ((x + 0.5Q) * (x + 0.5Q)), xb = 1 / (x * x);
   quad pa = xa, pb = xb;

@@ -58,9 +58,9 @@ TEST(ReportTest, BalanceFiguresMatchHandComputedValues) {
   EXPECT_DOUBLE_EQ(b.finish_max_s, 2.0);
   EXPECT_DOUBLE_EQ(b.finish_mean_s, 1.5);
   EXPECT_DOUBLE_EQ(b.imbalance, 2.0 / 1.5);
-  EXPECT_DOUBLE_EQ(b.finish_cov, 0.5 / 1.5);  // population std 0.5
-  EXPECT_DOUBLE_EQ(b.efficiency, 2.0 / 4.0);  // busy / (workers x wall)
-  EXPECT_DOUBLE_EQ(b.ideal_s, 400.0 / 400.0); // work / (300 + 100 it/s)
+  EXPECT_DOUBLE_EQ(b.finish_cov, 0.5 / 1.5);   // population std 0.5
+  EXPECT_DOUBLE_EQ(b.efficiency, 2.0 / 4.0);   // busy / (workers x wall)
+  EXPECT_DOUBLE_EQ(b.ideal_s, 400.0 / 400.0);  // work / (300 + 100 it/s)
   EXPECT_DOUBLE_EQ(b.overhead_per_chunk_s, (4.0 - 2.0) / 4.0);
 }
 

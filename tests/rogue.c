@@ -56,8 +56,10 @@ static int duplicating_worker(int argc, char** argv) {
     send_msg(&res);
     if (!sent_stray) {
       /* A heartbeat and a result for a chunk this rank never held. */
-      proto_msg_t beat = {.kind = PROTO_TAG_PROGRESS, .chunk = m.chunk + 1,
-                          .attempt = 1, .done = 1};
+      proto_msg_t beat = {.kind = PROTO_TAG_PROGRESS,
+                          .chunk = m.chunk + 1,
+                          .attempt = 1,
+                          .done = 1};
       send_msg(&beat);
       res.chunk = m.chunk + 1;
       send_msg(&res);
@@ -87,21 +89,24 @@ int main(int argc, char** argv) {
     buf[4] = PROTO_VERSION + 1;
     send_raw(buf, (int)len, PROTO_TAG_HELLO);
   } else {
-    send_raw(buf, 17, PROTO_TAG_RESULT);               /* wrong size */
+    send_raw(buf, 17, PROTO_TAG_RESULT);                     /* wrong size */
     send_raw(buf, PROTO_RESULT_WORDS * 8, PROTO_TAG_RESULT); /* bad magic */
-    send_raw(buf, 8, 99);                              /* unknown tag */
+    send_raw(buf, 8, 99);                                    /* unknown tag */
     proto_msg_t m = {.kind = PROTO_TAG_WORK, .begin = 0, .end = 1};
-    send_msg(&m);                                      /* master-only kind */
-    proto_msg_t forged = {.kind = PROTO_TAG_RESULT, .chunk = 0, .attempt = 1,
-                          .begin = 0, .end = 1};
+    send_msg(&m); /* master-only kind */
+    proto_msg_t forged = {.kind = PROTO_TAG_RESULT,
+                          .chunk = 0,
+                          .attempt = 1,
+                          .begin = 0,
+                          .end = 1};
     proto_exact_init(&forged.fsum);
     proto_exact_add(&forged.fsum, 1e6);
     forged.isum = 1000000;
-    send_msg(&forged);                                 /* not its chunk */
+    send_msg(&forged); /* not its chunk */
     forged.chunk = 1u << 30;
-    send_msg(&forged);                                 /* no such chunk */
+    send_msg(&forged); /* no such chunk */
     proto_msg_t hello = {.kind = PROTO_TAG_HELLO, .fingerprint = 12345};
-    send_msg(&hello);                                  /* another job */
+    send_msg(&hello); /* another job */
   }
   /* The master answers with REFUSE; print what it said. */
   MPI_Status st;

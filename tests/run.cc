@@ -171,7 +171,8 @@ bool Child::WaitForErr(const std::string& needle, double timeout_s) {
   double deadline = Now() + timeout_s;
   while (r_.err.find(needle) == std::string::npos) {
     double left = deadline - Now();
-    if (left <= 0 || !Pump(left)) return r_.err.find(needle) != std::string::npos;
+    if (left <= 0 || !Pump(left))
+      return r_.err.find(needle) != std::string::npos;
   }
   return true;
 }
@@ -219,8 +220,8 @@ std::vector<std::string> FarmArgv(int ranks,
 
 Result Farm(int ranks, const std::vector<std::string>& args, double timeout_s,
             const std::vector<std::string>& env) {
-  std::vector<std::string> argv = {"mpiexec.mpich", "-n",
-                                   std::to_string(ranks), Binary()};
+  std::vector<std::string> argv = {"mpiexec.mpich", "-n", std::to_string(ranks),
+                                   Binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return Run(argv, timeout_s, env);
 }

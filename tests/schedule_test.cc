@@ -44,15 +44,17 @@ TEST(ScheduleTest, StaticIsOneBlockPerWorker) {
 
 TEST(ScheduleTest, StaticOwnersAreBlocksAndCyclicDeals) {
   master_sched_t s;
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_STATIC, 1000, 4, 1, 100, 1, 0,
-                              nullptr), 0);
+  ASSERT_EQ(
+      master_sched_init(&s, PROTO_SCHED_STATIC, 1000, 4, 1, 100, 1, 0, nullptr),
+      0);
   EXPECT_EQ(master_sched_owner(&s, 0, 0), 0);
   EXPECT_EQ(master_sched_owner(&s, 249, 7), 0);
   EXPECT_EQ(master_sched_owner(&s, 250, 0), 1);
   EXPECT_EQ(master_sched_owner(&s, 999, 0), 3);
   master_sched_close(&s);
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_CYCLIC, 1000, 3, 1, 100, 1, 0,
-                              nullptr), 0);
+  ASSERT_EQ(
+      master_sched_init(&s, PROTO_SCHED_CYCLIC, 1000, 3, 1, 100, 1, 0, nullptr),
+      0);
   for (uint64_t cut = 0; cut < 10; cut++)
     EXPECT_EQ(master_sched_owner(&s, cut * 100, cut), (int)(cut % 3));
   master_sched_close(&s);
@@ -68,8 +70,8 @@ TEST(ScheduleTest, DynamicAndCyclicUseTheFixedChunk) {
 TEST(ScheduleTest, GuidedTakesRemainingOverP) {
   // ceil(R / 4): 1000 -> 250, 750 -> 188, 562 -> 141, ...
   EXPECT_EQ(Sequence(PROTO_SCHED_GUIDED, 1000, 4, 0, 1),
-            (Sizes{250, 188, 141, 106, 79, 59, 45, 33, 25, 19, 14, 11, 8, 6, 4,
-                   3, 3, 2, 1, 1, 1, 1}));
+            (Sizes{250, 188, 141, 106, 79, 59, 45, 33, 25, 19, 14,
+                   11,  8,   6,   4,   3,  3,  2,  1,  1,  1,  1}));
   // The minimum chunk stops the tail from shrinking below it.
   EXPECT_EQ(Sequence(PROTO_SCHED_GUIDED, 1000, 4, 0, 50),
             (Sizes{250, 188, 141, 106, 79, 59, 50, 50, 50, 27}));
@@ -85,17 +87,19 @@ TEST(ScheduleTest, TrapezoidDecreasesLinearly) {
 TEST(ScheduleTest, FactoringHalvesBatches) {
   // Batches of P chunks of ceil(R / 2P); a remnant of <= min joins the chunk
   // that leaves it (the last 1 + 1 + 2).
-  EXPECT_EQ(Sequence(PROTO_SCHED_FACTORING, 1000, 4, 0, 1),
-            (Sizes{125, 125, 125, 125, 63, 63, 63, 63, 31, 31, 31, 31, 16, 16,
-                   16, 16, 8, 8, 8, 8, 4, 4, 4, 4, 2, 2, 2, 2, 1, 1, 2}));
+  EXPECT_EQ(
+      Sequence(PROTO_SCHED_FACTORING, 1000, 4, 0, 1),
+      (Sizes{125, 125, 125, 125, 63, 63, 63, 63, 31, 31, 31, 31, 16, 16, 16, 16,
+             8,   8,   8,   8,   4,  4,  4,  4,  2,  2,  2,  2,  1,  1,  2}));
 }
 
 TEST(ScheduleTest, WeightedFactoringScalesByWeight) {
   // Weights 3:1:1:1 normalise to 2, 2/3, 2/3, 2/3; worker 0 asks first.
   const double w[] = {3, 1, 1, 1};
-  EXPECT_EQ(Sequence(PROTO_SCHED_WF, 1000, 4, 0, 1, w),
-            (Sizes{250, 83, 83, 84, 126, 42, 42, 42, 62, 21, 21, 20, 32, 11,
-                   11, 10, 16, 5, 5, 6, 8, 3, 3, 2, 4, 1, 1, 2, 2, 2}));
+  EXPECT_EQ(
+      Sequence(PROTO_SCHED_WF, 1000, 4, 0, 1, w),
+      (Sizes{250, 83, 83, 84, 126, 42, 42, 42, 62, 21, 21, 20, 32, 11, 11,
+             10,  16, 5,  5,  6,   8,  3,  3,  2,  4,  1,  1,  2,  2,  2}));
   // Equal weights are plain factoring.
   const double one[] = {1, 1, 1, 1};
   EXPECT_EQ(Sequence(PROTO_SCHED_WF, 1000, 4, 0, 1, one),
@@ -111,7 +115,8 @@ void LearnOneToThree(master_sched_t* s) {
 TEST(ScheduleTest, AwfBLearnsWeightsPerBatch) {
   master_sched_t s;
   ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AWF_B, 1000000, 2, 1, 0, 1000, 0,
-                              nullptr), 0);
+                              nullptr),
+            0);
   s.growth = 0;  // the formula alone; slow start has its own test
   // Nothing measured yet: worker 0 probes with the minimum chunk; the batch
   // (2 x ceil(1e6 / 4)) keeps the equal weights it started with.
@@ -128,7 +133,8 @@ TEST(ScheduleTest, AwfBLearnsWeightsPerBatch) {
 TEST(ScheduleTest, AwfCLearnsWeightsPerChunk) {
   master_sched_t s;
   ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AWF_C, 1000000, 2, 1, 0, 1000, 0,
-                              nullptr), 0);
+                              nullptr),
+            0);
   s.growth = 0;
   EXPECT_EQ(master_sched_next(&s, 0, 0), 1000u);
   EXPECT_EQ(master_sched_next(&s, 1, 1000), 1000u);
@@ -145,7 +151,8 @@ TEST(ScheduleTest, AdaptiveChunksGrowAtMostTwofold) {
   // CPU quota runs at full speed for a few milliseconds, then stalls.
   master_sched_t s;
   ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AF, 1000000000, 2, 1, 0, 100, 0,
-                              nullptr), 0);
+                              nullptr),
+            0);
   uint64_t begin = 0, last = 0;
   for (int k = 0; k < 6; k++) {
     uint64_t size = master_sched_next(&s, 0, begin);
@@ -183,7 +190,8 @@ TEST(ScheduleTest, AdaptiveFactoringFollowsMeanAndVariance) {
   // A lost worker leaves the sums: worker 0 alone gets nearly all of R.
   master_sched_set_alive(&s, 1, 0);
   double k = (var0 / mu0 + 2 * mu0 * r -
-              std::sqrt(var0 / mu0 * (var0 / mu0 + 4 * mu0 * r))) / (2 * mu0);
+              std::sqrt(var0 / mu0 * (var0 / mu0 + 4 * mu0 * r))) /
+             (2 * mu0);
   EXPECT_EQ(master_sched_next(&s, 0, n - 1000000), (uint64_t)std::llround(k));
   master_sched_close(&s);
 }
@@ -202,9 +210,10 @@ TEST(ScheduleTest, EveryScheduleTilesTheRangeOnce) {
       std::vector<double> w(p);
       for (double& x : w) x = 0.5 + (double)(rng() % 100) / 20;
       master_sched_t s;
-      ASSERT_EQ(master_sched_init(&s, (proto_sched_t)kind, n, p, align, chunk,
-                                  min_chunk, trial % 5 == 0 ? 4096 : 0,
-                                  w.data()), 0);
+      ASSERT_EQ(
+          master_sched_init(&s, (proto_sched_t)kind, n, p, align, chunk,
+                            min_chunk, trial % 5 == 0 ? 4096 : 0, w.data()),
+          0);
       master_table_t t;
       ASSERT_EQ(master_table_init(&t, n, align), 0);
       std::vector<uint64_t> covered;
@@ -236,8 +245,9 @@ TEST(ScheduleTest, EveryScheduleTilesTheRangeOnce) {
 
 TEST(ScheduleTest, StaticBlocksAreAlignedAndOwnedInOrder) {
   master_sched_t s;
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_STATIC, 1000000, 3, 1024, 0, 0,
-                              0, nullptr), 0);
+  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_STATIC, 1000000, 3, 1024, 0, 0, 0,
+                              nullptr),
+            0);
   uint64_t begin = 0;
   for (int w = 0; w < 3; w++) {
     EXPECT_EQ(master_sched_owner(&s, begin, 0), w);

@@ -42,14 +42,16 @@ static int generate(const char* path, const char* count) {
 }
 
 int main(int argc, char** argv) {
-  if (argc >= 4 && strcmp(argv[1], "gen") == 0) return generate(argv[2], argv[3]);
+  if (argc >= 4 && strcmp(argv[1], "gen") == 0)
+    return generate(argv[2], argv[3]);
   proto_job_t job;
   char err[512];
   if (proto_job_parse(&job, argc, argv, err, sizeof(err)) < 0 ||
       proto_job_resolve(&job, err, sizeof(err)) < 0 || job.help ||
       job.kind == PROTO_JOB_HELLO) {
-    fprintf(stderr, "static_baseline: %s\nusage: static_baseline pi|dot|noop "
-                    "--n N | dot --a A --b B | gen FILE N\n",
+    fprintf(stderr,
+            "static_baseline: %s\nusage: static_baseline pi|dot|noop "
+            "--n N | dot --a A --b B | gen FILE N\n",
             err[0] ? err : "a job is needed");
     return 2;
   }

@@ -48,8 +48,8 @@ void kernel_close(kernel_t* k) {
 
 static double pair_term(double x) { return 8.0 / (x * x - 1.0); }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-double kernel_pi_grain(uint64_t begin, uint64_t end) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) double
+kernel_pi_grain(uint64_t begin, uint64_t end) {
   uint64_t pairs = (end - begin) / 2;
   uint64_t k0 = begin / 2;
   double lane[KERNEL_PI_LANES];
@@ -95,7 +95,8 @@ static void pi_add(uint64_t n, uint64_t begin, uint64_t end,
     /* Low terms: every pair rounded once, then summed exactly. */
     for (uint64_t i = g; i + 1 < ge; i += 2)
       proto_exact_add(fsum, pair_term(2.0 * (double)i + 2.0));
-    if ((ge - g) % 2) proto_exact_add(fsum, 4.0 / (2.0 * (double)(ge - 1) + 1.0));
+    if ((ge - g) % 2)
+      proto_exact_add(fsum, 4.0 / (2.0 * (double)(ge - 1) + 1.0));
   }
 }
 
@@ -155,9 +156,10 @@ static inline double two_sum(double* hi, double x) {
  * Otherwise fsum is untouched and 0 is returned, and the caller takes the
  * exact path. The loop has no branches, so it vectorises; with FMA hardware
  * fma() is one instruction, exactly rounded on every path. */
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-static int dot_block_fast(const double* a, const double* b, size_t count,
-                          proto_exact_t* fsum) {
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3",
+                             "default"))) static int
+dot_block_fast(const double* a, const double* b, size_t count,
+               proto_exact_t* fsum) {
   double p0[DOT_LANES] = {0}, p1[DOT_LANES] = {0};
   double e0[DOT_LANES] = {0}, e1[DOT_LANES] = {0};
   double lost[DOT_LANES] = {0};

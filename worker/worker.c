@@ -18,7 +18,7 @@
 #include "proto/error.h"
 
 enum {
-  QUEUE_MAX = 8,        /* orders a worker can hold; the master sends <= 2 */
+  QUEUE_MAX = 8,          /* orders a worker can hold; the master sends <= 2 */
   IDLE_YIELD_NS = 100000, /* poll with sched_yield this long when idle */
   HEARTBEAT_NS = 100000000, /* PROGRESS at most this often while computing */
   EXIT_MASTER_GONE = 3,     /* exit status when the master went silent */
@@ -39,12 +39,12 @@ typedef struct worker_s {
   MPI_Comm comm;
   int rank;
   kernel_t kernel;
-  int kernel_rc;           /* kernel_init's result: chunks FAIL with it */
-  MPI_Request req;         /* the posted receive from the master */
+  int kernel_rc;   /* kernel_init's result: chunks FAIL with it */
+  MPI_Request req; /* the posted receive from the master */
   uint8_t rbuf[PROTO_MAX_BYTES];
   order_t queue[QUEUE_MAX];
   int head, count;
-  int stopping;            /* STOP or REFUSE seen */
+  int stopping; /* STOP or REFUSE seen */
   int refused;
   uint64_t start_ns;       /* when the worker started */
   uint64_t last_master_ns; /* when the master was last heard */
@@ -62,9 +62,12 @@ static uint64_t now_ns(void) {
 /* Iterations per slice: a slice takes around a millisecond. */
 static uint64_t slice_size(const proto_job_t* job) {
   switch (job->kind) {
-    case PROTO_JOB_PI: return (uint64_t)1 << 22;
-    case PROTO_JOB_DOT: return (uint64_t)1 << 20;
-    default: return (uint64_t)1 << 16;
+    case PROTO_JOB_PI:
+      return (uint64_t)1 << 22;
+    case PROTO_JOB_DOT:
+      return (uint64_t)1 << 20;
+    default:
+      return (uint64_t)1 << 16;
   }
 }
 
@@ -116,12 +119,14 @@ static void handle(worker_t* w, const proto_msg_t* m) {
   switch (m->kind) {
     case PROTO_TAG_WORK:
       if (w->count == QUEUE_MAX) {
-        fprintf(stderr, "taskfarm: worker %d: order queue full, chunk %llu "
-                        "ignored\n", w->rank, (unsigned long long)m->chunk);
+        fprintf(stderr,
+                "taskfarm: worker %d: order queue full, chunk %llu "
+                "ignored\n",
+                w->rank, (unsigned long long)m->chunk);
         return;
       }
-      w->queue[(w->head + w->count++) % QUEUE_MAX] = (order_t){
-          m->chunk, m->attempt, m->begin, m->end, 0};
+      w->queue[(w->head + w->count++) % QUEUE_MAX] =
+          (order_t){m->chunk, m->attempt, m->begin, m->end, 0};
       return;
     case PROTO_TAG_CANCEL:
       for (int i = 0; i < w->count; i++) {
@@ -167,9 +172,11 @@ static int drain(worker_t* w) {
               w->rank, m.version, PROTO_VERSION);
       w->stopping = w->refused = 1;
     } else if (rc < 0) {
-      fprintf(stderr, "taskfarm: worker %d: dropped a malformed %s (tag %d, "
-                      "%d bytes) from the master: %s\n", w->rank,
-              proto_tag_name(st.MPI_TAG), st.MPI_TAG, len, proto_strerror(rc));
+      fprintf(stderr,
+              "taskfarm: worker %d: dropped a malformed %s (tag %d, "
+              "%d bytes) from the master: %s\n",
+              w->rank, proto_tag_name(st.MPI_TAG), st.MPI_TAG, len,
+              proto_strerror(rc));
     } else {
       handle(w, &m);
     }
@@ -207,10 +214,16 @@ static void inject_faults(worker_t* w) {
             (int)fault->kind);
     fflush(stderr);
     switch (fault->kind) {
-      case PROTO_FAULT_EXIT: _exit(3);
-      case PROTO_FAULT_ABORT: abort();
-      case PROTO_FAULT_FREEZE: raise(SIGSTOP); break;
-      case PROTO_FAULT_SLOW: w->slow_factor = fault->factor; break;
+      case PROTO_FAULT_EXIT:
+        _exit(3);
+      case PROTO_FAULT_ABORT:
+        abort();
+      case PROTO_FAULT_FREEZE:
+        raise(SIGSTOP);
+        break;
+      case PROTO_FAULT_SLOW:
+        w->slow_factor = fault->factor;
+        break;
     }
   }
 }
@@ -252,8 +265,10 @@ static int run_order(worker_t* w) {
     uint64_t t = now_ns();
     if (t - beat >= HEARTBEAT_NS && stop < o.end) {
       beat = t;
-      proto_msg_t progress = {.kind = PROTO_TAG_PROGRESS, .chunk = o.chunk,
-                              .attempt = o.attempt, .done = stop - o.begin,
+      proto_msg_t progress = {.kind = PROTO_TAG_PROGRESS,
+                              .chunk = o.chunk,
+                              .attempt = o.attempt,
+                              .done = stop - o.begin,
                               .busy_ns = t - t0};
       rc = send_msg(w, &progress);
       if (rc < 0) return rc;
@@ -267,16 +282,18 @@ static int run_order(worker_t* w) {
   if (cancelled) return 0;
   w->chunks_done++;
   if (rc < 0) {
-    proto_msg_t fail = {.kind = PROTO_TAG_FAIL, .chunk = o.chunk,
-                        .attempt = o.attempt, .code = rc};
+    proto_msg_t fail = {.kind = PROTO_TAG_FAIL,
+                        .chunk = o.chunk,
+                        .attempt = o.attempt,
+                        .code = rc};
     return send_msg(w, &fail);
   }
   return send_msg(w, &res);
 }
 
 void worker_say_hello(int rank, int size) {
-  static const char* const smileys[] = {":-)", ";-)", ":-D", "(^_^)",
-                                        "(^o^)", ":o)", "=)", "(:"};
+  static const char* const smileys[] = {":-)",   ";-)", ":-D", "(^_^)",
+                                        "(^o^)", ":o)", "=)",  "(:"};
   char host[PROTO_HOST_MAX] = "unknown";
   gethostname(host, sizeof(host) - 1);
   printf("%s rank %d of %d on %s\n", smileys[rank % 8], rank, size, host);
@@ -290,7 +307,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   w.comm = comm;
   w.start_ns = w.last_master_ns = now_ns();
   w.slow_factor = 1;
-  alarm(0);  /* start-up is over: from here check_master() watches */
+  alarm(0); /* start-up is over: from here check_master() watches */
   MPI_Comm_rank(comm, &w.rank);
   w.kernel_rc = kernel_init(&w.kernel, job);
 
