@@ -2,6 +2,8 @@
  * or files, so it behaves the same on every rank and in the unit tests. */
 #include "proto/job.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,7 +73,8 @@ static const char kUsage[] =
     "                   terminal (default: only on a terminal)\n"
     "  --status-port P  serve GET /status (JSON) and GET /metrics\n"
     "                   (Prometheus) over HTTP on port P\n"
-    "  --status-bind A  address for --status-port (default 127.0.0.1)\n"
+    "  --status-bind A  IP address for --status-port (default 127.0.0.1;\n"
+    "                   0.0.0.0 serves every interface)\n"
     "SIGINT or SIGTERM stops the run cleanly (exit 128+signal), flushes the\n"
     "journal and prints the command that resumes; a second one ends at once.\n"
     "\n"
@@ -523,10 +526,14 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       job->status_port = (int)port;
     } else if (strcmp(opt, "--status-bind") == 0) {
       size_t len = strlen(value);
-      if (len == 0 || len >= PROTO_BIND_MAX)
-        return proto_fail(
-            err, errlen, PROTO_EINVAL,
-            "--status-bind takes an IPv4 address such as 127.0.0.1");
+      unsigned char addr[16];
+      if (len == 0 || len >= PROTO_BIND_MAX ||
+          (inet_pton(AF_INET, value, addr) != 1 &&
+           inet_pton(AF_INET6, value, addr) != 1))
+        return proto_fail(err, errlen, PROTO_EINVAL,
+                          "--status-bind takes an IP address such as "
+                          "127.0.0.1, 0.0.0.0 or ::1, got '%s'",
+                          value);
       memcpy(job->status_bind, value, len + 1);
     } else if (strcmp(opt, "--timeout") == 0) {
       if (strcmp(value, "auto") == 0) {

@@ -152,6 +152,8 @@ TEST(JobTest, SchedulesAndTheirOptions) {
       {{"pi", "--n", "9", "--resume"}, "--resume needs --journal"},
       {{"pi", "--n", "9", "--status-port", "70000"}, "port 1..65535"},
       {{"pi", "--n", "9", "--report"}, "--report needs a value"},
+      {{"pi", "--n", "9", "--status-bind", "localhost"},
+       "takes an IP address"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Parse(c.args, &job, &err), PROTO_EINVAL) << c.says;
