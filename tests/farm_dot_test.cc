@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/reference.h"
 #include "tests/run.h"
 
 namespace {
@@ -22,22 +23,7 @@ std::string U128(unsigned __int128 v) {
   return s;
 }
 
-// n(n+1)(n+2)/6, dividing before multiplying so 128 bits suffice.
-std::string DotClosed(uint64_t n) {
-  unsigned __int128 a = n, b = (unsigned __int128)n + 1,
-                    c = (unsigned __int128)n + 2;
-  if (a % 2 == 0)
-    a /= 2;
-  else
-    b /= 2;
-  if (a % 3 == 0)
-    a /= 3;
-  else if (b % 3 == 0)
-    b /= 3;
-  else
-    c /= 3;
-  return U128(a * b * c);
-}
+std::string DotClosed(uint64_t n) { return U128(ref::DotClosed(n)); }
 
 TEST(FarmDotTest, ExactForSeveralNAndRankCounts) {
   for (uint64_t n : {1ull, 2ull, 10ull, 1000003ull, 300000000ull}) {

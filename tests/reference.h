@@ -73,6 +73,24 @@ inline double UlpDistance(double x, quad r) {
   return (double)(diff / ulp);
 }
 
+// The seed's dot product of [1..n] and [n..1]: n(n+1)(n+2)/6, dividing
+// before multiplying out so 128 bits suffice up to the documented limit.
+inline unsigned __int128 DotClosed(uint64_t n) {
+  unsigned __int128 a = n, b = (unsigned __int128)n + 1,
+                    c = (unsigned __int128)n + 2;
+  if (a % 2 == 0)
+    a /= 2;
+  else
+    b /= 2;
+  if (a % 3 == 0)
+    a /= 3;
+  else if (b % 3 == 0)
+    b /= 3;
+  else
+    c /= 3;
+  return a * b * c;
+}
+
 }  // namespace ref
 
 #endif  // TASKFARM_TESTS_REFERENCE_H_
