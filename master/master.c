@@ -128,6 +128,9 @@ typedef struct master_s {
   uv_timer_t timer;
   uv_idle_t idle;
   int idle_on;
+  uv_idle_t solo;            /* the master computes chunks itself */
+  int solo_on;
+  size_t solo_scan;          /* chunks before this were looked at by it */
   uint64_t poll_ms;      /* current timer period */
   uint64_t min_chunk_ns; /* shortest compute time reported so far */
   uint64_t last_msg_ns;
@@ -166,10 +169,6 @@ typedef struct master_s {
   status_server_t http;      /* --status-port */
   master_rank_stats_t* snap; /* scratch for snapshots, one per worker */
 } master_t;
-
-/* SIGINT/SIGTERM while the master computes alone (no loop to catch it). */
-static volatile sig_atomic_t solo_signal;
-static void on_solo_signal(int sig) { solo_signal = sig; }
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -465,6 +464,8 @@ static void retire(master_t* m, peer_t* p) {
   if (send_msg(m, p->rank, &stop) < 0) fail_run(m, PROTO_EMPI);
 }
 
+static void start_solo(master_t* m);
+
 static void check_finished(master_t* m) {
   if (m->job->kind == PROTO_JOB_HELLO) {
     /* Done when no rank is still expected to greet (lost ones are not). */
@@ -488,8 +489,9 @@ static void check_finished(master_t* m) {
   for (int i = 0; i < m->nworkers; i++)
     if (m->peer[i].state == WORKER_ACTIVE || m->peer[i].state == WORKER_WAITING)
       return;
-  /* No worker can take work: the master finishes the rest after the loop. */
-  m->done = 1;
+  /* No worker can take work: the master computes the rest itself, between
+   * polls, so a worker that comes back still gets work. */
+  start_solo(m);
 }
 
 static void on_hello(master_t* m, peer_t* p, const proto_msg_t* msg) {
@@ -737,6 +739,7 @@ static void stop_if_done(master_t* m) {
   if (!m->done) return;
   uv_timer_stop(&m->timer);
   uv_idle_stop(&m->idle);
+  uv_idle_stop(&m->solo);
   uv_stop(&m->loop);
 }
 
@@ -957,51 +960,70 @@ static void timer_cb(uv_timer_t* handle) {
   stop_if_done(m);
 }
 
-/* Computes every chunk still open with the master's own kernel: the run
- * without workers, or the rest when no worker can take work. */
-static int compute_rest(master_t* m) {
-  if (m->opts == NULL || m->opts->compute == NULL) return PROTO_EINVAL;
-  size_t scan = 0; /* chunks cut up front and never issued come first */
-  for (;;) {
-    size_t id;
-    int got = master_table_pop_requeued(&m->table, &id);
-    while (!got && scan < m->table.count) {
-      const master_chunk_t* c = &m->table.chunk[scan];
-      if (c->state == MASTER_CHUNK_PENDING && c->attempts == 0) {
-        id = scan;
-        got = 1;
-      }
-      scan++;
+/* Computes one open chunk with the master's own kernel: a re-issued one,
+ * else one cut up front and never issued, else a new cut. Returns 1, 0 when
+ * nothing is left to compute, or a negative code. */
+static int compute_one(master_t* m) {
+  size_t id;
+  int got = master_table_pop_requeued(&m->table, &id);
+  while (!got && m->solo_scan < m->table.count) {
+    const master_chunk_t* c = &m->table.chunk[m->solo_scan];
+    if (c->state == MASTER_CHUNK_PENDING && c->attempts == 0) {
+      id = m->solo_scan;
+      got = 1;
     }
-    if (!got) got = master_table_cut(&m->table, m->chunk_size, &id);
-    if (got < 0) return got;
-    if (got == 0) break;
-    if (solo_signal) {
-      m->stop_signal = solo_signal;
-      return PROTO_ESTOPPED;
-    }
-    if (m->journaling && now_ns() - m->synced_ns >= SYNC_NS) {
-      if (master_journal_flush(&m->journal, 1) < 0) return PROTO_EIO;
-      m->synced_ns = now_ns();
-    }
-    int attempt = master_table_issue(&m->table, id, 0);
-    if (attempt < 0) return attempt;
-    const master_chunk_t* c = &m->table.chunk[id];
-    proto_msg_t res;
-    int rc = m->opts->compute(m->opts->compute_ctx, c->begin, c->end, &res);
-    if (rc < 0) return rc;
-    if (master_table_complete(&m->table, 0, id, (uint64_t)attempt, c->begin,
-                              c->end) == MASTER_ACCEPT) {
-      proto_exact_merge(&m->fsum, &res.fsum);
-      m->isum += res.isum;
-      journal_chunk(m, id, 0, (uint64_t)attempt, res.isum, &res.fsum);
-      m->master_iters += c->end - c->begin;
-      note_recovery(m, id);
-    }
+    m->solo_scan++;
   }
-  /* Chunks still issued to a worker that stopped answering are not waited
-   * for here; the fault-tolerance layer re-issues them. */
-  return master_table_finished(&m->table) ? 0 : PROTO_ECANCELED;
+  if (!got) got = master_table_cut(&m->table, m->chunk_size, &id);
+  if (got <= 0) return got;
+  int attempt = master_table_issue(&m->table, id, 0);
+  if (attempt < 0) return attempt;
+  const master_chunk_t* c = &m->table.chunk[id];
+  proto_msg_t res;
+  int rc = m->opts->compute(m->opts->compute_ctx, c->begin, c->end, &res);
+  if (rc < 0) return rc;
+  if (master_table_complete(&m->table, 0, id, (uint64_t)attempt, c->begin,
+                            c->end) == MASTER_ACCEPT) {
+    proto_exact_merge(&m->fsum, &res.fsum);
+    m->isum += res.isum;
+    journal_chunk(m, id, 0, (uint64_t)attempt, res.isum, &res.fsum);
+    m->master_iters += c->end - c->begin;
+    note_recovery(m, id);
+    cancel_copies(m, id, 0);
+  }
+  return 1;
+}
+
+static void solo_cb(uv_idle_t* handle) {
+  master_t* m = handle->data;
+  if (m->journaling) journal_tick(m);
+  int rc = m->stop_signal ? 0 : compute_one(m);
+  if (rc < 0) fail_run(m, rc);
+  if (rc <= 0) {
+    uv_idle_stop(&m->solo);
+    m->solo_on = 0;
+    int takers = 0;
+    for (int i = 0; i < m->nworkers; i++)
+      takers += m->peer[i].state == WORKER_ACTIVE ||
+                m->peer[i].state == WORKER_WAITING;
+    /* Open chunks that no one holds and none to compute cannot happen; do
+     * not spin if it ever does. */
+    if (rc == 0 && takers == 0 && !m->stop_signal &&
+        !master_table_finished(&m->table))
+      fail_run(m, PROTO_ECANCELED);
+    check_finished(m);
+  }
+  stop_if_done(m);
+}
+
+static void start_solo(master_t* m) {
+  if (m->solo_on || m->stop_signal) return;
+  if (m->opts == NULL || m->opts->compute == NULL) {
+    fail_run(m, PROTO_EINVAL);
+    return;
+  }
+  uv_idle_start(&m->solo, solo_cb);
+  m->solo_on = 1;
 }
 
 static double seconds(uint64_t ns) { return (double)ns / 1e9; }
@@ -1248,7 +1270,8 @@ static int run_loop(master_t* m) {
   if (uv_loop_init(&m->loop) != 0) return PROTO_EUV;
   uv_timer_init(&m->loop, &m->timer);
   uv_idle_init(&m->loop, &m->idle);
-  m->timer.data = m->idle.data = m;
+  uv_idle_init(&m->loop, &m->solo);
+  m->timer.data = m->idle.data = m->solo.data = m;
   m->poll_ms = POLL_MIN_MS;
   uv_signal_init(&m->loop, &m->sigint);
   uv_signal_init(&m->loop, &m->sigterm);
@@ -1294,6 +1317,7 @@ out_close_loop:
   status_stop(&m->http);
   uv_close((uv_handle_t*)&m->timer, NULL);
   uv_close((uv_handle_t*)&m->idle, NULL);
+  uv_close((uv_handle_t*)&m->solo, NULL);
   uv_close((uv_handle_t*)&m->live_timer, NULL);
   uv_close((uv_handle_t*)&m->sigint, NULL);
   uv_close((uv_handle_t*)&m->sigterm, NULL);
@@ -1598,20 +1622,14 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
       goto out_free;
     }
     rc = setup_schedule(&m);
-    if (rc == 0) rc = run_loop(&m);
-    if (rc == 0) rc = m.rc;
   }
+  /* Without workers the loop still runs: the master computes on it, and
+   * signals, progress and the status server work the same. */
+  if (rc == 0) rc = run_loop(&m);
+  if (rc == 0) rc = m.rc;
   if (rc == 0 && job->kind != PROTO_JOB_HELLO && !m.stop_signal &&
-      !master_table_finished(&m.table)) {
-    if (m.nworkers == 0) {
-      struct sigaction sa;
-      memset(&sa, 0, sizeof(sa));
-      sa.sa_handler = on_solo_signal;
-      sigaction(SIGINT, &sa, NULL);
-      sigaction(SIGTERM, &sa, NULL);
-    }
-    rc = compute_rest(&m);
-  }
+      !master_table_finished(&m.table))
+    rc = PROTO_ECANCELED;
   int jrc = master_journal_close(&m.journal);
   if (rc == 0) rc = jrc;
   if (rc == PROTO_ESTOPPED || (rc == 0 && m.stop_signal)) {

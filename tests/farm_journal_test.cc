@@ -138,6 +138,29 @@ TEST(FarmJournalTest, SecondSignalEndsAtOnceAndTheJournalStillResumes) {
   EXPECT_EQ(Bits(done), want);
 }
 
+TEST(FarmJournalTest, MasterAloneStopsAndResumesTheSameWay) {
+  // Without mpiexec the master computes on its own loop: same signals, same
+  // journal, the bits of the multi-rank run.
+  const std::string& want = Reference();
+  std::string journal = run::TempPath("solo");
+  unlink(journal.c_str());
+  std::vector<std::string> args = {run::Binary()};
+  std::vector<std::string> job = JournalArgs(journal, false);
+  args.insert(args.end(), job.begin(), job.end());
+  args.push_back("--progress");
+  run::Child solo(args);
+  ASSERT_TRUE(solo.WaitForErr("taskfarm: pi ", 30));
+  kill(solo.pid(), SIGTERM);
+  run::Result r = solo.Finish(30);
+  EXPECT_EQ(r.status, 143) << r.err;
+  std::vector<std::string> again = ResumeCommand(r.err);
+  ASSERT_FALSE(again.empty()) << r.err;
+  EXPECT_EQ(again[0], run::Binary());
+  run::Result done = run::Run(again, 120);
+  ASSERT_EQ(done.status, 0) << done.err;
+  EXPECT_EQ(Bits(done), want);
+}
+
 TEST(FarmJournalTest, DamagedJournalsResumeOrAreRefused) {
   // A small job: its journal is complete, then damaged in several ways.
   const std::vector<std::string> small = {"pi", "--n", "3e9"};
