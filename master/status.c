@@ -86,6 +86,8 @@ static const char* reason(int code) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     default:
@@ -152,6 +154,16 @@ static void handle(conn_t* c) {
   char* path = sp1 + 1;
   char* query = strchr(path, '?');
   if (query) *query = '\0';
+  status_server_t* s = c->server;
+  uint64_t now = uv_now(s->loop);
+  if (now - s->window_ms >= 1000) {
+    s->window_ms = now;
+    s->window_count = 0;
+  }
+  if (++s->window_count > STATUS_RATE) {
+    respond(c, 429, "text/plain", NULL);
+    return;
+  }
   status_buf_t body = {0};
   const char* type = "text/plain";
   int code = c->server->render(c->server->ctx, path, &body, &type);

@@ -3,12 +3,14 @@
  * produces and defends the loop it shares with the farm. A request must
  * arrive whole within STATUS_REQUEST_MS and within STATUS_REQUEST_MAX bytes;
  * anything else gets an error status or the connection is closed. At most
- * STATUS_CONNECTIONS are open at once; further ones are closed at once.
+ * STATUS_CONNECTIONS are open at once; further ones are closed at once. At
+ * most STATUS_RATE requests a second are rendered; the others get 429.
  * Every response closes its connection. */
 #ifndef TASKFARM_MASTER_STATUS_H_
 #define TASKFARM_MASTER_STATUS_H_
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #ifdef __cplusplus
@@ -19,6 +21,9 @@ enum {
   STATUS_REQUEST_MAX = 8192, /* bytes of request line and headers */
   STATUS_REQUEST_MS = 2000,  /* a request must be complete by then */
   STATUS_CONNECTIONS = 16,   /* open connections at most */
+  STATUS_RATE = 100,         /* requests rendered per second at most; the
+                                rest get 429, so a flood of clients cannot
+                                take the master's time from the farm */
 };
 
 /* A growable text buffer for responses. */
@@ -51,6 +56,8 @@ struct status_server_s {
   int listening;               /* tcp is initialised */
   unsigned long long requests; /* answered with 200 */
   unsigned long long rejected; /* answered with an error or dropped */
+  uint64_t window_ms;          /* start of the current one-second window */
+  unsigned window_count;       /* requests rendered in it */
 };
 
 /* Starts listening on addr:port (IPv4 or IPv6 literal). Returns 0 or a

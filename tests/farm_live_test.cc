@@ -234,7 +234,24 @@ TEST(FarmLiveTest, StatusEndpointAddsUpAndShrugsOffBadRequests) {
   EXPECT_EQ(nothing, "");
   close(slow);
 
-  // The server still answers, and the farm was not disturbed.
+  // A flood: at most STATUS_RATE (100) a second are rendered, the rest get
+  // 429 at once.
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 150; i++) {
+    std::string r = Ask(port, "GET /metrics HTTP/1.1\r\n\r\n");
+    ok += r.find("HTTP/1.1 200") == 0;
+    limited += r.find("HTTP/1.1 429") == 0;
+  }
+  EXPECT_EQ(ok + limited, 150);
+  EXPECT_GE(limited, 1);
+  EXPECT_LE(ok, 2 * 100);
+  // The server still answers (a new second), and the farm was not disturbed.
+  for (int tries = 0; tries < 40; tries++) {
+    if (Ask(port, "GET /status HTTP/1.1\r\n\r\n").find("HTTP/1.1 200") == 0)
+      break;
+    struct pollfd none = {-1, 0, 0};
+    poll(&none, 0, 50);
+  }
   EXPECT_NE(Ask(port, "GET /status HTTP/1.1\r\n\r\n").find("HTTP/1.1 200"),
             std::string::npos);
   run::Result r = job.Finish(120);
