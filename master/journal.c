@@ -320,10 +320,23 @@ int master_journal_open(master_journal_t* j, const char* path,
       return proto_fail(err, errlen, PROTO_EJOURNAL,
                         "journal '%s' is not a regular file", path);
   }
-  int fd = open(path, O_RDWR | O_CLOEXEC);
+  int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd < 0)
     return proto_fail(err, errlen, PROTO_EIO, "cannot open journal '%s': %s",
                       path, strerror(errno));
+  /* One run per journal: a second one appending too would interleave. */
+  struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  if (fcntl(fd, F_SETLK, &lock) != 0) {
+    int saved = errno;
+    close(fd);
+    if (saved == EACCES || saved == EAGAIN)
+      return proto_fail(err, errlen, PROTO_EJOURNAL,
+                        "journal '%s' is in use by another taskfarm run; "
+                        "wait for it to end or choose another file",
+                        path);
+    return proto_fail(err, errlen, PROTO_EIO, "cannot lock journal '%s': %s",
+                      path, strerror(saved));
+  }
   if (fstat(fd, &st) != 0) {
     close(fd);
     return proto_fail(err, errlen, PROTO_EIO, "cannot stat journal '%s'", path);

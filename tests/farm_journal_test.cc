@@ -203,6 +203,23 @@ TEST(FarmJournalTest, DamagedJournalsResumeOrAreRefused) {
   EXPECT_EQ(Slurp(journal), good);
 }
 
+TEST(FarmJournalTest, SecondRunOnTheSameJournalIsRefused) {
+  std::string journal = run::TempPath("busy");
+  unlink(journal.c_str());
+  std::vector<std::string> args = JournalArgs(journal, false);
+  args.push_back("--progress");
+  run::Child first(run::FarmArgv(3, args));
+  ASSERT_TRUE(first.WaitForErr("taskfarm: pi ", 30));
+  run::Result second =
+      run::Run(run::FarmArgv(3, JournalArgs(journal, true)), 60);
+  EXPECT_EQ(second.status, 2) << second.err;
+  EXPECT_NE(second.err.find("is in use by another taskfarm run"),
+            std::string::npos)
+      << second.err;
+  run::KillTree(first.pid());
+  first.Finish(10);
+}
+
 TEST(FarmJournalTest, SupervisorFinishesARunWhoseJobDies) {
   const std::string& want = Reference();
   std::string journal = run::TempPath("supervised");
