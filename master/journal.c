@@ -104,11 +104,17 @@ static void encode_header(const proto_job_t* job, uint8_t* h) {
 }
 
 size_t master_record_encode(const master_record_t* r, uint8_t* out) {
-  proto_exact_t f = r->fsum;
-  if (f.pending != 0) proto_exact_normalize(&f);
+  /* Results arrive normalised; only a pending one needs a copy. */
+  const proto_exact_t* f = &r->fsum;
+  proto_exact_t normalised;
+  if (f->pending != 0) {
+    normalised = *f;
+    proto_exact_normalize(&normalised);
+    f = &normalised;
+  }
   int first = 0, last = PROTO_EXACT_DIGITS - 1;
-  while (first < PROTO_EXACT_DIGITS && f.digit[first] == 0) first++;
-  while (last >= first && f.digit[last] == 0) last--;
+  while (first < PROTO_EXACT_DIGITS && f->digit[first] == 0) first++;
+  while (last >= first && f->digit[last] == 0) last--;
   int count = first <= last ? last - first + 1 : 0;
   if (count == 0) first = 0;
   size_t size = MASTER_JOURNAL_RECORD_MIN + 8 * (size_t)count;
@@ -120,11 +126,11 @@ size_t master_record_encode(const master_record_t* r, uint8_t* out) {
   put32(out + 28, r->attempt);
   put64(out + 32, (uint64_t)r->isum);
   put64(out + 40, (uint64_t)(r->isum >> 64));
-  put32(out + 48, f.flags);
+  put32(out + 48, f->flags);
   uint16_t range[2] = {(uint16_t)first, (uint16_t)count};
   memcpy(out + 52, range, 4);
   for (int k = 0; k < count; k++)
-    put64(out + 56 + 8 * k, (uint64_t)f.digit[first + k]);
+    put64(out + 56 + 8 * k, (uint64_t)f->digit[first + k]);
   put32(out + size - 4, master_crc32c(0, out, size - 4));
   return size;
 }
