@@ -39,7 +39,9 @@ int master_sched_init(master_sched_t* s, proto_sched_t kind, uint64_t n,
   s->weight = calloc((size_t)workers, sizeof(*s->weight));
   s->perf = calloc((size_t)workers, sizeof(*s->perf));
   s->alive = malloc((size_t)workers);
-  if (s->weight == NULL || s->perf == NULL || s->alive == NULL) {
+  s->mu = calloc((size_t)workers, sizeof(*s->mu));
+  if (s->weight == NULL || s->perf == NULL || s->alive == NULL ||
+      s->mu == NULL) {
     master_sched_close(s);
     return PROTO_ENOMEM;
   }
@@ -68,6 +70,8 @@ void master_sched_close(master_sched_t* s) {
   free(s->weight);
   free(s->perf);
   free(s->alive);
+  free(s->mu);
+  s->mu = NULL;
   s->weight = NULL;
   s->perf = NULL;
   s->alive = NULL;
@@ -136,36 +140,29 @@ static int known_means(const master_sched_t* s, int weighted, double* mu) {
 /* AWF weights: w_i = (1/mu_i) P / sum_j (1/mu_j) over the live workers (the
  * normalised reference weights awap/mu_i of Banicescu et al.). */
 static void learn_weights(master_sched_t* s) {
-  double* mu = malloc((size_t)s->workers * sizeof(*mu));
-  if (mu == NULL) return;
-  if (known_means(s, 1, mu)) {
-    double inv = 0;
-    for (int i = 0; i < s->workers; i++)
-      if (s->alive[i]) inv += 1 / mu[i];
-    for (int i = 0; i < s->workers; i++)
-      s->weight[i] = s->alive[i] ? live_count(s) / (mu[i] * inv) : 0;
-  }
-  free(mu);
+  double* mu = s->mu;
+  if (!known_means(s, 1, mu)) return;
+  double inv = 0;
+  for (int i = 0; i < s->workers; i++)
+    if (s->alive[i]) inv += 1 / mu[i];
+  int live = live_count(s);
+  for (int i = 0; i < s->workers; i++)
+    s->weight[i] = s->alive[i] ? live / (mu[i] * inv) : 0;
 }
 
 /* AF: K_w = (D + 2TR - sqrt(D^2 + 4DTR)) / (2 mu_w), D = sum sigma_i^2 /
  * mu_i, T = 1 / sum (1 / mu_i) (Banicescu and Liu 2000). 0: not yet known. */
-static double adaptive_factoring(const master_sched_t* s, int w, uint64_t rem) {
-  double* mu = malloc((size_t)s->workers * sizeof(*mu));
-  if (mu == NULL) return 0;
-  double size = 0;
-  if (known_means(s, 0, mu) && s->perf[w].chunks > 0) {
-    double d = 0, inv = 0;
-    for (int i = 0; i < s->workers; i++) {
-      if (!s->alive[i]) continue;
-      d += time_variance(s, i) / mu[i];
-      inv += 1 / mu[i];
-    }
-    double t = 1 / inv, r = (double)rem;
-    size = (d + 2 * t * r - sqrt(d * d + 4 * d * t * r)) / (2 * mu[w]);
+static double adaptive_factoring(master_sched_t* s, int w, uint64_t rem) {
+  double* mu = s->mu;
+  if (!known_means(s, 0, mu) || s->perf[w].chunks == 0) return 0;
+  double d = 0, inv = 0;
+  for (int i = 0; i < s->workers; i++) {
+    if (!s->alive[i]) continue;
+    d += time_variance(s, i) / mu[i];
+    inv += 1 / mu[i];
   }
-  free(mu);
-  return size;
+  double t = 1 / inv, r = (double)rem;
+  return (d + 2 * t * r - sqrt(d * d + 4 * d * t * r)) / (2 * mu[w]);
 }
 
 static uint64_t weighted(double weight, uint64_t size) {
