@@ -128,9 +128,9 @@ typedef struct master_s {
   uv_timer_t timer;
   uv_idle_t idle;
   int idle_on;
-  uv_idle_t solo;            /* the master computes chunks itself */
+  uv_idle_t solo; /* the master computes chunks itself */
   int solo_on;
-  size_t solo_scan;          /* chunks before this were looked at by it */
+  size_t solo_scan;      /* chunks before this were looked at by it */
   uint64_t poll_ms;      /* current timer period */
   uint64_t min_chunk_ns; /* shortest compute time reported so far */
   uint64_t last_msg_ns;
@@ -222,7 +222,8 @@ static void log_instant(master_t* m, int rank, master_event_kind_t kind,
 /* The end of p's attempt on chunk id: a slice of its track. Its start is
  * when the result says the computation began (busy_ns before now), else when
  * the attempt became the head of p's queue; one still queued behind another
- * never started and is drawn as a sliver. Call before take_slot. */
+ * never started and is drawn as a sliver. Call while the order is still
+ * in p's slots (drop_slot does). */
 static void log_attempt(master_t* m, const peer_t* p, size_t id,
                         uint64_t attempt, master_event_kind_t kind,
                         uint64_t busy_ns) {
@@ -434,20 +435,48 @@ static void speculate(master_t* m, peer_t* p) {
   if (rc < 0) fail_run(m, rc);
 }
 
+/* The index of p's outstanding order for (chunk, attempt), or -1. */
+static int find_slot(const peer_t* p, uint64_t chunk, uint64_t attempt) {
+  for (int i = 0; i < p->nslots; i++)
+    if (p->slot[i].chunk == chunk && p->slot[i].attempt == attempt) return i;
+  return -1;
+}
+
+/* Removes p's order in slot i; the next one becomes the head. */
+static void remove_slot(peer_t* p, int i) {
+  memmove(&p->slot[i], &p->slot[i + 1],
+          (size_t)(p->nslots - i - 1) * sizeof(slot_t));
+  p->nslots--;
+  if (i == 0) {
+    p->head_start_ns = now_ns();
+    p->head_done = 0;
+  }
+}
+
 /* Removes p's outstanding order for (chunk, attempt); 1 if it was there. */
 static int take_slot(peer_t* p, uint64_t chunk, uint64_t attempt) {
-  for (int i = 0; i < p->nslots; i++) {
-    if (p->slot[i].chunk != chunk || p->slot[i].attempt != attempt) continue;
-    memmove(&p->slot[i], &p->slot[i + 1],
-            (size_t)(p->nslots - i - 1) * sizeof(slot_t));
-    p->nslots--;
-    if (i == 0) {
-      p->head_start_ns = now_ns();
-      p->head_done = 0;
-    }
-    return 1;
-  }
-  return 0;
+  int i = find_slot(p, chunk, attempt);
+  if (i < 0) return 0;
+  remove_slot(p, i);
+  return 1;
+}
+
+/* Closes p's order in slot i without a result (cancelled, abandoned): a
+ * slice of kind on p's track, then the order is gone. Returns its chunk. */
+static size_t drop_slot(master_t* m, peer_t* p, int i,
+                        master_event_kind_t kind) {
+  slot_t s = p->slot[i];
+  log_attempt(m, p, s.chunk, s.attempt, kind, 0);
+  remove_slot(p, i);
+  return s.chunk;
+}
+
+/* Every order p holds is given up; its chunks go back in line. */
+static void abandon_all(master_t* m, peer_t* p) {
+  while (p->nslots > 0)
+    if (master_table_abandon(&m->table,
+                             drop_slot(m, p, 0, MASTER_EV_ABANDONED)) < 0)
+      fail_run(m, PROTO_ENOMEM);
 }
 
 /* The static schedules: chunks p owns and has not started go in line for
@@ -465,6 +494,15 @@ static void retire(master_t* m, peer_t* p) {
 }
 
 static void start_solo(master_t* m);
+
+/* Workers that take work now or may soon (not yet greeted). */
+static int takers(const master_t* m) {
+  int n = 0;
+  for (int i = 0; i < m->nworkers; i++)
+    n +=
+        m->peer[i].state == WORKER_ACTIVE || m->peer[i].state == WORKER_WAITING;
+  return n;
+}
 
 static void check_finished(master_t* m) {
   if (m->job->kind == PROTO_JOB_HELLO) {
@@ -486,9 +524,7 @@ static void check_finished(master_t* m) {
     if (held == 0 || now_ns() >= m->stop_deadline_ns) m->done = 1;
     return;
   }
-  for (int i = 0; i < m->nworkers; i++)
-    if (m->peer[i].state == WORKER_ACTIVE || m->peer[i].state == WORKER_WAITING)
-      return;
+  if (takers(m) > 0) return;
   /* No worker can take work: the master computes the rest itself, between
    * polls, so a worker that comes back still gets work. */
   start_solo(m);
@@ -561,15 +597,11 @@ static void cancel_copies(master_t* m, size_t id, int winner) {
     int r = c->rank_of[k];
     if (r == winner || r < 1 || r > m->nworkers) continue;
     peer_t* q = &m->peer[r - 1];
-    int was_head = q->nslots > 0 && q->slot[0].chunk == id;
-    uint64_t done = was_head ? q->head_done : 0;
-    int holds = 0;
-    for (int i = 0; i < q->nslots; i++)
-      holds |= q->slot[i].chunk == id && q->slot[i].attempt == k + 1;
-    if (!holds) continue;
-    log_attempt(m, q, id, k + 1, MASTER_EV_CANCELLED, 0);
+    int i = find_slot(q, id, k + 1);
+    if (i < 0) continue;
+    uint64_t done = i == 0 ? q->head_done : 0;
     log_instant(m, r, MASTER_EV_CANCEL, id, k + 1);
-    take_slot(q, id, k + 1);
+    drop_slot(m, q, i, MASTER_EV_CANCELLED);
     q->cancels++;
     m->wasted_iters += done;
     proto_msg_t cancel = {
@@ -631,14 +663,14 @@ static void on_progress(master_t* m, peer_t* p, const proto_msg_t* msg) {
 }
 
 static void on_fail(master_t* m, peer_t* p, const proto_msg_t* msg) {
-  if (msg->chunk < m->table.count)
-    log_attempt(m, p, (size_t)msg->chunk, msg->attempt, MASTER_EV_ABANDONED, 0);
-  if (!take_slot(p, msg->chunk, msg->attempt)) {
+  int i = find_slot(p, msg->chunk, msg->attempt);
+  if (i < 0) {
     reject(m, p, "FAIL for a chunk it does not hold", PROTO_TAG_FAIL,
            (int)proto_size(PROTO_TAG_FAIL));
     return;
   }
-  int rc = master_table_abandon(&m->table, (size_t)msg->chunk);
+  int rc =
+      master_table_abandon(&m->table, drop_slot(m, p, i, MASTER_EV_ABANDONED));
   if (rc < 0) {
     fail_run(m, rc);
     return;
@@ -648,12 +680,7 @@ static void on_fail(master_t* m, peer_t* p, const proto_msg_t* msg) {
             "taskfarm: rank %d on %s cannot compute chunks (%s); it gets no "
             "more work\n",
             p->rank, p->host, proto_strerror((int)msg->code));
-    while (p->nslots > 0) {
-      log_attempt(m, p, p->slot[0].chunk, p->slot[0].attempt,
-                  MASTER_EV_ABANDONED, 0);
-      master_table_abandon(&m->table, p->slot[0].chunk);
-      take_slot(p, p->slot[0].chunk, p->slot[0].attempt);
-    }
+    abandon_all(m, p);
     give_away_owned(m, p);
     retire(m, p);
   }
@@ -801,12 +828,7 @@ static void time_out(master_t* m, peer_t* p, const char* why) {
  * to the others. */
 static void lose(master_t* m, peer_t* p, const char* why) {
   time_out(m, p, why);
-  while (p->nslots > 0) {
-    size_t id = p->slot[0].chunk;
-    log_attempt(m, p, id, p->slot[0].attempt, MASTER_EV_ABANDONED, 0);
-    take_slot(p, id, p->slot[0].attempt);
-    if (master_table_abandon(&m->table, id) < 0) fail_run(m, PROTO_ENOMEM);
-  }
+  abandon_all(m, p);
   give_away_owned(m, p);
   set_state(m, p, WORKER_LOST);
   if (!m->job->quiet)
@@ -1002,13 +1024,9 @@ static void solo_cb(uv_idle_t* handle) {
   if (rc <= 0) {
     uv_idle_stop(&m->solo);
     m->solo_on = 0;
-    int takers = 0;
-    for (int i = 0; i < m->nworkers; i++)
-      takers += m->peer[i].state == WORKER_ACTIVE ||
-                m->peer[i].state == WORKER_WAITING;
     /* Open chunks that no one holds and none to compute cannot happen; do
      * not spin if it ever does. */
-    if (rc == 0 && takers == 0 && !m->stop_signal &&
+    if (rc == 0 && takers(m) == 0 && !m->stop_signal &&
         !master_table_finished(&m->table))
       fail_run(m, PROTO_ECANCELED);
     check_finished(m);
@@ -1171,6 +1189,10 @@ static void live_cb(uv_timer_t* handle) {
   m->progress_last_ns = now;
 }
 
+static const char* signal_name(int sig) {
+  return sig == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
 /* What a stop prints: where the run is and how to go on. */
 static void print_stop(const master_t* m) {
   const proto_job_t* job = m->job;
@@ -1178,9 +1200,8 @@ static void print_stop(const master_t* m) {
       job->n ? 100.0 * (double)m->table.done_iters / (double)job->n : 100.0;
   fprintf(stderr,
           "taskfarm: stopped by %s: %llu of %llu iterations done (%.1f%%)\n",
-          m->stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
-          (unsigned long long)m->table.done_iters, (unsigned long long)job->n,
-          pct);
+          signal_name(m->stop_signal), (unsigned long long)m->table.done_iters,
+          (unsigned long long)job->n, pct);
   if (!m->journaling) {
     fprintf(stderr,
             "taskfarm: no --journal: this work cannot be resumed; "
@@ -1237,7 +1258,7 @@ static void on_signal(uv_signal_t* handle, int signum) {
   fprintf(stderr,
           "taskfarm: %s: handing out no more work; waiting up to %.0f s for "
           "the chunks in flight (a second signal ends at once)\n",
-          signum == SIGINT ? "SIGINT" : "SIGTERM", STOP_GRACE_NS / 1e9);
+          signal_name(signum), STOP_GRACE_NS / 1e9);
   /* Orders not yet started are withdrawn; the ones being computed may
    * still finish and count. */
   for (int i = 0; i < m->nworkers; i++) {
@@ -1246,9 +1267,9 @@ static void on_signal(uv_signal_t* handle, int signum) {
       slot_t s = p->slot[p->nslots - 1];
       proto_msg_t cancel = {
           .kind = PROTO_TAG_CANCEL, .chunk = s.chunk, .attempt = s.attempt};
-      log_attempt(m, p, s.chunk, s.attempt, MASTER_EV_CANCELLED, 0);
-      take_slot(p, s.chunk, s.attempt);
-      master_table_abandon(&m->table, s.chunk);
+      drop_slot(m, p, p->nslots - 1, MASTER_EV_CANCELLED);
+      if (master_table_abandon(&m->table, s.chunk) < 0)
+        fail_run(m, PROTO_ENOMEM);
       if (p->state == WORKER_ACTIVE && send_msg(m, p->rank, &cancel) < 0)
         fail_run(m, PROTO_EMPI);
     }
