@@ -200,8 +200,7 @@ static int read_records(const uint8_t* data, size_t size,
       master_record_t* grown = realloc(load->rec, cap * sizeof(*grown));
       if (grown == NULL)
         return proto_fail(err, errlen, PROTO_ENOMEM,
-                          "out of memory reading the "
-                          "journal");
+                          "out of memory reading the journal");
       load->rec = grown;
     }
     load->rec[load->count++] = r;

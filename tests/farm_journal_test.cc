@@ -47,6 +47,21 @@ std::vector<std::string> JournalArgs(const std::string& journal, bool resume) {
   return a;
 }
 
+// A journal path in the test's temporary directory, not there yet.
+std::string NewJournal(const std::string& name) {
+  std::string path = run::TempPath(name);
+  unlink(path.c_str());
+  return path;
+}
+
+// A journaled run on 3 ranks that prints progress once a second, so a test
+// knows it is computing when "taskfarm: pi " appears.
+std::vector<std::string> ProgressFarm(const std::string& journal) {
+  std::vector<std::string> args = JournalArgs(journal, false);
+  args.push_back("--progress");
+  return run::FarmArgv(3, args);
+}
+
 void SleepSeconds(double s) {
   struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
   while (nanosleep(&ts, &ts) != 0) continue;
@@ -58,8 +73,7 @@ TEST(FarmJournalTest, KilledJobResumesToTheSameBits) {
   int rounds = getenv("KILL_ROUNDS") ? atoi(getenv("KILL_ROUNDS")) : 3;
   std::mt19937 rng((unsigned)time(nullptr));
   for (int round = 0; round < rounds; round++) {
-    std::string journal = run::TempPath("killed-" + std::to_string(round));
-    unlink(journal.c_str());
+    std::string journal = NewJournal("killed-" + std::to_string(round));
     // The kill lands at a random moment of the run: that time is the test's
     // input, not a wait for something to happen.
     double at = std::uniform_real_distribution<double>(0.3, 2.2)(rng);
@@ -90,11 +104,8 @@ std::vector<std::string> ResumeCommand(const std::string& err) {
 
 TEST(FarmJournalTest, SigintStopsCleanlyAndThePrintedCommandResumes) {
   const std::string& want = Reference();
-  std::string journal = run::TempPath("sigint");
-  unlink(journal.c_str());
-  std::vector<std::string> args = JournalArgs(journal, false);
-  args.push_back("--progress");
-  run::Child job(run::FarmArgv(3, args));
+  std::string journal = NewJournal("sigint");
+  run::Child job(ProgressFarm(journal));
   // The progress line says the farm is computing.
   ASSERT_TRUE(job.WaitForErr("taskfarm: pi ", 30));
   pid_t worker = run::RankPid(job.pid(), 1);
@@ -118,11 +129,8 @@ TEST(FarmJournalTest, SigintStopsCleanlyAndThePrintedCommandResumes) {
 
 TEST(FarmJournalTest, SecondSignalEndsAtOnceAndTheJournalStillResumes) {
   const std::string& want = Reference();
-  std::string journal = run::TempPath("twice");
-  unlink(journal.c_str());
-  std::vector<std::string> args = JournalArgs(journal, false);
-  args.push_back("--progress");
-  run::Child job(run::FarmArgv(3, args));
+  std::string journal = NewJournal("twice");
+  run::Child job(ProgressFarm(journal));
   ASSERT_TRUE(job.WaitForErr("taskfarm: pi ", 30));
   pid_t master = run::RankPid(job.pid(), 0);
   ASSERT_GT(master, 0);
@@ -142,8 +150,7 @@ TEST(FarmJournalTest, MasterAloneStopsAndResumesTheSameWay) {
   // Without mpiexec the master computes on its own loop: same signals, same
   // journal, the bits of the multi-rank run.
   const std::string& want = Reference();
-  std::string journal = run::TempPath("solo");
-  unlink(journal.c_str());
+  std::string journal = NewJournal("solo");
   std::vector<std::string> args = {run::Binary()};
   std::vector<std::string> job = JournalArgs(journal, false);
   args.insert(args.end(), job.begin(), job.end());
@@ -166,8 +173,7 @@ TEST(FarmJournalTest, DamagedJournalsResumeOrAreRefused) {
   const std::vector<std::string> small = {"pi", "--n", "3e9"};
   run::Result plain = run::Farm(3, small);
   ASSERT_EQ(plain.status, 0) << plain.err;
-  std::string journal = run::TempPath("damaged");
-  unlink(journal.c_str());
+  std::string journal = NewJournal("damaged");
   std::vector<std::string> args = small;
   args.insert(args.end(), {"--journal", journal});
   run::Result first = run::Run(run::FarmArgv(3, args), 60);
@@ -204,11 +210,8 @@ TEST(FarmJournalTest, DamagedJournalsResumeOrAreRefused) {
 }
 
 TEST(FarmJournalTest, SecondRunOnTheSameJournalIsRefused) {
-  std::string journal = run::TempPath("busy");
-  unlink(journal.c_str());
-  std::vector<std::string> args = JournalArgs(journal, false);
-  args.push_back("--progress");
-  run::Child first(run::FarmArgv(3, args));
+  std::string journal = NewJournal("busy");
+  run::Child first(ProgressFarm(journal));
   ASSERT_TRUE(first.WaitForErr("taskfarm: pi ", 30));
   run::Result second =
       run::Run(run::FarmArgv(3, JournalArgs(journal, true)), 60);
@@ -222,8 +225,7 @@ TEST(FarmJournalTest, SecondRunOnTheSameJournalIsRefused) {
 
 TEST(FarmJournalTest, SupervisorFinishesARunWhoseJobDies) {
   const std::string& want = Reference();
-  std::string journal = run::TempPath("supervised");
-  unlink(journal.c_str());
+  std::string journal = NewJournal("supervised");
   std::vector<std::string> argv = {run::Binary("tools/supervise"), "--delay",
                                    "0.2", "--"};
   std::vector<std::string> job = run::FarmArgv(3, JournalArgs(journal, false));
