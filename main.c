@@ -10,6 +10,7 @@
 #include "master/master.h"
 #include "proto/error.h"
 #include "proto/job.h"
+#include "proto/log.h"
 #include "worker/kernel.h"
 #include "worker/worker.h"
 
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (rc == 0) rc = proto_job_resolve(&job, err, sizeof(err));
+  proto_log_set_quiet(rc == 0 && job.quiet);
   /* hydra gives the world size too: --weights must name every worker. */
   const char* world = getenv("PMI_SIZE");
   int workers = world ? atoi(world) - 1 : 0;

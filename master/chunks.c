@@ -2,6 +2,7 @@
  * of chunk ids. */
 #include "master/chunks.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,35 +139,46 @@ int master_table_next(master_table_t* t, uint64_t size, size_t* id) {
   return master_table_cut(t, size, id);
 }
 
-int master_table_issue(master_table_t* t, size_t id, int rank) {
+uint32_t master_table_issue(master_table_t* t, size_t id, int rank) {
+  assert(id < t->count);
   master_chunk_t* c = &t->chunk[id];
-  if (c->attempts >= MASTER_MAX_ATTEMPTS) return PROTO_ERANGE;
-  c->rank_of[c->attempts++] = rank;
+  assert(c->state != MASTER_CHUNK_DONE);
+  c->rank_of[c->attempts % MASTER_MAX_ATTEMPTS] = rank;
+  c->attempts++;
   c->live++;
   if (c->state == MASTER_CHUNK_PENDING) c->state = MASTER_CHUNK_ISSUED;
-  return (int)c->attempts;
+  return c->attempts;
+}
+
+int master_table_holder(const master_table_t* t, uint64_t id,
+                        uint64_t attempt) {
+  if (id >= t->count) return -1;
+  const master_chunk_t* c = &t->chunk[id];
+  if (attempt < 1 || attempt > c->attempts ||
+      c->attempts - attempt >= MASTER_MAX_ATTEMPTS)
+    return -1;
+  return c->rank_of[(attempt - 1) % MASTER_MAX_ATTEMPTS];
 }
 
 master_verdict_t master_table_complete(master_table_t* t, int rank, uint64_t id,
                                        uint64_t attempt, uint64_t begin,
                                        uint64_t end) {
-  if (id >= t->count) return MASTER_INVALID;
+  if (master_table_holder(t, id, attempt) != rank) return MASTER_INVALID;
   master_chunk_t* c = &t->chunk[id];
-  if (attempt < 1 || attempt > c->attempts) return MASTER_INVALID;
-  if (c->rank_of[attempt - 1] != rank) return MASTER_INVALID;
   if (c->begin != begin || c->end != end) return MASTER_INVALID;
   if (c->state == MASTER_CHUNK_DONE) return MASTER_DUPLICATE;
   c->state = MASTER_CHUNK_DONE;
   c->done_by = rank;
-  if (c->live > 0) c->live--;
   t->done++;
   t->done_iters += c->end - c->begin;
   return MASTER_ACCEPT;
 }
 
 int master_table_abandon(master_table_t* t, size_t id) {
+  assert(id < t->count);
   master_chunk_t* c = &t->chunk[id];
-  if (c->live > 0) c->live--;
+  assert(c->live > 0);
+  c->live--;
   if (c->state != MASTER_CHUNK_ISSUED || c->live > 0) return 0;
   c->state = MASTER_CHUNK_PENDING;
   return requeue_push(t, id);

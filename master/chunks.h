@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 enum {
-  MASTER_MAX_ATTEMPTS = 8, /* attempts remembered per chunk */
+  MASTER_MAX_ATTEMPTS = 8, /* holders remembered per chunk: the newest ones */
 };
 
 typedef enum {
@@ -39,7 +39,9 @@ struct master_chunk_s {
   master_chunk_state_t state;           /* see master_chunk_state_t */
   uint32_t attempts;                    /* attempts issued so far */
   uint32_t live;                        /* attempts issued and not closed */
-  int32_t rank_of[MASTER_MAX_ATTEMPTS]; /* rank of attempt k+1 */
+  int32_t rank_of[MASTER_MAX_ATTEMPTS]; /* rank of attempt k+1 is at
+                                           (k % MASTER_MAX_ATTEMPTS), for
+                                           the newest MASTER_MAX_ATTEMPTS */
   int32_t done_by;                      /* rank whose result counted */
   int queued;                           /* in the requeue ring */
   uint64_t fault_ns;                    /* when a failed attempt was last
@@ -100,20 +102,26 @@ int master_table_pop_requeued(master_table_t* t, size_t* id);
  * PROTO_ENOMEM. */
 int master_table_cut(master_table_t* t, uint64_t size, size_t* id);
 
-/* Records that attempt (returned) of chunk id goes to rank. Returns the
- * attempt number (1, 2, ...) or a negative code when the chunk has used all
- * MASTER_MAX_ATTEMPTS. */
-int master_table_issue(master_table_t* t, size_t id, int rank);
+/* Records that a new attempt of chunk id (not DONE) goes to rank and opens
+ * it. Returns the attempt number (1, 2, ...); there is no limit, the table
+ * remembers the holders of the newest MASTER_MAX_ATTEMPTS. */
+uint32_t master_table_issue(master_table_t* t, size_t id, int rank);
+
+/* The rank that holds attempt of chunk id, or -1 when the attempt was never
+ * issued or is too old to be remembered. */
+int master_table_holder(const master_table_t* t, uint64_t id, uint64_t attempt);
 
 /* Judges a result from rank for chunk id, attempt, range [begin, end): the
- * first valid one for an open chunk is accepted and closes it. */
+ * first valid one for an open chunk is accepted and marks it DONE. The
+ * attempt stays open: close it with master_table_abandon once its holder no
+ * longer has it. An attempt too old to be remembered is INVALID. */
 master_verdict_t master_table_complete(master_table_t* t, int rank, uint64_t id,
                                        uint64_t attempt, uint64_t begin,
                                        uint64_t end);
 
-/* Closes an outstanding attempt without a result (timeout, failure, lost
- * rank). When no attempt of an open chunk is left, the chunk is requeued.
- * Returns 0 or PROTO_ENOMEM. */
+/* Closes an open attempt of chunk id (its holder has a result, gave up,
+ * timed out for good or was lost). When no attempt of a chunk that is not
+ * DONE is left, the chunk is requeued. Returns 0 or PROTO_ENOMEM. */
 int master_table_abandon(master_table_t* t, size_t id);
 
 /* 1 when every index of [0, n) belongs to a DONE chunk. */

@@ -1,9 +1,9 @@
 /* The master rank: hands chunks to workers on demand, checks and combines
- * their results exactly once, and prints the result. It runs a libuv loop
- * that polls posted MPI receives from a timer while traffic is quiet and
- * continuously only while messages keep arriving, so it never blocks and
- * never spins idly. It does not link the kernels: the caller passes a
- * compute function, used when there is no worker. */
+ * their results exactly once, and prints the result. master.c only wires
+ * the parts together: farm.h decides, link.h speaks MPI, loop.h runs libuv,
+ * console.h talks to the user, journal.h keeps the work. It does not link
+ * the kernels: the caller passes a compute function, used when there is no
+ * worker. */
 #ifndef TASKFARM_MASTER_MASTER_H_
 #define TASKFARM_MASTER_MASTER_H_
 
@@ -48,9 +48,6 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts);
  * output, silences MPI_Abort's own message and aborts with `status`, which
  * becomes mpiexec's exit status. Never returns. */
 void master_end_job(MPI_Comm comm, int status);
-
-/* Writes v in decimal into buf (at least 40 bytes); returns buf. */
-char* master_u128_str(unsigned __int128 v, char* buf);
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,8 @@ const char* proto_strerror(int code) {
       return "journal unusable for this job";
     case PROTO_ESTOPPED:
       return "stopped by a signal";
+    case PROTO_EQUEUE:
+      return "the worker's order queue is full";
   }
   return "unknown error";
 }

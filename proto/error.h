@@ -26,6 +26,7 @@ typedef enum {
   PROTO_ECANCELED = -12, /* work was cancelled */
   PROTO_EJOURNAL = -13,  /* journal of another job, damaged or newer */
   PROTO_ESTOPPED = -14,  /* the run was stopped by a signal */
+  PROTO_EQUEUE = -15,    /* a worker's order queue is full */
 } proto_error_t;
 
 /* A static, human-readable sentence for code; never NULL. */

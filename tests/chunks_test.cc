@@ -127,14 +127,29 @@ TEST(ChunksTest, DoneChunkIsNotRequeued) {
   master_table_close(&t);
 }
 
-TEST(ChunksTest, AttemptsAreBounded) {
+// Attempts are not limited (running out used to end the run); the table
+// remembers the holders of the newest MASTER_MAX_ATTEMPTS, and a result for
+// an older one is invalid.
+TEST(ChunksTest, AttemptsAreUnboundedAndOldOnesForgotten) {
   master_table_t t;
   ASSERT_EQ(master_table_init(&t, 10, 1), 0);
   size_t id;
   ASSERT_EQ(master_table_next(&t, 10, &id), 1);
-  for (int k = 1; k <= MASTER_MAX_ATTEMPTS; k++)
-    ASSERT_EQ(master_table_issue(&t, id, 1), k);
-  EXPECT_LT(master_table_issue(&t, id, 1), 0);
+  const uint32_t kMany = 3 * MASTER_MAX_ATTEMPTS + 1;
+  for (uint32_t k = 1; k <= kMany; k++) {
+    ASSERT_EQ(master_table_issue(&t, id, (int)(k % 5) + 1), k);
+    if (k > 1) {
+      ASSERT_EQ(master_table_abandon(&t, id), 0);
+    }
+  }
+  EXPECT_EQ(master_table_holder(&t, id, kMany), (int)(kMany % 5) + 1);
+  EXPECT_EQ(master_table_holder(&t, id, kMany - MASTER_MAX_ATTEMPTS + 1),
+            (int)((kMany - MASTER_MAX_ATTEMPTS + 1) % 5) + 1);
+  EXPECT_EQ(master_table_holder(&t, id, kMany - MASTER_MAX_ATTEMPTS), -1);
+  EXPECT_EQ(master_table_holder(&t, id, kMany + 1), -1);
+  EXPECT_EQ(master_table_complete(&t, 2, id, 1, 0, 10), MASTER_INVALID);
+  EXPECT_EQ(master_table_complete(&t, (int)(kMany % 5) + 1, id, kMany, 0, 10),
+            MASTER_ACCEPT);
   master_table_close(&t);
 }
 

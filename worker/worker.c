@@ -16,23 +16,16 @@
 #include <unistd.h>
 
 #include "proto/error.h"
+#include "proto/log.h"
+#include "worker/orders.h"
 
 enum {
-  QUEUE_MAX = 8,          /* orders a worker can hold; the master sends <= 2 */
-  IDLE_YIELD_NS = 100000, /* poll with sched_yield this long when idle */
+  IDLE_YIELD_NS = 100000,   /* poll with sched_yield this long when idle */
   HEARTBEAT_NS = 100000000, /* PROGRESS at most this often while computing */
   EXIT_MASTER_GONE = 3,     /* exit status when the master went silent */
   IDLE_SLEEP_MIN_US = 10,
   IDLE_SLEEP_MAX_US = 1000,
 };
-
-typedef struct order_s {
-  uint64_t chunk;
-  uint64_t attempt;
-  uint64_t begin;
-  uint64_t end;
-  int cancelled;
-} order_t;
 
 typedef struct worker_s {
   const proto_job_t* job;
@@ -42,8 +35,7 @@ typedef struct worker_s {
   int kernel_rc;   /* kernel_init's result: chunks FAIL with it */
   MPI_Request req; /* the posted receive from the master */
   uint8_t rbuf[PROTO_MAX_BYTES];
-  order_t queue[QUEUE_MAX];
-  int head, count;
+  worker_orders_t orders;
   int stopping; /* STOP or REFUSE seen */
   int refused;
   uint64_t start_ns;       /* when the worker started */
@@ -115,40 +107,39 @@ static int send_msg(worker_t* w, const proto_msg_t* msg) {
   }
 }
 
-static void handle(worker_t* w, const proto_msg_t* m) {
+static int handle(worker_t* w, const proto_msg_t* m) {
   switch (m->kind) {
-    case PROTO_TAG_WORK:
-      if (w->count == QUEUE_MAX) {
-        fprintf(stderr,
-                "taskfarm: worker %d: order queue full, chunk %llu "
-                "ignored\n",
+    case PROTO_TAG_WORK: {
+      worker_order_t o = {m->chunk, m->attempt, m->begin, m->end, 0};
+      if (worker_orders_push(&w->orders, &o) == 0) return 0;
+      /* Never drop an order in silence: the master re-issues it now
+       * instead of waiting for a deadline. */
+      proto_log(PROTO_LOG_INFO,
+                "worker %d: order queue full, chunk %llu "
+                "handed back",
                 w->rank, (unsigned long long)m->chunk);
-        return;
-      }
-      w->queue[(w->head + w->count++) % QUEUE_MAX] =
-          (order_t){m->chunk, m->attempt, m->begin, m->end, 0};
-      return;
+      proto_msg_t fail = {.kind = PROTO_TAG_FAIL,
+                          .chunk = m->chunk,
+                          .attempt = m->attempt,
+                          .code = PROTO_EQUEUE};
+      return send_msg(w, &fail);
+    }
     case PROTO_TAG_CANCEL:
-      for (int i = 0; i < w->count; i++) {
-        order_t* o = &w->queue[(w->head + i) % QUEUE_MAX];
-        if (o->chunk == m->chunk && o->attempt == m->attempt) o->cancelled = 1;
-      }
-      return;
+      worker_orders_cancel(&w->orders, m->chunk, m->attempt);
+      return 0;
     case PROTO_TAG_STOP:
       w->stopping = 1;
-      return;
-    case PROTO_TAG_PING:
-      return;
+      return 0;
     case PROTO_TAG_REFUSE:
-      fprintf(stderr,
-              "taskfarm: worker %d refused by the master: %s (this worker "
-              "speaks protocol version %d)\n",
-              w->rank, proto_strerror((int)m->code), PROTO_VERSION);
+      proto_log(PROTO_LOG_WARN,
+                "worker %d refused by the master: %s (this worker speaks "
+                "protocol version %d)",
+                w->rank, proto_strerror((int)m->code), PROTO_VERSION);
       w->stopping = 1;
       w->refused = 1;
-      return;
-    default:
-      return;
+      return 0;
+    default: /* PING, and kinds a master never sends */
+      return 0;
   }
 }
 
@@ -166,19 +157,20 @@ static int drain(worker_t* w) {
     proto_msg_t m;
     int rc = proto_decode(w->rbuf, (size_t)len, st.MPI_TAG, &m);
     if (rc == PROTO_EVERSION) {
-      fprintf(stderr,
-              "taskfarm: worker %d: the master speaks protocol version %u, "
-              "this worker %d: run one build on every rank\n",
-              w->rank, m.version, PROTO_VERSION);
+      proto_log(PROTO_LOG_WARN,
+                "worker %d: the master speaks protocol version %u, this "
+                "worker %d: run one build on every rank",
+                w->rank, m.version, PROTO_VERSION);
       w->stopping = w->refused = 1;
     } else if (rc < 0) {
-      fprintf(stderr,
-              "taskfarm: worker %d: dropped a malformed %s (tag %d, "
-              "%d bytes) from the master: %s\n",
-              w->rank, proto_tag_name(st.MPI_TAG), st.MPI_TAG, len,
-              proto_strerror(rc));
+      proto_log(PROTO_LOG_WARN,
+                "worker %d: dropped a malformed %s (tag %d, %d bytes) from "
+                "the master: %s",
+                w->rank, proto_tag_name(st.MPI_TAG), st.MPI_TAG, len,
+                proto_strerror(rc));
     } else {
-      handle(w, &m);
+      rc = handle(w, &m);
+      if (rc < 0) return rc;
     }
     if (w->stopping) return 0;
     rc = post_receive(w);
@@ -192,11 +184,9 @@ static int drain(worker_t* w) {
 static void check_master(const worker_t* w) {
   double silent = (double)(now_ns() - w->last_master_ns) / 1e9;
   if (silent < w->job->master_timeout) return;
-  fprintf(stderr,
-          "taskfarm: worker %d: nothing from the master for %.0f s; "
-          "exiting\n",
-          w->rank, silent);
-  fflush(stderr);
+  proto_log(PROTO_LOG_WARN,
+            "worker %d: nothing from the master for %.0f s; exiting", w->rank,
+            silent);
   _exit(EXIT_MASTER_GONE);
 }
 
@@ -210,9 +200,9 @@ static void inject_faults(worker_t* w) {
                                        : w->chunks_done >= fault->after_chunks;
     if (!due) continue;
     w->fired |= 1u << f;
-    fprintf(stderr, "taskfarm: worker %d: injected fault %d fires\n", w->rank,
-            (int)fault->kind);
-    fflush(stderr);
+    static const char* const names[] = {"?", "exit", "abort", "freeze", "slow"};
+    proto_log(PROTO_LOG_WARN, "worker %d: injected fault '%s' fires", w->rank,
+              names[fault->kind <= PROTO_FAULT_SLOW ? fault->kind : 0]);
     switch (fault->kind) {
       case PROTO_FAULT_EXIT:
         _exit(3);
@@ -240,7 +230,7 @@ static void pace(const worker_t* w, uint64_t slice_ns) {
 /* Computes the order at the head of the queue slice by slice, then reports
  * it unless it was cancelled meanwhile. */
 static int run_order(worker_t* w) {
-  order_t o = w->queue[w->head];
+  worker_order_t o = *worker_orders_head(&w->orders);
   proto_msg_t res;
   memset(&res, 0, sizeof(res));
   res.kind = PROTO_TAG_RESULT;
@@ -261,7 +251,7 @@ static int run_order(worker_t* w) {
     pace(w, now_ns() - s0);
     rc = drain(w);
     if (rc < 0) return rc;
-    if (w->stopping || w->queue[w->head].cancelled) break;
+    if (w->stopping || worker_orders_head(&w->orders)->cancelled) break;
     uint64_t t = now_ns();
     if (t - beat >= HEARTBEAT_NS && stop < o.end) {
       beat = t;
@@ -276,9 +266,8 @@ static int run_order(worker_t* w) {
     }
   }
   res.busy_ns = now_ns() - t0;
-  int cancelled = w->stopping || w->queue[w->head].cancelled;
-  w->head = (w->head + 1) % QUEUE_MAX;
-  w->count--;
+  int cancelled = w->stopping || worker_orders_head(&w->orders)->cancelled;
+  worker_orders_pop(&w->orders);
   if (cancelled) return 0;
   w->chunks_done++;
   if (rc < 0) {
@@ -327,7 +316,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
     rc = drain(&w);
     if (rc < 0 || w.stopping) break;
     check_master(&w);
-    if (w.count > 0) {
+    if (w.orders.count > 0) {
       rc = run_order(&w);
       sleep_us = IDLE_SLEEP_MIN_US;
       idle_since = 0;
@@ -346,7 +335,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
     if (sleep_us < IDLE_SLEEP_MAX_US) sleep_us *= 2;
   }
   if (rc < 0)
-    fprintf(stderr, "taskfarm: worker %d: %s\n", w.rank, proto_strerror(rc));
+    proto_log(PROTO_LOG_WARN, "worker %d: %s", w.rank, proto_strerror(rc));
 
 out_cancel_receive:
   if (!w.stopping) {

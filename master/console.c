@@ -1,0 +1,336 @@
+/* master/console.h. Everything here reads the farm through farm_snapshot()
+ * and its public fields; the result lines are the only text on stdout. */
+#include "master/console.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "proto/error.h"
+#include "proto/log.h"
+
+static double seconds(uint64_t ns) { return (double)ns / 1e9; }
+
+char* master_u128_str(unsigned __int128 v, char* buf) {
+  char tmp[40];
+  int len = 0;
+  do {
+    tmp[len++] = (char)('0' + (int)(v % 10));
+    v /= 10;
+  } while (v != 0);
+  for (int i = 0; i < len; i++) buf[i] = tmp[len - 1 - i];
+  buf[len] = '\0';
+  return buf;
+}
+
+double master_cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Whether the user watches a terminal: our stderr, or under mpiexec (which
+ * hands rank 0 a pipe) the stderr of the launcher that forwards it, found
+ * among the first few ancestors. */
+static int stderr_is_terminal(void) {
+  if (isatty(STDERR_FILENO)) return 1;
+  long pid = (long)getppid();
+  for (int depth = 0; depth < 4 && pid > 1; depth++) {
+    char path[64], target[64];
+    snprintf(path, sizeof(path), "/proc/%ld/fd/2", pid);
+    ssize_t len = readlink(path, target, sizeof(target) - 1);
+    if (len > 0) {
+      target[len] = '\0';
+      if (strncmp(target, "/dev/pts/", 9) == 0 ||
+          strncmp(target, "/dev/tty", 8) == 0)
+        return 1;
+    }
+    /* The parent's parent: field 4 of /proc/PID/stat, after "(comm)". */
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE* f = fopen(path, "r");
+    if (f == NULL) break;
+    char buf[512];
+    size_t got = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    char* close_paren = strrchr(buf, ')');
+    if (close_paren == NULL || sscanf(close_paren + 1, " %*c %ld", &pid) != 1)
+      break;
+  }
+  return 0;
+}
+
+int master_console_init(master_console_t* c, const farm_t* farm) {
+  memset(c, 0, sizeof(*c));
+  c->farm = farm;
+  const proto_job_t* job = farm->job;
+  c->cpu0 = master_cpu_seconds();
+  int terminal = job->progress != 0 && stderr_is_terminal();
+  c->progress = !job->quiet && job->kind != PROTO_JOB_HELLO &&
+                (job->progress == 1 || (job->progress == -1 && terminal));
+  c->tty = c->progress && terminal;
+  c->snap = calloc((size_t)(farm->nworkers > 0 ? farm->nworkers : 1),
+                   sizeof(*c->snap));
+  return c->snap == NULL ? PROTO_ENOMEM : 0;
+}
+
+void master_console_close(master_console_t* c) {
+  free(c->snap);
+  c->snap = NULL;
+}
+
+void master_console_figures(master_console_t* c, uint64_t now,
+                            master_run_stats_t* st, master_live_t* live) {
+  const farm_t* f = c->farm;
+  farm_snapshot(f, now, c->snap, st);
+  st->master_cpu_s = master_cpu_seconds() - c->cpu0;
+  memset(live, 0, sizeof(*live));
+  live->done_iters = f->table.done_iters;
+  live->elapsed_s = seconds(now - f->t0_ns);
+  live->inflight = (uint64_t)f->inflight;
+  live->alive = f->alive;
+  live->lost = f->lost;
+  live->eta_s = -1;
+  if (c->rate_count > 1) {
+    int oldest = c->rate_count < MASTER_RATE_SAMPLES
+                     ? 0
+                     : c->rate_count % MASTER_RATE_SAMPLES;
+    int newest = (c->rate_count - 1) % MASTER_RATE_SAMPLES;
+    double dt = seconds(c->rate_t[newest] - c->rate_t[oldest]);
+    if (dt > 0)
+      live->rate = (double)(c->rate_done[newest] - c->rate_done[oldest]) / dt;
+  }
+  if (live->rate > 0)
+    live->eta_s = (double)(f->table.n - live->done_iters) / live->rate;
+  live->stopping = f->stop_signal != 0;
+  live->journal = c->journal;
+  live->journal_records = c->journal_records ? *c->journal_records : 0;
+}
+
+void master_console_clear(master_console_t* c) {
+  if (c->drawn && c->tty) fputs("\r\033[K", stderr);
+  c->drawn = 0;
+}
+
+void master_console_tick(master_console_t* c, uint64_t now) {
+  int k = c->rate_count++ % MASTER_RATE_SAMPLES;
+  c->rate_t[k] = now;
+  c->rate_done[k] = c->farm->table.done_iters;
+  if (!c->progress) return;
+  /* A terminal gets the line redrawn in place; a file a line a second. */
+  if (!c->tty && now - c->last_ns < 1000000000u) return;
+  master_run_stats_t st;
+  master_live_t live;
+  master_console_figures(c, now, &st, &live);
+  char line[256];
+  master_progress_line(&st, &live, line, sizeof(line));
+  fprintf(stderr, c->tty ? "\r%s\033[K" : "taskfarm: %s\n", line);
+  fflush(stderr);
+  c->drawn = c->tty;
+  c->last_ns = now;
+}
+
+static const char* signal_name(int sig) {
+  return sig == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+/* Prints a as one shell word (quoted when it must be). */
+static void print_word(const char* a) {
+  int plain = a[0] != '\0';
+  for (const char* c = a; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+          (*c >= '0' && *c <= '9') || strchr("-_./=,:+@%", *c)))
+      plain = 0;
+  if (plain) {
+    fprintf(stderr, " %s", a);
+    return;
+  }
+  fputs(" '", stderr);
+  for (const char* c = a; *c; c++)
+    fputs(*c == '\'' ? "'\\''" : (char[]){*c, 0}, stderr);
+  fputs("'", stderr);
+}
+
+void master_console_print_stop(const master_console_t* c, int argc,
+                               char** argv) {
+  const farm_t* f = c->farm;
+  const proto_job_t* job = f->job;
+  double pct =
+      job->n ? 100.0 * (double)f->table.done_iters / (double)job->n : 100.0;
+  proto_log(
+      PROTO_LOG_WARN, "stopped by %s: %llu of %llu iterations done (%.1f%%)",
+      signal_name(f->stop_signal), (unsigned long long)f->table.done_iters,
+      (unsigned long long)job->n, pct);
+  if (c->journal == NULL) {
+    proto_log(PROTO_LOG_WARN,
+              "no --journal: this work cannot be resumed; run with "
+              "--journal FILE to make a run resumable");
+    return;
+  }
+  proto_log(PROTO_LOG_WARN,
+            "all of it is in journal '%s'; resume with:", c->journal);
+  fputs(" ", stderr);
+  int size = f->nworkers + 1;
+  if (size > 1)
+    fprintf(stderr, " mpiexec.mpich -disable-auto-cleanup -n %d", size);
+  int has_resume = 0;
+  for (int i = 0; i < argc; i++) {
+    const char* a = argv[i];
+    has_resume |= strcmp(a, "--resume") == 0;
+    char exe[PROTO_PATH_MAX];
+    if (i == 0 && strchr(a, '/') == NULL) { /* found through PATH */
+      ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+      if (len > 0) {
+        exe[len] = '\0';
+        a = exe;
+      }
+    }
+    print_word(a);
+  }
+  fprintf(stderr, "%s\n", has_resume ? "" : " --resume");
+}
+
+int master_console_print_result(const master_console_t* c, double wall) {
+  const farm_t* f = c->farm;
+  const proto_job_t* job = f->job;
+  char text[512];
+  int len = 0;
+  if (job->kind == PROTO_JOB_PI) {
+    double pi = proto_exact_to_double(&f->fsum);
+    len = snprintf(text, sizeof(text),
+                   "PI is approximately %.16f, Error is %.16f\n"
+                   "PI bits = %a\n"
+                   "Time = %.6f sec\n",
+                   pi,
+                   pi > 3.141592653589793 ? pi - 3.141592653589793
+                                          : 3.141592653589793 - pi,
+                   pi, wall);
+  } else if (job->kind == PROTO_JOB_DOT) {
+    char digits[48];
+    len = snprintf(text, sizeof(text), "Dot product is %s\nTime = %.6f sec\n",
+                   master_u128_str(f->isum, digits), wall);
+  } else if (job->kind == PROTO_JOB_DOTF) {
+    double v = proto_exact_to_double(&f->fsum);
+    len = snprintf(text, sizeof(text),
+                   "Dot product is %.17g\nDot bits = %a\nElements = %llu\n"
+                   "Time = %.6f sec\n",
+                   v, v, (unsigned long long)job->n, wall);
+  } else if (job->kind == PROTO_JOB_NOOP) {
+    len = snprintf(text, sizeof(text), "Chunks = %zu\nTime = %.6f sec\n",
+                   f->table.count, wall);
+  } else {
+    len =
+        snprintf(text, sizeof(text), "%d ranks said hello\n", f->nworkers + 1);
+  }
+  fputs(text, stdout);
+  fflush(stdout);
+  if (job->output[0] == '\0') return 0;
+  FILE* out = fopen(job->output, "w");
+  if (out == NULL || fwrite(text, 1, (size_t)len, out) != (size_t)len ||
+      fclose(out) != 0) {
+    proto_log(PROTO_LOG_WARN, "cannot write --output file '%s'", job->output);
+    return PROTO_EIO;
+  }
+  return 0;
+}
+
+void master_console_print_summary(const master_console_t* c, double wall) {
+  const farm_t* f = c->farm;
+  if (f->job->kind == PROTO_JOB_HELLO) return;
+  double cpu = master_cpu_seconds() - c->cpu0;
+  proto_log(PROTO_LOG_INFO,
+            "%s n=%llu, schedule %s, %zu chunks, %d workers, %.3f s; "
+            "master CPU %.3f s (%.1f%% of a core), %llu messages",
+            proto_job_name(f->job->kind), (unsigned long long)f->job->n,
+            proto_sched_name(f->job->schedule), f->table.count, f->nworkers,
+            wall, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
+            (unsigned long long)f->msgs);
+  proto_log(PROTO_LOG_INFO,
+            "faults: %llu chunks re-issued, %llu speculative copies, %llu "
+            "iterations computed twice; recovery %.3f s max, %.3f s mean "
+            "over %llu chunks",
+            (unsigned long long)f->reissues, (unsigned long long)f->speculative,
+            (unsigned long long)f->wasted_iters, f->recovery_max_s,
+            f->recoveries ? f->recovery_sum_s / (double)f->recoveries : 0.0,
+            (unsigned long long)f->recoveries);
+  int lost = 0;
+  for (int i = 0; i < f->nworkers; i++) {
+    const farm_peer_t* p = &f->peer[i];
+    double busy = seconds(p->busy_ns);
+    int is_lost = p->losses > p->readmits;
+    lost += is_lost;
+    proto_log(PROTO_LOG_INFO,
+              "  rank %d (%s pid %llu): %llu chunks, %llu iterations, busy "
+              "%.3f s, %.3g it/s, %llu timeouts, %llu re-issued, %llu "
+              "duplicates, %llu cancelled, %llu rejected%s%s%s",
+              p->rank, p->host[0] ? p->host : "?", (unsigned long long)p->pid,
+              (unsigned long long)p->chunks, (unsigned long long)p->iters, busy,
+              busy > 0 ? (double)p->iters / busy : 0.0,
+              (unsigned long long)p->timeouts, (unsigned long long)p->reissued,
+              (unsigned long long)p->duplicates, (unsigned long long)p->cancels,
+              (unsigned long long)p->rejected, is_lost ? ", LOST" : "",
+              p->readmits ? ", came back" : "",
+              p->state == FARM_REFUSED ? ", REFUSED" : "");
+  }
+  if (f->master_iters > 0)
+    proto_log(PROTO_LOG_INFO, "  rank 0 (the master itself): %llu iterations",
+              (unsigned long long)f->master_iters);
+  if (lost > 0) proto_log(PROTO_LOG_INFO, "lost ranks: %d", lost);
+}
+
+int master_console_write_outputs(master_console_t* c, const master_log_t* log,
+                                 double wall, uint64_t now) {
+  const farm_t* f = c->farm;
+  const proto_job_t* job = f->job;
+  if (job->report[0] == '\0' && job->trace[0] == '\0') return 0;
+  char value[64] = "", bits[64] = "", reference[64] = "";
+  master_run_stats_t st;
+  master_live_t live;
+  master_console_figures(c, now, &st, &live);
+  st.wall_s = wall;
+  st.result = value;
+  if (job->kind == PROTO_JOB_PI || job->kind == PROTO_JOB_DOTF) {
+    st.value = proto_exact_to_double(&f->fsum);
+    snprintf(value, sizeof(value), "%.17g", st.value);
+    snprintf(bits, sizeof(bits), "%a", st.value);
+    st.bits = bits;
+  }
+  if (job->kind == PROTO_JOB_PI) {
+    st.has_reference = 1;
+    st.reference = 3.141592653589793;
+    snprintf(reference, sizeof(reference), "%.17g", st.reference);
+    st.reference_kind = "pi, the limit of S_n";
+  } else if (job->kind == PROTO_JOB_DOT) {
+    unsigned __int128 n = job->n;
+    unsigned __int128 ref = n * (n + 1) / 2 * (n + 2) / 3;
+    master_u128_str(f->isum, value);
+    master_u128_str(ref, reference);
+    st.value = (double)f->isum;
+    st.reference = (double)ref;
+    st.has_reference = 1;
+    st.reference_kind = "closed form n(n+1)(n+2)/6";
+  } else if (job->kind == PROTO_JOB_NOOP) {
+    snprintf(value, sizeof(value), "%zu chunks", f->table.count);
+  }
+  st.reference_text = reference;
+  int rc = 0;
+  const char* paths[2] = {job->report, job->trace};
+  for (int k = 0; k < 2 && rc == 0; k++) {
+    if (paths[k][0] == '\0') continue;
+    FILE* out = fopen(paths[k], "w");
+    int wrc = out == NULL ? PROTO_EIO
+              : k == 0    ? master_write_report(out, &st)
+                          : master_write_trace(out, &st, log);
+    if (out != NULL && fclose(out) != 0) wrc = PROTO_EIO;
+    if (wrc < 0) {
+      proto_log(PROTO_LOG_WARN, "cannot write %s file '%s'",
+                k == 0 ? "--report" : "--trace", paths[k]);
+      rc = wrc;
+    }
+  }
+  return rc;
+}

@@ -1,0 +1,81 @@
+/* What the master shows the user: whether a person watches a terminal, the
+ * progress line with its rate samples, the stop message with the resume
+ * command, the result lines (stdout and --output), the summary, and the
+ * --report and --trace files. It reads the farm and writes text; it
+ * decides nothing about the run. */
+#ifndef TASKFARM_MASTER_CONSOLE_H_
+#define TASKFARM_MASTER_CONSOLE_H_
+
+#include <stdint.h>
+
+#include "master/farm.h"
+#include "master/live.h"
+#include "master/report.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { MASTER_RATE_SAMPLES = 24 }; /* progress samples kept for the rate */
+
+typedef struct master_console_s master_console_t;
+struct master_console_s {
+  const farm_t* farm;
+  int progress;     /* draw the progress line */
+  int tty;          /* redraw it in place (a terminal watches) */
+  int drawn;        /* a line is on the terminal */
+  uint64_t last_ns; /* when it was last printed (not a terminal) */
+  uint64_t rate_t[MASTER_RATE_SAMPLES];    /* sample times */
+  uint64_t rate_done[MASTER_RATE_SAMPLES]; /* iterations done then */
+  int rate_count;
+  double cpu0;                     /* master CPU seconds before the run */
+  const char* journal;             /* --journal path, or NULL */
+  const uint64_t* journal_records; /* records appended so far */
+  master_rank_stats_t* snap;       /* scratch, one per worker */
+};
+
+/* Sets c up for farm (which must outlive c). Decides whether the progress
+ * line is drawn and how, from the job and the terminal. Returns 0 or
+ * PROTO_ENOMEM. */
+int master_console_init(master_console_t* c, const farm_t* farm);
+void master_console_close(master_console_t* c);
+
+/* Takes a rate sample and draws the progress line if due; call 4 times a
+ * second. */
+void master_console_tick(master_console_t* c, uint64_t now);
+
+/* Clears the progress line from the terminal (before any other line). */
+void master_console_clear(master_console_t* c);
+
+/* The statistics and live figures now, for /status and /metrics. st->rank
+ * points into c. */
+void master_console_figures(master_console_t* c, uint64_t now,
+                            master_run_stats_t* st, master_live_t* live);
+
+/* Where the run is after a stop and how to resume it. */
+void master_console_print_stop(const master_console_t* c, int argc,
+                               char** argv);
+
+/* Writes the result lines to stdout and, when asked, to --output. Returns 0
+ * or PROTO_EIO after saying which write failed. */
+int master_console_print_result(const master_console_t* c, double wall);
+
+/* The summary on stderr (not with --quiet). */
+void master_console_print_summary(const master_console_t* c, double wall);
+
+/* The --report and --trace files. Returns 0 or PROTO_EIO after saying
+ * which could not be written. */
+int master_console_write_outputs(master_console_t* c, const master_log_t* log,
+                                 double wall, uint64_t now);
+
+/* CPU seconds (user + system) this process has used. */
+double master_cpu_seconds(void);
+
+/* Writes v in decimal into buf (at least 40 bytes); returns buf. */
+char* master_u128_str(unsigned __int128 v, char* buf);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TASKFARM_MASTER_CONSOLE_H_ */

@@ -1,0 +1,208 @@
+/* master/loop.h. Each loop iteration costs an epoll_wait system call, so
+ * while traffic is hot the idle handle polls MPI many times per iteration
+ * and gives up only after a run of empty polls; then the timer takes over
+ * and the core is free for the workers. */
+#include "master/loop.h"
+
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "proto/error.h"
+#include "proto/log.h"
+
+enum {
+  POLL_MIN_MS = 1,      /* timer period right after a message */
+  POLL_MAX_MS = 16,     /* longest timer period while traffic is quiet */
+  HOT_NS = 50000,       /* keep polling continuously this long after a msg */
+  HOT_ROUNDS = 256,     /* most MPI polls per idle callback */
+  HOT_EMPTY = 16,       /* ... ending after this many empty ones in a row */
+  LIVE_MS = 250,        /* progress and rate samples */
+  SYNC_NS = 1000000000, /* the journal is made durable this often */
+  JOURNAL_WRITE_BYTES = 1 << 16, /* queued records are written at this */
+};
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void stop_if_done(master_loop_t* l) {
+  if (!l->ops.done(l->ops.ctx)) return;
+  uv_timer_stop(&l->timer);
+  uv_idle_stop(&l->hot);
+  uv_idle_stop(&l->solo);
+  uv_stop(&l->loop);
+}
+
+static void solo_cb(uv_idle_t* handle);
+
+static void start_solo_if_wanted(master_loop_t* l) {
+  if (l->solo_on || !l->ops.solo_wanted(l->ops.ctx)) return;
+  uv_idle_start(&l->solo, solo_cb);
+  l->solo_on = 1;
+}
+
+static void on_synced(uv_fs_t* req) {
+  master_loop_t* l = req->data;
+  if (req->result < 0) {
+    proto_log(PROTO_LOG_WARN, "cannot sync journal '%s': %s", l->journal->path,
+              uv_strerror((int)req->result));
+    l->ops.fail(l->ops.ctx, PROTO_EIO);
+  }
+  uv_fs_req_cleanup(req);
+  l->sync_busy = 0;
+}
+
+/* Writes queued records in batches and starts an fdatasync every SYNC_NS
+ * on the thread pool, so a slow disk never stalls the loop. */
+static void journal_tick(master_loop_t* l) {
+  master_journal_t* j = l->journal;
+  if (j == NULL) return;
+  uint64_t now = now_ns();
+  int due = now - l->synced_ns >= SYNC_NS;
+  if (j->len >= JOURNAL_WRITE_BYTES || (due && j->len > 0))
+    if (master_journal_flush(j, 0) < 0) l->ops.fail(l->ops.ctx, PROTO_EIO);
+  if (!due || l->sync_busy || j->unsynced == 0) return;
+  l->sync_req.data = l;
+  if (uv_fs_fdatasync(&l->loop, &l->sync_req, j->fd, on_synced) == 0) {
+    l->sync_busy = 1;
+    j->unsynced = 0; /* the sync in flight covers them */
+  }
+  l->synced_ns = now;
+}
+
+static void hot_cb(uv_idle_t* handle) {
+  master_loop_t* l = handle->data;
+  int got = 0;
+  for (int round = 0, empty = 0;
+       round < HOT_ROUNDS && empty < HOT_EMPTY && !l->ops.done(l->ops.ctx);
+       round++) {
+    int n = l->ops.poll(l->ops.ctx);
+    got += n;
+    empty = n > 0 ? 0 : empty + 1;
+  }
+  if (got > 0) {
+    l->last_msg_ns = now_ns();
+  } else if (now_ns() - l->last_msg_ns > HOT_NS) {
+    /* Traffic went quiet: let the timer take over and free the core. */
+    uv_idle_stop(&l->hot);
+    l->hot_on = 0;
+  }
+  start_solo_if_wanted(l);
+  stop_if_done(l);
+}
+
+/* The quiet-traffic period: doubled after every empty poll, but never above
+ * a quarter of the shortest chunk seen, so a worker's prefetched chunk always
+ * outlasts the master's reaction time. */
+static uint64_t next_period(const master_loop_t* l, int got_messages) {
+  if (got_messages) return POLL_MIN_MS;
+  uint64_t cap = l->ops.min_chunk_ns(l->ops.ctx) / 4000000u;
+  if (cap > POLL_MAX_MS) cap = POLL_MAX_MS;
+  if (cap < POLL_MIN_MS) cap = POLL_MIN_MS;
+  uint64_t next = l->poll_ms * 2;
+  return next < cap ? next : cap;
+}
+
+static void timer_cb(uv_timer_t* handle) {
+  master_loop_t* l = handle->data;
+  journal_tick(l);
+  int got = l->ops.poll(l->ops.ctx) > 0;
+  if (got) {
+    l->last_msg_ns = now_ns();
+    if (!l->hot_on) {
+      uv_idle_start(&l->hot, hot_cb);
+      l->hot_on = 1;
+    }
+  }
+  if (!l->ops.done(l->ops.ctx)) l->ops.tick(l->ops.ctx);
+  l->poll_ms = next_period(l, got);
+  if (!l->ops.done(l->ops.ctx))
+    uv_timer_start(&l->timer, timer_cb, l->poll_ms, 0);
+  start_solo_if_wanted(l);
+  stop_if_done(l);
+}
+
+static void solo_cb(uv_idle_t* handle) {
+  master_loop_t* l = handle->data;
+  journal_tick(l);
+  if (l->ops.done(l->ops.ctx) || !l->ops.solo_step(l->ops.ctx)) {
+    uv_idle_stop(&l->solo);
+    l->solo_on = 0;
+  }
+  stop_if_done(l);
+}
+
+static void live_cb(uv_timer_t* handle) {
+  master_loop_t* l = handle->data;
+  l->ops.live(l->ops.ctx);
+}
+
+static void signal_cb(uv_signal_t* handle, int signum) {
+  master_loop_t* l = handle->data;
+  l->ops.signal(l->ops.ctx, signum);
+  stop_if_done(l);
+}
+
+int master_loop_init(master_loop_t* l, const proto_job_t* job,
+                     const master_loop_ops_t* ops) {
+  memset(l, 0, sizeof(*l));
+  l->ops = *ops;
+  if (uv_loop_init(&l->loop) != 0) return PROTO_EUV;
+  l->open = 1;
+  uv_timer_init(&l->loop, &l->timer);
+  uv_idle_init(&l->loop, &l->hot);
+  uv_idle_init(&l->loop, &l->solo);
+  uv_timer_init(&l->loop, &l->live);
+  uv_signal_init(&l->loop, &l->sigint);
+  uv_signal_init(&l->loop, &l->sigterm);
+  l->timer.data = l->hot.data = l->solo.data = l->live.data = l;
+  l->sigint.data = l->sigterm.data = l;
+  l->poll_ms = POLL_MIN_MS;
+  if (job->status_port > 0) {
+    int urc = status_start(&l->http, &l->loop, job->status_bind,
+                           job->status_port, ops->render, ops->ctx);
+    if (urc != 0) {
+      proto_log(PROTO_LOG_WARN, "cannot serve --status-port on %s:%d: %s",
+                job->status_bind, job->status_port, uv_strerror(urc));
+      master_loop_close(l);
+      return PROTO_EUV;
+    }
+    proto_log(PROTO_LOG_INFO, "status at http://%s:%d/status and /metrics",
+              job->status_bind, job->status_port);
+  }
+  return 0;
+}
+
+int master_loop_run(master_loop_t* l, master_journal_t* journal) {
+  l->journal = journal;
+  l->synced_ns = now_ns();
+  uv_signal_start(&l->sigint, signal_cb, SIGINT);
+  uv_signal_start(&l->sigterm, signal_cb, SIGTERM);
+  uv_timer_start(&l->live, live_cb, LIVE_MS, LIVE_MS);
+  uv_unref((uv_handle_t*)&l->live);
+  uv_unref((uv_handle_t*)&l->sigint);
+  uv_unref((uv_handle_t*)&l->sigterm);
+  if (uv_timer_start(&l->timer, timer_cb, l->poll_ms, 0) != 0) return PROTO_EUV;
+  start_solo_if_wanted(l);
+  stop_if_done(l);
+  if (!l->ops.done(l->ops.ctx)) uv_run(&l->loop, UV_RUN_DEFAULT);
+  return 0;
+}
+
+void master_loop_close(master_loop_t* l) {
+  if (!l->open) return;
+  status_stop(&l->http);
+  uv_close((uv_handle_t*)&l->timer, NULL);
+  uv_close((uv_handle_t*)&l->hot, NULL);
+  uv_close((uv_handle_t*)&l->solo, NULL);
+  uv_close((uv_handle_t*)&l->live, NULL);
+  uv_close((uv_handle_t*)&l->sigint, NULL);
+  uv_close((uv_handle_t*)&l->sigterm, NULL);
+  /* Runs the close callbacks, and a journal sync still in flight. */
+  uv_run(&l->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&l->loop);
+  l->open = 0;
+}

@@ -1,0 +1,713 @@
+// The simulator of sim.h. One event queue ordered by (time, sequence); every
+// message gets a delivery time no earlier than the previous message between
+// the same two ranks, so each pair stays FIFO as MPI guarantees, while
+// messages of different pairs reorder freely. Workers behave as
+// worker/worker.c does (an order ring, heartbeats while computing, cancel
+// of queued orders) unless their kind says they misbehave.
+#include "tests/sim.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <queue>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "master/farm.h"
+#include "proto/error.h"
+#include "proto/job.h"
+
+namespace sim {
+namespace {
+
+using u128 = unsigned __int128;
+
+constexpr uint64_t kMs = 1000000;
+constexpr uint64_t kS = 1000 * kMs;
+constexpr uint64_t kTick = 2 * kMs;     // the master's timer period
+constexpr uint64_t kBeat = 100 * kMs;   // a worker's heartbeat period
+constexpr uint64_t kLimit = 3600 * kS;  // a run longer than this never ends
+constexpr int kRing = 16;               // worker/orders.h's ring
+
+// The partial of [b, e): the sum of i + 1, an exact integer.
+u128 Partial(uint64_t b, uint64_t e) {
+  u128 hi = (u128)e * (e + 1) / 2, lo = (u128)b * (b + 1) / 2;
+  return hi - lo;
+}
+
+enum Kind {
+  kHonest,
+  kWrongFingerprint,  // greets with another job's fingerprint, then forges
+  kVersionAtHello,    // greets in another protocol version, then forges
+  kVersionLater,      // honest, then another version and forged results
+  kDuplicator,        // sends every result twice
+  kStale,             // later sends results for orders cancelled before
+  kWrongRange,        // its first result names a range it was not given
+  kGarbage,           // malformed, oversized, misplaced and forged messages
+  kLateGreeter,       // greets after the master stopped waiting for it
+  kKinds,
+};
+
+const char* kKindName[] = {"honest",        "wrong-fingerprint", "version",
+                           "version-later", "duplicator",        "stale",
+                           "wrong-range",   "garbage",           "late"};
+
+struct Order {
+  uint64_t chunk, attempt, begin, end;
+};
+
+struct Worker {
+  int rank = 0;
+  Kind kind = kHonest;
+  double speed = 0;  // indices per ns
+  uint64_t die_at = 0, freeze_from = 0, freeze_to = 0;
+  bool dead = false, left = false, refused_sent = false;
+  std::deque<Order> ring;
+  std::vector<Order> cancelled;  // for kStale
+  bool computing = false;
+  uint64_t token = 0, started = 0;
+  uint64_t to_master = 0, from_master = 0;  // FIFO delivery times
+  int results = 0;
+};
+
+enum EvType { kToMaster, kToWorker, kFinish, kBeatEv, kTickEv, kStop, kSolo };
+
+struct Event {
+  uint64_t t = 0, seq = 0;
+  EvType type = kTickEv;
+  int w = 0;  // worker index
+  uint64_t token = 0;
+  int bad = 0;  // kToMaster: a proto_decode error instead of msg
+  int tag = 0;
+  size_t len = 0;
+  uint32_t version = 0;
+  proto_msg_t msg;
+};
+
+struct Later {
+  bool operator()(const Event* a, const Event* b) const {
+    return a->t != b->t ? a->t > b->t : a->seq > b->seq;
+  }
+};
+
+uint64_t CpuNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+class World {
+ public:
+  explicit World(const Options& opt) : opt_(opt), rng_(opt.seed) {
+    memset(&farm_, 0, sizeof(farm_));
+  }
+  ~World() {
+    while (!q_.empty()) {
+      delete q_.top();
+      q_.pop();
+    }
+    farm_close(&farm_);
+  }
+  Outcome Go();
+
+ private:
+  static int Send(void* ctx, int rank, const proto_msg_t* m);
+  static int Record(void* ctx, const master_record_t* r);
+  static void Log(void* ctx, farm_log_level_t level, const char* line);
+
+  uint64_t Rand(uint64_t lo, uint64_t hi) {  // in [lo, hi]
+    return lo + rng_() % (hi - lo + 1);
+  }
+  double Unit() { return (double)(rng_() >> 11) / 9007199254740992.0; }
+  Event* New(EvType type, uint64_t t, int w) {
+    Event* e = new Event();
+    e->type = type;
+    e->t = t;
+    e->seq = seq_++;
+    e->w = w;
+    return e;
+  }
+  uint64_t Delay() {
+    // Mostly microseconds; now and then a long stall in the network.
+    return Rand(1000, 50000) +
+           (opt_.faults && Rand(0, 99) == 0 ? Rand(0, 300) * kMs : 0);
+  }
+  void ToMaster(Worker& x, const proto_msg_t& m, int bad = 0, int tag = 0,
+                size_t len = 0, uint32_t version = 0);
+  void Setup();
+  void StartWorkers();
+  void Handle(Event* e);
+  void WorkerGets(Worker& x, const proto_msg_t& m);
+  void StartNext(Worker& x);
+  void Finish(Worker& x);
+  void Beat(Worker& x, uint64_t token);
+  void Forge(Worker& x, uint64_t chunk);
+  bool Frozen(const Worker& x) const {
+    return now_ >= x.freeze_from && now_ < x.freeze_to;
+  }
+  std::string Check();
+  void Call();  // accounts one farm_* call that just ended
+  uint64_t call_start_ = 0;
+  char buf_[256];
+
+  Options opt_;
+  std::mt19937_64 rng_;
+  proto_job_t job_;
+  farm_t farm_;
+  std::vector<Worker> w_;
+  std::priority_queue<Event*, std::vector<Event*>, Later> q_;
+  uint64_t now_ = 0, seq_ = 0;
+  bool tcp_ = false;  // sends to a dead worker fail, as over TCP
+  int segment_ = 0;   // runs so far (a stop and resume starts one)
+  std::vector<master_record_t> journal_;
+  std::vector<int> record_segment_;
+  std::set<std::pair<int, int>> untrusted_;  // (segment, rank)
+  bool solo_on_ = false;
+  farm_solo_t solo_;
+  double master_speed_ = 0;
+  Outcome out_;
+  std::vector<std::string> log_;
+};
+
+int World::Send(void* ctx, int rank, const proto_msg_t* m) {
+  World* s = static_cast<World*>(ctx);
+  Worker& x = s->w_[rank - 1];
+  if (x.dead && s->tcp_) return PROTO_EMPI;  // the endpoint failed
+  if (s->opt_.faults && s->Rand(0, 999) == 0) return FARM_SEND_BUSY;
+  Event* e = s->New(kToWorker, 0, rank - 1);
+  e->t = std::max(s->now_ + s->Delay(), x.from_master);
+  x.from_master = e->t;
+  e->msg = *m;
+  s->q_.push(e);
+  return 0;
+}
+
+int World::Record(void* ctx, const master_record_t* r) {
+  World* s = static_cast<World*>(ctx);
+  s->journal_.push_back(*r);
+  s->record_segment_.push_back(s->segment_);
+  return 0;
+}
+
+void World::Log(void* ctx, farm_log_level_t, const char* line) {
+  World* s = static_cast<World*>(ctx);
+  if (s->opt_.verbose) fprintf(stderr, "[%.6f] %s\n", s->now_ / 1e9, line);
+}
+
+void World::ToMaster(Worker& x, const proto_msg_t& m, int bad, int tag,
+                     size_t len, uint32_t version) {
+  Event* e = New(kToMaster, 0, x.rank - 1);
+  e->t = std::max(now_ + Delay(), x.to_master);
+  x.to_master = e->t;
+  e->msg = m;
+  e->bad = bad;
+  e->tag = tag;
+  e->len = len;
+  e->version = version;
+  q_.push(e);
+}
+
+void World::Setup() {
+  int workers = opt_.workers > 0 ? opt_.workers : (int)Rand(1, 8);
+  bool scale = opt_.chunk_ms > 0;
+  proto_sched_t sched = scale ? PROTO_SCHED_DYNAMIC
+                              : (proto_sched_t)Rand(0, PROTO_SCHED_COUNT - 1);
+  uint64_t n = opt_.n            ? opt_.n
+               : Rand(1, 4) == 1 ? Rand(1, 3000)
+                                 : Rand(1000, 2000000);
+  std::vector<std::string> args = {"taskfarm",   "dot",
+                                   "--n",        std::to_string(n),
+                                   "--schedule", proto_sched_name(sched)};
+  if (scale) {
+    // Twenty chunks per worker of chunk_ms each.
+    args.push_back("--chunk");
+    args.push_back(std::to_string(std::max<uint64_t>(1, n / (20 * workers))));
+  } else if (Rand(0, 2) == 0) {
+    args.push_back("--chunk");
+    args.push_back(std::to_string(Rand(1, std::max<uint64_t>(1, n / 4))));
+  }
+  if (sched == PROTO_SCHED_WF) {
+    std::string ws;
+    for (int i = 0; i < workers; i++)
+      ws += (i ? "," : "") + std::to_string(Rand(1, 4));
+    args.push_back("--weights");
+    args.push_back(ws);
+  }
+  if (!scale && Rand(0, 3) == 0) {
+    args.push_back("--speculate");
+    args.push_back("on");
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  char err[256];
+  if (proto_job_parse(&job_, (int)argv.size(), argv.data(), err, sizeof(err)) <
+          0 ||
+      proto_job_resolve(&job_, err, sizeof(err)) < 0) {
+    out_.failure = std::string("job: ") + err;
+    return;
+  }
+  out_.workers = workers;
+  out_.schedule = proto_sched_name(sched);
+  tcp_ = opt_.faults && Rand(0, 1) == 1;
+  w_.assign(workers, Worker());
+  // Mean speed: a chunk of the automatic size takes about 1 to 200 ms (or
+  // chunk_ms in scale mode); workers differ up to tenfold.
+  double chunk = (double)master_chunk_size(&job_, workers);
+  double mean_ns = scale ? opt_.chunk_ms * 1e6 : (double)Rand(1, 200) * 1e6;
+  for (int i = 0; i < workers; i++) {
+    Worker& x = w_[i];
+    x.rank = i + 1;
+    double spread = scale ? 0.9 + 0.2 * Unit() : 0.1 + 0.9 * Unit();
+    x.speed = chunk / mean_ns * spread;
+  }
+  master_speed_ = chunk / mean_ns;
+}
+
+void World::StartWorkers() {
+  uint64_t expected = (uint64_t)((double)job_.n / master_speed_ /
+                                 std::max<size_t>(1, w_.size()));
+  for (Worker& x : w_) {
+    int rank = x.rank;
+    double speed = x.speed;
+    x = Worker();
+    x.rank = rank;
+    x.speed = speed;
+    // The first run draws the faults; a resumed run has healthy workers.
+    if (opt_.faults && segment_ == 0) {
+      int r = (int)Rand(0, 99);
+      if (r < 45) {
+        x.kind = kHonest;
+      } else {
+        x.kind = (Kind)Rand(1, kKinds - 1);
+      }
+      if (Rand(0, 5) == 0) x.die_at = Rand(0, expected + 1);
+      if (Rand(0, 5) == 0) {
+        x.freeze_from = Rand(0, expected + 1);
+        x.freeze_to = x.freeze_from + Rand(100, 6000) * kMs;
+      }
+    }
+    if (x.kind == kWrongFingerprint || x.kind == kVersionAtHello)
+      untrusted_.insert({segment_, rank});
+    if (opt_.verbose)
+      fprintf(stderr,
+              "rank %d: %s, %.3g it/ns, dies at %.3f s, frozen "
+              "%.3f-%.3f s\n",
+              rank, kKindName[x.kind], x.speed, x.die_at / 1e9,
+              x.freeze_from / 1e9, x.freeze_to / 1e9);
+    // Late greeters, and half the ranks of another job, greet after the
+    // master stopped waiting for them.
+    bool late = x.kind == kLateGreeter ||
+                (x.kind == kWrongFingerprint && Rand(0, 1) == 1);
+    uint64_t hello_at =
+        late ? farm_.hello_wait_ns + Rand(1, 5000) * kMs : Rand(0, 5) * kMs;
+    Event* e = New(kToMaster, hello_at, rank - 1);
+    proto_msg_t hello = {};
+    hello.kind = PROTO_TAG_HELLO;
+    hello.fingerprint =
+        proto_job_fingerprint(&job_) + (x.kind == kWrongFingerprint ? 1 : 0);
+    hello.pid = 1000 + rank;
+    snprintf(hello.host, sizeof(hello.host), "sim%d", rank);
+    e->msg = hello;
+    if (x.kind == kVersionAtHello) {
+      e->bad = PROTO_EVERSION;
+      e->tag = PROTO_TAG_HELLO;
+      e->len = proto_size(PROTO_TAG_HELLO);
+      e->version = PROTO_VERSION + 1;
+    }
+    e->t = now_ + hello_at;
+    x.to_master = e->t;
+    q_.push(e);
+    if (x.kind == kWrongFingerprint || x.kind == kVersionAtHello) {
+      // It forges results for the first chunks anyway.
+      for (uint64_t c = 0; c < 3; c++) {
+        Event* f = New(kToMaster, e->t + (c + 1) * kMs, rank - 1);
+        f->msg.kind = PROTO_TAG_RESULT;
+        f->msg.chunk = c;
+        f->msg.attempt = 1;
+        f->msg.begin = 0;
+        f->msg.end = std::min<uint64_t>(job_.n, farm_.chunk_size);
+        f->msg.isum = 123456789;
+        proto_exact_init(&f->msg.fsum);
+        x.to_master = f->t;
+        q_.push(f);
+      }
+    }
+  }
+}
+
+void World::Forge(Worker& x, uint64_t chunk) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_RESULT;
+  m.chunk = chunk;
+  m.attempt = 1;
+  m.begin = 0;
+  m.end = 1;
+  m.isum = 987654321;
+  proto_exact_init(&m.fsum);
+  ToMaster(x, m);
+}
+
+void World::StartNext(Worker& x) {
+  if (x.computing || x.ring.empty() || x.dead || x.left) return;
+  const Order& o = x.ring.front();
+  x.computing = true;
+  x.token++;
+  x.started = now_;
+  uint64_t ns = (uint64_t)((double)(o.end - o.begin) / x.speed) + 1000;
+  Event* e = New(kFinish, now_ + ns, x.rank - 1);
+  e->token = x.token;
+  q_.push(e);
+  if (ns > kBeat) {
+    Event* b = New(kBeatEv, now_ + kBeat, x.rank - 1);
+    b->token = x.token;
+    q_.push(b);
+  }
+}
+
+void World::Beat(Worker& x, uint64_t token) {
+  if (!x.computing || x.token != token) return;
+  const Order& o = x.ring.front();
+  uint64_t busy = now_ - x.started;
+  uint64_t done =
+      std::min<uint64_t>(o.end - o.begin, (uint64_t)((double)busy * x.speed));
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_PROGRESS;
+  m.chunk = o.chunk;
+  m.attempt = o.attempt;
+  m.done = done;
+  m.busy_ns = busy;
+  ToMaster(x, m);
+  Event* b = New(kBeatEv, now_ + kBeat, x.rank - 1);
+  b->token = token;
+  q_.push(b);
+}
+
+void World::Finish(Worker& x) {
+  Order o = x.ring.front();
+  x.ring.pop_front();
+  x.computing = false;
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_RESULT;
+  m.chunk = o.chunk;
+  m.attempt = o.attempt;
+  m.begin = o.begin;
+  m.end = o.end;
+  m.busy_ns = now_ - x.started;
+  m.isum = Partial(o.begin, o.end);
+  proto_exact_init(&m.fsum);
+  x.results++;
+  switch (x.kind) {
+    case kWrongRange:
+      if (x.results == 1 && o.end - o.begin > 1) {
+        m.end = o.end - 1;
+        m.isum = Partial(o.begin, o.end - 1) + 7;
+      }
+      ToMaster(x, m);
+      break;
+    case kDuplicator:
+      ToMaster(x, m);
+      ToMaster(x, m);
+      break;
+    case kWrongFingerprint:
+    case kVersionAtHello:
+      // Work given to a rank of another job or version: its answer is
+      // another job's partial.
+      m.isum += 1;
+      ToMaster(x, m);
+      break;
+    case kGarbage: {
+      ToMaster(x, m, PROTO_EBADMSG, (int)Rand(0, 200), Rand(0, 700));
+      ToMaster(x, m, PROTO_EMSGSIZE, PROTO_TAG_RESULT, PROTO_MAX_BYTES + 1);
+      proto_msg_t work = {};
+      work.kind = PROTO_TAG_WORK;
+      ToMaster(x, work);
+      proto_msg_t hello = {};
+      hello.kind = PROTO_TAG_HELLO;
+      hello.fingerprint = proto_job_fingerprint(&job_);
+      ToMaster(x, hello);
+      Forge(x, o.chunk + 1);
+      ToMaster(x, m);
+      break;
+    }
+    case kVersionLater:
+      if (x.results == 3)
+        ToMaster(x, m, PROTO_EVERSION, PROTO_TAG_RESULT,
+                 proto_size(PROTO_TAG_RESULT), PROTO_VERSION + 1);
+      if (x.results >= 3) m.isum += 1000;  // from here on, lies
+      ToMaster(x, m);
+      break;
+    case kStale:
+      ToMaster(x, m);
+      if (!x.cancelled.empty()) {
+        Order c = x.cancelled.back();
+        x.cancelled.pop_back();
+        proto_msg_t s = m;
+        s.chunk = c.chunk;
+        s.attempt = c.attempt;
+        s.begin = c.begin;
+        s.end = c.end;
+        s.isum = Partial(c.begin, c.end);
+        ToMaster(x, s);
+      }
+      break;
+    default:
+      ToMaster(x, m);
+  }
+  StartNext(x);
+}
+
+void World::WorkerGets(Worker& x, const proto_msg_t& m) {
+  switch (m.kind) {
+    case PROTO_TAG_WORK:
+      if ((int)x.ring.size() == kRing) {
+        proto_msg_t fail = {};
+        fail.kind = PROTO_TAG_FAIL;
+        fail.chunk = m.chunk;
+        fail.attempt = m.attempt;
+        fail.code = PROTO_EQUEUE;
+        ToMaster(x, fail);
+        return;
+      }
+      x.ring.push_back({m.chunk, m.attempt, m.begin, m.end});
+      StartNext(x);
+      return;
+    case PROTO_TAG_CANCEL:
+      for (size_t i = 0; i < x.ring.size(); i++) {
+        if (x.ring[i].chunk != m.chunk || x.ring[i].attempt != m.attempt)
+          continue;
+        x.cancelled.push_back(x.ring[i]);
+        if (i == 0 && x.computing) {
+          x.computing = false;
+          x.token++;
+        }
+        x.ring.erase(x.ring.begin() + (long)i);
+        StartNext(x);
+        return;
+      }
+      return;
+    case PROTO_TAG_STOP:
+    case PROTO_TAG_REFUSE:
+      x.left = true;
+      x.computing = false;
+      x.token++;
+      return;
+    default:
+      return;
+  }
+}
+
+void World::Call() {
+  out_.decisions++;
+  out_.farm_cpu_s += (double)(CpuNs() - call_start_) / 1e9;
+}
+
+void World::Handle(Event* e) {
+  bool timed = opt_.chunk_ms > 0;
+  if (e->type == kTickEv) {
+    if (timed) call_start_ = CpuNs();
+    farm_tick(&farm_, now_);
+    if (timed) Call();
+    if (!farm_.done) q_.push(New(kTickEv, now_ + kTick, 0));
+    return;
+  }
+  if (e->type == kStop) {
+    farm_stop(&farm_, 15, now_);
+    out_.stops++;
+    return;
+  }
+  if (e->type == kSolo) {
+    if (!solo_on_ || e->token != (uint64_t)segment_) return;
+    solo_on_ = false;
+    if (farm_.stop_signal) {
+      farm_solo_drop(&farm_, &solo_, now_);
+      return;
+    }
+    proto_msg_t r = {};
+    r.isum = Partial(solo_.begin, solo_.end);
+    r.busy_ns = 1;
+    proto_exact_init(&r.fsum);
+    farm_solo_done(&farm_, &solo_, &r, now_);
+    return;
+  }
+  Worker& x = w_[e->w];
+  if (e->type == kToMaster) {
+    if (timed) call_start_ = CpuNs();
+    out_.messages++;
+    if (e->bad)
+      farm_bad_message(&farm_, x.rank, e->bad, e->tag, e->len, e->version,
+                       now_);
+    else
+      farm_message(&farm_, x.rank, &e->msg, now_);
+    if (timed) Call();
+    return;
+  }
+  // Events at a worker: none while it is dead; delayed while it is frozen.
+  if (x.die_at && now_ >= x.die_at) x.dead = true;
+  if (x.dead || x.left) return;
+  if (Frozen(x)) {
+    Event* later = New(e->type, x.freeze_to, e->w);
+    later->token = e->token;
+    later->msg = e->msg;
+    // Its computation is paused, not lost: it resumes where it was.
+    if (e->type == kFinish || e->type == kBeatEv)
+      later->t =
+          x.freeze_to + (e->t > x.freeze_from ? e->t - x.freeze_from : 0);
+    if (e->type == kFinish && x.token == e->token) x.started += later->t - e->t;
+    q_.push(later);
+    return;
+  }
+  switch (e->type) {
+    case kToWorker:
+      WorkerGets(x, e->msg);
+      break;
+    case kFinish:
+      if (x.computing && x.token == e->token) Finish(x);
+      break;
+    case kBeatEv:
+      Beat(x, e->token);
+      break;
+    default:
+      break;
+  }
+}
+
+std::string World::Check() {
+  char buf[256];
+  if (farm_.rc != 0)
+    return std::string("the run failed: ") + proto_strerror(farm_.rc);
+  if (!farm_finished(&farm_)) return "the run ended unfinished";
+  if (farm_.isum != Partial(0, job_.n))
+    return "the result is not the reference";
+  std::vector<size_t> order(journal_.size());
+  for (size_t i = 0; i < order.size(); i++) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return journal_[a].begin < journal_[b].begin;
+  });
+  uint64_t at = 0;
+  for (size_t i : order) {
+    const master_record_t& r = journal_[i];
+    if (r.begin != at) {
+      snprintf(buf, sizeof(buf), "index %llu accepted %s",
+               (unsigned long long)std::min(at, r.begin),
+               r.begin < at ? "twice" : "never");
+      return buf;
+    }
+    if (r.isum != Partial(r.begin, r.end)) {
+      snprintf(buf, sizeof(buf),
+               "a forged result for [%llu, %llu) from rank "
+               "%d was accepted",
+               (unsigned long long)r.begin, (unsigned long long)r.end, r.rank);
+      return buf;
+    }
+    if (untrusted_.count({record_segment_[i], r.rank})) {
+      snprintf(buf, sizeof(buf), "a result from refused rank %d was accepted",
+               r.rank);
+      return buf;
+    }
+    at = r.end;
+  }
+  if (at != job_.n) return "the journal does not reach n";
+  uint64_t iters = farm_.master_iters + farm_.resumed_iters;
+  for (int i = 0; i < farm_.nworkers; i++) iters += farm_.peer[i].iters;
+  if (iters != job_.n) return "the statistics do not add up to n";
+  if (farm_.inflight != 0) return "orders are left after the release";
+  return "";
+}
+
+Outcome World::Go() {
+  Setup();
+  if (!out_.failure.empty()) return out_;
+  for (;;) {
+    farm_io_t io = {this, Send, Record, Log, nullptr};
+    std::vector<master_record_t> done = journal_;
+    std::sort(done.begin(), done.end(),
+              [](const master_record_t& a, const master_record_t& b) {
+                return a.begin < b.begin;
+              });
+    int rc = farm_init(&farm_, &job_, (int)w_.size(), &io, done.data(),
+                       done.size(), now_);
+    if (rc < 0) {
+      out_.failure = std::string("farm_init: ") + proto_strerror(rc);
+      return out_;
+    }
+    StartWorkers();
+    q_.push(New(kTickEv, now_ + kTick, 0));
+    if (opt_.faults && segment_ < 2 && Rand(0, 4) == 0) {
+      uint64_t expected = (uint64_t)((double)job_.n / master_speed_ /
+                                     std::max<size_t>(1, w_.size()));
+      q_.push(New(kStop, now_ + Rand(0, expected + kMs), 0));
+    }
+    while (!farm_.done && !q_.empty()) {
+      Event* e = q_.top();
+      q_.pop();
+      if (e->t > kLimit) {
+        delete e;
+        break;
+      }
+      now_ = std::max(now_, e->t);
+      Handle(e);
+      delete e;
+      if (!solo_on_ && farm_solo_wanted(&farm_)) {
+        int got = farm_solo_take(&farm_, &solo_);
+        if (got < 0) farm_fail(&farm_, got);
+        if (got > 0) {
+          solo_on_ = true;
+          uint64_t ns =
+              (uint64_t)((double)(solo_.end - solo_.begin) / master_speed_) +
+              1000;
+          Event* s = New(kSolo, now_ + ns, 0);
+          s->token = (uint64_t)segment_;
+          q_.push(s);
+        }
+      }
+    }
+    if (!farm_.done) {
+      snprintf(buf_, sizeof(buf_),
+               "the run never ended: %llu of %llu indices done after %.0f "
+               "simulated seconds, %d orders held, %d takers",
+               (unsigned long long)farm_.table.done_iters,
+               (unsigned long long)job_.n, now_ / 1e9, farm_.inflight,
+               farm_.takers);
+      out_.failure = buf_;
+      return out_;
+    }
+    farm_release(&farm_, now_);
+    out_.sim_seconds = now_ / 1e9;
+    if (farm_finished(&farm_) || farm_.rc != 0 || !farm_.stop_signal) break;
+    // Stopped: the job ends, everything in flight is gone; a new job
+    // resumes from the journal with new processes.
+    while (!q_.empty()) {
+      delete q_.top();
+      q_.pop();
+    }
+    solo_on_ = false;
+    farm_close(&farm_);
+    segment_++;
+    now_ += Rand(1, 1000) * kMs;
+  }
+  out_.failure = Check();
+  out_.ok = out_.failure.empty();
+  return out_;
+}
+
+}  // namespace
+
+Outcome Run(const Options& opt) {
+  World world(opt);
+  return world.Go();
+}
+
+std::string Replay(const Options& opt) {
+  std::string cmd = "tools/sim --seed " + std::to_string(opt.seed);
+  if (opt.workers) cmd += " --workers " + std::to_string(opt.workers);
+  if (!opt.faults) cmd += " --no-faults";
+  if (opt.n) cmd += " --n " + std::to_string(opt.n);
+  return cmd + " --verbose";
+}
+
+}  // namespace sim
