@@ -303,7 +303,10 @@ static void issue(farm_t* f, farm_peer_t* p, size_t id, uint64_t now) {
                       .begin = c->begin,
                       .end = c->end};
   add_order(f, p, id, attempt, now);
-  send_to(f, p, &work, now);
+  /* An order that did not go out is withdrawn at once: held but never
+   * received, it would leave the worker idle and silent until it is lost. */
+  if (send_to(f, p, &work, now) != 0)
+    drop_order(f, p, p->norders - 1, MASTER_EV_ABANDONED, 0, now);
 }
 
 static void speculate(farm_t* f, farm_peer_t* p, uint64_t now);
@@ -701,12 +704,15 @@ void farm_message(farm_t* f, int rank, const proto_msg_t* msg, uint64_t now) {
     goto out;
   }
   p->last_heard_ns = now;
+  int was_idle = feedable(p) ? 0 : 1;
   if (p->suspect && !p->broken) set_suspect(f, p, 0);
   if (p->state == FARM_LOST) {
     logf_(f, FARM_LOG_INFO, "rank %d is back; it takes work again", p->rank);
     p->strikes = 0;
     set_state(f, p, FARM_ACTIVE, now);
   }
+  /* It may take work again: it gets some now, whatever it said. */
+  if (was_idle && feedable(p)) feed(f, p, now);
   switch (msg->kind) {
     case PROTO_TAG_RESULT:
       on_result(f, p, msg, now);
@@ -784,11 +790,11 @@ static void check_peer(farm_t* f, farm_peer_t* p, uint64_t now) {
     proto_msg_t ping = {.kind = PROTO_TAG_PING};
     if (send_to(f, p, &ping, now) < 0) return;
   }
-  if (p->norders == 0) {
-    if (f->speculate) feed(f, p, now);
-    return;
-  }
-  feed(f, p, now); /* orders held back by FARM_LEAD_NS */
+  /* An idle worker that may take work again (its suspicion cleared, or
+   * it came back) gets it here at the latest; a busy one gets the orders
+   * held back by FARM_LEAD_NS. */
+  feed(f, p, now);
+  if (p->norders == 0) return;
   if (silent > job->lost_after * 1e9) {
     lose(f, p, FARM_LOST, "silent while holding work", now);
     return;

@@ -3,7 +3,6 @@
 #include "proto/job.h"
 
 #include <arpa/inet.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -671,7 +670,8 @@ static uint64_t fnv1a(uint64_t h, const void* data, size_t len) {
 
 uint64_t proto_job_fingerprint(const proto_job_t* job) {
   uint64_t h = 14695981039346656037ull;
-  uint64_t fields[3] = {(uint64_t)job->kind, job->n, PROTO_PI_GRAIN};
+  uint64_t fields[4] = {(uint64_t)job->kind, job->n, PROTO_PI_GRAIN,
+                        PROTO_KERNEL_VERSION};
   h = fnv1a(h, fields, sizeof(fields));
   h = fnv1a(h, job->a_path, strlen(job->a_path));
   h = fnv1a(h, "\n", 1);

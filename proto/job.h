@@ -26,6 +26,11 @@ enum {
   /* pi chunks are made of grains of this many terms; a grain's sum is
    * computed in one fixed order, so results do not depend on chunking. */
   PROTO_PI_GRAIN = 1024,
+  /* The definition of the kernels' results: bumped whenever a kernel's
+   * bits change (2: pi sums quads of pairs over one division). It enters
+   * the job's fingerprint, so a worker or a journal of another definition
+   * is refused instead of mixed in. */
+  PROTO_KERNEL_VERSION = 2,
   PROTO_PATH_MAX = 1024,
 };
 

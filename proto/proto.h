@@ -26,10 +26,12 @@
  * [begin, end) of the index range; a worker may hold several and computes
  * them in order. RESULT returns one chunk's exact partial result: pi and
  * dot-from-files fill the exact digits, dot --n fills the 128-bit integer.
- * FAIL reports a chunk the worker could not compute (e.g. a read error).
- * PROGRESS is a worker's heartbeat while it computes (about every 100 ms):
- * it lets the master tell a slow worker (progressing) from a frozen or dead
- * one (silent). PING keeps idle workers sure that the master is alive; a
+ * FAIL reports a chunk the worker could not compute (e.g. a read error, or
+ * PROTO_EQUEUE: its order ring is full). PROGRESS is a worker's heartbeat
+ * while it computes (about every 100 ms): it lets the master tell a slow
+ * worker (progressing) from a frozen or dead one (silent). An idle worker
+ * sends one for attempt 0 (which no order has) every second, so a master
+ * that declared it lost hears that it is alive and takes it back. PING keeps idle workers sure that the master is alive; a
  * worker that hears nothing from the master for long exits on its own.
  * The master checks every field of every message it receives against its
  * chunk table and drops what does not fit. */

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,35 +39,84 @@ TEST(KernelTest, DotGenNearLimitSliceIsExact) {
   EXPECT_TRUE(kernel_dot_gen(n, i, i + 1) == want);
 }
 
-// The grain's definition re-implemented plainly: pair p of the grain goes to
-// lane p % 16 in order, lanes combine in halving steps, a lone term last.
+// The grain's definition re-implemented plainly, one rounding per step
+// (volatile), in the order kernel.h states: quad q of the grain (pairs 4q to
+// 4q+3) in lane q % 16 while whole rounds of 16 quads last, then the rest
+// pair by pair in lane p % 16; lanes combined in halving steps, times 8, a
+// lone last term added last.
 double GrainByDefinition(uint64_t begin, uint64_t end) {
   double lane[16] = {0};
-  uint64_t pairs = (end - begin) / 2;
-  for (uint64_t p = 0; p < pairs; p++) {
-    double x = 4.0 * (double)(begin / 2 + p) + 2.0;
-    volatile double sq = x * x;  // keep every operation a separate rounding
-    volatile double den = sq - 1.0;
-    volatile double term = 8.0 / den;
+  uint64_t pairs = (end - begin) / 2, rounds = pairs / 64;
+  auto p_of = [&](uint64_t pair) {
+    double x = 4.0 * (double)(begin / 2 + pair) + 2.0;
+    volatile double sq = x * x;
+    volatile double p = sq - 1.0;
+    return (double)p;
+  };
+  for (uint64_t q = 0; q < rounds * 16; q++) {
+    volatile double p0 = p_of(4 * q), p1 = p_of(4 * q + 1);
+    volatile double p2 = p_of(4 * q + 2), p3 = p_of(4 * q + 3);
+    volatile double lo = p0 * p1, hi = p2 * p3;
+    volatile double s01 = p0 + p1, s23 = p2 + p3;
+    volatile double a = s01 * hi, b = s23 * lo;
+    volatile double num = a + b, den = lo * hi;
+    volatile double quad = num / den;
+    lane[q % 16] += quad;
+  }
+  for (uint64_t p = rounds * 64; p < pairs; p++) {
+    volatile double term = 1.0 / p_of(p);
     lane[p % 16] += term;
   }
   for (int w = 8; w >= 1; w /= 2)
     for (int l = 0; l < w; l++) lane[l] = lane[l] + lane[l + w];
-  double s = lane[0];
+  double s = 8.0 * lane[0];
   if ((end - begin) % 2) s += 4.0 / (2.0 * (double)(end - 1) + 1.0);
   return s;
 }
 
-TEST(KernelTest, PiGrainIsBitwiseTheDefinition) {
-  const uint64_t starts[] = {32768, 1u << 20, 999999488, 1ull << 40};
-  for (uint64_t b : starts) {
-    for (uint64_t len : {1024ull, 1023ull, 17ull, 2ull, 1ull}) {
-      double got = kernel_pi_grain(b, b + len);
-      double want = GrainByDefinition(b, b + len);
-      EXPECT_EQ(std::memcmp(&got, &want, sizeof(got)), 0)
-          << "grain at " << b << " length " << len;
+using GrainFn = double (*)(uint64_t, uint64_t);
+const GrainFn kPaths[KERNEL_PI_PATHS] = {
+    kernel_pi_grain_sse2, kernel_pi_grain_avx2, kernel_pi_grain_avx512};
+
+// Every compiled path, called by its own symbol, gives the definition's bits
+// (a path this CPU lacks is skipped, and the test says so).
+TEST(KernelTest, EveryPiPathIsBitwiseTheDefinition) {
+  const uint64_t starts[] = {32768, 1u << 20, 999999488, 1ull << 40,
+                             (1ull << 50) - 1024};
+  for (int path = 0; path < KERNEL_PI_PATHS; path++) {
+    kernel_pi_path_t p = (kernel_pi_path_t)path;
+    if (!kernel_pi_path_supported(p)) {
+      printf("pi path %s: skipped, this CPU lacks it\n",
+             kernel_pi_path_name(p));
+      continue;
     }
+    int checked = 0;
+    for (uint64_t b : starts) {
+      for (uint64_t len :
+           {1024ull, 1023ull, 130ull, 128ull, 17ull, 2ull, 1ull}) {
+        double got = kPaths[path](b, b + len);
+        double want = GrainByDefinition(b, b + len);
+        EXPECT_EQ(std::memcmp(&got, &want, sizeof(got)), 0)
+            << kernel_pi_path_name(p) << ": grain at " << b << " length "
+            << len;
+        checked++;
+      }
+    }
+    printf("pi path %s: %d grains bitwise equal to the definition\n",
+           kernel_pi_path_name(p), checked);
   }
+}
+
+// The grain of the largest x the farm accepts stays finite and close to the
+// sum of its terms in quad precision.
+TEST(KernelTest, PiGrainAtTheTopOfTheRangeIsFiniteAndAccurate) {
+  const uint64_t b = PROTO_PI_N_MAX - 1024;
+  double got = kernel_pi_grain(b, b + 1024);
+  ref::quad want = 0;
+  for (uint64_t i = b; i < b + 1024; i++)
+    want += (i % 2 ? -4.0Q : 4.0Q) / (2.0Q * (ref::quad)i + 1.0Q);
+  ASSERT_TRUE(std::isfinite(got));
+  EXPECT_LE(ref::UlpDistance(got, want), 64.0);
 }
 
 double PiByKernel(uint64_t n, uint64_t slice) {

@@ -75,7 +75,16 @@ struct Worker {
   int results = 0;
 };
 
-enum EvType { kToMaster, kToWorker, kFinish, kBeatEv, kTickEv, kStop, kSolo };
+enum EvType {
+  kToMaster,
+  kToWorker,
+  kFinish,
+  kBeatEv,
+  kIdleBeat,
+  kTickEv,
+  kStop,
+  kSolo
+};
 
 struct Event {
   uint64_t t = 0, seq = 0;
@@ -170,6 +179,7 @@ class World {
   bool solo_on_ = false;
   farm_solo_t solo_;
   double master_speed_ = 0;
+  uint64_t limit_ = kLimit;
   Outcome out_;
   std::vector<std::string> log_;
 };
@@ -266,6 +276,11 @@ void World::Setup() {
     x.speed = chunk / mean_ns * spread;
   }
   master_speed_ = chunk / mean_ns;
+  // A run that never ends: past the time the slowest rank alone would need
+  // for all of it, four times over.
+  double slowest = master_speed_;
+  for (const Worker& x : w_) slowest = std::min(slowest, x.speed);
+  limit_ = std::max<uint64_t>(kLimit, (uint64_t)(4.0 * (double)n / slowest));
 }
 
 void World::StartWorkers() {
@@ -322,6 +337,9 @@ void World::StartWorkers() {
     e->t = now_ + hello_at;
     x.to_master = e->t;
     q_.push(e);
+    if (x.kind == kHonest || x.kind == kLateGreeter || x.kind == kDuplicator ||
+        x.kind == kStale)
+      q_.push(New(kIdleBeat, e->t + kS, rank - 1));
     if (x.kind == kWrongFingerprint || x.kind == kVersionAtHello) {
       // It forges results for the first chunks anyway.
       for (uint64_t c = 0; c < 3; c++) {
@@ -571,6 +589,16 @@ void World::Handle(Event* e) {
     case kBeatEv:
       Beat(x, e->token);
       break;
+    case kIdleBeat: {
+      // As worker.c: an idle worker says it is alive every second.
+      if (!x.computing && x.ring.empty()) {
+        proto_msg_t m = {};
+        m.kind = PROTO_TAG_PROGRESS;
+        ToMaster(x, m);
+      }
+      q_.push(New(kIdleBeat, now_ + kS, e->w));
+      break;
+    }
     default:
       break;
   }
@@ -645,7 +673,7 @@ Outcome World::Go() {
     while (!farm_.done && !q_.empty()) {
       Event* e = q_.top();
       q_.pop();
-      if (e->t > kLimit) {
+      if (e->t > limit_) {
         delete e;
         break;
       }
@@ -656,6 +684,10 @@ Outcome World::Go() {
         int got = farm_solo_take(&farm_, &solo_);
         if (got < 0) farm_fail(&farm_, got);
         if (got > 0) {
+          if (opt_.verbose)
+            fprintf(stderr, "[%.6f] the master computes [%llu, %llu)\n",
+                    now_ / 1e9, (unsigned long long)solo_.begin,
+                    (unsigned long long)solo_.end);
           solo_on_ = true;
           uint64_t ns =
               (uint64_t)((double)(solo_.end - solo_.begin) / master_speed_) +
@@ -674,6 +706,19 @@ Outcome World::Go() {
                (unsigned long long)job_.n, now_ / 1e9, farm_.inflight,
                farm_.takers);
       out_.failure = buf_;
+      // Where the open chunks are, for the replay.
+      for (size_t i = 0, shown = 0;
+           opt_.verbose && i < farm_.table.count && shown < 10; i++) {
+        const master_chunk_t& c = farm_.table.chunk[i];
+        if (c.state == MASTER_CHUNK_DONE) continue;
+        shown++;
+        fprintf(stderr,
+                "open chunk %zu [%llu, %llu): state %d, %u attempts, %u "
+                "live, queued %d, holder of the last %d\n",
+                i, (unsigned long long)c.begin, (unsigned long long)c.end,
+                (int)c.state, c.attempts, c.live, c.queued,
+                master_table_holder(&farm_.table, i, c.attempts));
+      }
       return out_;
     }
     farm_release(&farm_, now_);

@@ -1,8 +1,8 @@
-/* Kernels. The pi grain sum is written with GCC vector types and compiled
- * for several instruction sets (target_clones picks one at run time); every
- * operation is an IEEE add, multiply, subtract or divide on independent lanes
- * with FMA contraction off (.bazelrc), so every path gives the same bits and a
- * chunk re-issued to another node gives the same partial result. */
+/* Kernels. The pi grain sum (pi_grain.c) is compiled once per x86-64 level
+ * and picked at run time; every operation is an IEEE add, multiply, subtract
+ * or divide on independent lanes with FMA contraction off (.bazelrc), so
+ * every path gives the same bits and a chunk re-issued to another node gives
+ * the same partial result. */
 #include "worker/kernel.h"
 
 #include <errno.h>
@@ -19,8 +19,6 @@
 #endif
 
 enum { FILE_BLOCK = 8192 }; /* elements per pread */
-
-typedef double v8d __attribute__((vector_size(64)));
 
 int kernel_init(kernel_t* k, const proto_job_t* job) {
   k->job = job;
@@ -48,40 +46,51 @@ void kernel_close(kernel_t* k) {
 
 static double pair_term(double x) { return 8.0 / (x * x - 1.0); }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) double
-kernel_pi_grain(uint64_t begin, uint64_t end) {
-  uint64_t pairs = (end - begin) / 2;
-  uint64_t k0 = begin / 2;
-  double lane[KERNEL_PI_LANES];
-  uint64_t full = pairs / KERNEL_PI_LANES;
-  /* Lanes 0-7 and 8-15 as two vectors; x = 4k + 2 is exact below 2^53. */
-  v8d x0, x1;
-  for (int l = 0; l < 8; l++) {
-    x0[l] = 4.0 * (double)(k0 + (uint64_t)l) + 2.0;
-    x1[l] = 4.0 * (double)(k0 + 8 + (uint64_t)l) + 2.0;
+int kernel_pi_path_supported(kernel_pi_path_t path) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  switch (path) {
+    case KERNEL_PI_SSE2:
+      return 1;
+    case KERNEL_PI_AVX2:
+      return __builtin_cpu_supports("x86-64-v3") != 0;
+    case KERNEL_PI_AVX512:
+      return __builtin_cpu_supports("x86-64-v4") != 0;
+    case KERNEL_PI_PATHS:
+      break;
   }
-  const v8d one = {1, 1, 1, 1, 1, 1, 1, 1};
-  const v8d eight = {8, 8, 8, 8, 8, 8, 8, 8};
-  const v8d step = {64, 64, 64, 64, 64, 64, 64, 64};
-  v8d acc0 = {0}, acc1 = {0};
-  for (uint64_t s = 0; s < full; s++) {
-    acc0 += eight / (x0 * x0 - one);
-    acc1 += eight / (x1 * x1 - one);
-    x0 += step;
-    x1 += step;
+#else
+  (void)path;
+#endif
+  return 0;
+}
+
+const char* kernel_pi_path_name(kernel_pi_path_t path) {
+  static const char* const names[] = {"sse2", "avx2", "avx512"};
+  return (unsigned)path < KERNEL_PI_PATHS ? names[path] : "?";
+}
+
+kernel_pi_path_t kernel_pi_path(void) {
+  static int chosen = -1;
+  if (chosen >= 0) return (kernel_pi_path_t)chosen;
+  const char* want = getenv("TASKFARM_PI_PATH");
+  for (int p = KERNEL_PI_PATHS - 1; p >= 0 && chosen < 0; p--)
+    if (kernel_pi_path_supported((kernel_pi_path_t)p) &&
+        (want == NULL || strcmp(want, kernel_pi_path_name(p)) == 0))
+      chosen = p;
+  if (chosen < 0) chosen = KERNEL_PI_SSE2; /* named a path this CPU lacks */
+  return (kernel_pi_path_t)chosen;
+}
+
+double kernel_pi_grain(uint64_t begin, uint64_t end) {
+  switch (kernel_pi_path()) {
+    case KERNEL_PI_AVX512:
+      return kernel_pi_grain_avx512(begin, end);
+    case KERNEL_PI_AVX2:
+      return kernel_pi_grain_avx2(begin, end);
+    default:
+      return kernel_pi_grain_sse2(begin, end);
   }
-  for (int l = 0; l < 8; l++) {
-    lane[l] = acc0[l];
-    lane[8 + l] = acc1[l];
-  }
-  /* The last partial round of pairs goes to the lanes in order. */
-  for (uint64_t p = full * KERNEL_PI_LANES; p < pairs; p++)
-    lane[p % KERNEL_PI_LANES] += pair_term(4.0 * (double)(k0 + p) + 2.0);
-  for (int width = KERNEL_PI_LANES / 2; width >= 1; width /= 2)
-    for (int l = 0; l < width; l++) lane[l] = lane[l] + lane[l + width];
-  double sum = lane[0];
-  if ((end - begin) % 2) sum += 4.0 / (2.0 * (double)(end - 1) + 1.0);
-  return sum;
 }
 
 static void pi_add(uint64_t n, uint64_t begin, uint64_t end,

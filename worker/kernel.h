@@ -20,11 +20,19 @@ enum {
    * accumulator: they carry nearly all of pi's value, so summing them without
    * any rounding keeps the result within 2 ulp of S_n. */
   KERNEL_PI_EXACT_TERMS = 32768,
-  /* pi grains are summed by this many virtual accumulators (lanes), pair p
-   * of a grain going to lane p % 16, then combined in a fixed tree. The
-   * number is part of the result's definition: never change it. */
+  /* pi grains are summed by this many virtual accumulators (lanes), quad q
+   * of a grain (4 pairs) going to lane q % 16, then combined in a fixed
+   * tree. The number is part of the result's definition: never change it. */
   KERNEL_PI_LANES = 16,
 };
+
+/* The compiled paths of the pi grain kernel. */
+typedef enum {
+  KERNEL_PI_SSE2 = 0,   /* x86-64 baseline */
+  KERNEL_PI_AVX2 = 1,   /* x86-64-v3 */
+  KERNEL_PI_AVX512 = 2, /* x86-64-v4 */
+  KERNEL_PI_PATHS = 3,
+} kernel_pi_path_t;
 
 typedef struct kernel_s kernel_t;
 struct kernel_s {
@@ -50,10 +58,26 @@ int kernel_add(kernel_t* k, uint64_t begin, uint64_t end, proto_exact_t* fsum,
                unsigned __int128* isum);
 
 /* The deterministic sum of the pi terms [begin, end) of one grain, begin
- * even: pairs 4/(4k+1) - 4/(4k+3) = 8/(x*x - 1) with x = 4k + 2, pair p in
- * lane p % 16, lanes combined in a fixed tree, a lone last term added last.
- * Identical bits on every x86-64 path (AVX-512, AVX2, SSE2). */
+ * even: pairs 4/(4k+1) - 4/(4k+3) = 8/(x*x - 1) with x = 4k + 2;
+ * four consecutive pairs (a quad) summed over one division, quad q in lane
+ * q % 16; pairs after the last full round of 16 quads one by one, pair p in
+ * lane p % 16; the lanes combined in a fixed tree and multiplied by 8; a
+ * lone last term added last (worker/pi_grain.c). Identical bits on every
+ * path; kernel_pi_grain uses the best path this CPU has. */
 double kernel_pi_grain(uint64_t begin, uint64_t end);
+double kernel_pi_grain_sse2(uint64_t begin, uint64_t end);
+double kernel_pi_grain_avx2(uint64_t begin, uint64_t end);
+double kernel_pi_grain_avx512(uint64_t begin, uint64_t end);
+
+/* 1 when this CPU can run path. */
+int kernel_pi_path_supported(kernel_pi_path_t path);
+
+/* The path kernel_pi_grain uses: the best supported one, or the one named
+ * by TASKFARM_PI_PATH (sse2, avx2, avx512) when set. */
+kernel_pi_path_t kernel_pi_path(void);
+
+/* The name of path ("avx2"), static. */
+const char* kernel_pi_path_name(kernel_pi_path_t path);
 
 /* sum_{i=begin}^{end-1} (i + 1) * (n - i), exactly, modulo 2^128. */
 unsigned __int128 kernel_dot_gen(uint64_t n, uint64_t begin, uint64_t end);

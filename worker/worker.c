@@ -20,9 +20,10 @@
 #include "worker/orders.h"
 
 enum {
-  IDLE_YIELD_NS = 100000,   /* poll with sched_yield this long when idle */
-  HEARTBEAT_NS = 100000000, /* PROGRESS at most this often while computing */
-  EXIT_MASTER_GONE = 3,     /* exit status when the master went silent */
+  IDLE_YIELD_NS = 100000,    /* poll with sched_yield this long when idle */
+  HEARTBEAT_NS = 100000000,  /* PROGRESS at most this often while computing */
+  IDLE_BEAT_NS = 1000000000, /* ... and this often while idle */
+  EXIT_MASTER_GONE = 3,      /* exit status when the master went silent */
   IDLE_SLEEP_MIN_US = 10,
   IDLE_SLEEP_MAX_US = 1000,
 };
@@ -311,7 +312,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   if (rc < 0) goto out_cancel_receive;
 
   unsigned sleep_us = IDLE_SLEEP_MIN_US;
-  uint64_t idle_since = 0;
+  uint64_t idle_since = 0, idle_beat = now_ns();
   while (rc == 0) {
     rc = drain(&w);
     if (rc < 0 || w.stopping) break;
@@ -320,7 +321,15 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
       rc = run_order(&w);
       sleep_us = IDLE_SLEEP_MIN_US;
       idle_since = 0;
+      idle_beat = now_ns();
       continue;
+    }
+    if (now_ns() - idle_beat >= IDLE_BEAT_NS) {
+      /* Alive and idle: a master that lost this worker takes it back. */
+      proto_msg_t beat = {.kind = PROTO_TAG_PROGRESS};
+      rc = send_msg(&w, &beat);
+      idle_beat = now_ns();
+      if (rc < 0) break;
     }
     /* The master's answer to the last result is usually microseconds away:
      * poll, yielding the core, for a short while before sleeping. */
