@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
   worker_guard(argv);
   worker_arm_startup_watchdog(&job);
   MPI_Init(&argc, &argv);
+  /* No MPI error is fatal by itself: one about a peer costs that peer.
+   * MPICH reports errors of MPI_Testsome and other calls on several
+   * requests through MPI_COMM_WORLD's handler, so it returns too. */
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm comm;
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);
   MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);

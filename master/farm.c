@@ -409,9 +409,15 @@ static void reject(farm_t* f, farm_peer_t* p, const char* what, int tag,
                    size_t len) {
   p->rejected++;
   if (p->rejected > FARM_LOG_LIMIT) return;
-  logf_(f, FARM_LOG_WARN,
-        "dropped a message from rank %d (tag %d, %zu bytes): %s%s", p->rank,
-        tag, len, what,
+  /* A message larger than the receive buffer is cut off: its size is not
+   * known, only that it is too large. */
+  char size[48];
+  if (len > PROTO_MAX_BYTES)
+    snprintf(size, sizeof(size), "more than %d bytes", PROTO_MAX_BYTES);
+  else
+    snprintf(size, sizeof(size), "%zu bytes", len);
+  logf_(f, FARM_LOG_WARN, "dropped a message from rank %d (tag %d, %s): %s%s",
+        p->rank, tag, size, what,
         p->rejected == FARM_LOG_LIMIT ? " (further ones not shown)" : "");
 }
 
@@ -647,7 +653,7 @@ static void on_fail(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
   if (msg->code != PROTO_EQUEUE && ++p->fails >= FARM_FAIL_LIMIT) {
     logf_(f, FARM_LOG_WARN,
           "rank %d on %s cannot compute chunks (%s); it gets no more work",
-          p->rank, p->host, proto_strerror((int)msg->code));
+          p->rank, p->host[0] ? p->host : "?", proto_strerror((int)msg->code));
     retire(f, p, now);
   }
   /* Another worker picks the chunk up. */
@@ -668,7 +674,7 @@ static void on_hello(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
     logf_(f, FARM_LOG_WARN,
           "rank %d on %s was started with another job or arguments; it gets "
           "no work",
-          p->rank, p->host);
+          p->rank, p->host[0] ? p->host : "?");
     refuse(f, p, PROTO_EJOB, now);
     return;
   }

@@ -4,7 +4,10 @@
  * protocol version. Both then wait for the master's answer and print it, so
  * the test can check the master dropped everything and refused the rank.
  * "dup JOB ARGS..." is an honest worker for that job that sends every RESULT
- * twice, plus a heartbeat and a result for a chunk it was never given. */
+ * twice, plus a heartbeat and a result for a chunk it was never given.
+ * "turn JOB ARGS..." answers one order honestly, then speaks another
+ * protocol version and answers the rest with wrong partials. "big" sends
+ * messages larger than any of the protocol, then a HELLO for another job. */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,8 +30,11 @@ static void send_msg(const proto_msg_t* m) {
   send_raw(buf, (int)len, (int)m->kind);
 }
 
-/* Works like a worker, but every RESULT goes out twice. */
-static int duplicating_worker(int argc, char** argv) {
+/* Works like a worker, but every RESULT goes out twice; with `turn` set it
+ * instead answers its first order, then speaks another protocol version and
+ * keeps sending results with a wrong partial (the master must refuse it and
+ * give its orders to others). */
+static int duplicating_worker(int argc, char** argv, int turn) {
   proto_job_t job;
   char err[256];
   if (proto_job_parse(&job, argc, argv, err, sizeof(err)) < 0) return 1;
@@ -52,6 +58,19 @@ static int duplicating_worker(int argc, char** argv) {
     worker_compute(&kernel, m.begin, m.end, &res);
     res.chunk = m.chunk;
     res.attempt = m.attempt;
+    if (turn) {
+      if (sent_stray) res.isum += 1; /* lies from here on */
+      send_msg(&res);
+      if (!sent_stray) {
+        proto_msg_t hello = {.kind = PROTO_TAG_HELLO};
+        uint8_t raw[PROTO_MAX_BYTES];
+        size_t len = proto_encode(&hello, raw);
+        raw[4] = PROTO_VERSION + 1;
+        send_raw(raw, (int)len, PROTO_TAG_HELLO);
+        sent_stray = 1;
+      }
+      continue;
+    }
     send_msg(&res);
     send_msg(&res);
     if (!sent_stray) {
@@ -76,14 +95,26 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);
   const char* mode = argc > 1 ? argv[1] : "garbage";
-  if (strcmp(mode, "dup") == 0) {
-    int rc = duplicating_worker(argc - 1, argv + 1);
+  if (strcmp(mode, "dup") == 0 || strcmp(mode, "turn") == 0) {
+    int rc = duplicating_worker(argc - 1, argv + 1, mode[0] == 't');
     MPI_Finalize();
     return rc;
   }
   uint8_t buf[PROTO_MAX_BYTES];
   memset(buf, 0xab, sizeof(buf));
-  if (strcmp(mode, "version") == 0) {
+  if (strcmp(mode, "big") == 0) {
+    /* Larger than any message of the protocol: the master's receive
+     * truncates it; that must cost this rank, never the run. */
+    static uint8_t huge[1 << 16];
+    memset(huge, 0xcd, sizeof(huge));
+    send_raw(huge, sizeof(huge), PROTO_TAG_RESULT);
+    send_raw(huge, PROTO_MAX_BYTES + 1, 99);
+    proto_msg_t hello = {.kind = PROTO_TAG_HELLO, .fingerprint = 12345};
+    send_msg(&hello); /* another job: the master answers REFUSE */
+  }
+  if (strcmp(mode, "big") == 0) {
+    /* sent above */
+  } else if (strcmp(mode, "version") == 0) {
     proto_msg_t hello = {.kind = PROTO_TAG_HELLO};
     size_t len = proto_encode(&hello, buf);
     buf[4] = PROTO_VERSION + 1;
