@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   }
 
   worker_guard(argv);
+  /* Standard output carries the result lines alone: UCX writes its own log
+   * lines to stdout, and they go to stderr from here on. */
+  proto_out_private();
   worker_arm_startup_watchdog(&job);
   MPI_Init(&argc, &argv);
   /* No MPI error is fatal by itself: one about a peer costs that peer.
@@ -93,8 +96,9 @@ int main(int argc, char** argv) {
                : rc == PROTO_ESTOPPED ? 128 + stopped_by
                                       : EXIT_FAILURE;
   /* With workers, the master ends the job (see master_end_job); a worker
-   * waits in MPI_Finalize until then. */
+   * waits for that (worker_await_end). */
   if (rank == 0 && size > 1) master_end_job(comm, status);
+  if (rank > 0) worker_await_end(&job, status);
   MPI_Comm_free(&comm);
   MPI_Finalize();
   return status;

@@ -1,7 +1,9 @@
 /* master/console.h. Everything here reads the farm through farm_snapshot()
- * and its public fields; the result lines are the only text on stdout. */
+ * and its public fields; the result lines are the only text on standard
+ * output (proto_out()). */
 #include "master/console.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,8 +228,12 @@ int master_console_print_result(const master_console_t* c, double wall) {
     len =
         snprintf(text, sizeof(text), "%d ranks said hello\n", f->nworkers + 1);
   }
-  fputs(text, stdout);
-  fflush(stdout);
+  FILE* results = proto_out();
+  if (fputs(text, results) == EOF || fflush(results) != 0) {
+    proto_log(PROTO_LOG_WARN, "cannot write the result to standard output: %s",
+              strerror(errno));
+    return PROTO_EIO;
+  }
   if (job->output[0] == '\0') return 0;
   FILE* out = fopen(job->output, "w");
   if (out == NULL || fwrite(text, 1, (size_t)len, out) != (size_t)len ||

@@ -424,7 +424,8 @@ static void reject(farm_t* f, farm_peer_t* p, const char* what, int tag,
 /* p's orders missed their deadline, or p fell silent: every order it holds
  * goes back in line for the others (its attempts stay open, so a late
  * result still counts if it is first). */
-static void time_out(farm_t* f, farm_peer_t* p, const char* why, uint64_t now) {
+static void time_out(farm_t* f, farm_peer_t* p, const char* why, int say,
+                     uint64_t now) {
   int any = 0;
   for (int k = 0; k < p->norders; k++) {
     farm_order_t* o = &p->order[k];
@@ -447,21 +448,24 @@ static void time_out(farm_t* f, farm_peer_t* p, const char* why, uint64_t now) {
   p->timeouts++;
   p->strikes++;
   set_suspect(f, p, 1);
-  logf_(f, FARM_LOG_INFO, "rank %d timed out (%s); re-issuing its %d chunk%s",
-        p->rank, why, p->norders, p->norders == 1 ? "" : "s");
+  if (say)
+    logf_(f, FARM_LOG_INFO, "rank %d timed out (%s); re-issuing its %d chunk%s",
+          p->rank, why, p->norders, p->norders == 1 ? "" : "s");
 }
 
 /* p takes no work until it speaks again (LOST) or ever (GONE): what it
  * held goes to the others. */
 static void lose(farm_t* f, farm_peer_t* p, farm_state_t as, const char* why,
                  uint64_t now) {
-  time_out(f, p, why, now);
+  int held = p->norders;
+  time_out(f, p, why, as != FARM_GONE, now);
   abandon_all(f, p, now);
   give_away_owned(f, p);
   set_state(f, p, as, now);
   logf_(f, as == FARM_GONE ? FARM_LOG_WARN : FARM_LOG_INFO,
-        "rank %d (%s pid %llu) is lost: %s", p->rank,
-        p->host[0] ? p->host : "?", (unsigned long long)p->pid, why);
+        "rank %d (%s pid %llu) is lost%s: %s; %d chunk%s re-issued", p->rank,
+        p->host[0] ? p->host : "?", (unsigned long long)p->pid,
+        as == FARM_GONE ? " for good" : "", why, held, held == 1 ? "" : "s");
 }
 
 /* p never gets work: another version or job, or it broke the protocol. */
@@ -498,10 +502,7 @@ static void settle(farm_t* f, uint64_t now) {
     for (int i = 0; i < f->nworkers; i++) {
       farm_peer_t* p = &f->peer[i];
       if (!p->broken || p->state == FARM_GONE) continue;
-      char why[96];
-      snprintf(why, sizeof(why), "a send to it failed (%s)",
-               proto_strerror(p->broken));
-      lose(f, p, FARM_GONE, why, now);
+      lose(f, p, FARM_GONE, "its link failed (the MPI error is above)", now);
     }
   }
 }
@@ -827,7 +828,7 @@ static void check_peer(farm_t* f, farm_peer_t* p, uint64_t now) {
     why = "deadline passed";
   }
   if (!late) return;
-  time_out(f, p, why, now);
+  time_out(f, p, why, 1, now);
   if (p->strikes >= FARM_STRIKE_LIMIT)
     lose(f, p, FARM_LOST, "missed deadlines repeatedly", now);
 }

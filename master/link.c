@@ -24,11 +24,22 @@ static void describe(master_link_t* l, const char* call, const char* dir,
   int len = 0;
   if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) len = 0;
   text[len < (int)sizeof(text) ? len : (int)sizeof(text) - 1] = '\0';
-  /* MPICH's texts span lines; keep the first, which says the most. */
+  /* MPICH's texts are a stack, one call a line: the first line names the
+   * error class, the last one the cause ("... Endpoint timeout"). */
   char* nl = strchr(text, '\n');
-  if (nl != NULL) *nl = '\0';
-  snprintf(l->what, sizeof(l->what), "%s %s rank %d failed: %s", call, dir,
-           rank, text[0] ? text : "unknown MPI error");
+  const char* cause = "";
+  if (nl != NULL) {
+    *nl = '\0';
+    char* last = strrchr(nl + 1, '\n');
+    while (last != NULL && last[1] == '\0') {
+      *last = '\0';
+      last = strrchr(nl + 1, '\n');
+    }
+    cause = last != NULL ? last + 1 : nl + 1;
+  }
+  snprintf(l->what, sizeof(l->what), "%s %s rank %d failed: %s%s%s", call, dir,
+           rank, text[0] ? text : "unknown MPI error", cause[0] ? " ... " : "",
+           cause);
 }
 
 static int post(master_link_t* l, int i) {

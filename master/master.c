@@ -50,6 +50,7 @@ static uint64_t now_ns(void) {
 }
 
 void master_end_job(MPI_Comm comm, int status) {
+  fflush(proto_out());
   fflush(stdout);
   fflush(stderr);
   /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */

@@ -2,10 +2,13 @@
  * the ranks that mpiexec merges do not interleave mid-line. */
 #include "proto/log.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static int quiet;
+static FILE* out;
 static void (*hook)(void* ctx);
 static void* hook_ctx;
 
@@ -27,3 +30,22 @@ void proto_log(proto_log_level_t level, const char* fmt, ...) {
   fprintf(stderr, "taskfarm: %s\n", line);
   fflush(stderr);
 }
+
+int proto_out_private(void) {
+  if (out != NULL) return 0;
+  fflush(stdout);
+  int fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) return -1;
+  FILE* f = fdopen(fd, "w");
+  if (f == NULL || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+    if (f != NULL)
+      fclose(f);
+    else
+      close(fd);
+    return -1;
+  }
+  out = f;
+  return 0;
+}
+
+FILE* proto_out(void) { return out != NULL ? out : stdout; }

@@ -6,6 +6,8 @@
 #ifndef TASKFARM_PROTO_LOG_H_
 #define TASKFARM_PROTO_LOG_H_
 
+#include <stdio.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,6 +23,16 @@ void proto_log_set_quiet(int quiet);
 /* Calls before(ctx) ahead of every line printed (the master clears its
  * progress line there); NULL for none. */
 void proto_log_set_hook(void (*before)(void* ctx), void* ctx);
+
+/* Keeps standard output for result lines alone: the process's stdout is
+ * duplicated into the stream proto_out() returns, and descriptor 1 then
+ * points at stderr, so whatever a library prints on stdout (UCX does) lands
+ * on stderr. Call once, early, before any library prints. Returns 0, or -1
+ * (stdout is then left as it was). */
+int proto_out_private(void);
+
+/* The stream for result lines: stdout, or its private copy. */
+FILE* proto_out(void);
 
 /* Prints "taskfarm: <text>\n" on stderr unless level is hidden. */
 void proto_log(proto_log_level_t level, const char* fmt, ...)

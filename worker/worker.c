@@ -286,8 +286,9 @@ void worker_say_hello(int rank, int size) {
                                         "(^o^)", ":o)", "=)",  "(:"};
   char host[PROTO_HOST_MAX] = "unknown";
   gethostname(host, sizeof(host) - 1);
-  printf("%s rank %d of %d on %s\n", smileys[rank % 8], rank, size, host);
-  fflush(stdout);
+  fprintf(proto_out(), "%s rank %d of %d on %s\n", smileys[rank % 8], rank,
+          size, host);
+  fflush(proto_out());
 }
 
 int worker_run(const proto_job_t* job, MPI_Comm comm) {
@@ -355,6 +356,19 @@ out_close_kernel:
   kernel_close(&w.kernel);
   if (rc == 0 && w.refused) rc = PROTO_EVERSION;
   return rc;
+}
+
+void worker_await_end(const proto_job_t* job, int status) {
+  fflush(proto_out());
+  fflush(stdout);
+  fflush(stderr);
+  uint64_t until = now_ns() + (uint64_t)(job->master_timeout * 1e9);
+  /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
+  for (uint64_t t = now_ns(); t < until; t = now_ns()) {
+    struct timespec pause = {0, 100000000};
+    nanosleep(&pause, NULL);
+  }
+  _exit(status);
 }
 
 static char startup_msg[160];

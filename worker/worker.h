@@ -48,6 +48,13 @@ void worker_arm_startup_watchdog(const proto_job_t* job);
 /* Prints rank's smiley line for the hello job (rank, size, host). */
 void worker_say_hello(int rank, int size);
 
+/* Ends a worker rank once worker_run() has returned: its output flushed,
+ * it waits for the master to end the job (MPI_Abort from rank 0 kills every
+ * rank), and leaves with `status` on its own after --master-timeout. It does
+ * not call MPI_Finalize: over UCX's TCP transport that fails once any peer
+ * has died, and it can hang even when none has. Never returns. */
+void worker_await_end(const proto_job_t* job, int status);
+
 #ifdef __cplusplus
 }
 #endif
