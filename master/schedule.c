@@ -46,6 +46,7 @@ int master_sched_init(master_sched_t* s, proto_sched_t kind, uint64_t n,
     return PROTO_ENOMEM;
   }
   memset(s->alive, 1, (size_t)workers);
+  s->live = workers;
   double total = 0;
   for (int i = 0; i < workers; i++) {
     s->weight[i] = weights ? weights[i] : 1.0;
@@ -98,10 +99,10 @@ int master_sched_owner(const master_sched_t* s, uint64_t begin, uint64_t cut) {
   return w;
 }
 
+/* Live workers, at least 1: kept by master_sched_set_alive(), so sizing a
+ * chunk does not cost O(P). */
 static int live_count(const master_sched_t* s) {
-  int live = 0;
-  for (int i = 0; i < s->workers; i++) live += s->alive[i];
-  return live > 0 ? live : 1;
+  return s->live > 0 ? s->live : 1;
 }
 
 /* Seconds per iteration of worker w: the awf mean weighs the k-th result by
@@ -277,7 +278,9 @@ void master_sched_learn(master_sched_t* s, int w, uint64_t iters,
 }
 
 void master_sched_set_alive(master_sched_t* s, int w, int alive) {
-  if (w >= 0 && w < s->workers) s->alive[w] = alive ? 1 : 0;
+  if (w < 0 || w >= s->workers || s->alive[w] == (alive ? 1 : 0)) return;
+  s->alive[w] = alive ? 1 : 0;
+  s->live += alive ? 1 : -1;
 }
 
 uint64_t master_chunk_align(const proto_job_t* job) {

@@ -48,6 +48,7 @@ struct master_sched_s {
   double* weight;       /* per worker, summing to P (wf given, awf learnt) */
   master_perf_t* perf;  /* per worker */
   unsigned char* alive; /* per worker: 0 once lost (left out of awf/af) */
+  int live;             /* workers whose alive is 1 */
   double* mu;           /* per worker, scratch for mean iteration times */
   uint64_t batch_chunk; /* factoring family: the batch's per-worker size */
   uint64_t batch_rem;   /* iterations left in the current batch */

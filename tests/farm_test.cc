@@ -102,6 +102,12 @@ class Farm {
       }
     }
   }
+  // Honest ranks finish the run: it must end with the exact sum of [0, n).
+  void ExpectExactEnd(const std::vector<int>& honest) {
+    Drain(honest);
+    ASSERT_TRUE(farm_finished(&f));
+    EXPECT_TRUE(f.isum == Partial(0, job.n));
+  }
   int Count(int rank, proto_tag_t kind) {
     int c = 0;
     for (auto& s : sent) c += s.rank == rank && s.msg.kind == kind;
@@ -143,9 +149,7 @@ TEST(FarmTest, LateGreeterIsCheckedLikeAnyOther) {
   proto_msg_t forged = t.Result(t.Peer(1).order[0]);
   forged.isum += 1;
   farm_message(&t.f, 2, &forged, t.now);
-  t.Drain({1});
-  ASSERT_TRUE(farm_finished(&t.f));
-  EXPECT_TRUE(t.f.isum == Partial(0, 100000));
+  t.ExpectExactEnd({1});
 }
 
 TEST(FarmTest, MessagesBeforeHelloAreDroppedAndDoNotReadmit) {
@@ -181,9 +185,7 @@ TEST(FarmTest, ResultWithWrongRangeGivesTheChunkToAnother) {
   EXPECT_LT(find_order_of(t.Peer(1), o), 0);
   EXPECT_TRUE(c.queued || (c.state == MASTER_CHUNK_ISSUED && c.live > 0 &&
                            c.attempts > o.attempt));
-  t.Drain({1, 2});
-  ASSERT_TRUE(farm_finished(&t.f));
-  EXPECT_TRUE(t.f.isum == Partial(0, 100000));
+  t.ExpectExactEnd({1, 2});
 }
 
 // Defect 2b: another protocol version from an active rank refused it but
@@ -197,9 +199,7 @@ TEST(FarmTest, VersionChangeMidRunGivesUpTheRanksOrders) {
                    proto_size(PROTO_TAG_RESULT), PROTO_VERSION + 1, t.now);
   EXPECT_EQ(t.Peer(1).state, FARM_REFUSED);
   EXPECT_EQ(t.Peer(1).norders, 0);
-  t.Drain({2});
-  ASSERT_TRUE(farm_finished(&t.f));
-  EXPECT_TRUE(t.f.isum == Partial(0, 100000));
+  t.ExpectExactEnd({2});
 }
 
 // Defect 2c: with a static schedule a refused rank's chunks were never
@@ -251,9 +251,7 @@ TEST(FarmTest, ManyAttemptsOfOneChunkDoNotEndTheRun) {
     ASSERT_EQ(t.f.rc, 0) << "after " << k << " timeouts";
   }
   EXPECT_GT(t.f.table.chunk[0].attempts, 2u * MASTER_MAX_ATTEMPTS);
-  t.Drain({1});
-  ASSERT_TRUE(farm_finished(&t.f));
-  EXPECT_TRUE(t.f.isum == Partial(0, 1000));
+  t.ExpectExactEnd({1});
 }
 
 // Defect 5: PROGRESS with huge counts overflowed the speed estimate, and
@@ -291,9 +289,7 @@ TEST(FarmTest, FailedSendLosesOnlyThatRank) {
   EXPECT_EQ(t.Peer(1).state, FARM_GONE);
   EXPECT_EQ(t.Peer(2).state, FARM_GONE);
   // The master computes the rest itself.
-  t.Drain({});
-  ASSERT_TRUE(farm_finished(&t.f));
-  EXPECT_TRUE(t.f.isum == Partial(0, 100000));
+  t.ExpectExactEnd({});
 }
 
 TEST(FarmTest, LinkErrorLosesTheRankForGood) {
@@ -307,9 +303,7 @@ TEST(FarmTest, LinkErrorLosesTheRankForGood) {
   late.kind = PROTO_TAG_PROGRESS;
   farm_message(&t.f, 1, &late, t.now);
   EXPECT_EQ(t.Peer(1).state, FARM_GONE);
-  t.Drain({2});
-  ASSERT_TRUE(farm_finished(&t.f));
-  EXPECT_TRUE(t.f.isum == Partial(0, 100000));
+  t.ExpectExactEnd({2});
 }
 
 // Every message kind in every peer state: nothing is accepted from a rank
@@ -374,9 +368,7 @@ TEST(FarmTest, FullWorkerQueueIsBackPressureNotFailure) {
     farm_message(&t.f, 1, &fail, t.now);
   }
   EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE);
-  t.Drain({1});
-  ASSERT_TRUE(farm_finished(&t.f));
-  EXPECT_TRUE(t.f.isum == Partial(0, 100000));
+  t.ExpectExactEnd({1});
 }
 
 TEST(FarmTest, StopWithdrawsQueuedOrdersAndEndsAfterGrace) {

@@ -1,0 +1,70 @@
+/* tools/kernel_ceiling [N]: single-threaded terms per second of the pi
+ * grain kernel on the path this CPU uses, of the same loop with its
+ * division replaced by a multiply (the ceiling: what the loop's other work
+ * allows), and of the generated dot product's kernel. Each is timed over N
+ * terms (default 4e9) after a warm-up, best of three. tools/bench prints the
+ * ratios. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "proto/job.h"
+#include "worker/kernel.h"
+
+double kernel_pi_ceiling_sse2(uint64_t begin, uint64_t end);
+double kernel_pi_ceiling_avx2(uint64_t begin, uint64_t end);
+double kernel_pi_ceiling_avx512(uint64_t begin, uint64_t end);
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static volatile double sink;
+
+/* Best terms/s of three runs of fn over [2^20, 2^20 + n) in grains. */
+static double rate(double (*fn)(uint64_t, uint64_t), uint64_t n) {
+  double best = 0;
+  for (int rep = 0; rep < 4; rep++) {
+    double t0 = now_s(), s = 0;
+    for (uint64_t g = 1u << 20; g < (1u << 20) + n; g += PROTO_PI_GRAIN)
+      s += fn(g, g + PROTO_PI_GRAIN);
+    double t = now_s() - t0;
+    sink = s;
+    if (rep > 0 && n / t > best) best = n / t; /* rep 0 warms up */
+  }
+  return best;
+}
+
+static double dot_rate(uint64_t n) {
+  double best = 0;
+  for (int rep = 0; rep < 4; rep++) {
+    double t0 = now_s();
+    unsigned __int128 s = kernel_dot_gen(n, 0, n);
+    double t = now_s() - t0;
+    sink = (double)s;
+    if (rep > 0 && n / t > best) best = n / t;
+  }
+  return best;
+}
+
+int main(int argc, char** argv) {
+  uint64_t n = 4000000000ull;
+  if (argc > 1 && proto_parse_count(argv[1], (uint64_t)1 << 46, &n) < 0) {
+    fprintf(stderr, "usage: tools/kernel_ceiling [N]\n");
+    return 2;
+  }
+  n = n / PROTO_PI_GRAIN * PROTO_PI_GRAIN;
+  kernel_pi_path_t path = kernel_pi_path();
+  double (*ceiling)(uint64_t, uint64_t) =
+      path == KERNEL_PI_AVX512 ? kernel_pi_ceiling_avx512
+      : path == KERNEL_PI_AVX2 ? kernel_pi_ceiling_avx2
+                               : kernel_pi_ceiling_sse2;
+  double k = rate(kernel_pi_grain, n), c = rate(ceiling, n);
+  printf("pi path %s: kernel %.3g terms/s, ceiling %.3g terms/s\n",
+         kernel_pi_path_name(path), k, c);
+  printf("dot --n kernel: %.3g terms/s\n", dot_rate(n / 4));
+  return 0;
+}
