@@ -311,8 +311,7 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
     snprintf(reference, sizeof(reference), "%.17g", st.reference);
     st.reference_kind = "pi, the limit of S_n";
   } else if (job->kind == PROTO_JOB_DOT) {
-    unsigned __int128 n = job->n;
-    unsigned __int128 ref = n * (n + 1) / 2 * (n + 2) / 3;
+    unsigned __int128 ref = master_dot_closed_form(job->n);
     master_u128_str(f->isum, value);
     master_u128_str(ref, reference);
     st.value = (double)f->isum;

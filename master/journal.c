@@ -238,6 +238,13 @@ static int check_header(const uint8_t* h, size_t size, const proto_job_t* job,
         "journal '%s' has format version %u, written by a newer "
         "taskfarm; this one reads version %d (use the newer build)",
         path, get32(h + 8), MASTER_JOURNAL_VERSION);
+  if (size >= 12 && get32(h + 8) < MASTER_JOURNAL_VERSION)
+    return proto_fail(
+        err, errlen, PROTO_EJOURNAL,
+        "journal '%s' has format version %u, written by an older "
+        "taskfarm; this one reads version %d (finish it with the older "
+        "build, or start afresh with another --journal file)",
+        path, get32(h + 8), MASTER_JOURNAL_VERSION);
   if (size < MASTER_JOURNAL_HEADER || get32(h + 12) != MASTER_JOURNAL_HEADER ||
       get32(h + MASTER_JOURNAL_HEADER - 4) !=
           master_crc32c(0, h, MASTER_JOURNAL_HEADER - 4))

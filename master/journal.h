@@ -28,7 +28,9 @@ extern "C" {
 #endif
 
 enum {
-  MASTER_JOURNAL_VERSION = 1,     /* the format this build writes and reads */
+  MASTER_JOURNAL_VERSION = 2,     /* the format this build writes and reads
+                                     (2: the exact digits of proto/exact.h's
+                                     wider accumulator) */
   MASTER_JOURNAL_HEADER = 128,    /* header bytes */
   MASTER_JOURNAL_RECORD_MIN = 60, /* a record without float digits */
 };

@@ -218,3 +218,20 @@ int master_write_trace(FILE* f, const master_run_stats_t* st,
   fprintf(f, "\n]}\n");
   return ferror(f) ? PROTO_EIO : 0;
 }
+
+unsigned __int128 master_dot_closed_form(uint64_t n) {
+  unsigned __int128 f[3] = {n, (unsigned __int128)n + 1,
+                            (unsigned __int128)n + 2};
+  /* One of three consecutive numbers is a multiple of 3, one of the first
+   * two a multiple of 2. */
+  for (int i = 0; i < 3; i++)
+    if (f[i] % 3 == 0) {
+      f[i] /= 3;
+      break;
+    }
+  if (f[0] % 2 == 0)
+    f[0] /= 2;
+  else
+    f[1] /= 2;
+  return f[0] * f[1] * f[2];
+}

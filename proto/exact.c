@@ -57,6 +57,16 @@ void proto_exact_add(proto_exact_t* acc, double x) {
   count_add(acc);
 }
 
+void proto_exact_add_product_digits(int64_t* digit, double a, double b) {
+  if (a == 0 || b == 0) return;
+  int ea, eb;
+  double ma = frexp(a, &ea), mb = frexp(b, &eb);
+  double p = ma * mb;
+  double e = fma(ma, mb, -p);
+  proto_exact_add_scaled_digits(digit, p, ea + eb);
+  if (e != 0) proto_exact_add_scaled_digits(digit, e, ea + eb);
+}
+
 void proto_exact_merge(proto_exact_t* acc, const proto_exact_t* other) {
   const proto_exact_t* src = other;
   proto_exact_t norm;
@@ -113,15 +123,21 @@ double proto_exact_to_double(const proto_exact_t* acc) {
   /* The top digit may exceed 32 bits only for sums far beyond DBL_MAX. */
   if (v.digit[top] >> DIGIT_BITS) return negative ? -INFINITY : INFINITY;
   int high = top * DIGIT_BITS + 63 - __builtin_clzll((uint64_t)v.digit[top]);
-  /* Keep 53 significant bits, or fewer where the result is subnormal (bit 0
-   * is the smallest subnormal). */
-  int lo = high - 52 > 0 ? high - 52 : 0;
+  /* Keep 53 significant bits, or fewer where the result is subnormal (bit
+   * PROTO_EXACT_BELOW is the smallest subnormal); round to nearest-even on
+   * the bits below. */
+  int lo = high - 52 > PROTO_EXACT_BELOW ? high - 52 : PROTO_EXACT_BELOW;
+  if (high < lo) { /* below half the smallest subnormal, or exactly half */
+    int half = high == lo - 1 && any_below(v.digit, lo - 1);
+    return negative ? (half ? -ldexp(1, -1074) : -0.0)
+                    : (half ? ldexp(1, -1074) : 0.0);
+  }
   uint64_t q = bits_from(v.digit, lo, high - lo + 1);
   if (lo > 0 && bit_at(v.digit, lo - 1)) {
     int sticky = any_below(v.digit, lo - 1);
     if (sticky || (q & 1)) q++;
   }
-  double r = ldexp((double)q, lo - 1074);
+  double r = ldexp((double)q, lo - 1074 - PROTO_EXACT_BELOW);
   return negative ? -r : r;
 }
 

@@ -11,9 +11,9 @@
  *                                     host name (64 bytes, NUL-padded)
  *   REFUSE   2      m -> w       3    reason (proto_error_t), master version
  *   WORK     3      m -> w       5    chunk id, attempt, begin, end
- *   RESULT   4      w -> m    9+68    chunk id, attempt, begin, end,
+ *   RESULT   4      w -> m   9+136    chunk id, attempt, begin, end,
  *                                     busy ns, exact flags, int lo, int hi,
- *                                     68 exact digits (proto/exact.h)
+ *                                     136 exact digits (proto/exact.h)
  *   STOP     5      m -> w       1    (none): no more work, finish
  *   CANCEL   6      m -> w       3    chunk id, attempt: drop that chunk
  *   FAIL     7      w -> m       4    chunk id, attempt, error code
@@ -49,7 +49,7 @@ extern "C" {
 
 enum {
   PROTO_MAGIC = 0x54464d31, /* "TFM1" */
-  PROTO_VERSION = 1,
+  PROTO_VERSION = 2, /* 2: exact partials of 136 digits (proto/exact.h) */
   PROTO_HOST_MAX = 64, /* host name bytes in HELLO, including the NUL */
 };
 

@@ -160,6 +160,13 @@ TEST(JournalTest, DamagedRecordIsLeftOutAndTheRestKept) {
   }
 }
 
+// A format version as the header stores it (little-endian 32 bits).
+std::string Version(uint32_t v) {
+  char b[4] = {(char)(v & 0xff), (char)(v >> 8 & 0xff), (char)(v >> 16 & 0xff),
+               (char)(v >> 24)};
+  return std::string(b, 4);
+}
+
 TEST(JournalTest, UnusableJournalsGetAnErrorAndStayAsTheyWere) {
   std::string path = TempFile("other.journal");
   Write(path, PiJob(1024 * 100), 0, 5, false);
@@ -172,8 +179,12 @@ TEST(JournalTest, UnusableJournalsGetAnErrorAndStayAsTheyWere) {
       {good, PiJob(1024 * 101), "belongs to another job (pi n=102400)"},
       {std::string("hello, world\n"), PiJob(1024 * 100),
        "is not a taskfarm journal"},
-      {good.substr(0, 8) + std::string("\x02\0\0\0", 4) + good.substr(12),
+      {good.substr(0, 8) + Version(MASTER_JOURNAL_VERSION + 1) +
+           good.substr(12),
        PiJob(1024 * 100), "written by a newer taskfarm"},
+      {good.substr(0, 8) + Version(MASTER_JOURNAL_VERSION - 1) +
+           good.substr(12),
+       PiJob(1024 * 100), "written by an older taskfarm"},
       {good.substr(0, 50) + "X" + good.substr(51), PiJob(1024 * 100),
        "damaged header"},
   };

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -183,7 +184,8 @@ double KernelFileDot(const std::vector<double>& a, const std::vector<double>& b,
   proto_exact_t acc;
   proto_exact_init(&acc);
   unsigned __int128 unused = 0;
-  uint64_t cut = a.size() / 4 + 3;  // the split must not matter
+  // The split must not matter.
+  uint64_t cut = std::min<uint64_t>(a.size(), a.size() / 4 + 3);
   EXPECT_EQ(kernel_add(&k, 0, cut, &acc, &unused), 0);
   EXPECT_EQ(kernel_add(&k, cut, a.size(), &acc, &unused), 0);
   *fast = k.blocks_fast;
@@ -250,6 +252,96 @@ TEST(KernelTest, FileDotFallbackPathIsExact) {
   double naive = 0;
   for (size_t i = 0; i < n; i++) naive += a[i] * b[i];
   EXPECT_NE(naive, want);
+}
+
+}  // namespace
+
+namespace {
+
+struct EdgeCase {
+  const char* what;
+  std::vector<double> a, b;
+  double want;  // worked out by hand: the exact sum, rounded once
+};
+
+// The exact dot product rounded once, for inputs at the edges of the
+// doubles: products that overflow or underflow a double, subnormals, and
+// cancellation of huge terms (issue 12, item 1). Each case also runs padded
+// to a full block of zeros times ones, so both paths (fast and exact) see it.
+TEST(KernelTest, FileDotIsExactAtTheEdgesOfTheDoubles) {
+  const double tiny = std::ldexp(1.0, -1074), big = 1.7976931348623157e308;
+  const std::vector<EdgeCase> cases = {
+      {"huge products cancel", {1e300, 1e300}, {1e300, -1e300}, 0.0},
+      {"a small term between huge ones",
+       {1e200, 1, -1e200},
+       {1e200, 3, 1e200},
+       3.0},
+      {"1024 products of 2^-1080", std::vector<double>(1024, 0x1p-540),
+       std::vector<double>(1024, 0x1p-540), 0x1p-1070},
+      {"two halves of the smallest subnormal", {tiny, tiny}, {0.5, 0.5}, tiny},
+      {"2^-1074 as a product", {0x1p-537}, {0x1p-537}, tiny},
+      {"3/4 of 2^-1074 rounds up", {0x1.8p-538}, {0x1p-537}, tiny},
+      {"3/8 of 2^-1074 rounds down", {0x1.8p-538}, {0x1p-538}, 0.0},
+      {"half of 2^-1074 rounds to even (zero)",
+       {0x1p-538, 0x1p-538},
+       {0x1p-538, 0x1p-538},
+       0.0},
+      {"DBL_MAX times 2, cancelled", {big, big}, {2, -2}, 0.0},
+      {"DBL_MAX times 2 overflows", {big}, {2}, INFINITY},
+      {"overflow then back in range", {big, big, -big}, {4, 1, 4}, big},
+  };
+  for (const EdgeCase& c : cases) {
+    for (bool padded : {false, true}) {
+      std::vector<double> a = c.a, b = c.b;
+      if (padded) {
+        a.resize(4096, 0.0);
+        b.resize(4096, 1.0);
+      }
+      uint64_t fast = 0, exact = 0;
+      double got = KernelFileDot(a, b, "edge", &fast, &exact);
+      EXPECT_EQ(std::memcmp(&got, &c.want, sizeof(got)), 0)
+          << c.what << (padded ? " (padded)" : "") << ": got " << got
+          << " want " << c.want;
+    }
+  }
+}
+
+TEST(KernelTest, FileDotFollowsIeeeForInfinitiesAndNan) {
+  uint64_t fast = 0, exact = 0;
+  EXPECT_TRUE(
+      std::isnan(KernelFileDot({INFINITY}, {0.0}, "nan", &fast, &exact)));
+  EXPECT_EQ(KernelFileDot({INFINITY, 1}, {2.0, 1}, "inf", &fast, &exact),
+            INFINITY);
+  EXPECT_TRUE(std::isnan(
+      KernelFileDot({INFINITY, INFINITY}, {1, -1}, "infinf", &fast, &exact)));
+  // A negative product too small for any subnormal rounds to -0.
+  double z = KernelFileDot({-0x1p-600}, {0x1p-600}, "negzero", &fast, &exact);
+  EXPECT_EQ(z, 0.0);
+  EXPECT_TRUE(std::signbit(z));
+}
+
+// 1000 subnormals m 2^-1074 (m < 2^38) times k/4 (k in [-16, 16]): the exact
+// sum is S 2^-1076 with S = sum m k, an integer; rounded once, it is S/4
+// rounded to the nearest even integer, times 2^-1074.
+TEST(KernelTest, FileDotOfSubnormalsIsExact) {
+  std::mt19937_64 rng(7);
+  std::vector<double> a, b;
+  __int128 s = 0;
+  for (int i = 0; i < 1000; i++) {
+    int64_t m = (int64_t)(rng() >> 26);  // < 2^38
+    int64_t k = (int64_t)(rng() % 33) - 16;
+    a.push_back(std::ldexp((double)m, -1074));
+    b.push_back((double)k / 4);
+    s += (__int128)m * k;
+  }
+  __int128 mag = s < 0 ? -s : s;
+  __int128 q = mag >> 2, rem = mag & 3;
+  if (rem > 2 || (rem == 2 && (q & 1))) q++;
+  double want = std::ldexp((double)q, -1074) * (s < 0 ? -1 : 1);
+  uint64_t fast = 0, exact = 0;
+  double got = KernelFileDot(a, b, "subnormal", &fast, &exact);
+  EXPECT_EQ(std::memcmp(&got, &want, sizeof(got)), 0)
+      << "got " << got << " want " << want;
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/reference.h"
+
 namespace {
 
 using nlohmann::json;
@@ -114,6 +116,22 @@ TEST(ReportTest, FilesAreJsonWithEscapedStrings) {
   EXPECT_EQ(slices, 1);
   EXPECT_EQ(instants, 1);
   EXPECT_EQ(names, 3);  // the master and two workers
+}
+
+// Issue 12, item 9: the reference overflowed 128 bits above n = 8.8e12.
+TEST(ReportTest, DotClosedFormIsExactUpToTheLargestN) {
+  for (uint64_t n : {0ull, 1ull, 2ull, 3ull, 4ull, 5ull, 1000ull,
+                     8800000000000ull, 12000000000000ull}) {
+    unsigned __int128 want = ref::DotClosed(n);
+    EXPECT_TRUE(master_dot_closed_form(n) == want) << n;
+  }
+  // An independent check at the top, where the result needs all 128 bits:
+  // 6 x result == n(n+1)(n+2) modulo 2^128.
+  const uint64_t n = 12000000000000ull;
+  unsigned __int128 r = master_dot_closed_form(n);
+  unsigned __int128 prod = (unsigned __int128)n * (n + 1);
+  EXPECT_TRUE(r * 6 == prod * (n + 2));
+  EXPECT_TRUE(r > ((unsigned __int128)1 << 127));
 }
 
 }  // namespace

@@ -20,6 +20,11 @@
 
 enum { FILE_BLOCK = 8192 }; /* elements per pread */
 
+/* Products at least this large (and finite) split exactly as p + e with
+ * e = fma(a, b, -p): e's bits then lie above the subnormal range. Smaller
+ * ones (and overflowing ones) take the scaled split. */
+static const double DOT_SAFE_MIN = 0x1p-968;
+
 int kernel_init(kernel_t* k, const proto_job_t* job) {
   k->job = job;
   k->fd_a = -1;
@@ -131,15 +136,19 @@ static void dot_block_exact(const double* a, const double* b, size_t count,
   memset(part, 0, sizeof(part));
   for (size_t i = 0; i < count; i++) {
     double p = a[i] * b[i];
-    /* a*b = p + e exactly (for products above 2^-969), so the sum of p and
-     * e over all elements is the exact dot product. */
-    if (isfinite(p)) {
-      int64_t* d = part[i % 4];
+    int64_t* d = part[i % 4];
+    if (isfinite(p) && fabs(p) >= DOT_SAFE_MIN) {
+      /* a*b = p + e exactly, e = fma(a, b, -p) representable: nothing near
+       * the ends of the double range. */
       proto_exact_add_digits(d, p);
       double e = fma(a[i], b[i], -p);
       if (e != 0) proto_exact_add_digits(d, e);
+    } else if (isfinite(a[i]) && isfinite(b[i])) {
+      /* A product that overflows, underflows or is subnormal: split it
+       * exactly after scaling both factors. */
+      proto_exact_add_product_digits(d, a[i], b[i]);
     } else {
-      proto_exact_add(fsum, p);
+      proto_exact_add(fsum, p); /* an infinity or NaN, as IEEE says */
     }
   }
   for (int j = 0; j < PROTO_EXACT_DIGITS; j++)
@@ -179,7 +188,10 @@ dot_block_fast(const double* a, const double* b, size_t count,
       double e = fma(a[i + l], b[i + l], -p);
       double rp = two_sum(&p1[l], two_sum(&p0[l], p));
       double re = two_sum(&e1[l], two_sum(&e0[l], e));
-      lost[l] += fabs(rp) + fabs(re);
+      /* A nonzero product below the safe range may have lost bits in p or
+       * e: the block then takes the exact path. */
+      double tiny = fabs(p) < DOT_SAFE_MIN && a[i + l] != 0 && b[i + l] != 0;
+      lost[l] += fabs(rp) + fabs(re) + tiny;
     }
   }
   for (int l = 0; l < DOT_LANES; l++)
