@@ -89,12 +89,13 @@ int main(int argc, char** argv) {
     rc = worker_run(&job, comm);
   }
 
-  /* 0 done; 2 a journal this run must not touch (like bad input: rerunning
-   * cannot help); 128 + signal when stopped by one; 1 anything else. */
-  int status = rc == 0                ? EXIT_SUCCESS
-               : rc == PROTO_EJOURNAL ? EXIT_BAD_USAGE
-               : rc == PROTO_ESTOPPED ? 128 + stopped_by
-                                      : EXIT_FAILURE;
+  /* 0 done; 2 bad input found once MPI is up (an output file that cannot
+   * be written, a journal this run must not touch: rerunning cannot help);
+   * 128 + signal when stopped by one; 1 anything else. */
+  int status = rc == 0                                      ? EXIT_SUCCESS
+               : rc == PROTO_EJOURNAL || rc == PROTO_EINVAL ? EXIT_BAD_USAGE
+               : rc == PROTO_ESTOPPED                       ? 128 + stopped_by
+                                                            : EXIT_FAILURE;
   /* With workers, the master ends the job (see master_end_job); a worker
    * waits for that (worker_await_end). */
   if (rank == 0 && size > 1) master_end_job(comm, status);

@@ -4,11 +4,13 @@
 #include "master/console.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proto/error.h"
@@ -62,6 +64,76 @@ static int stderr_is_terminal(void) {
     char* close_paren = strrchr(buf, ')');
     if (close_paren == NULL || sscanf(close_paren + 1, " %*c %ld", &pid) != 1)
       break;
+  }
+  return 0;
+}
+
+/* Opens path for writing without ever blocking (a FIFO without a reader is
+ * an error, not a hang): NULL with errno set on failure. */
+static FILE* open_output(const char* path) {
+  int fd =
+      open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd < 0) return NULL;
+  /* Writes themselves may block: a reader that is slow is still a reader. */
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  FILE* f = fdopen(fd, "w");
+  if (f == NULL) close(fd);
+  return f;
+}
+
+/* Why path cannot be written, or NULL when it can. */
+static const char* output_problem(const char* path, char* why, size_t len) {
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return "it is a folder";
+    if (S_ISFIFO(st.st_mode)) {
+      int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0)
+        return errno == ENXIO ? "it is a FIFO with no reader" : strerror(errno);
+      close(fd);
+      return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) return "it is not a regular file";
+    /* Opened for writing, not truncated: what access() says for root is no
+     * proof. */
+    int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return strerror(errno);
+    close(fd);
+    return NULL;
+  }
+  if (errno != ENOENT) return strerror(errno);
+  /* A new file: its folder must exist and take new files. */
+  snprintf(why, len, "%s", path);
+  char* slash = strrchr(why, '/');
+  const char* dir = ".";
+  if (slash == why) {
+    dir = "/";
+  } else if (slash != NULL) {
+    *slash = '\0';
+    dir = why;
+  }
+  if (stat(dir, &st) != 0) return "its folder does not exist";
+  if (!S_ISDIR(st.st_mode)) return "its folder is not a folder";
+  return access(dir, W_OK | X_OK) == 0 ? NULL
+                                       : "its folder cannot take new files";
+}
+
+int master_console_check_outputs(const proto_job_t* job) {
+  const struct {
+    const char* opt;
+    const char* path;
+  } outs[] = {{"--output", job->output},
+              {"--report", job->report},
+              {"--trace", job->trace}};
+  for (size_t k = 0; k < sizeof(outs) / sizeof(outs[0]); k++) {
+    if (outs[k].path[0] == '\0') continue;
+    char scratch[PROTO_PATH_MAX];
+    const char* why = output_problem(outs[k].path, scratch, sizeof(scratch));
+    if (why == NULL) continue;
+    proto_log(PROTO_LOG_WARN, "cannot write %s file '%s': %s", outs[k].opt,
+              outs[k].path, why);
+    return PROTO_EINVAL;
   }
   return 0;
 }
@@ -235,10 +307,16 @@ int master_console_print_result(const master_console_t* c, double wall) {
     return PROTO_EIO;
   }
   if (job->output[0] == '\0') return 0;
-  FILE* out = fopen(job->output, "w");
-  if (out == NULL || fwrite(text, 1, (size_t)len, out) != (size_t)len ||
-      fclose(out) != 0) {
-    proto_log(PROTO_LOG_WARN, "cannot write --output file '%s'", job->output);
+  FILE* out = open_output(job->output);
+  int ok = out != NULL && fwrite(text, 1, (size_t)len, out) == (size_t)len;
+  int saved = errno;
+  if (out != NULL && fclose(out) != 0 && ok) {
+    ok = 0;
+    saved = errno;
+  }
+  if (!ok) {
+    proto_log(PROTO_LOG_WARN, "cannot write --output file '%s': %s",
+              job->output, strerror(saved));
     return PROTO_EIO;
   }
   return 0;
@@ -326,7 +404,7 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
   const char* paths[2] = {job->report, job->trace};
   for (int k = 0; k < 2 && rc == 0; k++) {
     if (paths[k][0] == '\0') continue;
-    FILE* out = fopen(paths[k], "w");
+    FILE* out = open_output(paths[k]);
     int wrc = out == NULL ? PROTO_EIO
               : k == 0    ? master_write_report(out, &st)
                           : master_write_trace(out, &st, log);

@@ -68,6 +68,12 @@ void master_console_print_summary(const master_console_t* c, double wall);
 int master_console_write_outputs(master_console_t* c, const master_log_t* log,
                                  double wall, uint64_t now);
 
+/* Checks --output, --report and --trace before any work: each must be a
+ * regular file that can be written, a FIFO with a reader, or a new file in
+ * a folder that can be written. Returns 0, or PROTO_EINVAL after one
+ * sentence naming the file and the reason. */
+int master_console_check_outputs(const proto_job_t* job);
+
 /* CPU seconds (user + system) this process has used. */
 double master_cpu_seconds(void);
 

@@ -274,9 +274,9 @@ static int create_journal(const char* path, const proto_job_t* job, char* err,
   char tmp[PROTO_PATH_MAX + 32];
   snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return proto_fail(err, errlen, PROTO_EIO, "cannot create journal '%s': %s",
-                      path, strerror(errno));
+  if (fd < 0) /* no such folder, no permission: rerunning cannot help */
+    return proto_fail(err, errlen, PROTO_EJOURNAL,
+                      "cannot create journal '%s': %s", path, strerror(errno));
   uint8_t h[MASTER_JOURNAL_HEADER];
   encode_header(job, h);
   int ok = write(fd, h, sizeof(h)) == (ssize_t)sizeof(h) && fsync(fd) == 0;
@@ -334,8 +334,8 @@ int master_journal_open(master_journal_t* j, const char* path,
   }
   int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd < 0)
-    return proto_fail(err, errlen, PROTO_EIO, "cannot open journal '%s': %s",
-                      path, strerror(errno));
+    return proto_fail(err, errlen, PROTO_EJOURNAL,
+                      "cannot open journal '%s': %s", path, strerror(errno));
   /* One run per journal: a second one appending too would interleave. */
   struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
   if (fcntl(fd, F_SETLK, &lock) != 0) {

@@ -562,9 +562,7 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
                           value);
     } else if (strcmp(opt, "--speculate") == 0) {
       if (strcmp(value, "on") == 0) {
-        job->speculate = -1;
-        job->progress = -1;
-        memcpy(job->status_bind, "127.0.0.1", sizeof("127.0.0.1"));
+        job->speculate = 1; /* for every schedule, static ones too */
       } else if (strcmp(value, "off") == 0) {
         job->speculate = 0;
       } else {

@@ -1,6 +1,7 @@
 // Bad command lines under mpiexec: one clear line on stderr from rank 0 only,
 // exit status 2, every rank gone, no MPI error output; and --help everywhere.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <string>
@@ -82,6 +83,50 @@ TEST(FarmInputTest, HelloGreetsFromEveryRank) {
               std::string::npos)
         << r.out;
   EXPECT_NE(r.out.find("4 ranks said hello"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 12, item 4: output files and the journal are checked before any
+// work (the job is big enough that computing it would take minutes), with
+// exit 2 and one sentence naming the file and the reason; nothing is left
+// behind.
+TEST(FarmInputTest, UnwritableOutputsAreRefusedBeforeAnyWork) {
+  std::string dir = run::TempPath("outdir");
+  mkdir(dir.c_str(), 0755);
+  std::string fifo = run::TempPath("nobody.fifo");
+  mkfifo(fifo.c_str(), 0644);
+  const std::string journal = run::TempPath("never.journal");
+  const std::string plain = run::TempPath("plain.txt");
+  FILE* f = fopen(plain.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fclose(f);
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  } cases[] = {
+      {{"--output", dir},
+       "cannot write --output file '" + dir + "': it is a folder"},
+      {{"--report", dir + "/no/such/report.json"}, "its folder does not exist"},
+      {{"--trace", plain + "/trace.json"}, "Not a directory"},
+      {{"--output", fifo}, "it is a FIFO with no reader"},
+      {{"--output", dir, "--journal", journal}, "it is a folder"},
+      {{"--journal", dir + "/missing/j"}, "cannot create journal"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"pi", "--n", "1e15"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    run::Result r = run::Run(run::FarmArgv(3, args), 30);
+    ASSERT_FALSE(r.timed_out) << c.says;
+    EXPECT_EQ(r.status, 2) << c.says << "\n" << r.err;
+    EXPECT_EQ(r.out, "") << c.says;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_LT(r.seconds, 10) << c.says;
+    struct stat st;
+    EXPECT_NE(stat(journal.c_str(), &st), 0) << "a journal was left behind";
+  }
 }
 
 }  // namespace

@@ -129,6 +129,18 @@ TEST(JobTest, SchedulesAndTheirOptions) {
   EXPECT_EQ(job.nweights, 0);
   ASSERT_EQ(Parse({"pi", "--n", "1e6", "--schedule", "static"}, &job, &err), 0);
   EXPECT_EQ(proto_job_speculates(&job), 0);  // static stays static
+  // ... unless asked: "on" means on, for every schedule (issue 12, item 5),
+  // and it leaves every other option as it was.
+  ASSERT_EQ(Parse({"pi", "--n", "1e6", "--schedule", "static", "--progress",
+                   "--status-bind", "::1", "--speculate", "on"},
+                  &job, &err),
+            0)
+      << err;
+  EXPECT_EQ(proto_job_speculates(&job), 1);
+  EXPECT_EQ(job.progress, 1);
+  EXPECT_STREQ(job.status_bind, "::1");
+  ASSERT_EQ(Parse({"pi", "--n", "1e6", "--speculate", "off"}, &job, &err), 0);
+  EXPECT_EQ(proto_job_speculates(&job), 0);
   ASSERT_EQ(Parse({"pi", "--n", "1e6", "--schedule=wf", "--weights=1,2.5,4",
                    "--min-chunk", "1000"},
                   &job, &err),
