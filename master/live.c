@@ -1,6 +1,7 @@
 /* The progress line, /status and /metrics of live.h. */
 #include "master/live.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,16 +17,9 @@ static void clock_text(double s, char* out, size_t len) {
 
 /* text as a JSON string. */
 static void json_str(status_buf_t* b, const char* text) {
-  status_printf(b, "\"");
-  for (const char* p = text; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      status_printf(b, "\\%c", *p);
-    else if ((unsigned char)*p < 0x20)
-      status_printf(b, "\\u%04x", *p);
-    else
-      status_printf(b, "%c", *p);
-  }
-  status_printf(b, "\"");
+  char buf[6 * PROTO_PATH_MAX + 3];
+  master_json_quote(text, buf, sizeof(buf));
+  status_printf(b, "%s", buf);
 }
 
 static double percent(const master_run_stats_t* st, const master_live_t* l) {
@@ -112,6 +106,9 @@ void master_render_status(const master_run_stats_t* st,
 
 static void header(status_buf_t* b, const char* name, const char* type,
                    const char* help) {
+  /* Prometheus' rule: a counter's name ends in _total. */
+  assert(strcmp(type, "counter") != 0 ||
+         (strlen(name) > 6 && strcmp(name + strlen(name) - 6, "_total") == 0));
   status_printf(b, "# HELP taskfarm_%s %s\n# TYPE taskfarm_%s %s\n", name, help,
                 name, type);
 }
@@ -176,7 +173,8 @@ void master_render_metrics(const master_run_stats_t* st,
          live->eta_s >= 0 ? live->eta_s : -1.0);
   metric(b, "elapsed_seconds", "gauge", "Seconds since the run started.",
          live->elapsed_s);
-  metric(b, "chunks_cut", "counter", "Chunks cut so far.", (double)st->chunks);
+  metric(b, "chunks_cut_total", "counter", "Chunks cut so far.",
+         (double)st->chunks);
   metric(b, "reissued_chunks_total", "counter",
          "Chunks put back in line after a fault.", (double)st->reissues);
   metric(b, "speculative_copies_total", "counter",

@@ -29,17 +29,49 @@ void master_log_close(master_log_t* log) {
   log->count = log->cap = 0;
 }
 
-void master_json_string(FILE* f, const char* text) {
-  fputc('"', f);
-  for (const unsigned char* p = (const unsigned char*)text; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      fprintf(f, "\\%c", *p);
-    else if (*p < 0x20)
-      fprintf(f, "\\u%04x", *p);
-    else
-      fputc(*p, f);
+/* The length of the well-formed UTF-8 sequence at p (1 to 4 bytes), or 0:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static int utf8_len(const unsigned char* p) {
+  if (p[0] < 0x80) return 1;
+  int len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+  if (len == 0 || p[0] > 0xf4) return 0;
+  for (int k = 1; k < len; k++)
+    if ((p[k] & 0xc0) != 0x80) return 0;
+  if (len == 3 && p[0] == 0xe0 && p[1] < 0xa0) return 0;  /* overlong */
+  if (len == 3 && p[0] == 0xed && p[1] >= 0xa0) return 0; /* surrogate */
+  if (len == 4 && p[0] == 0xf0 && p[1] < 0x90) return 0;  /* overlong */
+  if (len == 4 && p[0] == 0xf4 && p[1] >= 0x90) return 0; /* > U+10FFFF */
+  return len;
+}
+
+size_t master_json_quote(const char* text, char* out, size_t cap) {
+  size_t n = 0;
+#define PUT(...) \
+  n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, __VA_ARGS__)
+  PUT("\"");
+  for (const unsigned char* p = (const unsigned char*)text; *p;) {
+    int len = utf8_len(p);
+    if (len == 0) {
+      PUT("\\ufffd"); /* not UTF-8: the replacement character */
+      p++;
+    } else if (*p == '"' || *p == '\\') {
+      PUT("\\%c", *p++);
+    } else if (*p < 0x20 || *p == 0x7f) {
+      PUT("\\u%04x", *p++);
+    } else {
+      PUT("%.*s", len, (const char*)p);
+      p += len;
+    }
   }
-  fputc('"', f);
+  PUT("\"");
+#undef PUT
+  return n;
+}
+
+void master_json_string(FILE* f, const char* text) {
+  char buf[6 * PROTO_PATH_MAX + 3];
+  size_t n = master_json_quote(text, buf, sizeof(buf));
+  fwrite(buf, 1, n < sizeof(buf) ? n : sizeof(buf) - 1, f);
 }
 
 void master_balance(const master_run_stats_t* st, master_balance_t* out) {

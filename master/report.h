@@ -133,7 +133,14 @@ int master_write_trace(FILE* f, const master_run_stats_t* st,
  * within 128 bits for every n the farm accepts (n <= 1.2e13). */
 unsigned __int128 master_dot_closed_form(uint64_t n);
 
-/* Writes text as a JSON string (quoted, escaped) to f. */
+/* Writes text as a JSON string into out (cap bytes, NUL-terminated):
+ * quoted, escaped, and valid UTF-8 whatever text holds (an ill-formed byte
+ * becomes U+FFFD). Returns the length it needs, as snprintf does; 6 x
+ * strlen(text) + 3 bytes always suffice. */
+size_t master_json_quote(const char* text, char* out, size_t cap);
+
+/* Writes text as a JSON string (quoted, escaped, valid UTF-8) to f; text is
+ * at most PROTO_PATH_MAX bytes. */
 void master_json_string(FILE* f, const char* text);
 
 #ifdef __cplusplus

@@ -20,6 +20,7 @@ struct status_conn_s {
   status_buf_t out;
   int handles; /* handles not yet closed */
   int closing;
+  int head; /* a HEAD request: headers only */
 };
 
 void status_printf(status_buf_t* b, const char* fmt, ...) {
@@ -109,8 +110,10 @@ static void respond(conn_t* c, int code, const char* type,
                 "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
                 code, reason(code), type,
                 body ? body->len : strlen(reason(code)) + 1,
-                code == 405 ? "Allow: GET\r\n" : "");
-  if (body) {
+                code == 405 ? "Allow: GET, HEAD\r\n" : "");
+  if (c->head) {
+    /* HEAD: the same headers, no body. */
+  } else if (body) {
     if (body->len > 0) status_printf(out, "%.*s", (int)body->len, body->data);
   } else {
     status_printf(out, "%s\n", reason(code));
@@ -125,6 +128,31 @@ static void respond(conn_t* c, int code, const char* type,
     close_conn(c);
 }
 
+/* 1 if c is a token character of RFC 9110 (header names, methods). */
+static int tchar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* 1 if every header line after the request line is "name: value" with a
+ * token name and no control characters in the value. */
+static int headers_valid(const char* p) {
+  while (*p) {
+    const char* eol = strpbrk(p, "\r\n");
+    if (eol == NULL) eol = p + strlen(p);
+    if (eol == p) return 1; /* the blank line that ends the headers */
+    const char* colon = p;
+    while (colon < eol && tchar(*colon)) colon++;
+    if (colon == p || colon == eol || *colon != ':') return 0;
+    for (const char* v = colon + 1; v < eol; v++)
+      if ((unsigned char)*v < 0x20 && *v != '\t') return 0;
+    p = eol;
+    if (*p == '\r') p++;
+    if (*p == '\n') p++;
+  }
+  return 1;
+}
+
 /* The request is complete in c->in: parse the request line and answer. */
 static void handle(conn_t* c) {
   char* line_end = strpbrk(c->in, "\r\n");
@@ -132,26 +160,41 @@ static void handle(conn_t* c) {
     respond(c, 400, "text/plain", NULL);
     return;
   }
+  char* rest = line_end + (line_end[0] == '\r' && line_end[1] == '\n' ? 2 : 1);
   *line_end = '\0';
   char* sp1 = strchr(c->in, ' ');
   char* sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-  if (sp1 == NULL || sp2 == NULL || strchr(sp2 + 1, ' ') != NULL ||
-      strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp1[1] != '/') {
+  if (sp1 == NULL || sp1 == c->in || sp2 == NULL ||
+      strchr(sp2 + 1, ' ') != NULL ||
+      (strcmp(sp2 + 1, "HTTP/1.1") != 0 && strcmp(sp2 + 1, "HTTP/1.0") != 0) ||
+      !headers_valid(rest)) {
     respond(c, 400, "text/plain", NULL);
     return;
   }
   *sp1 = '\0';
   *sp2 = '\0';
   for (const char* p = c->in; *p; p++)
-    if (*p < 'A' || *p > 'Z') {
+    if (!tchar(*p)) {
       respond(c, 400, "text/plain", NULL);
       return;
     }
-  if (strcmp(c->in, "GET") != 0) {
+  /* The absolute form (http://host:port/path) names the same resource as
+   * its path (RFC 9112, 3.2.2). */
+  char* target = sp1 + 1;
+  if (strncmp(target, "http://", 7) == 0) {
+    char* slash = strchr(target + 7, '/');
+    target = slash != NULL ? slash : (char*)"/";
+  }
+  if (target[0] != '/') {
+    respond(c, 400, "text/plain", NULL);
+    return;
+  }
+  c->head = strcmp(c->in, "HEAD") == 0;
+  if (strcmp(c->in, "GET") != 0 && !c->head) {
     respond(c, 405, "text/plain", NULL);
     return;
   }
-  char* path = sp1 + 1;
+  char* path = target;
   char* query = strchr(path, '?');
   if (query) *query = '\0';
   status_server_t* s = c->server;

@@ -223,6 +223,21 @@ TEST(FarmLiveTest, StatusEndpointAddsUpAndShrugsOffBadRequests) {
             std::string::npos);
   EXPECT_NE(Ask(port, "GET /nope HTTP/1.1\r\n\r\n").find("HTTP/1.1 404"),
             std::string::npos);
+  // HEAD and the absolute form are HTTP (RFC 9110, 9112); a malformed
+  // header line, version or method is a 400 (issue 12, item 8).
+  std::string head = Ask(port, "HEAD /status HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(head.find("HTTP/1.1 200 OK"), 0u) << head;
+  EXPECT_EQ(Body(head), "") << head;
+  EXPECT_NE(head.find("Content-Type: application/json"), std::string::npos);
+  EXPECT_EQ(Ask(port, "GET http://127.0.0.1/metrics HTTP/1.1\r\n\r\n")
+                .find("HTTP/1.1 200 OK"),
+            0u);
+  for (const char* bad :
+       {"GET /status HTTP/1.1\r\nno colon here\r\n\r\n",
+        "GET /status HTTP/1.1\r\nBad Name: x\r\n\r\n",
+        "GET /status HTTP/1.1x\r\n\r\n", "GET /status HTTP/2.0\r\n\r\n",
+        " /status HTTP/1.1\r\n\r\n", "GET status HTTP/1.1\r\n\r\n"})
+    EXPECT_EQ(Ask(port, bad).find("HTTP/1.1 400"), 0u) << bad;
   std::string big = "GET /status HTTP/1.1\r\nX-Pad: " + std::string(9000, 'a');
   EXPECT_NE(Ask(port, big).find("HTTP/1.1 431"), std::string::npos);
   // A slow client that never finishes its request is dropped.

@@ -118,6 +118,32 @@ TEST(ReportTest, FilesAreJsonWithEscapedStrings) {
   EXPECT_EQ(names, 3);  // the master and two workers
 }
 
+// Issue 12, item 8: JSON is valid UTF-8 whatever bytes a path or a host
+// name holds; well-formed UTF-8 passes through.
+TEST(ReportTest, JsonStringsAreValidUtf8) {
+  char out[256];
+  master_json_quote("plain \"q\" \\ \x01", out, sizeof(out));
+  EXPECT_STREQ(out, "\"plain \\\"q\\\" \\\\ \\u0001\"");
+  master_json_quote("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", out,
+                    sizeof(out));
+  EXPECT_STREQ(out, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+  // A lone continuation byte, a truncated sequence, an overlong '/', a
+  // surrogate, and a byte that is never UTF-8.
+  master_json_quote(
+      "a\x80"
+      "b\xc3"
+      "c\xc0\xaf"
+      "d\xed\xa0\x80"
+      "e\xff",
+      out, sizeof(out));
+  EXPECT_STREQ(
+      out, "\"a\\ufffdb\\ufffdc\\ufffd\\ufffdd\\ufffd\\ufffd\\ufffde\\ufffd\"");
+  // A buffer too small is cut, NUL-terminated, and the length needed told.
+  char small[4];
+  EXPECT_EQ(master_json_quote("abcdef", small, sizeof(small)), 8u);
+  EXPECT_STREQ(small, "\"ab");
+}
+
 // Issue 12, item 9: the reference overflowed 128 bits above n = 8.8e12.
 TEST(ReportTest, DotClosedFormIsExactUpToTheLargestN) {
   for (uint64_t n : {0ull, 1ull, 2ull, 3ull, 4ull, 5ull, 1000ull,
