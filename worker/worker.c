@@ -6,12 +6,16 @@
  * then with a growing sleep, leaving the core to ranks that have work. */
 #include "worker/worker.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -410,19 +414,39 @@ int worker_guard(char** argv) {
    * worker, which inherits these settings, keeps computing until then. */
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_IGN);
+  pid_t guard = getpid();
   pid_t child = fork();
-  if (child < 0) return PROTO_EINVAL;
+  if (child < 0) {
+    proto_log(PROTO_LOG_WARN,
+              "rank %s: cannot start its guard process (fork: %s); it runs "
+              "unguarded, and a SIGKILL of it would end the whole job",
+              rank, strerror(errno));
+    return PROTO_EINVAL;
+  }
   if (child == 0) {
+#if defined(__linux__)
+    /* The MPI process must not outlive its guard: an orphan would hold the
+     * launcher's PMI socket (mpiexec would never exit). The guard may have
+     * died before the request took effect: then leave now. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != guard) _exit(EXIT_MASTER_GONE);
+#endif
     setenv("TASKFARM_GUARDED", "1", 1);
     execv("/proc/self/exe", argv);
-    fprintf(stderr, "taskfarm: rank %s: cannot re-execute itself\n", rank);
+    proto_log(PROTO_LOG_WARN, "rank %s: cannot re-execute itself: %s", rank,
+              strerror(errno));
     _exit(127);
   }
   int status = 0;
-  while (waitpid(child, &status, 0) < 0) continue;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno == EINTR) continue;
+    proto_log(PROTO_LOG_WARN, "rank %s: lost track of its MPI process: %s",
+              rank, strerror(errno));
+    _exit(1);
+  }
   if (WIFSIGNALED(status)) {
-    fprintf(stderr, "taskfarm: rank %s (pid %d) died by signal %d\n", rank,
-            (int)child, WTERMSIG(status));
+    proto_log(PROTO_LOG_WARN, "rank %s (pid %d) died by signal %d", rank,
+              (int)child, WTERMSIG(status));
     _exit(128 + WTERMSIG(status));
   }
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
