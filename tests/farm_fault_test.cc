@@ -227,32 +227,6 @@ TEST(FarmFaultTest, WorkersLeaveWhenTheMasterFreezesDuringStartUp) {
 
 namespace {
 
-pid_t ParentOf(pid_t pid) {
-  FILE* f = fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (f == nullptr) return -1;
-  char buf[512];
-  size_t got = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[got] = '\0';
-  const char* close_paren = strrchr(buf, ')');
-  long ppid = -1;
-  if (close_paren == nullptr || sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
-    return -1;
-  return (pid_t)ppid;
-}
-
-bool Alive(pid_t pid) {
-  // A zombie is gone for our purpose: it holds no socket and runs nothing.
-  FILE* f = fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (f == nullptr) return false;
-  char buf[512];
-  size_t got = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[got] = '\0';
-  const char* close_paren = strrchr(buf, ')');
-  return close_paren != nullptr && close_paren[2] != 'Z';
-}
-
 // SIGKILL of a worker's guard (the process mpiexec started): its MPI
 // process dies with it (parent-death signal) instead of living on as an
 // orphan that holds the launcher's socket, and mpiexec ends instead of
@@ -262,13 +236,13 @@ TEST(FarmFaultTest, KilledGuardTakesItsMpiProcessAlong) {
   run::Child c(run::FarmArgv(3, {"pi", "--n", "1e12"}));
   pid_t w = WaitUntilComputing(c.pid(), 2, 0.2);
   ASSERT_GT(w, 0);
-  pid_t guard = ParentOf(w);
+  pid_t guard = run::ParentPid(w);
   ASSERT_GT(guard, 1);
   ASSERT_EQ(kill(guard, SIGKILL), 0);
   run::Result r = c.Finish(30);
   EXPECT_FALSE(r.timed_out) << "mpiexec hung after the guard was killed";
-  for (int i = 0; i < 100 && Alive(w); i++) Pause(0.05);
-  EXPECT_FALSE(Alive(w)) << "the MPI process outlived its guard";
+  for (int i = 0; i < 100 && run::Running(w); i++) Pause(0.05);
+  EXPECT_FALSE(run::Running(w)) << "the MPI process outlived its guard";
 }
 
 }  // namespace

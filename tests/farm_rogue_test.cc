@@ -13,6 +13,16 @@ namespace {
 
 const char kDot1e6[] = "166667166667000000";  // n(n+1)(n+2)/6 for n = 1e6
 
+// Two honest ranks and a rogue worker for the same job that misbehaves as
+// `mode` says (tests/rogue.c).
+run::Result WithRogueWorker(const std::string& mode) {
+  return run::Run(
+      {"mpiexec.mpich", "-n", "2", run::Binary(), "dot", "--n", "1e6",
+       "--chunk", "1000", ":", "-n", "1", run::Binary("tests/rogue"), mode,
+       "dot", "--n", "1e6", "--chunk", "1000"},
+      60);
+}
+
 run::Result WithRogue(const std::string& mode) {
   return run::Run(
       {"mpiexec.mpich", "-n", "2", run::Binary(), "dot", "--n", "1e6",
@@ -50,11 +60,7 @@ TEST(FarmRogueTest, OtherProtocolVersionIsRefused) {
 }
 
 TEST(FarmRogueTest, DuplicatedAndStrayResultsAreNotCounted) {
-  run::Result r =
-      run::Run({"mpiexec.mpich", "-n", "2", run::Binary(), "dot", "--n", "1e6",
-                "--chunk", "1000", ":", "-n", "1", run::Binary("tests/rogue"),
-                "dup", "dot", "--n", "1e6", "--chunk", "1000"},
-               60);
+  run::Result r = WithRogueWorker("dup");
   ASSERT_FALSE(r.timed_out);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(run::LineAfter(r.out, "Dot product is "), kDot1e6);
@@ -95,11 +101,7 @@ TEST(FarmRogueTest, OversizedMessagesAreDroppedNotFatal) {
 // orders it held go to others: that used to leave them without a holder, and
 // the run hung. Its later (wrong) results never count.
 TEST(FarmRogueTest, VersionChangeMidRunIsRefusedAndRunEnds) {
-  run::Result r =
-      run::Run({"mpiexec.mpich", "-n", "2", run::Binary(), "dot", "--n", "1e6",
-                "--chunk", "1000", ":", "-n", "1", run::Binary("tests/rogue"),
-                "turn", "dot", "--n", "1e6", "--chunk", "1000"},
-               60);
+  run::Result r = WithRogueWorker("turn");
   ASSERT_FALSE(r.timed_out) << r.err;
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(run::LineAfter(r.out, "Dot product is "), kDot1e6);

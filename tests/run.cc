@@ -91,26 +91,43 @@ pid_t RankPid(pid_t root, int rank) {
   return -1;
 }
 
-double CpuSeconds(pid_t pid) {
+// The fields of /proc/PID/stat after the command's closing parenthesis
+// (state first), or "" when the process is gone.
+static std::string StatFields(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/stat";
   FILE* f = fopen(path.c_str(), "r");
-  if (f == nullptr) return -1;
+  if (f == nullptr) return "";
   char buf[1024];
   size_t n = fread(buf, 1, sizeof(buf) - 1, f);
   fclose(f);
   buf[n] = '\0';
   const char* p = strrchr(buf, ')');
-  if (p == nullptr) return -1;
-  // Fields after the command: state is field 3; utime 14, stime 15.
+  return p == nullptr || p[1] == '\0' ? "" : std::string(p + 2);
+}
+
+double CpuSeconds(pid_t pid) {
+  std::string fields = StatFields(pid);
+  if (fields.empty()) return -1;
+  // state is field 3 of the whole line; utime 14, stime 15.
   unsigned long long utime = 0, stime = 0;
-  int field = 2;
-  for (const char* q = p + 1; *q && field < 15; q++) {
-    if (*q != ' ') continue;
-    field++;
-    if (field == 14) utime = strtoull(q + 1, nullptr, 10);
-    if (field == 15) stime = strtoull(q + 1, nullptr, 10);
-  }
+  if (sscanf(fields.c_str(),
+             "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+             &stime) != 2)
+    return -1;
   return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+pid_t ParentPid(pid_t pid) {
+  long ppid = -1;
+  std::string fields = StatFields(pid);
+  if (fields.empty() || sscanf(fields.c_str(), "%*c %ld", &ppid) != 1)
+    return -1;
+  return (pid_t)ppid;
+}
+
+bool Running(pid_t pid) {
+  std::string fields = StatFields(pid);
+  return !fields.empty() && fields[0] != 'Z';
 }
 
 Child::Child(const std::vector<std::string>& argv,

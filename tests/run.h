@@ -68,6 +68,13 @@ pid_t RankPid(pid_t root, int rank);
 // CPU seconds (user + system) a process has used, or -1.
 double CpuSeconds(pid_t pid);
 
+// The parent of pid, or -1 when pid is gone.
+pid_t ParentPid(pid_t pid);
+
+// true while pid exists and is not a zombie (a zombie holds no socket and
+// runs nothing).
+bool Running(pid_t pid);
+
 // The taskfarm binary built by Bazel, found through the test's runfiles.
 std::string Binary(const std::string& name = "taskfarm");
 
