@@ -1,4 +1,4 @@
-"""Compiler flags for taskfarm's own C code (STYLE.md)."""
+"""Compiler flags for taskfarm's own C code: every warning is an error."""
 
 C_OPTS = [
     "-Wall",

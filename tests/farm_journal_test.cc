@@ -233,7 +233,8 @@ TEST(FarmJournalTest, SupervisorFinishesARunWhoseJobDies) {
   argv.push_back("--progress");
   run::Child sup(argv);
   ASSERT_TRUE(sup.WaitForErr("taskfarm: pi ", 30));
-  // SIGKILL of the master takes the whole MPI job down (DESIGN.md).
+  // SIGKILL of the master takes the whole MPI job down (hydra ends a job
+  // whose rank died by a signal; docs/fault-tolerance.md).
   pid_t master = run::RankPid(sup.pid(), 0);
   ASSERT_GT(master, 0);
   kill(master, SIGKILL);
