@@ -208,7 +208,7 @@ void master_console_tick(master_console_t* c, uint64_t now) {
   c->last_ns = now;
 }
 
-static const char* signal_name(int sig) {
+const char* master_signal_name(int sig) {
   return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
@@ -237,8 +237,8 @@ void master_console_print_stop(const master_console_t* c, int argc,
       job->n ? 100.0 * (double)f->table.done_iters / (double)job->n : 100.0;
   proto_log(
       PROTO_LOG_WARN, "stopped by %s: %llu of %llu iterations done (%.1f%%)",
-      signal_name(f->stop_signal), (unsigned long long)f->table.done_iters,
-      (unsigned long long)job->n, pct);
+      master_signal_name(f->stop_signal),
+      (unsigned long long)f->table.done_iters, (unsigned long long)job->n, pct);
   if (c->journal == NULL) {
     proto_log(PROTO_LOG_WARN,
               "no --journal: this work cannot be resumed; run with "
@@ -339,8 +339,7 @@ void master_console_print_summary(const master_console_t* c, double wall) {
             "over %llu chunks",
             (unsigned long long)f->reissues, (unsigned long long)f->speculative,
             (unsigned long long)f->wasted_iters, f->recovery_max_s,
-            f->recoveries ? f->recovery_sum_s / (double)f->recoveries : 0.0,
-            (unsigned long long)f->recoveries);
+            farm_recovery_mean_s(f), (unsigned long long)f->recoveries);
   int lost = 0;
   for (int i = 0; i < f->nworkers; i++) {
     const farm_peer_t* p = &f->peer[i];

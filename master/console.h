@@ -74,6 +74,9 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
  * sentence naming the file and the reason. */
 int master_console_check_outputs(const proto_job_t* job);
 
+/* "SIGINT" or "SIGTERM", the signals that stop a run. */
+const char* master_signal_name(int sig);
+
 /* CPU seconds (user + system) this process has used. */
 double master_cpu_seconds(void);
 

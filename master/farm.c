@@ -1064,6 +1064,10 @@ const char* farm_state_name(farm_state_t s) {
 
 static double seconds(uint64_t ns) { return (double)ns / 1e9; }
 
+double farm_recovery_mean_s(const farm_t* f) {
+  return f->recoveries ? f->recovery_sum_s / (double)f->recoveries : 0;
+}
+
 void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
                    master_run_stats_t* st) {
   for (int i = 0; i < f->nworkers; i++) {
@@ -1101,8 +1105,7 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
   st->master_iters = f->master_iters;
   st->resumed_iters = f->resumed_iters;
   st->recovery_max_s = f->recovery_max_s;
-  st->recovery_mean_s =
-      f->recoveries ? f->recovery_sum_s / (double)f->recoveries : 0;
+  st->recovery_mean_s = farm_recovery_mean_s(f);
   st->stopped = f->stop_signal != 0;
   st->rank = rank;
 }

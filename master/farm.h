@@ -264,6 +264,10 @@ int farm_finished(const farm_t* f);
 void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
                    master_run_stats_t* st);
 
+/* Mean seconds from a fault to its chunk done, over the chunks that had
+ * one; 0 when none had. */
+double farm_recovery_mean_s(const farm_t* f);
+
 /* The name of a peer state ("active"), static. */
 const char* farm_state_name(farm_state_t s);
 

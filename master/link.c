@@ -9,13 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "proto/clock.h"
 #include "proto/error.h"
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Describes a failed MPI call into l->what: "MPI_Isend to rank 2: <text>". */
 static void describe(master_link_t* l, const char* call, const char* dir,
@@ -224,9 +219,10 @@ void master_link_close(master_link_t* l, uint64_t grace_ns) {
         leak = 1;
     }
   }
-  uint64_t until = now_ns() + grace_ns;
+  uint64_t until = proto_now_ns() + grace_ns;
   for (int i = 0; l->peer != NULL && i < l->nworkers; i++) {
-    while (!l->peer[i].broken && !sends_done(&l->peer[i]) && now_ns() < until) {
+    while (!l->peer[i].broken && !sends_done(&l->peer[i]) &&
+           proto_now_ns() < until) {
       struct timespec pause = {0, 100000};
       nanosleep(&pause, NULL);
     }

@@ -6,8 +6,8 @@
 
 #include <signal.h>
 #include <string.h>
-#include <time.h>
 
+#include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
 
@@ -21,12 +21,6 @@ enum {
   SYNC_NS = 1000000000, /* the journal is made durable this often */
   JOURNAL_WRITE_BYTES = 1 << 16, /* queued records are written at this */
 };
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void stop_if_done(master_loop_t* l) {
   if (!l->ops.done(l->ops.ctx)) return;
@@ -60,7 +54,7 @@ static void on_synced(uv_fs_t* req) {
 static void journal_tick(master_loop_t* l) {
   master_journal_t* j = l->journal;
   if (j == NULL) return;
-  uint64_t now = now_ns();
+  uint64_t now = proto_now_ns();
   int due = now - l->synced_ns >= SYNC_NS;
   if (j->len >= JOURNAL_WRITE_BYTES || (due && j->len > 0))
     if (master_journal_flush(j, 0) < 0) l->ops.fail(l->ops.ctx, PROTO_EIO);
@@ -84,8 +78,8 @@ static void hot_cb(uv_idle_t* handle) {
     empty = n > 0 ? 0 : empty + 1;
   }
   if (got > 0) {
-    l->last_msg_ns = now_ns();
-  } else if (now_ns() - l->last_msg_ns > HOT_NS) {
+    l->last_msg_ns = proto_now_ns();
+  } else if (proto_now_ns() - l->last_msg_ns > HOT_NS) {
     /* Traffic went quiet: let the timer take over and free the core. */
     uv_idle_stop(&l->hot);
     l->hot_on = 0;
@@ -111,7 +105,7 @@ static void timer_cb(uv_timer_t* handle) {
   journal_tick(l);
   int got = l->ops.poll(l->ops.ctx) > 0;
   if (got) {
-    l->last_msg_ns = now_ns();
+    l->last_msg_ns = proto_now_ns();
     if (!l->hot_on) {
       uv_idle_start(&l->hot, hot_cb);
       l->hot_on = 1;
@@ -178,7 +172,7 @@ int master_loop_init(master_loop_t* l, const proto_job_t* job,
 
 int master_loop_run(master_loop_t* l, master_journal_t* journal) {
   l->journal = journal;
-  l->synced_ns = now_ns();
+  l->synced_ns = proto_now_ns();
   uv_signal_start(&l->sigint, signal_cb, SIGINT);
   uv_signal_start(&l->sigterm, signal_cb, SIGTERM);
   uv_timer_start(&l->live, live_cb, LIVE_MS, LIVE_MS);

@@ -19,6 +19,7 @@
 #include "master/link.h"
 #include "master/loop.h"
 #include "master/report.h"
+#include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
 
@@ -43,19 +44,13 @@ typedef struct master_s {
   proto_msg_t solo_res; /* its partial so far */
 } master_t;
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void master_end_job(MPI_Comm comm, int status) {
   fflush(proto_out());
   fflush(stdout);
   fflush(stderr);
   /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
-  uint64_t until = now_ns() + END_PAUSE_NS;
-  for (uint64_t t = now_ns(); t < until; t = now_ns()) {
+  uint64_t until = proto_now_ns() + END_PAUSE_NS;
+  for (uint64_t t = proto_now_ns(); t < until; t = proto_now_ns()) {
     struct timespec left = {0, (long)(until - t)};
     nanosleep(&left, NULL);
   }
@@ -99,19 +94,19 @@ static void io_event(void* ctx, const master_event_t* e) {
 
 static void on_message(void* ctx, int rank, const proto_msg_t* msg) {
   master_t* m = ctx;
-  farm_message(&m->farm, rank, msg, now_ns());
+  farm_message(&m->farm, rank, msg, proto_now_ns());
 }
 
 static void on_bad(void* ctx, int rank, int rc, int tag, size_t len,
                    uint32_t version) {
   master_t* m = ctx;
-  farm_bad_message(&m->farm, rank, rc, tag, len, version, now_ns());
+  farm_bad_message(&m->farm, rank, rc, tag, len, version, proto_now_ns());
 }
 
 static void on_link_error(void* ctx, int rank, const char* what) {
   master_t* m = ctx;
   proto_log(PROTO_LOG_WARN, "%s", what);
-  farm_link_error(&m->farm, rank, what, now_ns());
+  farm_link_error(&m->farm, rank, what, proto_now_ns());
 }
 
 /* ---- the loop's callbacks ---------------------------------------------- */
@@ -124,7 +119,7 @@ static int op_poll(void* ctx) {
 
 static void op_tick(void* ctx) {
   master_t* m = ctx;
-  farm_tick(&m->farm, now_ns());
+  farm_tick(&m->farm, proto_now_ns());
 }
 
 static int op_done(void* ctx) {
@@ -135,19 +130,6 @@ static int op_done(void* ctx) {
 static int op_solo_wanted(void* ctx) {
   master_t* m = ctx;
   return m->solo_on || (m->opts->compute != NULL && farm_solo_wanted(&m->farm));
-}
-
-/* Iterations the master computes per loop iteration: about a millisecond,
- * as a worker's slice. */
-static uint64_t solo_slice(const proto_job_t* job) {
-  switch (job->kind) {
-    case PROTO_JOB_PI:
-      return (uint64_t)1 << 22;
-    case PROTO_JOB_DOT:
-      return (uint64_t)1 << 20;
-    default:
-      return (uint64_t)1 << 16;
-  }
 }
 
 static int op_solo_step(void* ctx) {
@@ -164,13 +146,14 @@ static int op_solo_step(void* ctx) {
     proto_exact_init(&m->solo_res.fsum);
   }
   if (f->stop_signal) {
-    farm_solo_drop(f, &m->solo, now_ns());
+    farm_solo_drop(f, &m->solo, proto_now_ns());
     m->solo_on = 0;
     return 0;
   }
-  uint64_t end = m->solo.end - m->solo_at <= solo_slice(m->job)
-                     ? m->solo.end
-                     : m->solo_at + solo_slice(m->job);
+  /* A slice, as a worker computes, so the loop stays responsive. */
+  uint64_t slice = proto_job_slice(m->job);
+  uint64_t end =
+      m->solo.end - m->solo_at <= slice ? m->solo.end : m->solo_at + slice;
   proto_msg_t part;
   int rc = m->opts->compute(m->opts->compute_ctx, m->solo_at, end, &part);
   if (rc < 0) {
@@ -184,17 +167,13 @@ static int op_solo_step(void* ctx) {
   m->solo_at = end;
   if (end < m->solo.end) return 1;
   m->solo_on = 0;
-  farm_solo_done(f, &m->solo, &m->solo_res, now_ns());
+  farm_solo_done(f, &m->solo, &m->solo_res, proto_now_ns());
   return farm_solo_wanted(f);
 }
 
 static uint64_t op_min_chunk_ns(void* ctx) {
   master_t* m = ctx;
   return m->farm.min_chunk_ns;
-}
-
-static const char* signal_name(int sig) {
-  return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
 static void op_signal(void* ctx, int signum) {
@@ -211,13 +190,13 @@ static void op_signal(void* ctx, int signum) {
   proto_log(PROTO_LOG_WARN,
             "%s: handing out no more work; waiting up to %.0f s for the "
             "chunks in flight (a second signal ends at once)",
-            signal_name(signum), FARM_STOP_GRACE_MS / 1e3);
-  farm_stop(f, signum, now_ns());
+            master_signal_name(signum), FARM_STOP_GRACE_MS / 1e3);
+  farm_stop(f, signum, proto_now_ns());
 }
 
 static void op_live(void* ctx) {
   master_t* m = ctx;
-  master_console_tick(&m->console, now_ns());
+  master_console_tick(&m->console, proto_now_ns());
 }
 
 static void op_fail(void* ctx, int rc) {
@@ -230,7 +209,7 @@ static int op_render(void* ctx, const char* path, status_buf_t* body,
   master_t* m = ctx;
   master_run_stats_t st;
   master_live_t live;
-  master_console_figures(&m->console, now_ns(), &st, &live);
+  master_console_figures(&m->console, proto_now_ns(), &st, &live);
   if (strcmp(path, "/status") == 0) {
     master_render_status(&st, &live, body);
     *type = "application/json";
@@ -257,7 +236,7 @@ static int open_farm(master_t* m, int nworkers) {
   farm_io_t io = {m, io_send, io_record, io_log,
                   job->trace[0] != '\0' ? io_event : NULL};
   if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO)
-    return farm_init(&m->farm, job, nworkers, &io, NULL, 0, now_ns());
+    return farm_init(&m->farm, job, nworkers, &io, NULL, 0, proto_now_ns());
   master_journal_load_t load;
   char err[PROTO_PATH_MAX + 256];
   int rc = master_journal_open(&m->journal, job->journal, job, job->resume,
@@ -267,7 +246,8 @@ static int open_farm(master_t* m, int nworkers) {
     return rc;
   }
   m->journaling = 1;
-  rc = farm_init(&m->farm, job, nworkers, &io, load.rec, load.count, now_ns());
+  rc = farm_init(&m->farm, job, nworkers, &io, load.rec, load.count,
+                 proto_now_ns());
   if (rc == 0 && load.existed)
     proto_log(PROTO_LOG_INFO,
               "resuming from journal '%s': %zu chunks, %llu of %llu "
@@ -295,7 +275,7 @@ static int open_farm(master_t* m, int nworkers) {
 static int finish(master_t* m, int rc) {
   const proto_job_t* job = m->job;
   farm_t* f = &m->farm;
-  uint64_t now = now_ns();
+  uint64_t now = proto_now_ns();
   double wall = (double)(now - f->t0_ns) / 1e9;
   /* A finished result is printed whatever signal came after it. */
   int complete = job->kind == PROTO_JOB_HELLO ? f->done : farm_finished(f);
@@ -355,7 +335,7 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   master_console_clear(&m.console);
   /* Every worker that may still wait for work is released, including
    * those whose HELLO had not arrived when the last chunk finished. */
-  farm_release(&m.farm, now_ns());
+  farm_release(&m.farm, proto_now_ns());
   master_link_close(&m.link, SEND_GRACE_NS);
   int jrc = master_journal_close(&m.journal);
   if (rc == 0) rc = m.farm.rc;

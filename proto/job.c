@@ -727,3 +727,14 @@ int proto_job_resolve(proto_job_t* job, char* err, size_t errlen) {
   job->n = (uint64_t)size_a / 8;
   return 0;
 }
+
+uint64_t proto_job_slice(const proto_job_t* job) {
+  switch (job->kind) {
+    case PROTO_JOB_PI:
+      return (uint64_t)1 << 22;
+    case PROTO_JOB_DOT:
+      return (uint64_t)1 << 20;
+    default:
+      return (uint64_t)1 << 16;
+  }
+}

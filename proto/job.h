@@ -148,6 +148,11 @@ int proto_job_speculates(const proto_job_t* job);
 /* The name of kind ("pi"), static. */
 const char* proto_job_name(proto_job_kind_t kind);
 
+/* Iterations computed between two looks at the outside world (messages,
+ * the event loop): a slice takes around a millisecond of the job's kernel.
+ * A chunk computed in slices has the bits of one computed in one go. */
+uint64_t proto_job_slice(const proto_job_t* job);
+
 #ifdef __cplusplus
 }
 #endif

@@ -108,6 +108,12 @@ class Farm {
     ASSERT_TRUE(farm_finished(&f));
     EXPECT_TRUE(f.isum == Partial(0, job.n));
   }
+  // Rank 1 greeted; rank 2 stays silent past the hello wait and is lost.
+  void LetRank2MissItsHello() {
+    now += (FARM_HELLO_WAIT_S + 1) * kS;
+    farm_tick(&f, now);
+    ASSERT_EQ(Peer(2).state, FARM_LOST);
+  }
   int Count(int rank, proto_tag_t kind) {
     int c = 0;
     for (auto& s : sent) c += s.rank == rank && s.msg.kind == kind;
@@ -138,9 +144,7 @@ const std::vector<std::string> kDot = {"dot", "--n", "100000", "--chunk",
 TEST(FarmTest, LateGreeterIsCheckedLikeAnyOther) {
   Farm t(kDot, 2);
   t.Hello(1);
-  t.now += (FARM_HELLO_WAIT_S + 1) * kS;
-  farm_tick(&t.f, t.now);
-  ASSERT_EQ(t.Peer(2).state, FARM_LOST);
+  t.LetRank2MissItsHello();
   t.Hello(2, 12345);  // another job
   EXPECT_EQ(t.Peer(2).state, FARM_REFUSED);
   EXPECT_EQ(t.Count(2, PROTO_TAG_REFUSE), 1);
@@ -155,9 +159,7 @@ TEST(FarmTest, LateGreeterIsCheckedLikeAnyOther) {
 TEST(FarmTest, MessagesBeforeHelloAreDroppedAndDoNotReadmit) {
   Farm t(kDot, 2);
   t.Hello(1);
-  t.now += (FARM_HELLO_WAIT_S + 1) * kS;
-  farm_tick(&t.f, t.now);
-  ASSERT_EQ(t.Peer(2).state, FARM_LOST);
+  t.LetRank2MissItsHello();
   proto_msg_t beat = {};
   beat.kind = PROTO_TAG_PROGRESS;
   farm_message(&t.f, 2, &beat, t.now);

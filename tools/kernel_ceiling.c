@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "proto/clock.h"
 #include "proto/job.h"
 #include "worker/kernel.h"
 
@@ -16,11 +16,7 @@ double kernel_pi_ceiling_sse2(uint64_t begin, uint64_t end);
 double kernel_pi_ceiling_avx2(uint64_t begin, uint64_t end);
 double kernel_pi_ceiling_avx512(uint64_t begin, uint64_t end);
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+static double now_s(void) { return (double)proto_now_ns() / 1e9; }
 
 static volatile double sink;
 

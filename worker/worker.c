@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
 #include "worker/orders.h"
@@ -50,24 +51,6 @@ typedef struct worker_s {
   uint32_t fired;          /* bit f: fault f of the job has fired */
 } worker_t;
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Iterations per slice: a slice takes around a millisecond. */
-static uint64_t slice_size(const proto_job_t* job) {
-  switch (job->kind) {
-    case PROTO_JOB_PI:
-      return (uint64_t)1 << 22;
-    case PROTO_JOB_DOT:
-      return (uint64_t)1 << 20;
-    default:
-      return (uint64_t)1 << 16;
-  }
-}
-
 int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
                    proto_msg_t* result) {
   memset(result, 0, sizeof(*result));
@@ -75,9 +58,9 @@ int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
   result->begin = begin;
   result->end = end;
   proto_exact_init(&result->fsum);
-  uint64_t t0 = now_ns();
+  uint64_t t0 = proto_now_ns();
   int rc = kernel_add(kernel, begin, end, &result->fsum, &result->isum);
-  result->busy_ns = now_ns() - t0;
+  result->busy_ns = proto_now_ns() - t0;
   return rc;
 }
 
@@ -158,7 +141,7 @@ static int drain(worker_t* w) {
     if (!done) return 0;
     int len = 0;
     MPI_Get_count(&st, MPI_BYTE, &len);
-    w->last_master_ns = now_ns();
+    w->last_master_ns = proto_now_ns();
     proto_msg_t m;
     int rc = proto_decode(w->rbuf, (size_t)len, st.MPI_TAG, &m);
     if (rc == PROTO_EVERSION) {
@@ -187,7 +170,7 @@ static int drain(worker_t* w) {
 /* A worker whose master has gone silent (dead, frozen, cut off) would wait
  * forever: it leaves on its own instead. */
 static void check_master(const worker_t* w) {
-  double silent = (double)(now_ns() - w->last_master_ns) / 1e9;
+  double silent = (double)(proto_now_ns() - w->last_master_ns) / 1e9;
   if (silent < w->job->master_timeout) return;
   proto_log(PROTO_LOG_WARN,
             "worker %d: nothing from the master for %.0f s; exiting", w->rank,
@@ -200,7 +183,7 @@ static void inject_faults(worker_t* w) {
   for (int f = 0; f < w->job->nfaults; f++) {
     const proto_fault_t* fault = &w->job->fault[f];
     if (fault->rank != w->rank || (w->fired >> f) & 1) continue;
-    double t = (double)(now_ns() - w->start_ns) / 1e9;
+    double t = (double)(proto_now_ns() - w->start_ns) / 1e9;
     int due = fault->after_seconds > 0 ? t >= fault->after_seconds
                                        : w->chunks_done >= fault->after_chunks;
     if (!due) continue;
@@ -245,19 +228,19 @@ static int run_order(worker_t* w) {
   res.end = o.end;
   proto_exact_init(&res.fsum);
   int rc = w->kernel_rc;
-  uint64_t slice = slice_size(w->job);
-  uint64_t t0 = now_ns(), beat = t0;
+  uint64_t slice = proto_job_slice(w->job);
+  uint64_t t0 = proto_now_ns(), beat = t0;
   for (uint64_t at = o.begin; rc == 0 && at < o.end; at += slice) {
     uint64_t stop = o.end - at < slice ? o.end : at + slice;
     if (w->job->nfaults > 0) inject_faults(w);
-    uint64_t s0 = now_ns();
+    uint64_t s0 = proto_now_ns();
     rc = kernel_add(&w->kernel, at, stop, &res.fsum, &res.isum);
     if (rc < 0) break;
-    pace(w, now_ns() - s0);
+    pace(w, proto_now_ns() - s0);
     rc = drain(w);
     if (rc < 0) return rc;
     if (w->stopping || worker_orders_head(&w->orders)->cancelled) break;
-    uint64_t t = now_ns();
+    uint64_t t = proto_now_ns();
     if (t - beat >= HEARTBEAT_NS && stop < o.end) {
       beat = t;
       proto_msg_t progress = {.kind = PROTO_TAG_PROGRESS,
@@ -270,7 +253,7 @@ static int run_order(worker_t* w) {
       check_master(w);
     }
   }
-  res.busy_ns = now_ns() - t0;
+  res.busy_ns = proto_now_ns() - t0;
   int cancelled = w->stopping || worker_orders_head(&w->orders)->cancelled;
   worker_orders_pop(&w->orders);
   if (cancelled) return 0;
@@ -300,7 +283,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   memset(&w, 0, sizeof(w));
   w.job = job;
   w.comm = comm;
-  w.start_ns = w.last_master_ns = now_ns();
+  w.start_ns = w.last_master_ns = proto_now_ns();
   w.slow_factor = 1;
   alarm(0); /* start-up is over: from here check_master() watches */
   MPI_Comm_rank(comm, &w.rank);
@@ -317,7 +300,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   if (rc < 0) goto out_cancel_receive;
 
   unsigned sleep_us = IDLE_SLEEP_MIN_US;
-  uint64_t idle_since = 0, idle_beat = now_ns();
+  uint64_t idle_since = 0, idle_beat = proto_now_ns();
   while (rc == 0) {
     rc = drain(&w);
     if (rc < 0 || w.stopping) break;
@@ -326,19 +309,19 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
       rc = run_order(&w);
       sleep_us = IDLE_SLEEP_MIN_US;
       idle_since = 0;
-      idle_beat = now_ns();
+      idle_beat = proto_now_ns();
       continue;
     }
-    if (now_ns() - idle_beat >= IDLE_BEAT_NS) {
+    if (proto_now_ns() - idle_beat >= IDLE_BEAT_NS) {
       /* Alive and idle: a master that lost this worker takes it back. */
       proto_msg_t beat = {.kind = PROTO_TAG_PROGRESS};
       rc = send_msg(&w, &beat);
-      idle_beat = now_ns();
+      idle_beat = proto_now_ns();
       if (rc < 0) break;
     }
     /* The master's answer to the last result is usually microseconds away:
      * poll, yielding the core, for a short while before sleeping. */
-    uint64_t t = now_ns();
+    uint64_t t = proto_now_ns();
     if (idle_since == 0) idle_since = t;
     if (t - idle_since < IDLE_YIELD_NS) {
       sched_yield();
@@ -366,9 +349,9 @@ void worker_await_end(const proto_job_t* job, int status) {
   fflush(proto_out());
   fflush(stdout);
   fflush(stderr);
-  uint64_t until = now_ns() + (uint64_t)(job->master_timeout * 1e9);
+  uint64_t until = proto_now_ns() + (uint64_t)(job->master_timeout * 1e9);
   /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
-  for (uint64_t t = now_ns(); t < until; t = now_ns()) {
+  for (uint64_t t = proto_now_ns(); t < until; t = proto_now_ns()) {
     struct timespec pause = {0, 100000000};
     nanosleep(&pause, NULL);
   }
