@@ -10,18 +10,13 @@
 #include "master/master.h"
 #include "proto/error.h"
 #include "proto/job.h"
+#include "proto/launch.h"
 #include "proto/log.h"
+#include "proto/watchdog.h"
 #include "worker/kernel.h"
 #include "worker/worker.h"
 
 enum { EXIT_BAD_USAGE = 2 };
-
-/* Rank 0 speaks for everyone before MPI is up: hydra tells each process its
- * rank in PMI_RANK; without mpiexec there is only one process. */
-static int is_first_rank(void) {
-  const char* r = getenv("PMI_RANK");
-  return r == NULL || strcmp(r, "0") == 0;
-}
 
 static int compute_local(void* ctx, uint64_t begin, uint64_t end,
                          proto_msg_t* result) {
@@ -31,16 +26,26 @@ static int compute_local(void* ctx, uint64_t begin, uint64_t end,
 int main(int argc, char** argv) {
   static proto_job_t job;
   char err[512];
+  /* Rank 0 speaks for everyone before MPI is up. */
+  proto_launch_t launch = proto_launch_self();
+  int first = launch.rank == 0;
   int rc = proto_job_parse(&job, argc, argv, err, sizeof(err));
   if (rc == 0 && job.help) {
-    if (is_first_rank()) fputs(proto_job_usage(job.kind), stdout);
+    if (first) fputs(proto_job_usage(job.kind), stdout);
     return 0;
   }
   if (rc == 0) rc = proto_job_resolve(&job, err, sizeof(err));
   proto_log_set_quiet(rc == 0 && job.quiet);
-  /* hydra gives the world size too: --weights must name every worker. */
-  const char* world = getenv("PMI_SIZE");
-  int workers = world ? atoi(world) - 1 : 0;
+  if (rc == 0 && launch.kind == PROTO_LAUNCH_SLURM_NOPMI) {
+    snprintf(err, sizeof(err),
+             "srun started %d tasks without a PMI that MPICH can use, so each "
+             "would run alone: run srun --mpi=pmi2 (or set MpiDefault=pmi2 in "
+             "slurm.conf), or mpiexec.mpich inside the allocation",
+             launch.size);
+    rc = PROTO_EINVAL;
+  }
+  /* The launcher gives the world size: --weights must name every worker. */
+  int workers = launch.size - 1;
   if (rc == 0 && job.schedule == PROTO_SCHED_WF && workers > 0 &&
       job.nweights != workers) {
     snprintf(err, sizeof(err),
@@ -50,15 +55,15 @@ int main(int argc, char** argv) {
     rc = PROTO_EINVAL;
   }
   if (rc < 0) {
-    if (is_first_rank()) fprintf(stderr, "taskfarm: %s\n", err);
+    if (first) fprintf(stderr, "taskfarm: %s\n", err);
     return EXIT_BAD_USAGE;
   }
 
-  worker_guard(argv);
+  worker_guard(argv, &launch);
   /* Standard output carries the result lines alone: UCX writes its own log
    * lines to stdout, and they go to stderr from here on. */
   proto_out_private();
-  worker_arm_startup_watchdog(&job);
+  worker_arm_startup_watchdog(&job, launch.rank);
   MPI_Init(&argc, &argv);
   /* No MPI error is fatal by itself: one about a peer costs that peer.
    * MPICH reports errors of MPI_Testsome and other calls on several
@@ -67,24 +72,27 @@ int main(int argc, char** argv) {
   MPI_Comm comm;
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);
   MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-  int rank = 0, size = 1, stopped_by = 0;
+  int rank = 0, size = 1, stopped_by = 0, farewell = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
 
   if (job.kind == PROTO_JOB_HELLO) worker_say_hello(rank, size);
   if (rank == 0) {
+    proto_watchdog_disarm(); /* start-up is over; the loop is watched */
     kernel_t kernel;
     rc = kernel_init(&kernel, &job);
     master_options_t opts = {.compute = compute_local,
                              .compute_ctx = &kernel,
                              .argc = argc,
-                             .argv = argv};
+                             .argv = argv,
+                             .launch = launch};
     if (rc == 0)
       rc = master_run(&job, comm, &opts);
     else
       fprintf(stderr, "taskfarm: %s\n", proto_strerror(rc));
     kernel_close(&kernel);
     if (rc == PROTO_ESTOPPED) stopped_by = opts.stopped_by;
+    farewell = opts.farewell;
   } else {
     rc = worker_run(&job, comm);
   }
@@ -96,9 +104,18 @@ int main(int argc, char** argv) {
                : rc == PROTO_EJOURNAL || rc == PROTO_EINVAL ? EXIT_BAD_USAGE
                : rc == PROTO_ESTOPPED                       ? 128 + stopped_by
                                                             : EXIT_FAILURE;
-  /* With workers, the master ends the job (see master_end_job); a worker
-   * waits for that (worker_await_end). */
-  if (rank == 0 && size > 1) master_end_job(comm, status);
+  /* The job ends through MPI_Finalize on every rank when every worker said
+   * BYE, so mpiexec and srun both exit with the master's status and Slurm
+   * records what happened; otherwise the master aborts the job (see
+   * master_end_job). A worker that could not say BYE waits for that. */
+  if (rank == 0 && size > 1) {
+    master_end_job(&comm, status, farewell);
+    return status;
+  }
+  if (rank > 0 && (rc == 0 || rc == PROTO_EVERSION)) {
+    worker_finalize(&job, &comm, rank);
+    return EXIT_SUCCESS;
+  }
   if (rank > 0) worker_await_end(&job, status);
   MPI_Comm_free(&comm);
   MPI_Finalize();

@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+extern char** environ;
+
+#include "master/resume.h"
 #include "proto/error.h"
 #include "proto/log.h"
 
@@ -212,24 +215,8 @@ const char* master_signal_name(int sig) {
   return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
-/* Prints a as one shell word (quoted when it must be). */
-static void print_word(const char* a) {
-  int plain = a[0] != '\0';
-  for (const char* c = a; *c; c++)
-    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-          (*c >= '0' && *c <= '9') || strchr("-_./=,:+@%", *c)))
-      plain = 0;
-  if (plain) {
-    fprintf(stderr, " %s", a);
-    return;
-  }
-  fputs(" '", stderr);
-  for (const char* c = a; *c; c++)
-    fputs(*c == '\'' ? "'\\''" : (char[]){*c, 0}, stderr);
-  fputs("'", stderr);
-}
-
-void master_console_print_stop(const master_console_t* c, int argc,
+void master_console_print_stop(const master_console_t* c,
+                               const proto_launch_t* launch, int argc,
                                char** argv) {
   const farm_t* f = c->farm;
   const proto_job_t* job = f->job;
@@ -247,25 +234,14 @@ void master_console_print_stop(const master_console_t* c, int argc,
   }
   proto_log(PROTO_LOG_WARN,
             "all of it is in journal '%s'; resume with:", c->journal);
-  fputs(" ", stderr);
-  int size = f->nworkers + 1;
-  if (size > 1)
-    fprintf(stderr, " mpiexec.mpich -disable-auto-cleanup -n %d", size);
-  int has_resume = 0;
-  for (int i = 0; i < argc; i++) {
-    const char* a = argv[i];
-    has_resume |= strcmp(a, "--resume") == 0;
-    char exe[PROTO_PATH_MAX];
-    if (i == 0 && strchr(a, '/') == NULL) { /* found through PATH */
-      ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-      if (len > 0) {
-        exe[len] = '\0';
-        a = exe;
-      }
-    }
-    print_word(a);
-  }
-  fprintf(stderr, "%s\n", has_resume ? "" : " --resume");
+  char exe[PROTO_PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  exe[len > 0 ? len : 0] = '\0';
+  char self[PROTO_HOST_MAX] = "";
+  gethostname(self, sizeof(self) - 1);
+  master_resume_t r = {*launch, argc, argv, len > 0 ? exe : NULL, environ,
+                       farm_host_count(f, self)};
+  master_resume_write(stderr, &r);
 }
 
 int master_console_print_result(const master_console_t* c, double wall) {

@@ -11,6 +11,7 @@
 #include "master/farm.h"
 #include "master/live.h"
 #include "master/report.h"
+#include "proto/launch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,8 +53,10 @@ void master_console_clear(master_console_t* c);
 void master_console_figures(master_console_t* c, uint64_t now,
                             master_run_stats_t* st, master_live_t* live);
 
-/* Where the run is after a stop and how to resume it. */
-void master_console_print_stop(const master_console_t* c, int argc,
+/* Where the run is after a stop and how to resume it, launched as this
+ * run was (launch, and the command line argc/argv). */
+void master_console_print_stop(const master_console_t* c,
+                               const proto_launch_t* launch, int argc,
                                char** argv);
 
 /* Writes the result lines to stdout and, when asked, to --output. Returns 0

@@ -694,6 +694,11 @@ static void on_hello(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
 void farm_message(farm_t* f, int rank, const proto_msg_t* msg, uint64_t now) {
   farm_peer_t* p = peer_of(f, rank);
   f->msgs++;
+  /* BYE answers STOP or REFUSE (the link stops receiving from that rank);
+   * from a rank told neither it is one more message it should not send. */
+  if (msg->kind == PROTO_TAG_BYE &&
+      (p->state == FARM_RETIRED || p->state == FARM_REFUSED))
+    goto out;
   if (p->state == FARM_REFUSED || p->state == FARM_GONE) {
     reject(f, p, "message from a refused or lost-for-good rank", (int)msg->kind,
            proto_size(msg->kind));
@@ -1108,4 +1113,17 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
   st->recovery_mean_s = farm_recovery_mean_s(f);
   st->stopped = f->stop_signal != 0;
   st->rank = rank;
+}
+
+int farm_host_count(const farm_t* f, const char* self) {
+  int hosts = 1;
+  for (int i = 0; i < f->nworkers; i++) {
+    const char* h = f->peer[i].host;
+    if (!f->peer[i].greeted || strcmp(h, self) == 0) continue;
+    int seen = 0;
+    for (int j = 0; j < i && !seen; j++)
+      seen = f->peer[j].greeted && strcmp(f->peer[j].host, h) == 0;
+    hosts += !seen;
+  }
+  return hosts;
 }

@@ -268,6 +268,10 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
  * one; 0 when none had. */
 double farm_recovery_mean_s(const farm_t* f);
 
+/* Distinct hosts of the run: self (the master's host name) and those the
+ * workers that greeted named in their HELLO. */
+int farm_host_count(const farm_t* f, const char* self);
+
 /* The name of a peer state ("active"), static. */
 const char* farm_state_name(farm_state_t s);
 

@@ -100,12 +100,15 @@ static void deliver(master_link_t* l, int i, const MPI_Status* st,
     MPI_Get_count(st, MPI_BYTE, &len);
     proto_msg_t msg;
     int rc = proto_decode(l->peer[i].rbuf, (size_t)len, st->MPI_TAG, &msg);
+    /* Nothing follows a BYE: its receive is not posted again. */
+    if (rc == 0 && msg.kind == PROTO_TAG_BYE) l->peer[i].bye = 1;
     if (rc < 0)
       cbs->bad(cbs->ctx, rank, rc, st->MPI_TAG, (size_t)len, msg.version);
     else
       cbs->message(cbs->ctx, rank, &msg);
   }
-  if (!l->peer[i].broken && post(l, i) < 0) cbs->error(cbs->ctx, rank, l->what);
+  if (!l->peer[i].broken && !l->peer[i].bye && post(l, i) < 0)
+    cbs->error(cbs->ctx, rank, l->what);
 }
 
 /* Testsome failed without saying which request: test each one alone. */
@@ -190,6 +193,71 @@ int master_link_send(master_link_t* l, int rank, const proto_msg_t* msg) {
     return PROTO_EMPI;
   }
   return 0;
+}
+
+static void farewell_message(void* ctx, int rank, const proto_msg_t* msg) {
+  master_link_t* l = ctx;
+  if (msg->kind == PROTO_TAG_BYE) l->peer[rank - 1].bye = 1;
+}
+
+static void fin_message(void* ctx, int rank, const proto_msg_t* msg) {
+  master_link_t* l = ctx;
+  if (msg->kind == PROTO_TAG_FIN) l->peer[rank - 1].bye = 1;
+}
+
+static void farewell_bad(void* ctx, int rank, int rc, int tag, size_t len,
+                         uint32_t version) {
+  (void)ctx, (void)rank, (void)rc, (void)tag, (void)len, (void)version;
+}
+
+static void farewell_error(void* ctx, int rank, const char* what) {
+  (void)ctx, (void)rank, (void)what;
+}
+
+/* Ranks that have not said BYE; -1 when one never can (its link broke). */
+static int missing_byes(const master_link_t* l) {
+  int missing = 0;
+  for (int i = 0; i < l->nworkers; i++) {
+    if (l->peer[i].broken) return -1;
+    missing += !l->peer[i].bye;
+  }
+  return missing;
+}
+
+int master_link_farewell(master_link_t* l, uint64_t until_ns) {
+  master_link_cbs_t cbs = {l, farewell_message, farewell_bad, farewell_error};
+  for (;;) {
+    int missing = missing_byes(l);
+    if (missing < 0) return l->nworkers;
+    if (missing == 0 || proto_now_ns() >= until_ns) return missing;
+    if (master_link_poll(l, &cbs) == 0) {
+      struct timespec pause = {0, 100000};
+      nanosleep(&pause, NULL);
+    }
+  }
+}
+
+int master_link_fin(master_link_t* l, uint64_t until_ns) {
+  proto_msg_t fin = {.kind = PROTO_TAG_FIN};
+  for (int i = 0; i < l->nworkers; i++) {
+    l->peer[i].bye = 0; /* from here: 1 once its FIN came back */
+    if (l->peer[i].broken || post(l, i) < 0) return l->nworkers;
+    while (master_link_send(l, i + 1, &fin) == MASTER_LINK_BUSY &&
+           proto_now_ns() < until_ns) {
+      struct timespec pause = {0, 100000};
+      nanosleep(&pause, NULL);
+    }
+  }
+  master_link_cbs_t cbs = {l, fin_message, farewell_bad, farewell_error};
+  for (;;) {
+    int missing = missing_byes(l);
+    if (missing < 0) return l->nworkers;
+    if (missing == 0 || proto_now_ns() >= until_ns) return missing;
+    if (master_link_poll(l, &cbs) == 0) {
+      struct timespec pause = {0, 100000};
+      nanosleep(&pause, NULL);
+    }
+  }
 }
 
 /* 1 when every send of p has completed (or can never be tested again). */

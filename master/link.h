@@ -44,6 +44,7 @@ struct master_link_peer_s {
   MPI_Request send_req[MASTER_LINK_SENDS];    /* sends in flight */
   uint8_t send_buf[MASTER_LINK_SENDS][8 * 5]; /* their buffers */
   int broken;                                 /* no more MPI calls */
+  int bye; /* said BYE (then FIN): nothing more is received from it */
 };
 
 typedef struct master_link_s master_link_t;
@@ -72,6 +73,19 @@ int master_link_poll(master_link_t* l, const master_link_cbs_t* cbs);
  * when MPI failed for that rank (l->what says how; the rank is broken from
  * then on). */
 int master_link_send(master_link_t* l, int rank, const proto_msg_t* msg);
+
+/* The end of the job: waits until every worker rank has said BYE (see
+ * proto.h), polling and dropping whatever else still arrives, or until
+ * until_ns (proto_now_ns()), or at once when a link has broken. Returns the
+ * number of ranks that have not said BYE: 0 means every rank is about to
+ * call MPI_Finalize, so the master may too. */
+int master_link_farewell(master_link_t* l, uint64_t until_ns);
+
+/* After a complete farewell: sends FIN to every worker and waits until
+ * until_ns for each to answer FIN, its last word before MPI_Finalize.
+ * Returns the number of workers that did not answer. The caller calls
+ * MPI_Finalize next, a little after them (see master_end_job). */
+int master_link_fin(master_link_t* l, uint64_t until_ns);
 
 /* Cancels the posted receives and gives the sends in flight until
  * grace_ns to complete. Buffers of sends that did not complete (a frozen

@@ -22,10 +22,15 @@
 #include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
+#include "proto/watchdog.h"
 
 enum {
   END_PAUSE_NS = 500000000,  /* let mpiexec forward output before the abort */
   SEND_GRACE_NS = 200000000, /* sends in flight may complete this long */
+  FAREWELL_NS = 2000000000,  /* every worker says BYE within this */
+  HURRIED_FAREWELL_NS = 500000000, /* ... after a second signal */
+  FINALIZE_NS = 10000000000ull, /* MPI_Finalize returns within this */
+  FINALIZE_LAG_NS = 20000000,   /* the master finalizes this long after */
 };
 
 typedef struct master_s {
@@ -42,23 +47,44 @@ typedef struct master_s {
   farm_solo_t solo;     /* that chunk */
   uint64_t solo_at;     /* its first index not yet computed */
   proto_msg_t solo_res; /* its partial so far */
+  int end_now;          /* a second signal: end without waiting */
 } master_t;
 
-void master_end_job(MPI_Comm comm, int status) {
-  fflush(proto_out());
-  fflush(stdout);
-  fflush(stderr);
-  /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
-  uint64_t until = proto_now_ns() + END_PAUSE_NS;
+/* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
+static void pause_ns(uint64_t ns) {
+  uint64_t until = proto_now_ns() + ns;
   for (uint64_t t = proto_now_ns(); t < until; t = proto_now_ns()) {
     struct timespec left = {0, (long)(until - t)};
     nanosleep(&left, NULL);
   }
+}
+
+void master_end_job(MPI_Comm* comm, int status, int farewell) {
+  fflush(proto_out());
+  fflush(stdout);
+  fflush(stderr);
+  if (farewell) {
+    /* Every worker is in MPI_Finalize: join them. The watchdog covers a
+     * rank that died after its BYE (MPI_Finalize would wait for it). */
+    char what[160];
+    snprintf(what, sizeof(what),
+             "MPI_Finalize did not return within %.0f s; ending with status %d",
+             FINALIZE_NS / 1e9, status);
+    proto_watchdog_arm(proto_now_ns() + FINALIZE_NS, status, what);
+    /* Over UCX's TCP transport MPI_Finalize (MPICH 4.0.2) hangs in its
+     * disconnects unless the workers are already inside it when the master
+     * enters: they are, a moment after their FIN (docs/fault-tolerance.md). */
+    pause_ns(FINALIZE_LAG_NS);
+    MPI_Comm_free(comm);
+    MPI_Finalize();
+    proto_watchdog_disarm();
+    return;
+  }
+  pause_ns(END_PAUSE_NS);
   int devnull = open("/dev/null", O_WRONLY);
   if (devnull >= 0) dup2(devnull, STDERR_FILENO);
   /* MPICH 4.0.2 spins in MPI_Abort on a duplicated communicator; on
-   * MPI_COMM_WORLD it ends the job at once. comm is a duplicate of it. */
-  (void)comm;
+   * MPI_COMM_WORLD it ends the job at once. */
   MPI_Abort(MPI_COMM_WORLD, status);
   _exit(status);
 }
@@ -124,7 +150,7 @@ static void op_tick(void* ctx) {
 
 static int op_done(void* ctx) {
   master_t* m = ctx;
-  return m->farm.done;
+  return m->farm.done || m->end_now;
 }
 
 static int op_solo_wanted(void* ctx) {
@@ -181,11 +207,10 @@ static void op_signal(void* ctx, int signum) {
   farm_t* f = &m->farm;
   master_console_clear(&m->console);
   if (f->stop_signal) {
-    /* The second one: end now. Every record written so far is whole. */
-    master_journal_close(&m->journal);
+    /* The second one: end now, without waiting for chunks in flight. */
     proto_log(PROTO_LOG_WARN, "second signal: ending at once");
-    master_console_print_stop(&m->console, m->opts->argc, m->opts->argv);
-    master_end_job(MPI_COMM_WORLD, 128 + signum);
+    m->end_now = 1;
+    return;
   }
   proto_log(PROTO_LOG_WARN,
             "%s: handing out no more work; waiting up to %.0f s for the "
@@ -271,6 +296,28 @@ static int open_farm(master_t* m, int nworkers) {
   return rc;
 }
 
+/* MPI_Finalize ends the job cleanly only where it returns: ranks that all
+ * share one host, with shared memory between them. Over UCX's TCP
+ * transport MPICH 4.0.2's MPI_Finalize waits for good in its disconnects
+ * in most runs (docs/fault-tolerance.md), so a run over TCP, or across
+ * hosts, ends with MPI_Abort instead. */
+static int finalize_is_safe(const master_t* m) {
+  char self[PROTO_HOST_MAX] = "";
+  gethostname(self, sizeof(self) - 1);
+  if (farm_host_count(&m->farm, self) > 1) return 0;
+  const char* tls = getenv("UCX_TLS");
+  if (tls == NULL || *tls == '\0') return 1;
+  static const char* const shared[] = {"all", "sm", "shm", "posix", "sysv",
+                                       "cma", "knem", "xpmem"};
+  char list[256];
+  snprintf(list, sizeof(list), "%s", tls);
+  for (char* save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
+       t = strtok_r(NULL, ",", &save))
+    for (size_t k = 0; k < sizeof(shared) / sizeof(shared[0]); k++)
+      if (strcmp(t, shared[k]) == 0) return 1;
+  return 0;
+}
+
 /* What the run printed and wrote at its end; returns the run's outcome. */
 static int finish(master_t* m, int rc) {
   const proto_job_t* job = m->job;
@@ -286,7 +333,8 @@ static int finish(master_t* m, int rc) {
     return rc == 0 ? orc : rc;
   }
   if (f->stop_signal && (rc == 0 || rc == PROTO_ESTOPPED)) {
-    master_console_print_stop(&m->console, m->opts->argc, m->opts->argv);
+    master_console_print_stop(&m->console, &m->opts->launch, m->opts->argc,
+                              m->opts->argv);
     master_console_write_outputs(&m->console, &m->trace, wall, now);
     m->opts->stopped_by = f->stop_signal;
     return PROTO_ESTOPPED;
@@ -336,11 +384,28 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   /* Every worker that may still wait for work is released, including
    * those whose HELLO had not arrived when the last chunk finished. */
   farm_release(&m.farm, proto_now_ns());
-  master_link_close(&m.link, SEND_GRACE_NS);
+  uint64_t bound = m.end_now ? HURRIED_FAREWELL_NS : FAREWELL_NS;
+  int missing = master_link_farewell(&m.link, proto_now_ns() + bound);
+  int farewell = missing == 0 && finalize_is_safe(&m);
+  for (int i = 0; i < m.link.nworkers && missing > 0; i++)
+    if (!m.link.peer[i].bye)
+      proto_log(PROTO_LOG_INFO,
+                "rank %d did not answer STOP within %.1f s (lost, frozen or "
+                "of another build): the job ends with MPI_Abort",
+                i + 1, bound / 1e9);
   int jrc = master_journal_close(&m.journal);
   if (rc == 0) rc = m.farm.rc;
   if (rc == 0) rc = jrc;
   rc = finish(&m, rc);
+  /* hydra reports a status other than 0 reliably only through MPI_Abort:
+   * after a Ctrl-C it exits 0 however its ranks finalize. Slurm needs
+   * MPI_Finalize for every status (MPI_Abort is always a killed step). */
+  if (rc != 0 && opts->launch.kind == PROTO_LAUNCH_HYDRA) farewell = 0;
+  /* FIN last: the workers finalize on it, and the master's MPI_Finalize
+   * must follow theirs closely (proto.h). */
+  if (farewell) master_link_fin(&m.link, proto_now_ns() + FAREWELL_NS);
+  opts->farewell = farewell;
+  master_link_close(&m.link, SEND_GRACE_NS);
 out_close_console:
   proto_log_set_hook(NULL, NULL);
   master_console_close(&m.console);

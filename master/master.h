@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "proto/job.h"
+#include "proto/launch.h"
 #include "proto/proto.h"
 
 #ifdef __cplusplus
@@ -28,7 +29,9 @@ struct master_options_s {
   void* compute_ctx;         /* passed to compute */
   int argc;                  /* the command line, for the resume command */
   char** argv;
+  proto_launch_t launch;     /* how the run was started, ditto */
   int stopped_by; /* out: the signal that stopped the run, or 0 */
+  int farewell;   /* out: every worker said BYE (see master_end_job) */
 };
 
 /* Runs the master side of job on comm (this rank is 0). Prints the result on
@@ -41,13 +44,17 @@ struct master_options_s {
  * printing why (PROTO_EJOURNAL: the --journal file cannot be used). */
 int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts);
 
-/* Ends the whole MPI job from the master once its output is written: the
- * workers sit in MPI_Finalize, which cannot be relied on to return (UCX's TCP
- * transport can hang in it, and it waits for frozen or dead ranks), so the
- * master flushes, pauses half a second so mpiexec forwards every rank's last
- * output, silences MPI_Abort's own message and aborts with `status`, which
- * becomes mpiexec's exit status. Never returns. */
-void master_end_job(MPI_Comm comm, int status);
+/* Ends the MPI job from the master once its output is written, with
+ * `status` as the job's exit status under mpiexec and srun alike.
+ * With farewell (every worker said BYE and is in MPI_Finalize), it frees
+ * *comm and calls MPI_Finalize too, under a watchdog that ends the process
+ * with `status` should a rank have died since; then it returns, and the
+ * caller exits with status. Without (a worker lost, frozen, dead or of
+ * another build: MPI_Finalize would wait for it for ever), it pauses half a
+ * second so mpiexec forwards every rank's last output, silences
+ * MPI_Abort's own message and aborts with `status`: hydra exits with it,
+ * Slurm records the step as killed (exit 137). Never returns then. */
+void master_end_job(MPI_Comm* comm, int status, int farewell);
 
 #ifdef __cplusplus
 }

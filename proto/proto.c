@@ -12,7 +12,8 @@ static const uint8_t kWords[PROTO_TAG_MAX + 1] = {
     [PROTO_TAG_WORK] = 5,   [PROTO_TAG_RESULT] = PROTO_RESULT_WORDS,
     [PROTO_TAG_STOP] = 1,   [PROTO_TAG_CANCEL] = 3,
     [PROTO_TAG_FAIL] = 4,   [PROTO_TAG_PROGRESS] = 5,
-    [PROTO_TAG_PING] = 1,
+    [PROTO_TAG_PING] = 1,   [PROTO_TAG_BYE] = 1,
+    [PROTO_TAG_FIN] = 1,
 };
 
 size_t proto_size(proto_tag_t kind) {
@@ -40,6 +41,10 @@ const char* proto_tag_name(int kind) {
       return "PROGRESS";
     case PROTO_TAG_PING:
       return "PING";
+    case PROTO_TAG_BYE:
+      return "BYE";
+    case PROTO_TAG_FIN:
+      return "FIN";
   }
   return "UNKNOWN";
 }
@@ -102,6 +107,8 @@ size_t proto_encode(const proto_msg_t* m, uint8_t* buf) {
       break;
     case PROTO_TAG_STOP:
     case PROTO_TAG_PING:
+    case PROTO_TAG_BYE:
+    case PROTO_TAG_FIN:
       break;
     case PROTO_TAG_PROGRESS:
       put(buf, 1, m->chunk);
@@ -172,6 +179,8 @@ int proto_decode(const uint8_t* buf, size_t len, int tag, proto_msg_t* m) {
       break;
     case PROTO_TAG_STOP:
     case PROTO_TAG_PING:
+    case PROTO_TAG_BYE:
+    case PROTO_TAG_FIN:
       break;
     case PROTO_TAG_PROGRESS:
       m->chunk = get(buf, 1);

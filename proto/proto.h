@@ -20,6 +20,8 @@
  *   PROGRESS 8      w -> m       5    chunk id, attempt, indices done,
  *                                     busy ns so far
  *   PING     9      m -> w       1    (none): the master is alive
+ *   BYE     10      w -> m       1    (none): stopped, nothing in flight
+ *   FIN     11      m -> w       1    (none): every rank said BYE: finalize
  *
  * HELLO opens a worker's conversation; the master answers a wrong version or
  * job with REFUSE and never gives that rank work. WORK orders one chunk
@@ -33,6 +35,13 @@
  * sends one for attempt 0 (which no order has) every second, so a master
  * that declared it lost hears that it is alive and takes it back. PING keeps idle workers sure that the master is alive; a
  * worker that hears nothing from the master for long exits on its own.
+ * BYE answers STOP or REFUSE: the worker has nothing in flight and waits
+ * for FIN. Only when every rank has said BYE does the master send FIN to
+ * all and call MPI_Finalize with them (it waits for every rank); otherwise
+ * it ends the job with MPI_Abort. A worker must not finalize before FIN:
+ * over UCX's TCP transport a rank that finalizes while the master is not
+ * yet finalizing leaves the master's MPI_Finalize waiting for good. A BYE
+ * during the run is rejected like any message a worker never sends then.
  * The master checks every field of every message it receives against its
  * chunk table and drops what does not fit. */
 #ifndef TASKFARM_PROTO_PROTO_H_
@@ -49,7 +58,8 @@ extern "C" {
 
 enum {
   PROTO_MAGIC = 0x54464d31, /* "TFM1" */
-  PROTO_VERSION = 2, /* 2: exact partials of 136 digits (proto/exact.h) */
+  PROTO_VERSION = 3, /* 2: exact partials of 136 digits (proto/exact.h);
+                        3: BYE and FIN */
   PROTO_HOST_MAX = 64, /* host name bytes in HELLO, including the NUL */
 };
 
@@ -63,7 +73,9 @@ typedef enum {
   PROTO_TAG_FAIL = 7,
   PROTO_TAG_PROGRESS = 8,
   PROTO_TAG_PING = 9,
-  PROTO_TAG_MAX = 9,
+  PROTO_TAG_BYE = 10,
+  PROTO_TAG_FIN = 11,
+  PROTO_TAG_MAX = 11,
 } proto_tag_t;
 
 enum {

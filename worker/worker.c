@@ -22,6 +22,7 @@
 #include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
+#include "proto/watchdog.h"
 #include "worker/orders.h"
 
 enum {
@@ -29,6 +30,7 @@ enum {
   HEARTBEAT_NS = 100000000,  /* PROGRESS at most this often while computing */
   IDLE_BEAT_NS = 1000000000, /* ... and this often while idle */
   EXIT_MASTER_GONE = 3,      /* exit status when the master went silent */
+  WATCHDOG_SLACK_NS = 1000000000, /* the watchdog backs check_master up */
   IDLE_SLEEP_MIN_US = 10,
   IDLE_SLEEP_MAX_US = 1000,
 };
@@ -71,6 +73,10 @@ static int post_receive(worker_t* w) {
 }
 
 static void check_master(const worker_t* w);
+
+static uint64_t master_timeout_ns(const proto_job_t* job) {
+  return (uint64_t)(job->master_timeout * 1e9);
+}
 
 /* Sends msg to the master. A frozen master stops draining its queue, and a
  * blocking send would then hang the worker for good: the send is
@@ -142,6 +148,8 @@ static int drain(worker_t* w) {
     int len = 0;
     MPI_Get_count(&st, MPI_BYTE, &len);
     w->last_master_ns = proto_now_ns();
+    proto_watchdog_push(w->last_master_ns + master_timeout_ns(w->job) +
+                        WATCHDOG_SLACK_NS);
     proto_msg_t m;
     int rc = proto_decode(w->rbuf, (size_t)len, st.MPI_TAG, &m);
     if (rc == PROTO_EVERSION) {
@@ -285,8 +293,16 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   w.comm = comm;
   w.start_ns = w.last_master_ns = proto_now_ns();
   w.slow_factor = 1;
-  alarm(0); /* start-up is over: from here check_master() watches */
   MPI_Comm_rank(comm, &w.rank);
+  /* Start-up is over. check_master() watches the master's silence between
+   * MPI calls; the watchdog also inside them (a PMI read, a stuck send). */
+  char what[160];
+  snprintf(what, sizeof(what),
+           "worker %d: nothing from the master for %.0f s (blocked in MPI); "
+           "exiting",
+           w.rank, job->master_timeout);
+  proto_watchdog_arm(w.start_ns + master_timeout_ns(job) + WATCHDOG_SLACK_NS,
+                     EXIT_MASTER_GONE, what);
   w.kernel_rc = kernel_init(&w.kernel, job);
 
   int rc = post_receive(&w);
@@ -331,6 +347,12 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
     nanosleep(&pause, NULL);
     if (sleep_us < IDLE_SLEEP_MAX_US) sleep_us *= 2;
   }
+  if (rc == 0 && w.stopping) {
+    /* Nothing is in flight any more: tell the master, which finalizes
+     * only once every worker has. */
+    proto_msg_t bye = {.kind = PROTO_TAG_BYE};
+    rc = send_msg(&w, &bye);
+  }
   if (rc < 0)
     proto_log(PROTO_LOG_WARN, "worker %d: %s", w.rank, proto_strerror(rc));
 
@@ -345,11 +367,57 @@ out_close_kernel:
   return rc;
 }
 
+void worker_finalize(const proto_job_t* job, MPI_Comm* comm, int rank) {
+  fflush(proto_out());
+  fflush(stdout);
+  fflush(stderr);
+  char what[200];
+  snprintf(what, sizeof(what),
+           "worker %d: no FIN from the master, or MPI_Finalize did not "
+           "return, within %.0f s (--master-timeout); exiting",
+           rank, job->master_timeout);
+  uint64_t until = proto_now_ns() + master_timeout_ns(job);
+  proto_watchdog_arm(until, EXIT_MASTER_GONE, what);
+  /* FIN, then MPI_Finalize (proto.h says why not before). Anything else
+   * the master sent after STOP is dropped. A master that aborts the job
+   * instead ends this process meanwhile. */
+  uint8_t buf[PROTO_MAX_BYTES];
+  for (;;) {
+    MPI_Request req;
+    MPI_Status st;
+    int done = 0;
+    if (MPI_Irecv(buf, sizeof(buf), MPI_BYTE, 0, MPI_ANY_TAG, *comm, &req) !=
+        MPI_SUCCESS)
+      break;
+    while (!done) {
+      if (MPI_Test(&req, &done, &st) != MPI_SUCCESS) worker_await_end(job, 1);
+      if (!done) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+      }
+    }
+    if (st.MPI_TAG == PROTO_TAG_FIN) break;
+  }
+  /* The last word: the master enters MPI_Finalize after this. */
+  proto_msg_t fin = {.kind = PROTO_TAG_FIN};
+  size_t len = proto_encode(&fin, buf);
+  MPI_Request req;
+  if (MPI_Isend(buf, (int)len, MPI_BYTE, 0, PROTO_TAG_FIN, *comm, &req) ==
+      MPI_SUCCESS) {
+    int done = 0;
+    while (!done && MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS)
+      if (!done) sched_yield();
+  }
+  MPI_Comm_free(comm);
+  MPI_Finalize();
+  proto_watchdog_disarm();
+}
+
 void worker_await_end(const proto_job_t* job, int status) {
   fflush(proto_out());
   fflush(stdout);
   fflush(stderr);
-  uint64_t until = proto_now_ns() + (uint64_t)(job->master_timeout * 1e9);
+  uint64_t until = proto_now_ns() + master_timeout_ns(job);
   /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
   for (uint64_t t = proto_now_ns(); t < until; t = proto_now_ns()) {
     struct timespec pause = {0, 100000000};
@@ -358,37 +426,29 @@ void worker_await_end(const proto_job_t* job, int status) {
   _exit(status);
 }
 
-static char startup_msg[160];
-static size_t startup_msg_len;
-
-static void startup_alarm_cb(int sig) {
-  (void)sig;
-  /* Only async-signal-safe calls here. */
-  ssize_t ignored = write(STDERR_FILENO, startup_msg, startup_msg_len);
-  (void)ignored;
-  _exit(EXIT_MASTER_GONE);
+void worker_arm_startup_watchdog(const proto_job_t* job, int rank) {
+  char what[200];
+  if (rank == 0)
+    snprintf(what, sizeof(what),
+             "rank 0: MPI_Init did not return within %.0f s "
+             "(--master-timeout): a host of this run is down or unreachable",
+             job->master_timeout);
+  else
+    snprintf(what, sizeof(what),
+             "worker %d: nothing from the master for %.0f s during start-up; "
+             "exiting",
+             rank, job->master_timeout);
+  proto_watchdog_arm(proto_now_ns() + master_timeout_ns(job),
+                     rank == 0 ? EXIT_FAILURE : EXIT_MASTER_GONE, what);
 }
 
-void worker_arm_startup_watchdog(const proto_job_t* job) {
-  const char* rank = getenv("PMI_RANK");
-  if (rank == NULL || strcmp(rank, "0") == 0) return;
-  int len = snprintf(startup_msg, sizeof(startup_msg),
-                     "taskfarm: worker %s: nothing from the master for %.0f s "
-                     "during start-up; exiting\n",
-                     rank, job->master_timeout);
-  startup_msg_len = len > 0 ? (size_t)len : 0;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = startup_alarm_cb;
-  sigaction(SIGALRM, &sa, NULL);
-  double s = job->master_timeout;
-  alarm(s >= 1 ? (unsigned)(s + 0.999) : 1);
-}
-
-int worker_guard(char** argv) {
-  const char* rank = getenv("PMI_RANK");
-  if (rank == NULL || strcmp(rank, "0") == 0 || getenv("TASKFARM_GUARDED"))
+int worker_guard(char** argv, const proto_launch_t* launch) {
+  if (launch->kind == PROTO_LAUNCH_NONE ||
+      launch->kind == PROTO_LAUNCH_SLURM_NOPMI || launch->rank == 0 ||
+      getenv("TASKFARM_GUARDED"))
     return 0;
+  char rank[16];
+  snprintf(rank, sizeof(rank), "%d", launch->rank);
   /* hydra signals the process it started with SIGUSR1 when another rank
    * fails; the guard must survive that to report its child's fate. */
   signal(SIGUSR1, SIG_IGN);
@@ -401,10 +461,9 @@ int worker_guard(char** argv) {
   pid_t child = fork();
   if (child < 0) {
     proto_log(PROTO_LOG_WARN,
-              "rank %s: cannot start its guard process (fork: %s); it runs "
-              "unguarded, and a SIGKILL of it would end the whole job",
+              "rank %s: cannot fork its MPI process from its guard: %s",
               rank, strerror(errno));
-    return PROTO_EINVAL;
+    _exit(EXIT_FAILURE);
   }
   if (child == 0) {
 #if defined(__linux__)

@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include "proto/job.h"
+#include "proto/launch.h"
 #include "proto/proto.h"
 #include "worker/kernel.h"
 
@@ -30,29 +31,39 @@ int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
 /* Makes a worker rank survive its own death by a signal. hydra ends the
  * whole job when a rank dies by a signal (SIGKILL, SIGSEGV) but tolerates,
  * under -disable-auto-cleanup, a rank that exits with a status. So when this
- * process is a worker rank under mpiexec (PMI_RANK set and not 0), it forks:
- * the child re-executes taskfarm with argv as the real MPI process, and this
- * parent ignores SIGUSR1, waits, and exits with a plain status (128 + signal
- * when the child was killed). Returns 0 at once in the child, in rank 0 and
- * outside mpiexec; the parent never returns. Call before MPI_Init. */
-int worker_guard(char** argv);
+ * process is a worker rank under a launcher (launch: hydra or Slurm, rank
+ * not 0), it forks: the child re-executes taskfarm with argv as the real MPI
+ * process (with a parent-death SIGKILL, so it never outlives its guard),
+ * and this parent ignores SIGUSR1, SIGINT and SIGTERM, waits, and exits
+ * with a plain status (128 + signal when the child was killed). A failed
+ * fork ends the rank with status 1 and a sentence. Returns 0 at once in the
+ * child, in rank 0 and without a launcher; the parent never returns. Call
+ * before MPI_Init. */
+int worker_guard(char** argv, const proto_launch_t* launch);
 
-/* Bounds a worker's start-up: MPI_Init and the communicator set-up are
- * collective, so a master frozen or dead during them would hang the worker
- * forever. Arms an alarm for job->master_timeout seconds that ends this
- * process with status 3 and a message; worker_run() disarms it once its own
- * loop (which watches the master's silence itself) begins. No-op for rank 0
- * and outside mpiexec. Call before MPI_Init. */
-void worker_arm_startup_watchdog(const proto_job_t* job);
+/* Bounds start-up: MPI_Init and the communicator set-up wait for every
+ * rank, so a dead host or a frozen master would hang this rank for good.
+ * Arms the watchdog (proto/watchdog.h) for job->master_timeout seconds: a
+ * worker then exits with status 3, rank 0 with status 1, each with a
+ * sentence. worker_run() re-arms it for the run; the master disarms it.
+ * Call before MPI_Init. */
+void worker_arm_startup_watchdog(const proto_job_t* job, int rank);
 
 /* Prints rank's smiley line for the hello job (rank, size, host). */
 void worker_say_hello(int rank, int size);
 
-/* Ends a worker rank once worker_run() has returned: its output flushed,
- * it waits for the master to end the job (MPI_Abort from rank 0 kills every
- * rank), and leaves with `status` on its own after --master-timeout. It does
- * not call MPI_Finalize: over UCX's TCP transport that fails once any peer
- * has died, and it can hang even when none has. Never returns. */
+/* Ends a worker rank whose worker_run() returned 0 or PROTO_EVERSION (it
+ * was told STOP or REFUSE and said BYE): frees *comm and calls
+ * MPI_Finalize, which returns once the master finalizes too; the watchdog
+ * ends the process with status 3 should that not happen within
+ * --master-timeout (the master died, or ended the job with MPI_Abort).
+ * The caller then exits with status 0: the job's status is the master's. */
+void worker_finalize(const proto_job_t* job, MPI_Comm* comm, int rank);
+
+/* Ends a worker rank that could not say BYE (an MPI error): its output
+ * flushed, it waits for the master to end the job (MPI_Abort from rank 0
+ * kills every rank), and leaves with `status` on its own after
+ * --master-timeout. Never returns. */
 void worker_await_end(const proto_job_t* job, int status);
 
 #ifdef __cplusplus
