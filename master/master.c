@@ -25,7 +25,7 @@
 #include "proto/watchdog.h"
 
 enum {
-  END_PAUSE_NS = 500000000,  /* let mpiexec forward output before the abort */
+  END_PAUSE_NS = 100000000,  /* let mpiexec forward output before the abort */
   SEND_GRACE_NS = 200000000, /* sends in flight may complete this long */
   FAREWELL_NS = 2000000000,  /* every worker says BYE within this */
   HURRIED_FAREWELL_NS = 500000000, /* ... after a second signal */

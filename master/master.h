@@ -50,8 +50,8 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts);
  * *comm and calls MPI_Finalize too, under a watchdog that ends the process
  * with `status` should a rank have died since; then it returns, and the
  * caller exits with status. Without (a worker lost, frozen, dead or of
- * another build: MPI_Finalize would wait for it for ever), it pauses half a
- * second so mpiexec forwards every rank's last output, silences
+ * another build: MPI_Finalize would wait for it for ever), it pauses 0.1 s
+ * so mpiexec forwards every rank's last output, silences
  * MPI_Abort's own message and aborts with `status`: hydra exits with it,
  * Slurm records the step as killed (exit 137). Never returns then. */
 void master_end_job(MPI_Comm* comm, int status, int farewell);
