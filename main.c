@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
     return status;
   }
   if (rank > 0 && (rc == 0 || rc == PROTO_EVERSION)) {
-    worker_finalize(&job, &comm, rank);
+    worker_finalize(&comm);
     return EXIT_SUCCESS;
   }
   if (rank > 0) worker_await_end(&job, status);

@@ -52,6 +52,7 @@ static int post(master_link_t* l, int i) {
 int master_link_open(master_link_t* l, MPI_Comm comm, int nworkers) {
   memset(l, 0, sizeof(*l));
   l->comm = comm;
+  l->last_word = PROTO_TAG_BYE;
   l->nworkers = nworkers;
   if (nworkers == 0) return 0;
   size_t n = (size_t)nworkers;
@@ -100,8 +101,9 @@ static void deliver(master_link_t* l, int i, const MPI_Status* st,
     MPI_Get_count(st, MPI_BYTE, &len);
     proto_msg_t msg;
     int rc = proto_decode(l->peer[i].rbuf, (size_t)len, st->MPI_TAG, &msg);
-    /* Nothing follows a BYE: its receive is not posted again. */
-    if (rc == 0 && msg.kind == PROTO_TAG_BYE) l->peer[i].bye = 1;
+    /* Nothing follows a rank's last word (BYE, then FIN): its receive is
+     * not posted again. */
+    if (rc == 0 && msg.kind == l->last_word) l->peer[i].bye = 1;
     if (rc < 0)
       cbs->bad(cbs->ctx, rank, rc, st->MPI_TAG, (size_t)len, msg.version);
     else
@@ -195,69 +197,55 @@ int master_link_send(master_link_t* l, int rank, const proto_msg_t* msg) {
   return 0;
 }
 
-static void farewell_message(void* ctx, int rank, const proto_msg_t* msg) {
-  master_link_t* l = ctx;
-  if (msg->kind == PROTO_TAG_BYE) l->peer[rank - 1].bye = 1;
+static void nap(void) {
+  struct timespec pause = {0, 100000};
+  nanosleep(&pause, NULL);
 }
 
-static void fin_message(void* ctx, int rank, const proto_msg_t* msg) {
-  master_link_t* l = ctx;
-  if (msg->kind == PROTO_TAG_FIN) l->peer[rank - 1].bye = 1;
+static void ignore_message(void* ctx, int rank, const proto_msg_t* msg) {
+  (void)ctx, (void)rank, (void)msg;
 }
 
-static void farewell_bad(void* ctx, int rank, int rc, int tag, size_t len,
-                         uint32_t version) {
+static void ignore_bad(void* ctx, int rank, int rc, int tag, size_t len,
+                       uint32_t version) {
   (void)ctx, (void)rank, (void)rc, (void)tag, (void)len, (void)version;
 }
 
-static void farewell_error(void* ctx, int rank, const char* what) {
+static void ignore_error(void* ctx, int rank, const char* what) {
   (void)ctx, (void)rank, (void)what;
 }
 
-/* Ranks that have not said BYE; -1 when one never can (its link broke). */
-static int missing_byes(const master_link_t* l) {
-  int missing = 0;
-  for (int i = 0; i < l->nworkers; i++) {
-    if (l->peer[i].broken) return -1;
-    missing += !l->peer[i].bye;
+/* Polls, dropping everything else, until every rank has said its last
+ * word (deliver() marks it) or until until_ns. Returns the ranks that have
+ * not; all of them when a link broke (that rank never can). */
+static int await_last_words(master_link_t* l, uint64_t until_ns) {
+  master_link_cbs_t cbs = {l, ignore_message, ignore_bad, ignore_error};
+  for (;;) {
+    int missing = 0;
+    for (int i = 0; i < l->nworkers; i++) {
+      if (l->peer[i].broken) return l->nworkers;
+      missing += !l->peer[i].bye;
+    }
+    if (missing == 0 || proto_now_ns() >= until_ns) return missing;
+    if (master_link_poll(l, &cbs) == 0) nap();
   }
-  return missing;
 }
 
 int master_link_farewell(master_link_t* l, uint64_t until_ns) {
-  master_link_cbs_t cbs = {l, farewell_message, farewell_bad, farewell_error};
-  for (;;) {
-    int missing = missing_byes(l);
-    if (missing < 0) return l->nworkers;
-    if (missing == 0 || proto_now_ns() >= until_ns) return missing;
-    if (master_link_poll(l, &cbs) == 0) {
-      struct timespec pause = {0, 100000};
-      nanosleep(&pause, NULL);
-    }
-  }
+  return await_last_words(l, until_ns);
 }
 
 int master_link_fin(master_link_t* l, uint64_t until_ns) {
   proto_msg_t fin = {.kind = PROTO_TAG_FIN};
+  l->last_word = PROTO_TAG_FIN;
   for (int i = 0; i < l->nworkers; i++) {
     l->peer[i].bye = 0; /* from here: 1 once its FIN came back */
     if (l->peer[i].broken || post(l, i) < 0) return l->nworkers;
     while (master_link_send(l, i + 1, &fin) == MASTER_LINK_BUSY &&
-           proto_now_ns() < until_ns) {
-      struct timespec pause = {0, 100000};
-      nanosleep(&pause, NULL);
-    }
+           proto_now_ns() < until_ns)
+      nap();
   }
-  master_link_cbs_t cbs = {l, fin_message, farewell_bad, farewell_error};
-  for (;;) {
-    int missing = missing_byes(l);
-    if (missing < 0) return l->nworkers;
-    if (missing == 0 || proto_now_ns() >= until_ns) return missing;
-    if (master_link_poll(l, &cbs) == 0) {
-      struct timespec pause = {0, 100000};
-      nanosleep(&pause, NULL);
-    }
-  }
+  return await_last_words(l, until_ns);
 }
 
 /* 1 when every send of p has completed (or can never be tested again). */
@@ -290,10 +278,8 @@ void master_link_close(master_link_t* l, uint64_t grace_ns) {
   uint64_t until = proto_now_ns() + grace_ns;
   for (int i = 0; l->peer != NULL && i < l->nworkers; i++) {
     while (!l->peer[i].broken && !sends_done(&l->peer[i]) &&
-           proto_now_ns() < until) {
-      struct timespec pause = {0, 100000};
-      nanosleep(&pause, NULL);
-    }
+           proto_now_ns() < until)
+      nap();
     if (!sends_done(&l->peer[i])) leak = 1;
   }
   if (!leak) free(l->peer);

@@ -44,7 +44,7 @@ struct master_link_peer_s {
   MPI_Request send_req[MASTER_LINK_SENDS];    /* sends in flight */
   uint8_t send_buf[MASTER_LINK_SENDS][8 * 5]; /* their buffers */
   int broken;                                 /* no more MPI calls */
-  int bye; /* said BYE (then FIN): nothing more is received from it */
+  int bye; /* said its last word: nothing more is received from it */
 };
 
 typedef struct master_link_s master_link_t;
@@ -56,6 +56,7 @@ struct master_link_s {
   int* index;                  /* MPI_Testsome scratch */
   MPI_Status* status;          /* MPI_Testsome scratch */
   uint64_t polls;              /* MPI_Testsome calls */
+  proto_tag_t last_word;       /* BYE; FIN once master_link_fin() runs */
   char what[MASTER_LINK_WHAT]; /* the last error, described */
 };
 

@@ -276,6 +276,27 @@ static int run_order(worker_t* w) {
   return send_msg(w, &res);
 }
 
+/* After BYE: drops whatever the master still sends until FIN, then
+ * answers FIN, this worker's last word before MPI_Finalize. A master that
+ * ends the job with MPI_Abort instead ends this process meanwhile. */
+static int await_fin(worker_t* w) {
+  for (;;) {
+    int rc = post_receive(w);
+    if (rc < 0) return rc;
+    MPI_Status st;
+    for (int done = 0; !done;) {
+      if (MPI_Test(&w->req, &done, &st) != MPI_SUCCESS) return PROTO_EMPI;
+      if (!done) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+      }
+    }
+    if (st.MPI_TAG == PROTO_TAG_FIN) break;
+  }
+  proto_msg_t fin = {.kind = PROTO_TAG_FIN};
+  return send_msg(w, &fin);
+}
+
 void worker_say_hello(int rank, int size) {
   static const char* const smileys[] = {":-)",   ";-)", ":-D", "(^_^)",
                                         "(^o^)", ":o)", "=)",  "(:"};
@@ -348,10 +369,17 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
     if (sleep_us < IDLE_SLEEP_MAX_US) sleep_us *= 2;
   }
   if (rc == 0 && w.stopping) {
-    /* Nothing is in flight any more: tell the master, which finalizes
-     * only once every worker has. */
+    /* Nothing is in flight any more: say BYE, wait for FIN and answer it
+     * (proto.h). One deadline bounds that and the caller's MPI_Finalize. */
+    snprintf(what, sizeof(what),
+             "worker %d: no FIN from the master, or MPI_Finalize did not "
+             "return, within %.0f s (--master-timeout); exiting",
+             w.rank, job->master_timeout);
+    proto_watchdog_arm(proto_now_ns() + master_timeout_ns(job),
+                       EXIT_MASTER_GONE, what);
     proto_msg_t bye = {.kind = PROTO_TAG_BYE};
     rc = send_msg(&w, &bye);
+    if (rc == 0) rc = await_fin(&w);
   }
   if (rc < 0)
     proto_log(PROTO_LOG_WARN, "worker %d: %s", w.rank, proto_strerror(rc));
@@ -367,47 +395,10 @@ out_close_kernel:
   return rc;
 }
 
-void worker_finalize(const proto_job_t* job, MPI_Comm* comm, int rank) {
+void worker_finalize(MPI_Comm* comm) {
   fflush(proto_out());
   fflush(stdout);
   fflush(stderr);
-  char what[200];
-  snprintf(what, sizeof(what),
-           "worker %d: no FIN from the master, or MPI_Finalize did not "
-           "return, within %.0f s (--master-timeout); exiting",
-           rank, job->master_timeout);
-  uint64_t until = proto_now_ns() + master_timeout_ns(job);
-  proto_watchdog_arm(until, EXIT_MASTER_GONE, what);
-  /* FIN, then MPI_Finalize (proto.h says why not before). Anything else
-   * the master sent after STOP is dropped. A master that aborts the job
-   * instead ends this process meanwhile. */
-  uint8_t buf[PROTO_MAX_BYTES];
-  for (;;) {
-    MPI_Request req;
-    MPI_Status st;
-    int done = 0;
-    if (MPI_Irecv(buf, sizeof(buf), MPI_BYTE, 0, MPI_ANY_TAG, *comm, &req) !=
-        MPI_SUCCESS)
-      break;
-    while (!done) {
-      if (MPI_Test(&req, &done, &st) != MPI_SUCCESS) worker_await_end(job, 1);
-      if (!done) {
-        struct timespec pause = {0, 1000000};
-        nanosleep(&pause, NULL);
-      }
-    }
-    if (st.MPI_TAG == PROTO_TAG_FIN) break;
-  }
-  /* The last word: the master enters MPI_Finalize after this. */
-  proto_msg_t fin = {.kind = PROTO_TAG_FIN};
-  size_t len = proto_encode(&fin, buf);
-  MPI_Request req;
-  if (MPI_Isend(buf, (int)len, MPI_BYTE, 0, PROTO_TAG_FIN, *comm, &req) ==
-      MPI_SUCCESS) {
-    int done = 0;
-    while (!done && MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS)
-      if (!done) sched_yield();
-  }
   MPI_Comm_free(comm);
   MPI_Finalize();
   proto_watchdog_disarm();

@@ -18,8 +18,10 @@ extern "C" {
 #endif
 
 /* Runs the worker side of job on comm (rank 0 is the master) until the
- * master sends STOP. Returns 0, or a negative proto_error_t after printing
- * one line on stderr (refused by the master, MPI failure). */
+ * master sends STOP (or REFUSE); then says BYE, waits for the master's FIN
+ * and answers it (proto.h), so worker_finalize() comes next. Returns 0
+ * (PROTO_EVERSION when refused), or a negative proto_error_t after
+ * printing one line on stderr (an MPI failure). */
 int worker_run(const proto_job_t* job, MPI_Comm comm);
 
 /* Computes chunk [begin, end) of job in one go into *result (RESULT fields
@@ -53,12 +55,12 @@ void worker_arm_startup_watchdog(const proto_job_t* job, int rank);
 void worker_say_hello(int rank, int size);
 
 /* Ends a worker rank whose worker_run() returned 0 or PROTO_EVERSION (it
- * was told STOP or REFUSE and said BYE): frees *comm and calls
- * MPI_Finalize, which returns once the master finalizes too; the watchdog
- * ends the process with status 3 should that not happen within
- * --master-timeout (the master died, or ended the job with MPI_Abort).
- * The caller then exits with status 0: the job's status is the master's. */
-void worker_finalize(const proto_job_t* job, MPI_Comm* comm, int rank);
+ * was told STOP or REFUSE, said BYE and answered the master's FIN): frees
+ * *comm and calls MPI_Finalize, which returns once the master finalizes
+ * too. The watchdog worker_run() armed at BYE ends the process with
+ * status 3 should that not happen within --master-timeout. The caller then
+ * exits with status 0: the job's status is the master's. */
+void worker_finalize(MPI_Comm* comm);
 
 /* Ends a worker rank that could not say BYE (an MPI error): its output
  * flushed, it waits for the master to end the job (MPI_Abort from rank 0
