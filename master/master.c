@@ -403,7 +403,15 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   if (rc != 0 && opts->launch.kind == PROTO_LAUNCH_HYDRA) farewell = 0;
   /* FIN last: the workers finalize on it, and the master's MPI_Finalize
    * must follow theirs closely (proto.h). */
-  if (farewell) master_link_fin(&m.link, proto_now_ns() + FAREWELL_NS);
+  /* A rank that does not answer FIN would keep MPI_Finalize waiting for
+   * good: then the job is aborted (the others, in MPI_Finalize, with it). */
+  if (farewell && master_link_fin(&m.link, proto_now_ns() + FAREWELL_NS) > 0) {
+    proto_log(PROTO_LOG_INFO,
+              "a rank did not answer FIN within %.1f s: the job ends with "
+              "MPI_Abort",
+              FAREWELL_NS / 1e9);
+    farewell = 0;
+  }
   opts->farewell = farewell;
   master_link_close(&m.link, SEND_GRACE_NS);
 out_close_console:

@@ -111,4 +111,18 @@ TEST(FarmRogueTest, VersionChangeMidRunIsRefusedAndRunEnds) {
       << r.err;
 }
 
+// A rank that says BYE at once and never answers FIN: its work goes to
+// others, and the job still ends on its own, exactly, without the master
+// waiting in MPI_Finalize for a rank that never comes.
+TEST(FarmRogueTest, EarlyByeWithoutFinNeitherHangsNorEndsWrong) {
+  run::Result r = WithRogueWorker("bye");
+  ASSERT_FALSE(r.timed_out) << r.err;
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run::LineAfter(r.out, "Dot product is "), kDot1e6);
+  EXPECT_EQ(r.err.find("MPI_Finalize did not return"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.find("BAD TERMINATION"), std::string::npos) << r.out;
+  EXPECT_LT(r.seconds, 15) << r.err;
+}
+
 }  // namespace

@@ -7,10 +7,14 @@
  * twice, plus a heartbeat and a result for a chunk it was never given.
  * "turn JOB ARGS..." answers one order honestly, then speaks another
  * protocol version and answers the rest with wrong partials. "big" sends
- * messages larger than any of the protocol, then a HELLO for another job. */
+ * messages larger than any of the protocol, then a HELLO for another job.
+ * "bye JOB ARGS..." greets for that job, says BYE at once and never
+ * answers anything again (no FIN either): it must cost the master neither
+ * a hang nor a wrong ending. */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/job.h"
 #include "proto/proto.h"
@@ -95,6 +99,22 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);
   const char* mode = argc > 1 ? argv[1] : "garbage";
+  if (strcmp(mode, "bye") == 0) {
+    proto_job_t job;
+    char err[256];
+    if (proto_job_parse(&job, argc - 1, argv + 1, err, sizeof(err)) < 0)
+      return 1;
+    proto_msg_t hello = {.kind = PROTO_TAG_HELLO,
+                         .fingerprint = proto_job_fingerprint(&job)};
+    gethostname(hello.host, sizeof(hello.host) - 1); /* one host: finalize */
+    send_msg(&hello);
+    proto_msg_t bye = {.kind = PROTO_TAG_BYE};
+    send_msg(&bye);
+    uint8_t buf[PROTO_MAX_BYTES];
+    for (;;) /* until the job is ended around it */
+      MPI_Recv(buf, PROTO_MAX_BYTES, MPI_BYTE, 0, MPI_ANY_TAG, comm,
+               MPI_STATUS_IGNORE);
+  }
   if (strcmp(mode, "dup") == 0 || strcmp(mode, "turn") == 0) {
     int rc = duplicating_worker(argc - 1, argv + 1, mode[0] == 't');
     MPI_Finalize();
