@@ -974,28 +974,19 @@ static int assign_static(farm_t* f) {
   return 0;
 }
 
-/* Takes the journal's records as done before this run. */
-static int resume(farm_t* f, const master_record_t* rec, size_t count) {
-  uint64_t* ranges = malloc((2 * count + 1) * sizeof(*ranges));
-  if (ranges == NULL) return PROTO_ENOMEM;
-  for (size_t i = 0; i < count; i++) {
-    ranges[2 * i] = rec[i].begin;
-    ranges[2 * i + 1] = rec[i].end;
-  }
-  int rc = master_table_preload(&f->table, ranges, count);
-  free(ranges);
+/* Takes a journal's chunks as done before this run. */
+static int resume(farm_t* f, const master_done_t* done) {
+  if (done == NULL || done->count == 0) return 0;
+  int rc = master_table_preload(&f->table, done->range, done->count);
   if (rc < 0) return rc;
-  for (size_t i = 0; i < count; i++) {
-    proto_exact_merge(&f->fsum, &rec[i].fsum);
-    f->isum += rec[i].isum;
-    f->resumed_iters += rec[i].end - rec[i].begin;
-  }
+  proto_exact_merge(&f->fsum, &done->fsum);
+  f->isum += done->isum;
+  f->resumed_iters += done->iters;
   return 0;
 }
 
 int farm_init(farm_t* f, const proto_job_t* job, int workers,
-              const farm_io_t* io, const master_record_t* done, size_t ndone,
-              uint64_t now) {
+              const farm_io_t* io, const master_done_t* done, uint64_t now) {
   memset(f, 0, sizeof(*f));
   f->job = job;
   f->io = *io;
@@ -1011,7 +1002,7 @@ int farm_init(farm_t* f, const proto_job_t* job, int workers,
       master_table_init(&f->table, job->kind == PROTO_JOB_HELLO ? 0 : job->n,
                         master_chunk_align(job));
   if (rc < 0) return rc;
-  rc = resume(f, done, ndone);
+  rc = resume(f, done);
   if (rc < 0 || workers == 0) goto out;
   f->peer = calloc((size_t)workers, sizeof(*f->peer));
   if (f->peer == NULL) {

@@ -43,7 +43,8 @@ enum {
 
 /* Times the farm works with, in ns (all have defaults, see farm_init). */
 enum {
-  FARM_PING_NS = 1000000000, /* every worker hears from us this often */
+  FARM_PING_NS = (int)(PROTO_PING_S * 1e9), /* every worker hears from us
+                                               this often */
   FARM_HELLO_WAIT_S = 30,    /* a rank that never greets is lost */
   FARM_LEAD_NS = 40000000,   /* predicted work a worker may hoard */
   FARM_SCAN_NS = 100000000,  /* every worker is checked this often */
@@ -195,14 +196,12 @@ struct farm_s {
 };
 
 /* Sets up f for job with `workers` worker ranks (1..workers), starting at
- * now. done[0..ndone) are a journal's records (sorted by begin, disjoint),
- * taken as done before this run: their ranges are never cut again and their
- * partials are added. The static schedules cut and assign every chunk here.
+ * now. done (NULL: none) holds what a journal recorded, taken as done before
+ * this run: its ranges are never cut again and its sums are added. The static schedules cut and assign every chunk here.
  * io is copied. Returns 0, PROTO_EINVAL or PROTO_ENOMEM (f is then
  * closed). */
 int farm_init(farm_t* f, const proto_job_t* job, int workers,
-              const farm_io_t* io, const master_record_t* done, size_t ndone,
-              uint64_t now);
+              const farm_io_t* io, const master_done_t* done, uint64_t now);
 
 /* Frees what f holds; safe on a zeroed or closed farm. */
 void farm_close(farm_t* f);

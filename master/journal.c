@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto/error.h"
@@ -16,6 +17,7 @@ static const uint32_t kRecordMagic = 0x43455254; /* "TREC" */
 enum {
   DESC_AT = 40,  /* the description's offset in the header */
   DESC_LEN = 80, /* its bytes, NUL-padded */
+  INPUTS_AT = 120, /* the number of input files */
   RECORD_MAX = MASTER_JOURNAL_RECORD_MIN + 8 * PROTO_EXACT_DIGITS,
 };
 
@@ -87,11 +89,18 @@ static uint64_t job_align(const proto_job_t* job) {
   return job->kind == PROTO_JOB_PI ? PROTO_PI_GRAIN : 1;
 }
 
-static void encode_header(const proto_job_t* job, uint8_t* h) {
-  memset(h, 0, MASTER_JOURNAL_HEADER);
+enum { INPUT_FIXED = 44 }; /* an input file's bytes before its path */
+
+static int job_inputs(const proto_job_t* job) {
+  return job->kind == PROTO_JOB_DOTF ? 2 : 0;
+}
+
+/* Encodes the header of job into h (MASTER_JOURNAL_HEADER_MAX bytes);
+ * returns its size. */
+static size_t encode_header(const proto_job_t* job, uint8_t* h) {
+  memset(h, 0, MASTER_JOURNAL_HEADER_MAX);
   memcpy(h, kMagic, 8);
   put32(h + 8, MASTER_JOURNAL_VERSION);
-  put32(h + 12, MASTER_JOURNAL_HEADER);
   put64(h + 16, proto_job_fingerprint(job));
   put32(h + 24, (uint32_t)job->kind);
   put32(h + 28, (uint32_t)job_align(job));
@@ -99,8 +108,25 @@ static void encode_header(const proto_job_t* job, uint8_t* h) {
   char desc[DESC_LEN + 1];
   describe(job, desc, sizeof(desc));
   memcpy(h + DESC_AT, desc, strlen(desc));
-  put32(h + MASTER_JOURNAL_HEADER - 4,
-        master_crc32c(0, h, MASTER_JOURNAL_HEADER - 4));
+  int inputs = job_inputs(job);
+  put32(h + INPUTS_AT, (uint32_t)inputs);
+  size_t at = MASTER_JOURNAL_HEADER;
+  for (int k = 0; k < inputs; k++) {
+    const proto_input_t* in = &job->input[k];
+    uint32_t len = (uint32_t)strlen(in->path);
+    put64(h + at, in->size);
+    put64(h + at + 8, in->mtime_ns);
+    put64(h + at + 16, in->ctime_ns);
+    put64(h + at + 24, in->dev);
+    put64(h + at + 32, in->ino);
+    put32(h + at + 40, len);
+    memcpy(h + at + INPUT_FIXED, in->path, len);
+    at += INPUT_FIXED + len;
+  }
+  size_t size = at + 4;
+  put32(h + 12, (uint32_t)size);
+  put32(h + at, master_crc32c(0, h, at));
+  return size;
 }
 
 size_t master_record_encode(const master_record_t* r, uint8_t* out) {
@@ -166,61 +192,240 @@ static size_t decode_record(const uint8_t* p, size_t avail, uint64_t n,
 }
 
 static int cmp_begin(const void* a, const void* b) {
-  const master_record_t* x = a;
-  const master_record_t* y = b;
-  return x->begin < y->begin ? -1 : x->begin > y->begin;
+  const uint64_t* x = a;
+  const uint64_t* y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
-/* Reads the records of an open journal of job (file of `size` bytes) into
- * load; sets *valid_end to the end of the last trusted byte. */
-static int read_records(const uint8_t* data, size_t size,
-                        const proto_job_t* job, master_journal_load_t* load,
-                        size_t* valid_end, char* err, size_t errlen) {
-  size_t cap = 0;
-  size_t at = MASTER_JOURNAL_HEADER;
+static int cmp_offset(const void* a, const void* b) {
+  const uint64_t* x = a;
+  const uint64_t* y = b;
+  return x[2] < y[2] ? -1 : x[2] > y[2];
+}
+
+/* Sequential reads of a file through a window, so that reading a journal
+ * takes the same memory whatever its size. */
+enum { WINDOW = 1 << 20 };
+typedef struct window_s window_t;
+struct window_s {
+  int fd;
+  uint64_t size; /* the file's */
+  uint64_t base; /* offset of buf[0] */
+  size_t len;    /* bytes in buf */
+  int failed;    /* a read failed */
+  uint8_t buf[WINDOW];
+};
+
+/* The bytes at offset at, with *avail of them (at least a whole record's
+ * worth, or up to the end of the file); NULL after a read error. */
+static const uint8_t* window_at(window_t* w, uint64_t at, size_t* avail) {
+  if (at < w->base || at + RECORD_MAX > w->base + w->len) {
+    if (at >= w->base && at + RECORD_MAX > w->base + w->len &&
+        w->base + w->len == w->size) {
+      /* the tail is in the window already */
+    } else {
+      w->base = at;
+      w->len = 0;
+      while (w->len < WINDOW && w->base + w->len < w->size) {
+        ssize_t n = pread(w->fd, w->buf + w->len, WINDOW - w->len,
+                          (off_t)(w->base + w->len));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          w->failed = 1;
+          return NULL;
+        }
+        w->len += (size_t)n;
+      }
+    }
+  }
+  *avail = (size_t)(w->base + w->len - at);
+  return w->buf + (at - w->base);
+}
+
+/* A damaged stretch [from, to): how many records' framing survives in it. */
+static uint64_t framed_records(window_t* w, uint64_t from, uint64_t to) {
+  uint64_t count = 0;
+  uint64_t at = from;
+  while (at + MASTER_JOURNAL_RECORD_MIN <= to) {
+    size_t avail;
+    const uint8_t* p = window_at(w, at, &avail);
+    if (p == NULL) break;
+    size_t size = get32(p + 4);
+    if (get32(p) == kRecordMagic && size >= MASTER_JOURNAL_RECORD_MIN &&
+        size <= RECORD_MAX && at + size <= to) {
+      count++;
+      at += size;
+    } else {
+      at++;
+    }
+  }
+  return count;
+}
+
+/* Reads the records after the header (hsize bytes) of an open journal of
+ * job into load; sets *valid_end to the end of the last trusted byte.
+ * Pass 1 keeps each valid record's range and offset (24 bytes), pass 2
+ * reads the kept ones again, in file order, to sum their results. */
+static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
+                        master_journal_load_t* load, uint64_t* valid_end,
+                        char* err, size_t errlen) {
+  uint64_t* seen = NULL; /* begin, end, offset */
+  size_t count = 0, cap = 0;
+  uint64_t at = hsize;
   *valid_end = at;
   uint64_t align = job_align(job);
-  while (at < size) {
-    master_record_t r;
-    size_t used = decode_record(data + at, size - at, job->n, align, &r);
+  master_record_t r;
+  while (at < w->size) {
+    size_t avail;
+    const uint8_t* p = window_at(w, at, &avail);
+    if (p == NULL) break;
+    size_t used = decode_record(p, avail, job->n, align, &r);
     if (used == 0) {
       /* Damaged: look for the next record that checks out. None: the tail
        * was torn (or damaged) and is dropped. */
-      size_t next = at + 1;
-      while (next < size &&
-             decode_record(data + next, size - next, job->n, align, &r) == 0)
-        next++;
-      if (next >= size) break;
-      load->skipped++;
+      uint64_t next = at + 1;
+      for (; next < w->size; next++) {
+        p = window_at(w, next, &avail);
+        if (p == NULL || decode_record(p, avail, job->n, align, &r) != 0)
+          break;
+      }
+      if (p == NULL || next >= w->size) break;
+      load->damaged++;
+      load->damaged_bytes += next - at;
+      load->damaged_records += framed_records(w, at, next);
       at = next;
       continue;
     }
-    if (load->count == cap) {
-      cap = cap ? 2 * cap : 256;
-      master_record_t* grown = realloc(load->rec, cap * sizeof(*grown));
-      if (grown == NULL)
+    if (count == cap) {
+      cap = cap ? 2 * cap : 1024;
+      uint64_t* grown = realloc(seen, cap * 3 * sizeof(*grown));
+      if (grown == NULL) {
+        free(seen);
         return proto_fail(err, errlen, PROTO_ENOMEM,
                           "out of memory reading the journal");
-      load->rec = grown;
+      }
+      seen = grown;
     }
-    load->rec[load->count++] = r;
+    seen[3 * count] = r.begin;
+    seen[3 * count + 1] = r.end;
+    seen[3 * count + 2] = at;
+    count++;
     at += used;
     *valid_end = at;
   }
-  load->torn_bytes = size - *valid_end;
+  if (w->failed) {
+    free(seen);
+    return proto_fail(err, errlen, PROTO_EIO, "cannot read the journal: %s",
+                      strerror(errno));
+  }
+  load->torn_bytes = w->size - *valid_end;
   /* Sorted by range; a record overlapping an earlier one cannot come from
-   * one run's exactly-once accounting and is left out. */
-  qsort(load->rec, load->count, sizeof(*load->rec), cmp_begin);
+   * one run's exactly-once accounting and is left out (a repeat of the
+   * same range loses nothing). */
+  qsort(seen, count, 3 * sizeof(*seen), cmp_begin);
   size_t kept = 0;
-  for (size_t i = 0; i < load->count; i++) {
-    if (kept > 0 && load->rec[i].begin < load->rec[kept - 1].end) {
-      load->skipped++;
+  for (size_t i = 0; i < count; i++) {
+    if (kept > 0 && seen[3 * i] < seen[3 * (kept - 1) + 1]) {
+      if (seen[3 * i] == seen[3 * (kept - 1)] &&
+          seen[3 * i + 1] == seen[3 * (kept - 1) + 1])
+        load->repeated++;
+      else
+        load->overlapping++;
       continue;
     }
-    load->rec[kept++] = load->rec[i];
-    load->iters += load->rec[i].end - load->rec[i].begin;
+    memmove(seen + 3 * kept, seen + 3 * i, 3 * sizeof(*seen));
+    kept++;
   }
-  load->count = kept;
+  master_done_t* d = &load->done;
+  d->range = malloc((2 * kept + 1) * sizeof(*d->range));
+  if (d->range == NULL) {
+    free(seen);
+    return proto_fail(err, errlen, PROTO_ENOMEM,
+                      "out of memory reading the journal");
+  }
+  d->cap = kept;
+  for (size_t i = 0; i < kept; i++) {
+    d->range[2 * i] = seen[3 * i];
+    d->range[2 * i + 1] = seen[3 * i + 1];
+    d->iters += seen[3 * i + 1] - seen[3 * i];
+  }
+  d->count = kept;
+  qsort(seen, kept, 3 * sizeof(*seen), cmp_offset);
+  for (size_t i = 0; i < kept; i++) {
+    size_t avail;
+    const uint8_t* p = window_at(w, seen[3 * i + 2], &avail);
+    if (p == NULL || decode_record(p, avail, job->n, align, &r) == 0) {
+      free(seen);
+      return proto_fail(err, errlen, PROTO_EIO,
+                        "the journal changed while it was read");
+    }
+    d->isum += r.isum;
+    proto_exact_merge(&d->fsum, &r.fsum);
+  }
+  free(seen);
+  return 0;
+}
+
+static void format_time(uint64_t ns, char* out, size_t len) {
+  time_t s = (time_t)(ns / 1000000000u);
+  struct tm tm;
+  if (gmtime_r(&s, &tm) == NULL ||
+      strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+    snprintf(out, len, "%llu", (unsigned long long)s);
+  else
+    snprintf(out + strlen(out), len - strlen(out), ".%09llu UTC",
+             (unsigned long long)(ns % 1000000000u));
+}
+
+/* Whether the input files are the ones the journal was written for. */
+static int check_inputs(const uint8_t* h, size_t hsize, const proto_job_t* job,
+                        const char* path, char* err, size_t errlen) {
+  static const char* const opt[2] = {"--a", "--b"};
+  size_t at = MASTER_JOURNAL_HEADER;
+  int inputs = job_inputs(job);
+  if ((int)get32(h + INPUTS_AT) != inputs)
+    return proto_fail(err, errlen, PROTO_EJOURNAL,
+                      "journal '%s' belongs to another job (its input files "
+                      "differ); it is left as it is",
+                      path);
+  for (int k = 0; k < inputs; k++) {
+    if (at + INPUT_FIXED > hsize - 4) break;
+    uint32_t len = get32(h + at + 40);
+    if (at + INPUT_FIXED + len > hsize - 4 || len >= PROTO_PATH_MAX) break;
+    char then[PROTO_PATH_MAX];
+    memcpy(then, h + at + INPUT_FIXED, len);
+    then[len] = '\0';
+    const proto_input_t* now = &job->input[k];
+    if (strcmp(then, now->path) != 0)
+      return proto_fail(err, errlen, PROTO_EJOURNAL,
+                        "journal '%s' belongs to another job: its %s file "
+                        "was '%s', this run's is '%s'; it is left as it is",
+                        path, opt[k], then, now->path);
+    uint64_t size = get64(h + at), mtime = get64(h + at + 8);
+    uint64_t ctime = get64(h + at + 16);
+    if (size != now->size || mtime != now->mtime_ns || ctime != now->ctime_ns ||
+        get64(h + at + 24) != now->dev || get64(h + at + 32) != now->ino) {
+      char was[64], is[64];
+      format_time(mtime, was, sizeof(was));
+      format_time(now->mtime_ns, is, sizeof(is));
+      return proto_fail(
+          err, errlen, PROTO_EJOURNAL,
+          "%s file '%s' changed after journal '%s' was started (then %llu "
+          "bytes modified %s, now %llu bytes modified %s%s): its results "
+          "would not be this file's; restore the file, or start afresh "
+          "with another --journal file",
+          opt[k], now->path, path, (unsigned long long)size, was,
+          (unsigned long long)now->size, is,
+          size == now->size && mtime == now->mtime_ns
+              ? ", and its inode was changed or replaced since"
+              : "");
+    }
+    at += INPUT_FIXED + len;
+  }
+  if (at + 4 != hsize)
+    return proto_fail(err, errlen, PROTO_EJOURNAL,
+                      "journal '%s' has a damaged header; it is left as it is",
+                      path);
   return 0;
 }
 
@@ -245,9 +450,9 @@ static int check_header(const uint8_t* h, size_t size, const proto_job_t* job,
         "taskfarm; this one reads version %d (finish it with the older "
         "build, or start afresh with another --journal file)",
         path, get32(h + 8), MASTER_JOURNAL_VERSION);
-  if (size < MASTER_JOURNAL_HEADER || get32(h + 12) != MASTER_JOURNAL_HEADER ||
-      get32(h + MASTER_JOURNAL_HEADER - 4) !=
-          master_crc32c(0, h, MASTER_JOURNAL_HEADER - 4))
+  size_t hsize = size >= 16 ? get32(h + 12) : 0;
+  if (hsize < MASTER_JOURNAL_HEADER + 4 || hsize > size ||
+      get32(h + hsize - 4) != master_crc32c(0, h, hsize - 4))
     return proto_fail(
         err, errlen, PROTO_EJOURNAL,
         "journal '%s' has a damaged header (checksum); it is left as "
@@ -264,7 +469,7 @@ static int check_header(const uint8_t* h, size_t size, const proto_job_t* job,
         "it is left as it is",
         path, theirs, mine);
   }
-  return 0;
+  return check_inputs(h, hsize, job, path, err, errlen);
 }
 
 /* Creates path holding only the header, atomically: written to a temporary
@@ -277,9 +482,9 @@ static int create_journal(const char* path, const proto_job_t* job, char* err,
   if (fd < 0) /* no such folder, no permission: rerunning cannot help */
     return proto_fail(err, errlen, PROTO_EJOURNAL,
                       "cannot create journal '%s': %s", path, strerror(errno));
-  uint8_t h[MASTER_JOURNAL_HEADER];
-  encode_header(job, h);
-  int ok = write(fd, h, sizeof(h)) == (ssize_t)sizeof(h) && fsync(fd) == 0;
+  uint8_t h[MASTER_JOURNAL_HEADER_MAX];
+  size_t hsize = encode_header(job, h);
+  int ok = write(fd, h, hsize) == (ssize_t)hsize && fsync(fd) == 0;
   int saved = errno;
   close(fd);
   if (ok && link(tmp, path) != 0) {
@@ -319,6 +524,7 @@ int master_journal_open(master_journal_t* j, const char* path,
                         master_journal_load_t* load, char* err, size_t errlen) {
   memset(j, 0, sizeof(*j));
   memset(load, 0, sizeof(*load));
+  master_done_init(&load->done);
   j->fd = -1;
   snprintf(j->path, sizeof(j->path), "%s", path);
   struct stat st;
@@ -332,7 +538,7 @@ int master_journal_open(master_journal_t* j, const char* path,
       return proto_fail(err, errlen, PROTO_EJOURNAL,
                         "journal '%s' is not a regular file", path);
   }
-  int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+  int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return proto_fail(err, errlen, PROTO_EJOURNAL,
                       "cannot open journal '%s': %s", path, strerror(errno));
@@ -353,29 +559,36 @@ int master_journal_open(master_journal_t* j, const char* path,
     close(fd);
     return proto_fail(err, errlen, PROTO_EIO, "cannot stat journal '%s'", path);
   }
-  size_t size = (size_t)st.st_size;
-  uint8_t* data = malloc(size > 0 ? size : 1);
-  size_t got = 0;
-  while (data != NULL && got < size) {
-    ssize_t n = pread(fd, data + got, size - got, (off_t)got);
-    if (n <= 0) break;
-    got += (size_t)n;
+  window_t* w = malloc(sizeof(*w));
+  if (w == NULL) {
+    close(fd);
+    return proto_fail(err, errlen, PROTO_ENOMEM,
+                      "out of memory reading journal '%s'", path);
   }
+  w->fd = fd;
+  w->size = (uint64_t)st.st_size;
+  w->base = 0;
+  w->len = 0;
+  w->failed = 0;
   int rc = 0;
-  size_t valid_end = MASTER_JOURNAL_HEADER;
-  if (data == NULL) {
-    rc = proto_fail(err, errlen, PROTO_ENOMEM,
-                    "out of memory reading journal '%s'", path);
-  } else if (got != size) {
-    rc = proto_fail(err, errlen, PROTO_EIO, "cannot read journal '%s'", path);
+  uint64_t valid_end = w->size;
+  size_t avail = 0;
+  const uint8_t* h = w->size > 0 ? window_at(w, 0, &avail) : NULL;
+  if (w->size > 0 && h == NULL) {
+    rc = proto_fail(err, errlen, PROTO_EIO, "cannot read journal '%s': %s",
+                    path, strerror(errno));
   } else {
-    rc = check_header(data, size, job, path, err, errlen);
+    uint8_t head[MASTER_JOURNAL_HEADER_MAX];
+    size_t hlen = avail < sizeof(head) ? avail : sizeof(head);
+    if (hlen > 0) memcpy(head, h, hlen);
+    rc = check_header(head, hlen, job, path, err, errlen);
     if (rc == 0)
-      rc = read_records(data, size, job, load, &valid_end, err, errlen);
+      rc = read_records(w, get32(head + 12), job, load, &valid_end, err,
+                        errlen);
   }
-  free(data);
+  free(w);
   /* Appends follow the last trusted record: a torn tail is cut off. */
-  if (rc == 0 && valid_end < size &&
+  if (rc == 0 && valid_end < (uint64_t)st.st_size &&
       (ftruncate(fd, (off_t)valid_end) != 0 || fsync(fd) != 0))
     rc = proto_fail(err, errlen, PROTO_EIO,
                     "cannot cut the damaged tail of "
@@ -384,6 +597,10 @@ int master_journal_open(master_journal_t* j, const char* path,
   if (rc == 0 && lseek(fd, 0, SEEK_END) < 0)
     rc =
         proto_fail(err, errlen, PROTO_EIO, "cannot seek in journal '%s'", path);
+  int flags = rc == 0 ? fcntl(fd, F_GETFL) : -1;
+  if (rc == 0 && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0))
+    rc = proto_fail(err, errlen, PROTO_EIO, "cannot set up journal '%s': %s",
+                    path, strerror(errno));
   if (rc < 0) {
     close(fd);
     master_journal_free_load(load);
@@ -447,7 +664,32 @@ int master_journal_close(master_journal_t* j) {
 }
 
 void master_journal_free_load(master_journal_load_t* load) {
-  free(load->rec);
-  load->rec = NULL;
-  load->count = 0;
+  master_done_free(&load->done);
+}
+
+void master_done_init(master_done_t* d) {
+  memset(d, 0, sizeof(*d));
+  proto_exact_init(&d->fsum);
+}
+
+int master_done_add(master_done_t* d, const master_record_t* r) {
+  if (d->count == d->cap) {
+    size_t cap = d->cap ? 2 * d->cap : 64;
+    uint64_t* grown = realloc(d->range, 2 * cap * sizeof(*grown));
+    if (grown == NULL) return PROTO_ENOMEM;
+    d->range = grown;
+    d->cap = cap;
+  }
+  d->range[2 * d->count] = r->begin;
+  d->range[2 * d->count + 1] = r->end;
+  d->count++;
+  d->iters += r->end - r->begin;
+  d->isum += r->isum;
+  proto_exact_merge(&d->fsum, &r->fsum);
+  return 0;
+}
+
+void master_done_free(master_done_t* d) {
+  free(d->range);
+  master_done_init(d);
 }

@@ -4,16 +4,19 @@
  * the bits of an unbroken run.
  *
  * Layout (little-endian, as x86-64 writes it; docs/journal.md):
- *   header, 128 bytes: magic "TFJOURNL", format version, header size, the
- *     job's fingerprint, kind, alignment, n, a readable description of the
- *     job, CRC-32C of the bytes before it;
+ *   header: magic "TFJOURNL", format version, header size, the job's
+ *     fingerprint, kind, alignment, n, a readable description of the job,
+ *     the number of input files (128 bytes so far); for each input file
+ *     its size, modification and change times, device, inode and canonical
+ *     path (proto_input_t); CRC-32C of the bytes before it;
  *   records, 60 + 8 k bytes: magic "TREC", size, begin, end, rank, attempt,
  *     the 128-bit integer partial, the exact float partial as k normalised
  *     digits from a first index, CRC-32C of the bytes before it.
  * Records are appended whole. Reading stops trusting the file at the first
  * record that does not check out: one followed by valid records is skipped
  * (its range is computed again), a damaged tail is cut off before appending.
- * Pure file I/O, no MPI. */
+ * Reading streams the file: what a resume keeps is 16 bytes per record (its
+ * range) and the sums, whatever the journal's size. Pure file I/O, no MPI. */
 #ifndef TASKFARM_MASTER_JOURNAL_H_
 #define TASKFARM_MASTER_JOURNAL_H_
 
@@ -28,10 +31,12 @@ extern "C" {
 #endif
 
 enum {
-  MASTER_JOURNAL_VERSION = 2,     /* the format this build writes and reads
+  MASTER_JOURNAL_VERSION = 3,     /* the format this build writes and reads
                                      (2: the exact digits of proto/exact.h's
-                                     wider accumulator) */
-  MASTER_JOURNAL_HEADER = 128,    /* header bytes */
+                                     wider accumulator; 3: input files'
+                                     identity in the header) */
+  MASTER_JOURNAL_HEADER = 128,    /* header bytes before the input files */
+  MASTER_JOURNAL_HEADER_MAX = 4096, /* the whole header at most */
   MASTER_JOURNAL_RECORD_MIN = 60, /* a record without float digits */
 };
 
@@ -46,15 +51,35 @@ struct master_record_s {
   proto_exact_t fsum; /* normalised */
 };
 
+/* Chunks done before this run: their ranges and their results summed. */
+typedef struct master_done_s master_done_t;
+struct master_done_s {
+  uint64_t* range; /* begin, end pairs, sorted by begin, disjoint */
+  size_t count;    /* pairs */
+  size_t cap;
+  uint64_t iters; /* indices they cover */
+  unsigned __int128 isum;
+  proto_exact_t fsum;
+};
+
+void master_done_init(master_done_t* d);
+/* Adds r, which must begin at or after the end of the last range added.
+ * Returns 0 or PROTO_ENOMEM. */
+int master_done_add(master_done_t* d, const master_record_t* r);
+void master_done_free(master_done_t* d);
+
 /* What opening an existing journal found. */
 typedef struct master_journal_load_s master_journal_load_t;
 struct master_journal_load_s {
-  master_record_t* rec; /* valid records, sorted by begin, disjoint */
-  size_t count;
-  uint64_t iters;      /* indices they cover */
-  uint64_t skipped;    /* damaged or overlapping records left out */
-  uint64_t torn_bytes; /* bytes of a damaged tail cut off */
-  int existed;         /* the file was there before */
+  master_done_t done;       /* the valid records */
+  uint64_t damaged;         /* damaged stretches left out ... */
+  uint64_t damaged_bytes;   /* ... their bytes ... */
+  uint64_t damaged_records; /* ... and records recognisable in them */
+  uint64_t repeated; /* records of a range already recorded: ignored, and
+                        nothing to compute again */
+  uint64_t overlapping; /* records overlapping others, left out */
+  uint64_t torn_bytes;  /* bytes of a damaged tail cut off */
+  int existed;          /* the file was there before */
 };
 
 typedef struct master_journal_s master_journal_t;
@@ -72,8 +97,10 @@ struct master_journal_s {
 /* Opens path for job. Without resume, the file must not exist (nothing is
  * ever overwritten) and is created with its header. With resume, a missing
  * file is created the same way; an existing one must be a journal of this
- * very job in a format this build reads: its valid records go to *load
- * (free with master_journal_free_load) and a damaged tail is cut off.
+ * very job in a format this build reads, of the same input files (same
+ * canonical path, size, modification and change times, device and inode):
+ * its valid records go to *load (free with master_journal_free_load) and a
+ * damaged tail is cut off.
  * Returns 0, or PROTO_EJOURNAL / PROTO_EIO / PROTO_ENOMEM with one sentence
  * in err. */
 int master_journal_open(master_journal_t* j, const char* path,

@@ -7,6 +7,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "master/journal.h"
 #include "master/link.h"
 #include "master/loop.h"
+#include "master/schedule.h"
 #include "master/report.h"
 #include "proto/clock.h"
 #include "proto/error.h"
@@ -25,7 +28,9 @@
 #include "proto/watchdog.h"
 
 enum {
-  END_PAUSE_NS = 100000000,  /* let mpiexec forward output before the abort */
+  END_PAUSE_NS = 100000000,  /* let mpiexec forward output before the abort,
+                                at most (drain_output) */
+  DRAINED_PAUSE_NS = 2000000, /* ... and this long once it has read it */
   SEND_GRACE_NS = 200000000, /* sends in flight may complete this long */
   FAREWELL_NS = 2000000000,  /* every worker says BYE within this */
   HURRIED_FAREWELL_NS = 500000000, /* ... after a second signal */
@@ -59,6 +64,30 @@ static void pause_ns(uint64_t ns) {
   }
 }
 
+/* Bytes written to fd that its reader has not taken yet: a pipe's
+ * contents, a socket's unsent queue; 0 for anything else. */
+static int unread_bytes(int fd) {
+  struct stat st;
+  int n = 0;
+  if (fstat(fd, &st) != 0) return 0;
+  if (S_ISFIFO(st.st_mode) && ioctl(fd, FIONREAD, &n) == 0) return n;
+  if (S_ISSOCK(st.st_mode) && ioctl(fd, TIOCOUTQ, &n) == 0) return n;
+  return 0;
+}
+
+/* Waits until the launcher has read what this process wrote to stdout and
+ * stderr (hydra's proxy reads them from pipes and forwards them ahead of
+ * the abort that follows), for at most bound_ns. A fixed pause cost every
+ * aborted run 0.1 s: long enough that a second Ctrl-C 50 ms after the
+ * first reached mpiexec, which then kills the job with status 255. */
+static void drain_output(uint64_t bound_ns) {
+  uint64_t until = proto_now_ns() + bound_ns;
+  while (proto_now_ns() < until &&
+         (unread_bytes(STDOUT_FILENO) > 0 || unread_bytes(STDERR_FILENO) > 0))
+    pause_ns(200000);
+  pause_ns(DRAINED_PAUSE_NS);
+}
+
 void master_end_job(MPI_Comm* comm, int status, int farewell) {
   fflush(proto_out());
   fflush(stdout);
@@ -80,7 +109,7 @@ void master_end_job(MPI_Comm* comm, int status, int farewell) {
     proto_watchdog_disarm();
     return;
   }
-  pause_ns(END_PAUSE_NS);
+  drain_output(END_PAUSE_NS);
   int devnull = open("/dev/null", O_WRONLY);
   if (devnull >= 0) dup2(devnull, STDERR_FILENO);
   /* MPICH 4.0.2 spins in MPI_Abort on a duplicated communicator; on
@@ -255,13 +284,65 @@ static void clear_progress(void* ctx) {
 
 /* ---- set-up ------------------------------------------------------------ */
 
+/* Says what reading a journal left out, and what that costs. */
+static void report_load(const char* path, const master_journal_load_t* l) {
+  if (l->damaged > 0 && l->damaged_records > 0)
+    proto_log(PROTO_LOG_WARN,
+              "journal '%s': %llu damaged stretch%s of %llu bytes left out "
+              "(%llu record%s recognisable in them); the chunks they held "
+              "are computed again",
+              path, (unsigned long long)l->damaged,
+              l->damaged == 1 ? "" : "es",
+              (unsigned long long)l->damaged_bytes,
+              (unsigned long long)l->damaged_records,
+              l->damaged_records == 1 ? "" : "s");
+  else if (l->damaged > 0)
+    proto_log(PROTO_LOG_WARN,
+              "journal '%s': %llu damaged stretch%s of %llu bytes left out; "
+              "the chunks they held are computed again",
+              path, (unsigned long long)l->damaged,
+              l->damaged == 1 ? "" : "es",
+              (unsigned long long)l->damaged_bytes);
+  if (l->repeated > 0)
+    proto_log(PROTO_LOG_INFO,
+              "journal '%s': %llu record%s of a range recorded before "
+              "ignored (nothing to compute again)",
+              path, (unsigned long long)l->repeated,
+              l->repeated == 1 ? "" : "s");
+  if (l->overlapping > 0)
+    proto_log(PROTO_LOG_WARN,
+              "journal '%s': %llu record%s overlapping others left out; "
+              "what no other record covers is computed again",
+              path, (unsigned long long)l->overlapping,
+              l->overlapping == 1 ? "" : "s");
+  if (l->torn_bytes > 0)
+    proto_log(PROTO_LOG_WARN,
+              "journal '%s': cut off %llu bytes of a torn or damaged last "
+              "record (a write cut short); that chunk is computed again",
+              path, (unsigned long long)l->torn_bytes);
+}
+
 /* Opens --journal and sets the farm up with the chunks it holds as done. */
 static int open_farm(master_t* m, int nworkers) {
   const proto_job_t* job = m->job;
+  uint64_t chunks = master_fixed_chunk_count(job, nworkers);
+  if (chunks > MASTER_CHUNKS_MAX) {
+    proto_log(PROTO_LOG_WARN,
+              "--n %llu in chunks of %llu makes %llu chunks; the master keeps "
+              "%zu bytes per chunk and takes at most %llu chunks: use "
+              "--chunk %llu or more",
+              (unsigned long long)job->n,
+              (unsigned long long)master_chunk_size(job, nworkers),
+              (unsigned long long)chunks, sizeof(master_chunk_t),
+              (unsigned long long)MASTER_CHUNKS_MAX,
+              (unsigned long long)((job->n + MASTER_CHUNKS_MAX - 1) /
+                                   MASTER_CHUNKS_MAX));
+    return PROTO_EINVAL;
+  }
   farm_io_t io = {m, io_send, io_record, io_log,
                   job->trace[0] != '\0' ? io_event : NULL};
   if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO)
-    return farm_init(&m->farm, job, nworkers, &io, NULL, 0, proto_now_ns());
+    return farm_init(&m->farm, job, nworkers, &io, NULL, proto_now_ns());
   master_journal_load_t load;
   char err[PROTO_PATH_MAX + 256];
   int rc = master_journal_open(&m->journal, job->journal, job, job->resume,
@@ -271,27 +352,17 @@ static int open_farm(master_t* m, int nworkers) {
     return rc;
   }
   m->journaling = 1;
-  rc = farm_init(&m->farm, job, nworkers, &io, load.rec, load.count,
-                 proto_now_ns());
+  rc = farm_init(&m->farm, job, nworkers, &io, &load.done, proto_now_ns());
   if (rc == 0 && load.existed)
     proto_log(PROTO_LOG_INFO,
               "resuming from journal '%s': %zu chunks, %llu of %llu "
               "iterations (%.1f%%) already done",
-              job->journal, load.count, (unsigned long long)load.iters,
-              (unsigned long long)job->n,
-              job->n ? 100.0 * (double)load.iters / (double)job->n : 100.0);
-  if (rc == 0 && load.skipped > 0)
-    proto_log(PROTO_LOG_WARN,
-              "journal '%s': %llu damaged or overlapping record%s left out; "
-              "%s computed again",
-              job->journal, (unsigned long long)load.skipped,
-              load.skipped == 1 ? "" : "s",
-              load.skipped == 1 ? "its chunk is" : "their chunks are");
-  if (rc == 0 && load.torn_bytes > 0)
-    proto_log(PROTO_LOG_WARN,
-              "journal '%s': cut off %llu bytes of a torn or damaged last "
-              "record (a write cut short); that chunk is computed again",
-              job->journal, (unsigned long long)load.torn_bytes);
+              job->journal, load.done.count,
+              (unsigned long long)load.done.iters, (unsigned long long)job->n,
+              job->n ? 100.0 * (double)load.done.iters / (double)job->n
+                     : 100.0);
+  if (rc == 0)
+    report_load(job->journal, &load);
   master_journal_free_load(&load);
   return rc;
 }

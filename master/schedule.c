@@ -304,8 +304,24 @@ uint64_t master_chunk_size(const proto_job_t* job, int workers) {
   uint64_t w = workers > 0 ? (uint64_t)workers : 1;
   uint64_t size = job->n / (MASTER_CHUNKS_PER_WORKER * w);
   if (size > chunk_cap(job)) size = chunk_cap(job);
+  /* The cap never makes more chunks than the table takes. */
+  if (size < ceil_div(job->n, MASTER_CHUNKS_MAX))
+    size = ceil_div(job->n, MASTER_CHUNKS_MAX);
   size = round_up(size, align);
   return size < align ? align : size;
+}
+
+uint64_t master_fixed_chunk_count(const proto_job_t* job, int workers) {
+  switch (job->schedule) {
+    case PROTO_SCHED_STATIC:
+      if (job->chunk == 0) return 0;
+      /* fall through */
+    case PROTO_SCHED_CYCLIC:
+    case PROTO_SCHED_DYNAMIC:
+      return ceil_div(job->n, master_chunk_size(job, workers));
+    default:
+      return 0;
+  }
 }
 
 uint64_t master_min_chunk(const proto_job_t* job, int workers) {

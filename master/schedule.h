@@ -101,6 +101,16 @@ void master_sched_set_alive(master_sched_t* s, int w, int alive);
  * alignment and kept within [alignment, the job's cap]. Never 0. */
 uint64_t master_chunk_size(const proto_job_t* job, int workers);
 
+/* Chunks the master's table holds at most: each costs
+ * sizeof(master_chunk_t) (80 bytes) plus 16 bytes while it is in a
+ * journal being resumed, so 2^26 chunks are 5.4 GB. */
+#define MASTER_CHUNKS_MAX ((uint64_t)1 << 26)
+
+/* How many chunks job cuts with a fixed chunk size (dynamic, cyclic, and
+ * static with --chunk): ceil(n / chunk); 0 for the variable-size schedules,
+ * whose chunk counts grow with P log n, not with n. */
+uint64_t master_fixed_chunk_count(const proto_job_t* job, int workers);
+
 /* The smallest chunk of the variable-size schedules: job->min_chunk when
  * set, else n / (4096 * workers), at least the alignment. */
 uint64_t master_min_chunk(const proto_job_t* job, int workers);

@@ -1,9 +1,12 @@
 /* Command-line parsing for the job every rank runs. Parsing never touches MPI
  * or files, so it behaves the same on every rank and in the unit tests. */
+/* realpath() */
+#define _XOPEN_SOURCE 700
 #include "proto/job.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +39,9 @@ static const char kUsage[] =
     "  --n N          iterations; an integer or a form such as 1e10 or 10e9\n"
     "  --chunk C      iterations per chunk (default: about 64 chunks per "
     "worker,\n"
-    "                 capped so one chunk takes well under a second)\n"
+    "                 capped so one chunk takes well under a second); the\n"
+    "                 master keeps 80 bytes per chunk and takes at most\n"
+    "                 2^26 (67 million) chunks\n"
     "  --output FILE  also write the result lines to FILE\n"
     "  --quiet        print only the result lines\n"
     "  --help         this text; `taskfarm JOB --help` explains one job\n"
@@ -81,18 +86,22 @@ static const char kUsage[] =
     "lost rank does not end the job):\n"
     "  --timeout auto|S      chunk deadline: auto (default) = factor x the\n"
     "                        time the worker's measured speed predicts +\n"
-    "                        floor; or a fixed S seconds per chunk\n"
-    "  --timeout-factor F    auto deadline factor (default 3)\n"
+    "                        floor; or a fixed S >= 0.001 seconds per chunk\n"
+    "  --timeout-factor F    auto deadline factor, 1..1e6 (default 3)\n"
     "  --timeout-floor S     added to every deadline; a worker silent this\n"
-    "                        long has its chunks re-issued (default 1)\n"
+    "                        long has its chunks re-issued (default 1, at\n"
+    "                        least 0.2: a computing worker reports every\n"
+    "                        0.1 s)\n"
     "  --lost-after S        a worker silent this long while holding work is\n"
-    "                        lost: no more work until it speaks (default 3)\n"
+    "                        lost: no more work until it speaks (default 3,\n"
+    "                        at least 0.2)\n"
     "  --speculate on|off    at the end, copy chunks of slow workers to idle\n"
     "                        fast ones when that finishes sooner (default on,\n"
     "                        off for --schedule static and cyclic)\n"
     "  --master-timeout S    a worker that hears nothing from the master for\n"
     "                        S seconds, start-up included, exits on its own\n"
-    "                        (default 60)\n"
+    "                        (default 60, at least 2: the master sends every\n"
+    "                        worker something each second)\n"
     "  --inject R:KIND[@WHEN] test-only fault on worker rank R, needs\n"
     "                        TASKFARM_FAULTS=1 in the environment. KIND: "
     "exit,\n"
@@ -241,24 +250,27 @@ int proto_parse_count(const char* text, uint64_t max, uint64_t* out) {
   char digits[64];
   int ndigits = 0, seen_digit = 0;
   long exp10 = 0;
-  for (; *p >= '0' && *p <= '9'; p++) {
+  /* Zeros after the first significant digit wait here until a non-zero
+   * digit follows; trailing ones ("1.000...0") never take a place. */
+  long zeros = 0;
+  int point = 0;
+  for (;; p++) {
+    if (*p == '.' && !point) {
+      point = 1;
+      continue;
+    }
+    if (!(*p >= '0' && *p <= '9')) break;
     seen_digit = 1;
-    if (ndigits == 0 && *p == '0') continue;
-    if (ndigits == (int)sizeof(digits)) return PROTO_ERANGE;
+    if (point) exp10--;
+    if (*p == '0') {
+      if (ndigits > 0) zeros++;
+      continue;
+    }
+    if (ndigits + zeros + 1 > (long)sizeof(digits)) return PROTO_ERANGE;
+    for (; zeros > 0; zeros--) digits[ndigits++] = '0';
     digits[ndigits++] = *p;
   }
-  if (*p == '.') {
-    for (p++; *p >= '0' && *p <= '9'; p++) {
-      seen_digit = 1;
-      if (ndigits == 0 && *p == '0') {
-        exp10--;
-        continue;
-      }
-      if (ndigits == (int)sizeof(digits)) return PROTO_ERANGE;
-      digits[ndigits++] = *p;
-      exp10--;
-    }
-  }
+  exp10 += zeros;
   if (!seen_digit) return PROTO_EINVAL;
   if (*p == 'e' || *p == 'E') {
     p++;
@@ -297,46 +309,79 @@ int proto_parse_count(const char* text, uint64_t max, uint64_t* out) {
   return 0;
 }
 
-static int copy_path(char* dst, const char* src) {
-  size_t len = strlen(src);
-  if (len == 0 || len >= PROTO_PATH_MAX) return PROTO_EINVAL;
-  memcpy(dst, src, len + 1);
+/* The parse in progress: the job, and what is resolved once all options
+ * are known (--n's limit depends on the job, which --a can change). */
+typedef struct parse_s parse_t;
+struct parse_s {
+  proto_job_t* job;
+  const char* name; /* the job's name as given */
+  const char* n_text;
+  const char* chunk_text;
+  char* err;
+  size_t errlen;
+};
+
+static int copy_path(parse_t* p, const char* opt, const char* value,
+                     char* dst) {
+  size_t len = strlen(value);
+  if (len == 0)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s needs a file name, got an empty one", opt);
+  if (len >= PROTO_PATH_MAX)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s needs a file name shorter than %d bytes, got one "
+                      "of %zu",
+                      opt, PROTO_PATH_MAX, len);
+  memcpy(dst, value, len + 1);
   return 0;
 }
 
-/* Parses the value of --n or --chunk, with a message naming the option. */
-static int parse_count_option(const char* opt, const char* text, uint64_t max,
-                              uint64_t* out, char* err, size_t errlen) {
+/* Parses the value of a count option, with a message naming the option. */
+static int parse_count_option(parse_t* p, const char* opt, const char* text,
+                              uint64_t max, uint64_t* out) {
   if (*text == '-')
-    return proto_fail(err, errlen, PROTO_EINVAL,
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
                       "%s must be a positive whole number, got '%s'", opt,
                       text);
   int rc = proto_parse_count(text, max, out);
   if (rc == PROTO_ERANGE)
-    return proto_fail(err, errlen, rc,
+    return proto_fail(p->err, p->errlen, rc,
                       "%s %s is beyond the supported maximum %llu", opt, text,
                       (unsigned long long)max);
   if (rc < 0)
-    return proto_fail(
-        err, errlen, rc,
-        "%s must be a positive whole number such as 1000000 or 1e6, "
-        "got '%s'",
-        opt, text);
+    return proto_fail(p->err, p->errlen, rc,
+                      "%s must be a positive whole number such as 1000000 or "
+                      "1e6, got '%s'",
+                      opt, text);
   if (*out == 0)
-    return proto_fail(err, errlen, PROTO_EINVAL,
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
                       "%s must be at least 1, got '%s'", opt, text);
   return 0;
 }
 
-/* A finite number > 0. */
-static int parse_seconds(const char* text, double* out) {
+/* Seconds in [min, PROTO_SECONDS_MAX], a finite number; why says what the
+ * minimum is (NULL: 1 ms, the least time there is). */
+static int parse_seconds_from(parse_t* p, const char* opt, const char* text,
+                              double min, const char* why, double* out) {
   char* end;
   errno = 0;
   double v = strtod(text, &end);
-  if (end == text || *end != '\0' || errno != 0 || !(v > 0) || v > 1e9)
-    return PROTO_EINVAL;
+  if (end == text || *end != '\0' || errno != 0 || !(v <= PROTO_SECONDS_MAX) ||
+      !(v == v))
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s takes a number of seconds from %g to %g, got '%s'",
+                      opt, min, PROTO_SECONDS_MAX, text);
+  if (!(v >= min))
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s must be at least %g s (%s), got '%s'", opt, min,
+                      why ? why : "1 ms", text);
   *out = v;
   return 0;
+}
+
+static int parse_seconds(parse_t* p, const char* opt, const char* text,
+                         double* out) {
+  return parse_seconds_from(p, opt, text, PROTO_SECONDS_MIN, NULL, out);
 }
 
 /* RANK:KIND[@WHEN], see the usage text. */
@@ -358,8 +403,10 @@ static int parse_fault(const char* text, proto_fault_t* f) {
     f->kind = PROTO_FAULT_FREEZE;
   } else if (klen > 5 && strncmp(kind, "slow=", 5) == 0) {
     f->kind = PROTO_FAULT_SLOW;
+    errno = 0;
     f->factor = strtod(kind + 5, &end);
-    if (end != kind + klen || !(f->factor > 1) || f->factor > 1e6)
+    if (end != kind + klen || errno != 0 || !(f->factor > 1) ||
+        f->factor > 1e6)
       return PROTO_EINVAL;
   } else {
     return PROTO_EINVAL;
@@ -367,16 +414,280 @@ static int parse_fault(const char* text, proto_fault_t* f) {
   if (at == NULL) return 0;
   const char* when = at + 1;
   size_t wlen = strlen(when);
-  if (wlen < 2) return PROTO_EINVAL;
+  if (wlen < 2 || !(when[0] >= '0' && when[0] <= '9')) return PROTO_EINVAL;
+  errno = 0;
   if (when[wlen - 1] == 'c') {
     unsigned long long c = strtoull(when, &end, 10);
-    if (end != when + wlen - 1 || when[0] == '-') return PROTO_EINVAL;
+    if (end != when + wlen - 1 || errno != 0) return PROTO_EINVAL;
     f->after_chunks = c;
   } else if (when[wlen - 1] == 's') {
     f->after_seconds = strtod(when, &end);
-    if (end != when + wlen - 1 || !(f->after_seconds >= 0)) return PROTO_EINVAL;
+    if (end != when + wlen - 1 || errno != 0 || !(f->after_seconds >= 0) ||
+        f->after_seconds > PROTO_SECONDS_MAX)
+      return PROTO_EINVAL;
   } else {
     return PROTO_EINVAL;
+  }
+  return 0;
+}
+
+/* One handler per option: each writes its own field of the job and no
+ * other (the table below binds them). */
+static int opt_n(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  p->n_text = v;
+  return 0;
+}
+static int opt_chunk(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  p->chunk_text = v;
+  return 0;
+}
+static int opt_a(parse_t* p, const char* opt, const char* v) {
+  p->job->kind = PROTO_JOB_DOTF;
+  return copy_path(p, opt, v, p->job->a_path);
+}
+static int opt_b(parse_t* p, const char* opt, const char* v) {
+  p->job->kind = PROTO_JOB_DOTF;
+  return copy_path(p, opt, v, p->job->b_path);
+}
+static int opt_output(parse_t* p, const char* opt, const char* v) {
+  return copy_path(p, opt, v, p->job->output);
+}
+static int opt_report(parse_t* p, const char* opt, const char* v) {
+  return copy_path(p, opt, v, p->job->report);
+}
+static int opt_trace(parse_t* p, const char* opt, const char* v) {
+  return copy_path(p, opt, v, p->job->trace);
+}
+static int opt_journal(parse_t* p, const char* opt, const char* v) {
+  return copy_path(p, opt, v, p->job->journal);
+}
+static int opt_quiet(parse_t* p, const char* opt, const char* v) {
+  (void)opt, (void)v;
+  p->job->quiet = 1;
+  return 0;
+}
+static int opt_resume(parse_t* p, const char* opt, const char* v) {
+  (void)opt, (void)v;
+  p->job->resume = 1;
+  return 0;
+}
+static int opt_progress(parse_t* p, const char* opt, const char* v) {
+  (void)opt, (void)v;
+  p->job->progress = 1;
+  return 0;
+}
+static int opt_schedule(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  if (proto_sched_parse(v, &p->job->schedule) == 0) return 0;
+  return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                    "unknown schedule '%s': use static, cyclic, dynamic, "
+                    "guided, trapezoid, factoring, wf, awf-b, awf-c or af",
+                    v);
+}
+static int opt_weights(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  if (parse_weights(v, p->job) == 0) return 0;
+  return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                    "--weights takes up to %d numbers > 0 separated by commas "
+                    "(one per worker), got '%s'",
+                    PROTO_WEIGHTS_MAX, v);
+}
+static int opt_min_chunk(parse_t* p, const char* opt, const char* v) {
+  return parse_count_option(p, opt, v, UINT64_MAX / 2, &p->job->min_chunk);
+}
+static int opt_status_port(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  char* end;
+  errno = 0;
+  long port = strtol(v, &end, 10);
+  if (end == v || *end != '\0' || errno != 0 || port < 1 || port > 65535)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "--status-port takes a TCP port 1..65535, got '%s'", v);
+  p->job->status_port = (int)port;
+  return 0;
+}
+static int opt_status_bind(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  size_t len = strlen(v);
+  unsigned char addr[16];
+  if (len == 0 || len >= PROTO_BIND_MAX ||
+      (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1))
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "--status-bind takes an IP address such as 127.0.0.1, "
+                      "0.0.0.0 or ::1, got '%s'",
+                      v);
+  memcpy(p->job->status_bind, v, len + 1);
+  return 0;
+}
+static int opt_timeout(parse_t* p, const char* opt, const char* v) {
+  if (strcmp(v, "auto") == 0) {
+    p->job->timeout = 0;
+    return 0;
+  }
+  char* end;
+  errno = 0;
+  if (strtod(v, &end) == 0 || end == v || *end != '\0')
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "--timeout takes 'auto' or a number of seconds from %g "
+                      "(1 ms) to %g, got '%s'",
+                      PROTO_SECONDS_MIN, PROTO_SECONDS_MAX, v);
+  return parse_seconds(p, opt, v, &p->job->timeout);
+}
+static int opt_timeout_factor(parse_t* p, const char* opt, const char* v) {
+  char* end;
+  errno = 0;
+  double f = strtod(v, &end);
+  if (end == v || *end != '\0' || errno != 0 || !(f >= 1) || !(f <= 1e6))
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s takes a number from 1 to 1e6, got '%s'", opt, v);
+  p->job->timeout_factor = f;
+  return 0;
+}
+static const char kBeatWhy[] =
+    "twice the 0.1 s between a computing worker's reports: less takes "
+    "healthy workers for silent";
+static int opt_timeout_floor(parse_t* p, const char* opt, const char* v) {
+  return parse_seconds_from(p, opt, v, 2 * PROTO_BEAT_S, kBeatWhy,
+                            &p->job->timeout_floor);
+}
+static int opt_lost_after(parse_t* p, const char* opt, const char* v) {
+  return parse_seconds_from(p, opt, v, 2 * PROTO_BEAT_S, kBeatWhy,
+                            &p->job->lost_after);
+}
+static int opt_master_timeout(parse_t* p, const char* opt, const char* v) {
+  return parse_seconds_from(
+      p, opt, v, 2 * PROTO_PING_S,
+      "twice the 1 s between the master's messages to an idle worker: "
+      "less makes healthy workers leave",
+      &p->job->master_timeout);
+}
+static int opt_speculate(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  if (strcmp(v, "on") == 0) {
+    p->job->speculate = 1; /* for every schedule, static ones too */
+  } else if (strcmp(v, "off") == 0) {
+    p->job->speculate = 0;
+  } else {
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "--speculate takes on or off, got '%s'", v);
+  }
+  return 0;
+}
+static int opt_inject(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  proto_job_t* job = p->job;
+  const char* allow = getenv("TASKFARM_FAULTS");
+  if (allow == NULL || strcmp(allow, "1") != 0)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "--inject is for tests and experiments: it also needs "
+                      "TASKFARM_FAULTS=1 in the environment");
+  if (job->nfaults == PROTO_FAULTS_MAX)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "at most %d --inject options", PROTO_FAULTS_MAX);
+  if (parse_fault(v, &job->fault[job->nfaults]) < 0)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "--inject takes RANK:KIND[@WHEN] with KIND exit, abort, "
+                      "freeze or slow=F (1 < F <= 1e6) and WHEN Nc or Ts, "
+                      "e.g. 2:freeze@3c; got '%s'",
+                      v);
+  job->nfaults++;
+  return 0;
+}
+
+/* Which jobs take an option. */
+#define JOB_BIT(kind) (1u << (kind))
+#define JOBS_RANGE                                                  \
+  (JOB_BIT(PROTO_JOB_PI) | JOB_BIT(PROTO_JOB_DOT) |                 \
+   JOB_BIT(PROTO_JOB_DOTF) | JOB_BIT(PROTO_JOB_NOOP))
+#define JOBS_DOT (JOB_BIT(PROTO_JOB_DOT) | JOB_BIT(PROTO_JOB_DOTF))
+#define JOBS_ALL (JOBS_RANGE | JOB_BIT(PROTO_JOB_HELLO))
+
+typedef struct option_s option_t;
+struct option_s {
+  const char* name;
+  int (*parse)(parse_t* p, const char* opt, const char* value);
+  int takes_value;
+  int repeats; /* may be given more than once */
+  unsigned jobs;
+};
+
+static const option_t kOptions[] = {
+    {"--n", opt_n, 1, 0, JOBS_RANGE},
+    {"--chunk", opt_chunk, 1, 0, JOBS_RANGE},
+    {"--a", opt_a, 1, 0, JOBS_DOT},
+    {"--b", opt_b, 1, 0, JOBS_DOT},
+    {"--output", opt_output, 1, 0, JOBS_ALL},
+    {"--quiet", opt_quiet, 0, 0, JOBS_ALL},
+    {"--schedule", opt_schedule, 1, 0, JOBS_RANGE},
+    {"--weights", opt_weights, 1, 0, JOBS_RANGE},
+    {"--min-chunk", opt_min_chunk, 1, 0, JOBS_RANGE},
+    {"--report", opt_report, 1, 0, JOBS_RANGE},
+    {"--trace", opt_trace, 1, 0, JOBS_RANGE},
+    {"--journal", opt_journal, 1, 0, JOBS_RANGE},
+    {"--resume", opt_resume, 0, 0, JOBS_RANGE},
+    {"--progress", opt_progress, 0, 0, JOBS_RANGE},
+    {"--status-port", opt_status_port, 1, 0, JOBS_RANGE},
+    {"--status-bind", opt_status_bind, 1, 0, JOBS_RANGE},
+    {"--timeout", opt_timeout, 1, 0, JOBS_RANGE},
+    {"--timeout-factor", opt_timeout_factor, 1, 0, JOBS_RANGE},
+    {"--timeout-floor", opt_timeout_floor, 1, 0, JOBS_RANGE},
+    {"--lost-after", opt_lost_after, 1, 0, JOBS_RANGE},
+    {"--master-timeout", opt_master_timeout, 1, 0, JOBS_ALL},
+    {"--speculate", opt_speculate, 1, 0, JOBS_RANGE},
+    {"--inject", opt_inject, 1, 1, JOBS_RANGE},
+};
+enum { OPTION_COUNT = sizeof(kOptions) / sizeof(kOptions[0]) };
+
+static const option_t* find_option(const char* name, size_t len) {
+  for (size_t k = 0; k < OPTION_COUNT; k++)
+    if (strlen(kOptions[k].name) == len &&
+        strncmp(kOptions[k].name, name, len) == 0)
+      return &kOptions[k];
+  return NULL;
+}
+
+/* The options after the job name: --opt VALUE or --opt=VALUE; no option
+ * is abbreviated, none but --inject given twice, nothing else accepted. */
+static int parse_options(parse_t* p, int argc, char** argv) {
+  unsigned char seen[OPTION_COUNT] = {0};
+  unsigned job_bit = JOB_BIT(p->job->kind);
+  for (int i = 2; i < argc; i++) {
+    const char* arg = argv[i];
+    const char* eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    const option_t* o = find_option(arg, len);
+    if (o == NULL || !(o->jobs & job_bit)) {
+      if (o != NULL && o->jobs == JOBS_DOT)
+        return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                          "%s is an option of the dot job only", o->name);
+      return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                        "unknown option '%s' for job %s (see taskfarm %s "
+                        "--help)",
+                        arg, p->name, p->name);
+    }
+    size_t k = (size_t)(o - kOptions);
+    if (seen[k]++ && !o->repeats)
+      return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                        "%s is given more than once", o->name);
+    const char* value = NULL;
+    if (o->takes_value) {
+      if (eq != NULL) {
+        value = eq + 1;
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return proto_fail(p->err, p->errlen, PROTO_EINVAL, "%s needs a value",
+                          o->name);
+      }
+    } else if (eq != NULL) {
+      return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                        "%s takes no value, got '%s'", o->name, arg);
+    }
+    int rc = o->parse(p, o->name, value);
+    if (rc < 0) return rc;
+    job_bit = JOB_BIT(p->job->kind); /* --a makes dot a file job */
   }
   return 0;
 }
@@ -398,9 +709,9 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
   if (argc < 2) {
     if (job->help) return 0;
     return proto_fail(err, errlen, PROTO_EINVAL,
-                      "no job given: use one of hello, pi, dot (see --help)");
+                      "no job given: use one of hello, pi, dot, noop (see "
+                      "--help)");
   }
-  int first = 1;
   const char* name = argv[1];
   if (strcmp(name, "hello") == 0) {
     job->kind = PROTO_JOB_HELLO;
@@ -419,192 +730,17 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
                       name);
   }
   if (job->help) return 0;
-  const char* n_text = NULL;
-  const char* chunk_text = NULL;
-  for (int i = first + 1; i < argc; i++) {
-    const char* opt = argv[i];
-    const char* value = NULL;
-    const char* eq = strchr(opt, '=');
-    char name_buf[32];
-    if (strncmp(opt, "--", 2) == 0 && eq != NULL &&
-        (size_t)(eq - opt) < sizeof(name_buf)) {
-      memcpy(name_buf, opt, (size_t)(eq - opt));
-      name_buf[eq - opt] = '\0';
-      opt = name_buf;
-      value = eq + 1;
-    }
-    static const char* const valued[] = {"--n",
-                                         "--chunk",
-                                         "--a",
-                                         "--b",
-                                         "--output",
-                                         "--timeout",
-                                         "--timeout-factor",
-                                         "--timeout-floor",
-                                         "--lost-after",
-                                         "--master-timeout",
-                                         "--speculate",
-                                         "--inject",
-                                         "--schedule",
-                                         "--weights",
-                                         "--min-chunk",
-                                         "--report",
-                                         "--trace",
-                                         "--journal",
-                                         "--status-port",
-                                         "--status-bind"};
-    int takes_value = 0;
-    for (size_t v = 0; v < sizeof(valued) / sizeof(valued[0]); v++)
-      if (strcmp(opt, valued[v]) == 0) takes_value = 1;
-    if (takes_value && value == NULL) {
-      if (i + 1 >= argc)
-        return proto_fail(err, errlen, PROTO_EINVAL, "%s needs a value", opt);
-      value = argv[++i];
-    }
-    if (strcmp(opt, "--n") == 0) {
-      n_text = value;
-    } else if (strcmp(opt, "--chunk") == 0) {
-      chunk_text = value;
-    } else if (strcmp(opt, "--a") == 0 || strcmp(opt, "--b") == 0) {
-      if (job->kind != PROTO_JOB_DOT && job->kind != PROTO_JOB_DOTF)
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "%s is an option of the dot job only", opt);
-      char* dst = opt[2] == 'a' ? job->a_path : job->b_path;
-      if (copy_path(dst, value) < 0)
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "%s needs a file name shorter than %d bytes", opt,
-                          PROTO_PATH_MAX);
-      job->kind = PROTO_JOB_DOTF;
-    } else if (strcmp(opt, "--output") == 0) {
-      if (copy_path(job->output, value) < 0)
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "--output needs a file name shorter than %d bytes",
-                          PROTO_PATH_MAX);
-    } else if (strcmp(opt, "--quiet") == 0 && value == NULL) {
-      job->quiet = 1;
-    } else if (strcmp(opt, "--schedule") == 0) {
-      if (proto_sched_parse(value, &job->schedule) < 0)
-        return proto_fail(
-            err, errlen, PROTO_EINVAL,
-            "unknown schedule '%s': use static, cyclic, dynamic, "
-            "guided, trapezoid, factoring, wf, awf-b, awf-c or af",
-            value);
-    } else if (strcmp(opt, "--weights") == 0) {
-      int rc = parse_weights(value, job);
-      if (rc < 0)
-        return proto_fail(
-            err, errlen, PROTO_EINVAL,
-            "--weights takes up to %d numbers > 0 separated by commas "
-            "(one per worker), got '%s'",
-            PROTO_WEIGHTS_MAX, value);
-    } else if (strcmp(opt, "--min-chunk") == 0) {
-      int rc = parse_count_option("--min-chunk", value, UINT64_MAX / 2,
-                                  &job->min_chunk, err, errlen);
-      if (rc < 0) return rc;
-    } else if (strcmp(opt, "--report") == 0 || strcmp(opt, "--trace") == 0 ||
-               strcmp(opt, "--journal") == 0) {
-      char* dst = strcmp(opt, "--report") == 0  ? job->report
-                  : strcmp(opt, "--trace") == 0 ? job->trace
-                                                : job->journal;
-      if (copy_path(dst, value) < 0)
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "%s needs a file name shorter than %d bytes", opt,
-                          PROTO_PATH_MAX);
-    } else if (strcmp(opt, "--resume") == 0 && value == NULL) {
-      job->resume = 1;
-    } else if (strcmp(opt, "--progress") == 0 && value == NULL) {
-      job->progress = 1;
-    } else if (strcmp(opt, "--status-port") == 0) {
-      char* end;
-      errno = 0;
-      long port = strtol(value, &end, 10);
-      if (end == value || *end != '\0' || errno != 0 || port < 1 ||
-          port > 65535)
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "--status-port takes a TCP port 1..65535, got '%s'",
-                          value);
-      job->status_port = (int)port;
-    } else if (strcmp(opt, "--status-bind") == 0) {
-      size_t len = strlen(value);
-      unsigned char addr[16];
-      if (len == 0 || len >= PROTO_BIND_MAX ||
-          (inet_pton(AF_INET, value, addr) != 1 &&
-           inet_pton(AF_INET6, value, addr) != 1))
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "--status-bind takes an IP address such as "
-                          "127.0.0.1, 0.0.0.0 or ::1, got '%s'",
-                          value);
-      memcpy(job->status_bind, value, len + 1);
-    } else if (strcmp(opt, "--timeout") == 0) {
-      if (strcmp(value, "auto") == 0) {
-        job->timeout = 0;
-      } else if (parse_seconds(value, &job->timeout) < 0) {
-        return proto_fail(
-            err, errlen, PROTO_EINVAL,
-            "--timeout takes 'auto' or a number of seconds > 0, got "
-            "'%s'",
-            value);
-      }
-    } else if (strcmp(opt, "--timeout-factor") == 0 ||
-               strcmp(opt, "--timeout-floor") == 0 ||
-               strcmp(opt, "--lost-after") == 0 ||
-               strcmp(opt, "--master-timeout") == 0) {
-      double* dst = strcmp(opt, "--timeout-factor") == 0  ? &job->timeout_factor
-                    : strcmp(opt, "--timeout-floor") == 0 ? &job->timeout_floor
-                    : strcmp(opt, "--lost-after") == 0    ? &job->lost_after
-                                                       : &job->master_timeout;
-      if (parse_seconds(value, dst) < 0)
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "%s takes a number > 0, got '%s'", opt, value);
-      if (dst == &job->timeout_factor && *dst < 1.0)
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "--timeout-factor must be at least 1, got '%s'",
-                          value);
-    } else if (strcmp(opt, "--speculate") == 0) {
-      if (strcmp(value, "on") == 0) {
-        job->speculate = 1; /* for every schedule, static ones too */
-      } else if (strcmp(value, "off") == 0) {
-        job->speculate = 0;
-      } else {
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "--speculate takes on or off, got '%s'", value);
-      }
-    } else if (strcmp(opt, "--inject") == 0) {
-      const char* allow = getenv("TASKFARM_FAULTS");
-      if (allow == NULL || strcmp(allow, "1") != 0)
-        return proto_fail(
-            err, errlen, PROTO_EINVAL,
-            "--inject is for tests and experiments: it also needs "
-            "TASKFARM_FAULTS=1 in the environment");
-      if (job->nfaults == PROTO_FAULTS_MAX)
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "at most %d --inject options", PROTO_FAULTS_MAX);
-      if (parse_fault(value, &job->fault[job->nfaults]) < 0)
-        return proto_fail(
-            err, errlen, PROTO_EINVAL,
-            "--inject takes RANK:KIND[@WHEN] with KIND exit, abort, "
-            "freeze or slow=F (F > 1) and WHEN Nc or Ts, e.g. "
-            "2:freeze@3c; got '%s'",
-            value);
-      job->nfaults++;
-    } else {
-      return proto_fail(
-          err, errlen, PROTO_EINVAL,
-          "unknown option '%s' for job %s (see taskfarm %s --help)", argv[i],
-          name, name);
-    }
-  }
+  parse_t p = {job, name, NULL, NULL, err, errlen};
+  int rc = parse_options(&p, argc, argv);
+  if (rc < 0) return rc;
 
   switch (job->kind) {
     case PROTO_JOB_HELLO:
-      if (n_text || chunk_text)
-        return proto_fail(err, errlen, PROTO_EINVAL,
-                          "hello takes no --n or --chunk");
       return 0;
     case PROTO_JOB_PI:
     case PROTO_JOB_DOT:
     case PROTO_JOB_NOOP: {
-      if (n_text == NULL)
+      if (p.n_text == NULL)
         return proto_fail(err, errlen, PROTO_EINVAL,
                           "%s needs --n N, the number of %s (e.g. --n 1e9)",
                           name,
@@ -612,12 +748,12 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       uint64_t max = job->kind == PROTO_JOB_PI    ? PROTO_PI_N_MAX
                      : job->kind == PROTO_JOB_DOT ? PROTO_DOT_N_MAX
                                                   : PROTO_NOOP_N_MAX;
-      int rc = parse_count_option("--n", n_text, max, &job->n, err, errlen);
+      rc = parse_count_option(&p, "--n", p.n_text, max, &job->n);
       if (rc < 0) return rc;
       break;
     }
     case PROTO_JOB_DOTF:
-      if (n_text)
+      if (p.n_text)
         return proto_fail(
             err, errlen, PROTO_EINVAL,
             "dot takes either --n or --a/--b, not both: with files, "
@@ -646,9 +782,9 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
   if (job->kind == PROTO_JOB_PI && job->min_chunk > 0)
     job->min_chunk =
         (job->min_chunk + PROTO_PI_GRAIN - 1) / PROTO_PI_GRAIN * PROTO_PI_GRAIN;
-  if (chunk_text) {
-    int rc = parse_count_option("--chunk", chunk_text, UINT64_MAX / 2,
-                                &job->chunk, err, errlen);
+  if (p.chunk_text) {
+    rc = parse_count_option(&p, "--chunk", p.chunk_text, UINT64_MAX / 2,
+                            &job->chunk);
     if (rc < 0) return rc;
     if (job->kind == PROTO_JOB_PI)
       job->chunk =
@@ -670,17 +806,14 @@ uint64_t proto_job_fingerprint(const proto_job_t* job) {
   uint64_t h = 14695981039346656037ull;
   uint64_t fields[4] = {(uint64_t)job->kind, job->n, PROTO_PI_GRAIN,
                         PROTO_KERNEL_VERSION};
-  h = fnv1a(h, fields, sizeof(fields));
-  h = fnv1a(h, job->a_path, strlen(job->a_path));
-  h = fnv1a(h, "\n", 1);
-  h = fnv1a(h, job->b_path, strlen(job->b_path));
-  return h;
+  return fnv1a(h, fields, sizeof(fields));
 }
 
-/* The size in bytes of a readable regular file, or a negative code. */
-static int file_size(const char* path, const char* opt, off_t* size, char* err,
-                     size_t errlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+/* The identity of a readable regular file, or a negative code. Opened
+ * without blocking: a FIFO with no writer would otherwise wait in open(). */
+static int file_identity(const char* path, const char* opt, proto_input_t* in,
+                         char* err, size_t errlen) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return proto_fail(err, errlen, PROTO_EFILE, "cannot open %s file '%s': %s",
                       opt, path, strerror(errno));
@@ -693,17 +826,37 @@ static int file_size(const char* path, const char* opt, off_t* size, char* err,
                       opt, path, strerror(saved));
   if (!S_ISREG(st.st_mode))
     return proto_fail(err, errlen, PROTO_EFILE,
-                      "%s file '%s' is not a regular file", opt, path);
-  *size = st.st_size;
+                      "%s file '%s' is not a regular file (it is %s)", opt,
+                      path,
+                      S_ISDIR(st.st_mode)    ? "a folder"
+                      : S_ISFIFO(st.st_mode) ? "a FIFO"
+                      : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
+                          ? "a device"
+                          : "a socket");
+  memset(in, 0, sizeof(*in));
+  char canon[PATH_MAX];
+  if (realpath(path, canon) == NULL || strlen(canon) >= sizeof(in->path))
+    snprintf(in->path, sizeof(in->path), "%s", path);
+  else
+    memcpy(in->path, canon, strlen(canon) + 1);
+  in->size = (uint64_t)st.st_size;
+  in->mtime_ns =
+      (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+  in->ctime_ns =
+      (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
+  in->dev = (uint64_t)st.st_dev;
+  in->ino = (uint64_t)st.st_ino;
   return 0;
 }
 
 int proto_job_resolve(proto_job_t* job, char* err, size_t errlen) {
   if (job->kind != PROTO_JOB_DOTF) return 0;
-  off_t size_a, size_b;
-  int rc = file_size(job->a_path, "--a", &size_a, err, errlen);
-  if (rc == 0) rc = file_size(job->b_path, "--b", &size_b, err, errlen);
+  int rc = file_identity(job->a_path, "--a", &job->input[0], err, errlen);
+  if (rc == 0)
+    rc = file_identity(job->b_path, "--b", &job->input[1], err, errlen);
   if (rc < 0) return rc;
+  off_t size_a = (off_t)job->input[0].size;
+  off_t size_b = (off_t)job->input[1].size;
   if (size_a % 8 != 0)
     return proto_fail(
         err, errlen, PROTO_EFILE,

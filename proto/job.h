@@ -40,6 +40,19 @@ enum {
 #define PROTO_NOOP_N_MAX ((uint64_t)1 << 60)
 /* n(n+1)(n+2)/6 < 2^128 up to n = 1.26e13; 1.2e13 is the documented limit */
 
+/* Every option that is a time in seconds lies in this range: below 1 ms a
+ * deadline is shorter than one message's round trip, above it a number is
+ * a typing error (31 years). */
+#define PROTO_SECONDS_MIN 1e-3
+#define PROTO_SECONDS_MAX 1e9
+/* A computing worker reports PROGRESS this often, and the master sends
+ * every worker something at least this often (a PING when idle). Silence
+ * limits shorter than twice these would take healthy ranks for dead, so
+ * --lost-after and --timeout-floor start at 2 x PROTO_BEAT_S and
+ * --master-timeout at 2 x PROTO_PING_S. */
+#define PROTO_BEAT_S 0.1
+#define PROTO_PING_S 1.0
+
 typedef enum {
   PROTO_FAULT_EXIT = 1,   /* the worker exits with status 3 */
   PROTO_FAULT_ABORT = 2,  /* the worker dies by SIGABRT */
@@ -78,6 +91,22 @@ typedef enum {
 
 enum { PROTO_WEIGHTS_MAX = 256, PROTO_BIND_MAX = 64 };
 
+/* What identifies an input file's contents for a journal: where it is
+ * (the canonical path) and what the kernel says of it. The inode change
+ * time is set by the kernel on every write and cannot be set back from
+ * user space, so a file written in place always differs here, even when
+ * its size and modification time were restored. Filled by
+ * proto_job_resolve on every rank; only the master's is used. */
+typedef struct proto_input_s proto_input_t;
+struct proto_input_s {
+  char path[PROTO_PATH_MAX]; /* realpath() */
+  uint64_t size;             /* bytes */
+  uint64_t mtime_ns;         /* modification time, ns since the epoch */
+  uint64_t ctime_ns;         /* inode change time, ns since the epoch */
+  uint64_t dev;
+  uint64_t ino;
+};
+
 typedef struct proto_job_s proto_job_t;
 struct proto_job_s {
   proto_job_kind_t kind; /* which computation */
@@ -85,6 +114,7 @@ struct proto_job_s {
   uint64_t chunk;        /* iterations per chunk; 0 = choose automatically */
   char a_path[PROTO_PATH_MAX]; /* dot --a file (DOTF only) */
   char b_path[PROTO_PATH_MAX]; /* dot --b file (DOTF only) */
+  proto_input_t input[2];      /* --a and --b as resolved (DOTF only) */
   char output[PROTO_PATH_MAX]; /* --output: also write the result here */
   int help;                    /* --help given: print usage, run nothing */
   int quiet;                   /* --quiet: result lines only */
@@ -119,7 +149,9 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
 
 /* Completes a parsed job from its inputs: for a file dot product, checks
  * that both files are readable regular files of equal, non-zero length that
- * is a multiple of 8 bytes, and sets job->n to their element count. Other
+ * is a multiple of 8 bytes, and sets job->n to their element count and
+ * job->input to their identity. A FIFO or device is refused without
+ * blocking in open(). Other
  * jobs are left as they are. Returns 0, or PROTO_EFILE with one sentence in
  * err. Every rank calls it, so every rank agrees on n. */
 int proto_job_resolve(proto_job_t* job, char* err, size_t errlen);
@@ -129,8 +161,11 @@ int proto_job_resolve(proto_job_t* job, char* err, size_t errlen);
  * garbage and values above max. Returns 0 or a negative code. */
 int proto_parse_count(const char* text, uint64_t max, uint64_t* out);
 
-/* A 64-bit fingerprint of everything that decides the result. Ranks whose
- * fingerprints differ must not cooperate. */
+/* A 64-bit fingerprint of everything that decides the result, as every
+ * rank sees it from its command line. Ranks whose fingerprints differ must
+ * not cooperate. Input files enter by their role, not their path: whether
+ * two paths name the same contents is the journal's question (it keeps the
+ * files' proto_input_t). */
 uint64_t proto_job_fingerprint(const proto_job_t* job);
 
 /* The usage text for kind (PROTO_JOB_NONE: the general one). Static. */

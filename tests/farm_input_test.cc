@@ -2,6 +2,7 @@
 // exit status 2, every rank gone, no MPI error output; and --help everywhere.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -59,6 +60,51 @@ TEST(FarmInputTest, BadFilesAreRefused) {
   ExpectRefused({"dot", "--a", a, "--b", run::TempPath("missing")},
                 "cannot open --b");
   ExpectRefused({"dot", "--a", a}, "both --a FILE and --b FILE");
+}
+
+// A FIFO given as an input would block open() with no writer: refused at
+// once instead (a hang would hit the 30 s limit and fail).
+TEST(FarmInputTest, AFifoAsInputIsRefusedWithoutHanging) {
+  std::string a = run::TempPath("fa"), fifo = run::TempPath("fifo");
+  WriteBytes(a, 800);
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  ExpectRefused({"dot", "--a", fifo, "--b", a}, "(it is a FIFO)");
+  ExpectRefused({"dot", "--a", a, "--b", fifo}, "(it is a FIFO)");
+}
+
+// A journal of a dot over files resumes only over the same files: one
+// rewritten in place (same length) is named and refused, the journal left
+// as it is; the same files by another path resume.
+TEST(FarmInputTest, ResumeAfterAnInputChangedIsRefused) {
+  std::string a = run::TempPath("ra"), b = run::TempPath("rb");
+  std::string journal = run::TempPath("rj");
+  unlink(journal.c_str());
+  WriteBytes(a, 8000);
+  WriteBytes(b, 8000);
+  run::Result r = run::Farm(
+      3, {"dot", "--a", a, "--b", b, "--journal", journal, "--quiet"}, 30);
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The same files as ./name from their folder: the same job.
+  std::string dir = a.substr(0, a.rfind('/'));
+  std::string dotted_a = dir + "/./" + a.substr(a.rfind('/') + 1);
+  r = run::Farm(3,
+                {"dot", "--a", dotted_a, "--b", b, "--journal", journal,
+                 "--resume", "--quiet"},
+                30);
+  ASSERT_EQ(r.status, 0) << r.err;
+  // Other contents, same length.
+  FILE* f = fopen(b.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  fputc(7, f);
+  fclose(f);
+  ExpectRefused({"dot", "--a", a, "--b", b, "--journal", journal, "--resume"},
+                "changed after journal");
+}
+
+TEST(FarmInputTest, MoreChunksThanTheMasterTakesAreRefusedUpFront) {
+  ExpectRefused({"noop", "--n", "1e12", "--chunk", "1"},
+                "takes at most 67108864 chunks: use --chunk 14902 or more");
 }
 
 TEST(FarmInputTest, HelpForEveryJob) {

@@ -146,6 +146,29 @@ TEST(FarmJournalTest, SecondSignalEndsAtOnceAndTheJournalStillResumes) {
   EXPECT_EQ(Bits(done), want);
 }
 
+// hydra's mpiexec treats a second SIGINT as "kill everything" (status
+// 255): a stop must be over before a user's second Ctrl-C 50 ms later.
+// The gap is the test's input, not a wait for something to happen.
+TEST(FarmJournalTest, TwoSigintsFiftyMillisecondsApartStillEnd130) {
+  const std::string& want = Reference();
+  for (int round = 0; round < 3; round++) {
+    std::string journal = NewJournal("double-" + std::to_string(round));
+    run::Child job(ProgressFarm(journal));
+    ASSERT_TRUE(job.WaitForErr("taskfarm: pi ", 30));
+    kill(job.pid(), SIGINT);
+    SleepSeconds(0.05);
+    kill(job.pid(), SIGINT);
+    run::Result r = job.Finish(30);
+    EXPECT_EQ(r.status, 130) << r.err;
+    EXPECT_NE(r.err.find("all of it is in journal"), std::string::npos)
+        << r.err;
+    run::Result done =
+        run::Run(run::FarmArgv(3, JournalArgs(journal, true)), 120);
+    ASSERT_EQ(done.status, 0) << done.err;
+    EXPECT_EQ(Bits(done), want);
+  }
+}
+
 TEST(FarmJournalTest, MasterAloneStopsAndResumesTheSameWay) {
   // Without mpiexec the master computes on its own loop: same signals, same
   // journal, the bits of the multi-rank run.

@@ -38,7 +38,7 @@ class Farm {
         << err;
     EXPECT_EQ(proto_job_resolve(&job, err, sizeof(err)), 0) << err;
     farm_io_t io = {this, SendCb, RecordCb, LogCb, nullptr};
-    EXPECT_EQ(farm_init(&f, &job, workers, &io, nullptr, 0, now), 0);
+    EXPECT_EQ(farm_init(&f, &job, workers, &io, nullptr, now), 0);
   }
   ~Farm() { farm_close(&f); }
 
@@ -404,7 +404,12 @@ TEST(FarmTest, ResumedRunSkipsJournaledRanges) {
   proto_exact_init(&rec[1].fsum);
   farm_t f;
   farm_io_t io = {nullptr, Farm::SendCb, nullptr, nullptr, nullptr};
-  ASSERT_EQ(farm_init(&f, &job, 0, &io, rec, 2, 0), 0);
+  master_done_t done;
+  master_done_init(&done);
+  ASSERT_EQ(master_done_add(&done, &rec[0]), 0);
+  ASSERT_EQ(master_done_add(&done, &rec[1]), 0);
+  ASSERT_EQ(farm_init(&f, &job, 0, &io, &done, 0), 0);
+  master_done_free(&done);
   farm_solo_t s;
   uint64_t computed = 0;
   while (farm_solo_wanted(&f)) {

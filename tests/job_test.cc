@@ -2,6 +2,7 @@
 #include "proto/job.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -239,6 +240,151 @@ TEST(JobTest, ResolveRejectsBadFiles) {
   const char* dir = getenv("TEST_TMPDIR");
   EXPECT_EQ(Resolve(dir ? dir : "/tmp", TempFile("b6", 8), &job, &err),
             PROTO_EFILE);
+  EXPECT_NE(err.find("is not a regular file (it is a folder)"),
+            std::string::npos)
+      << err;
+}
+
+// A FIFO with no writer would block open() for good: it is refused at once
+// (the test would hang, and hit its time limit, if it were opened blocking).
+TEST(JobTest, ResolveRefusesAFifoWithoutBlocking) {
+  const char* dir = getenv("TEST_TMPDIR");
+  std::string fifo = std::string(dir ? dir : "/tmp") + "/fifo.f64";
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  proto_job_t job;
+  std::string err;
+  EXPECT_EQ(Resolve(fifo, TempFile("b7", 8), &job, &err), PROTO_EFILE);
+  EXPECT_NE(err.find("--a file '" + fifo + "' is not a regular file (it is a "
+                     "FIFO)"),
+            std::string::npos)
+      << err;
+  unlink(fifo.c_str());
+}
+
+// The fingerprint names the job, not the paths its files were given by:
+// ./a and a are one job to the ranks; the journal compares the files.
+TEST(JobTest, FingerprintIgnoresHowAFileIsNamed) {
+  proto_job_t a, b;
+  std::string err;
+  ASSERT_EQ(Parse({"dot", "--a", "./x.f64", "--b", "y.f64"}, &a, &err), 0);
+  ASSERT_EQ(Parse({"dot", "--a", "x.f64", "--b", "./y.f64"}, &b, &err), 0);
+  EXPECT_EQ(proto_job_fingerprint(&a), proto_job_fingerprint(&b));
+}
+
+// Every option has its own field: setting one leaves the others as they
+// were, whatever the order (--speculate used to reset --progress and
+// --status-bind).
+TEST(JobTest, AnOptionWritesOnlyItsOwnField) {
+  proto_job_t base, job;
+  std::string err;
+  ASSERT_EQ(Parse({"pi", "--n", "1e6"}, &base, &err), 0);
+  const std::vector<std::vector<std::string>> one = {
+      {"--chunk", "4096"},       {"--output", "o"},
+      {"--quiet"},               {"--schedule", "guided"},
+      {"--min-chunk", "2048"},   {"--report", "r"},
+      {"--trace", "t"},          {"--journal", "j"},
+      {"--progress"},            {"--status-port", "9"},
+      {"--status-bind", "::1"},  {"--timeout", "5"},
+      {"--timeout-factor", "4"}, {"--timeout-floor", "2"},
+      {"--lost-after", "7"},     {"--master-timeout", "9"},
+      {"--speculate", "on"},     {"--speculate", "off"},
+  };
+  for (const auto& opt : one) {
+    std::vector<std::string> args = {"pi", "--n", "1e6"};
+    args.insert(args.end(), opt.begin(), opt.end());
+    ASSERT_EQ(Parse(args, &job, &err), 0) << opt[0] << ": " << err;
+    // Exactly the bytes of the option's own field differ.
+    const unsigned char* x = reinterpret_cast<const unsigned char*>(&base);
+    const unsigned char* y = reinterpret_cast<const unsigned char*>(&job);
+    size_t first = sizeof(job), last = 0;
+    for (size_t i = 0; i < sizeof(job); i++)
+      if (x[i] != y[i]) {
+        if (first == sizeof(job)) first = i;
+        last = i;
+      }
+    ASSERT_NE(first, sizeof(job)) << opt[0] << " changed nothing";
+    // All changed bytes lie within one field: at most 1 KiB (a path) apart.
+    EXPECT_LT(last - first, (size_t)PROTO_PATH_MAX) << opt[0];
+  }
+  ASSERT_EQ(Parse({"pi", "--n", "1e6", "--status-bind", "::1", "--progress",
+                   "--speculate", "on", "--schedule", "static"},
+                  &job, &err),
+            0);
+  EXPECT_STREQ(job.status_bind, "::1");
+  EXPECT_EQ(job.progress, 1);
+  EXPECT_EQ(proto_job_speculates(&job), 1);
+}
+
+TEST(JobTest, OptionFormsAndRepeats) {
+  proto_job_t job;
+  std::string err;
+  ASSERT_EQ(Parse({"pi", "--n=1e6", "--chunk=2048"}, &job, &err), 0) << err;
+  EXPECT_EQ(job.n, 1000000u);
+  EXPECT_EQ(job.chunk, 2048u);
+  EXPECT_EQ(Parse({"pi", "--n", "1e6", "--n", "2e6"}, &job, &err),
+            PROTO_EINVAL);
+  EXPECT_NE(err.find("--n is given more than once"), std::string::npos) << err;
+  EXPECT_EQ(Parse({"pi", "--n", "1e6", "--quiet=yes"}, &job, &err),
+            PROTO_EINVAL);
+  EXPECT_NE(err.find("--quiet takes no value"), std::string::npos) << err;
+  EXPECT_EQ(Parse({"pi", "--n", "1e6", "--a", "x"}, &job, &err), PROTO_EINVAL);
+  EXPECT_NE(err.find("--a is an option of the dot job only"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(Parse({"pi", "--n", "1e6", "--ch", "4096"}, &job, &err),
+            PROTO_EINVAL);  // no abbreviations
+  EXPECT_EQ(Parse({"dot", "--a", "", "--b", "y"}, &job, &err), PROTO_EINVAL);
+  EXPECT_NE(err.find("--a needs a file name, got an empty one"),
+            std::string::npos)
+      << err;
+}
+
+TEST(JobTest, TimesAreRangeChecked) {
+  proto_job_t job;
+  std::string err;
+  // Each option's least value, and what the message gives as the reason.
+  const struct {
+    const char* opt;
+    const char* least;
+    const char* below;
+    const char* why;
+  } cases[] = {
+      {"--timeout", "0.001", "1e-9", "at least 0.001 s (1 ms)"},
+      {"--timeout-floor", "0.2", "0.19", "at least 0.2 s (twice the 0.1 s"},
+      {"--lost-after", "0.2", "1e-9", "at least 0.2 s (twice the 0.1 s"},
+      {"--master-timeout", "2", "1.5", "at least 2 s (twice the 1 s"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(Parse({"pi", "--n", "1e6", c.opt, c.below}, &job, &err),
+              PROTO_EINVAL)
+        << c.opt;
+    EXPECT_NE(err.find(c.why), std::string::npos) << err;
+    for (const char* bad : {"inf", "nan", "-1", "0", "1e10", "5s"})
+      EXPECT_EQ(Parse({"pi", "--n", "1e6", c.opt, bad}, &job, &err),
+                PROTO_EINVAL)
+          << c.opt << " " << bad;
+    EXPECT_EQ(Parse({"pi", "--n", "1e6", c.opt, c.least}, &job, &err), 0)
+        << c.opt << ": " << err;
+  }
+  EXPECT_EQ(Parse({"pi", "--n", "1e6", "--timeout-factor", "0.5"}, &job, &err),
+            PROTO_EINVAL);
+}
+
+// "1.000...0" is the number 1, however many zeros follow the point; the
+// message for a value too large names a value that is too large.
+TEST(CountTest, TrailingZerosNeverMakeAValueTooLarge) {
+  uint64_t v = 0;
+  std::string one = "1." + std::string(200, '0');
+  ASSERT_EQ(proto_parse_count(one.c_str(), 10, &v), 0);
+  EXPECT_EQ(v, 1u);
+  std::string big = "1" + std::string(30, '0');
+  EXPECT_EQ(proto_parse_count(big.c_str(), UINT64_MAX, &v), PROTO_ERANGE);
+  ASSERT_EQ(proto_parse_count("0.0012e4", 100, &v), 0);
+  EXPECT_EQ(v, 12u);
+  ASSERT_EQ(proto_parse_count("100.00e-2", 100, &v), 0);
+  EXPECT_EQ(v, 1u);
+  EXPECT_EQ(proto_parse_count("1.5000", 100, &v), PROTO_EINVAL);
 }
 
 }  // namespace

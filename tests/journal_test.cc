@@ -5,6 +5,8 @@
 #include "master/journal.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -88,6 +90,40 @@ int Load(const std::string& path, const proto_job_t& job,
   return rc;
 }
 
+// The sums and ranges of records [from, to), as a load must give them.
+void ExpectDone(const master_done_t& got, uint64_t from, uint64_t to,
+                uint64_t skip = UINT64_MAX) {
+  master_done_t want;
+  master_done_init(&want);
+  for (uint64_t k = from; k < to; k++) {
+    if (k == skip) continue;
+    master_record_t r = Record(k);
+    ASSERT_EQ(master_done_add(&want, &r), 0);
+  }
+  ASSERT_EQ(got.count, want.count);
+  EXPECT_EQ(got.iters, want.iters);
+  for (size_t i = 0; i < 2 * want.count; i++)
+    ASSERT_EQ(got.range[i], want.range[i]) << i;
+  EXPECT_TRUE(got.isum == want.isum);
+  master_done_t a = got, b = want;
+  proto_exact_normalize(&a.fsum);
+  proto_exact_normalize(&b.fsum);
+  EXPECT_TRUE(proto_exact_equal(&a.fsum, &b.fsum));
+  master_done_free(&want);
+}
+
+// Where record k of a journal starts.
+size_t RecordAt(const std::string& bytes, int k) {
+  uint32_t size = 0;
+  std::memcpy(&size, bytes.data() + 12, 4);  // the header's size
+  size_t start = size;
+  for (int i = 0; i < k; i++) {
+    std::memcpy(&size, bytes.data() + start + 4, 4);
+    start += size;
+  }
+  return start;
+}
+
 TEST(JournalTest, RecordsComeBackExactly) {
   std::string path = TempFile("roundtrip.journal");
   proto_job_t job = PiJob(1024 * 100);
@@ -96,18 +132,24 @@ TEST(JournalTest, RecordsComeBackExactly) {
   master_journal_load_t load;
   std::string err;
   ASSERT_EQ(Load(path, job, &load, &err), 0) << err;
-  ASSERT_EQ(load.count, 60u);
-  EXPECT_EQ(load.iters, 60u * 1024);
-  EXPECT_EQ(load.skipped, 0u);
+  EXPECT_EQ(load.damaged, 0u);
   EXPECT_EQ(load.torn_bytes, 0u);
-  for (uint64_t k = 0; k < 60; k++) {
-    master_record_t want = Record(k);
-    EXPECT_EQ(load.rec[k].begin, want.begin);
-    EXPECT_EQ(load.rec[k].end, want.end);
-    EXPECT_EQ(load.rec[k].rank, want.rank);
-    EXPECT_TRUE(load.rec[k].isum == want.isum);
-    EXPECT_TRUE(proto_exact_equal(&load.rec[k].fsum, &want.fsum)) << k;
-  }
+  ExpectDone(load.done, 0, 60);
+  master_journal_free_load(&load);
+}
+
+// Reading streams the file through a window of 1 MiB: a journal several
+// times that size comes back whole, and records that straddle the window's
+// edges are read right.
+TEST(JournalTest, AJournalLargerThanTheReadWindowComesBackExactly) {
+  std::string path = TempFile("large.journal");
+  proto_job_t job = PiJob(1024 * 40000);
+  Write(path, job, 0, 40000, false);
+  EXPECT_GT(Slurp(path).size(), 4u << 20);
+  master_journal_load_t load;
+  std::string err;
+  ASSERT_EQ(Load(path, job, &load, &err), 0) << err;
+  ExpectDone(load.done, 0, 40000);
   master_journal_free_load(&load);
 }
 
@@ -120,15 +162,14 @@ TEST(JournalTest, TornTailIsCutOffAndAppendsFollowTheLastGoodRecord) {
   master_journal_load_t load;
   std::string err;
   ASSERT_EQ(Load(path, job, &load, &err), 0) << err;
-  EXPECT_EQ(load.count, 9u);
+  ExpectDone(load.done, 0, 9);
   EXPECT_GT(load.torn_bytes, 0u);
   master_journal_free_load(&load);
   // The tail is gone from the file; what is appended next is read back.
   Write(path, job, 9, 12, true);
   ASSERT_EQ(Load(path, job, &load, &err), 0) << err;
-  EXPECT_EQ(load.count, 12u);
   EXPECT_EQ(load.torn_bytes, 0u);
-  EXPECT_EQ(load.iters, 12u * 1024);
+  ExpectDone(load.done, 0, 12);
   master_journal_free_load(&load);
 }
 
@@ -137,13 +178,9 @@ TEST(JournalTest, DamagedRecordIsLeftOutAndTheRestKept) {
   proto_job_t job = PiJob(1024 * 100);
   Write(path, job, 0, 10, false);
   std::string bytes = Slurp(path);
-  // Records differ in size: walk their size fields to record 4.
-  size_t start = MASTER_JOURNAL_HEADER;
+  size_t start = RecordAt(bytes, 4);
   uint32_t size = 0;
-  for (int k = 0; k <= 4; k++) {
-    std::memcpy(&size, bytes.data() + start + 4, 4);
-    if (k < 4) start += size;
-  }
+  std::memcpy(&size, bytes.data() + start + 4, 4);
   for (size_t at : {size_t(3), size_t(20), size_t(size - 6)}) {
     std::string flipped = bytes;
     flipped[start + at] ^= 0x10;
@@ -151,13 +188,62 @@ TEST(JournalTest, DamagedRecordIsLeftOutAndTheRestKept) {
     master_journal_load_t load;
     std::string err;
     ASSERT_EQ(Load(path, job, &load, &err), 0) << err;
-    EXPECT_EQ(load.count, 9u) << at;
-    EXPECT_EQ(load.skipped, 1u) << at;
-    EXPECT_EQ(load.iters, 9u * 1024);
-    for (size_t i = 0; i < load.count; i++)
-      EXPECT_NE(load.rec[i].begin, 4u * 1024);
+    EXPECT_EQ(load.damaged, 1u) << at;
+    EXPECT_EQ(load.damaged_bytes, size) << at;
+    ExpectDone(load.done, 0, 10, 4);
     master_journal_free_load(&load);
   }
+}
+
+// 43 records in a row each with one flipped byte: one damaged stretch, and
+// the count of records in it is 43, not 1.
+TEST(JournalTest, DamagedRecordsInARowAreCountedOneByOne) {
+  std::string path = TempFile("stretch.journal");
+  proto_job_t job = PiJob(1024 * 100);
+  Write(path, job, 0, 60, false);
+  std::string bytes = Slurp(path);
+  for (int k = 10; k < 53; k++) bytes[RecordAt(bytes, k) + 20] ^= 0x01;
+  Spit(path, bytes);
+  master_journal_load_t load;
+  std::string err;
+  ASSERT_EQ(Load(path, job, &load, &err), 0) << err;
+  EXPECT_EQ(load.damaged, 1u);
+  EXPECT_EQ(load.damaged_records, 43u);
+  EXPECT_EQ(load.done.count, 17u);
+  EXPECT_EQ(load.done.iters, 17u * 1024);
+  master_journal_free_load(&load);
+}
+
+// The same range recorded twice loses nothing; a record overlapping
+// another's range is left out.
+TEST(JournalTest, RepeatedAndOverlappingRecordsAreToldApart) {
+  std::string path = TempFile("overlap.journal");
+  proto_job_t job = PiJob(1024 * 100);
+  Write(path, job, 0, 10, false);
+  {
+    master_journal_t j;
+    master_journal_load_t load;
+    char err[512];
+    ASSERT_EQ(master_journal_open(&j, path.c_str(), &job, 1, &load, err,
+                                  sizeof(err)),
+              0)
+        << err;
+    master_journal_free_load(&load);
+    master_record_t again = Record(3);  // the same range
+    master_record_t wide = Record(5);   // over chunks 5 and 6
+    wide.end += 1024;
+    ASSERT_EQ(master_journal_append(&j, &again), 0);
+    ASSERT_EQ(master_journal_append(&j, &wide), 0);
+    ASSERT_EQ(master_journal_close(&j), 0);
+  }
+  master_journal_load_t load;
+  std::string err;
+  ASSERT_EQ(Load(path, job, &load, &err), 0) << err;
+  EXPECT_EQ(load.repeated, 1u);
+  EXPECT_EQ(load.overlapping, 1u);
+  EXPECT_EQ(load.damaged, 0u);
+  ExpectDone(load.done, 0, 10);
+  master_journal_free_load(&load);
 }
 
 // A format version as the header stores it (little-endian 32 bits).
@@ -207,6 +293,82 @@ TEST(JournalTest, UnusableJournalsGetAnErrorAndStayAsTheyWere) {
       PROTO_EJOURNAL);
   EXPECT_NE(std::string(err).find("already exists"), std::string::npos) << err;
   EXPECT_EQ(Slurp(path), good);
+}
+
+// A dot journal of two files: the files' identity is checked on resume.
+class InputJournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempFile("inputs");
+    mkdir(dir_.c_str(), 0755);
+    a_ = dir_ + "/a.f64";
+    b_ = dir_ + "/b.f64";
+    Spit(a_, std::string(800, '\x01'));
+    Spit(b_, std::string(800, '\x02'));
+    journal_ = dir_ + "/j";
+    unlink(journal_.c_str());
+  }
+  // Parses and resolves dot --a A --b B from folder cwd.
+  proto_job_t Job(const std::string& a, const std::string& b) {
+    proto_job_t job;
+    char err[512];
+    std::vector<std::string> args = {"taskfarm", "dot", "--a", a, "--b", b};
+    std::vector<char*> argv;
+    for (std::string& s : args) argv.push_back(&s[0]);
+    EXPECT_EQ(proto_job_parse(&job, (int)argv.size(), argv.data(), err,
+                              sizeof(err)),
+              0)
+        << err;
+    EXPECT_EQ(proto_job_resolve(&job, err, sizeof(err)), 0) << err;
+    return job;
+  }
+  std::string dir_, a_, b_, journal_;
+};
+
+TEST_F(InputJournalTest, AFileChangedInPlaceIsRefusedByName) {
+  proto_job_t job = Job(a_, b_);
+  Write(journal_, job, 0, 0, false);
+  std::string before = Slurp(journal_);
+  // Same length, same modification time, other contents.
+  struct stat st;
+  ASSERT_EQ(stat(b_.c_str(), &st), 0);
+  Spit(b_, std::string(800, '\x03'));
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, b_.c_str(), times, 0), 0);
+  proto_job_t again = Job(a_, b_);
+  master_journal_load_t load;
+  std::string err;
+  EXPECT_EQ(Load(journal_, again, &load, &err), PROTO_EJOURNAL);
+  EXPECT_NE(err.find(std::string("--b file '") + again.input[1].path +
+                     "' changed"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(Slurp(journal_), before);
+}
+
+TEST_F(InputJournalTest, TheSameFilesByAnotherPathResume) {
+  Write(journal_, Job(a_, b_), 0, 0, false);
+  // dir/./a.f64 and dir//b.f64 are the same files.
+  proto_job_t job = Job(dir_ + "/./a.f64", dir_ + "//b.f64");
+  master_journal_load_t load;
+  std::string err;
+  EXPECT_EQ(Load(journal_, job, &load, &err), 0) << err;
+  master_journal_free_load(&load);
+}
+
+TEST_F(InputJournalTest, OtherFilesAreAnotherJob) {
+  proto_job_t first = Job(a_, b_);
+  Write(journal_, first, 0, 0, false);
+  std::string c = dir_ + "/c.f64";
+  Spit(c, std::string(800, '\x02'));
+  proto_job_t job = Job(a_, c);
+  master_journal_load_t load;
+  std::string err;
+  EXPECT_EQ(Load(journal_, job, &load, &err), PROTO_EJOURNAL);
+  EXPECT_NE(err.find(std::string("its --b file was '") + first.input[1].path +
+                     "'"),
+            std::string::npos)
+      << err;
 }
 
 TEST(JournalTest, PreloadedRangesAreNeverCut) {

@@ -684,8 +684,14 @@ Outcome World::Go() {
               [](const master_record_t& a, const master_record_t& b) {
                 return a.begin < b.begin;
               });
-    int rc = farm_init(&farm_, &job_, (int)w_.size(), &io, done.data(),
-                       done.size(), now_);
+    master_done_t prior;
+    master_done_init(&prior);
+    int rc = 0;
+    for (const master_record_t& r : done)
+      if (rc == 0) rc = master_done_add(&prior, &r);
+    if (rc == 0)
+      rc = farm_init(&farm_, &job_, (int)w_.size(), &io, &prior, now_);
+    master_done_free(&prior);
     if (rc < 0) {
       out_.failure = std::string("farm_init: ") + proto_strerror(rc);
       return out_;

@@ -27,7 +27,8 @@
 
 enum {
   IDLE_YIELD_NS = 100000,    /* poll with sched_yield this long when idle */
-  HEARTBEAT_NS = 100000000,  /* PROGRESS at most this often while computing */
+  HEARTBEAT_NS = (int)(PROTO_BEAT_S * 1e9), /* PROGRESS at most this often
+                                               while computing */
   IDLE_BEAT_NS = 1000000000, /* ... and this often while idle */
   EXIT_MASTER_GONE = 3,      /* exit status when the master went silent */
   WATCHDOG_SLACK_NS = 1000000000, /* the watchdog backs check_master up */
