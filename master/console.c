@@ -303,11 +303,12 @@ void master_console_print_summary(const master_console_t* c, double wall) {
   if (f->job->kind == PROTO_JOB_HELLO) return;
   double cpu = master_cpu_seconds() - c->cpu0;
   proto_log(PROTO_LOG_INFO,
-            "%s n=%llu, schedule %s, %zu chunks, %d workers, %.3f s; "
+            "%s n=%llu, schedule %s, %zu chunk%s, %d worker%s, %.3f s; "
             "master CPU %.3f s (%.1f%% of a core), %llu messages",
             proto_job_name(f->job->kind), (unsigned long long)f->job->n,
-            proto_sched_name(f->job->schedule), f->table.count, f->nworkers,
-            wall, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
+            proto_sched_name(f->job->schedule), f->table.count,
+            f->table.count == 1 ? "" : "s", f->nworkers,
+            f->nworkers == 1 ? "" : "s", wall, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
             (unsigned long long)f->msgs);
   proto_log(PROTO_LOG_INFO,
             "faults: %llu chunks re-issued, %llu speculative copies, %llu "

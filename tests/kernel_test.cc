@@ -1,7 +1,9 @@
 // Kernels against closed forms and independent re-implementations.
 #include "worker/kernel.h"
+#include "proto/error.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -192,6 +194,43 @@ double KernelFileDot(const std::vector<double>& a, const std::vector<double>& b,
   *exact = k.blocks_exact;
   kernel_close(&k);
   return proto_exact_to_double(&acc);
+}
+
+// A file cut short after the run started: the chunk fails with a sentence
+// that names the file and says what happened, not a bare error code.
+TEST(KernelTest, AFileCutShortFailsWithItsName) {
+  const char* dir = getenv("TEST_TMPDIR");
+  std::string base = std::string(dir ? dir : "/tmp") + "/short";
+  proto_job_t job = {};
+  job.kind = PROTO_JOB_DOTF;
+  job.n = 1000;
+  snprintf(job.a_path, sizeof(job.a_path), "%s.a", base.c_str());
+  snprintf(job.b_path, sizeof(job.b_path), "%s.b", base.c_str());
+  std::vector<double> v(1000, 1.0);
+  for (const char* path : {job.a_path, job.b_path}) {
+    FILE* f = fopen(path, "wb");
+    ASSERT_EQ(fwrite(v.data(), 8, v.size(), f), v.size());
+    fclose(f);
+  }
+  kernel_t k;
+  ASSERT_EQ(kernel_init(&k, &job), 0);
+  ASSERT_EQ(truncate(job.b_path, 4000), 0);
+  proto_exact_t acc;
+  proto_exact_init(&acc);
+  unsigned __int128 unused = 0;
+  EXPECT_EQ(kernel_add(&k, 0, 400, &acc, &unused), 0);
+  EXPECT_EQ(kernel_add(&k, 400, 1000, &acc, &unused), PROTO_EIO);
+  EXPECT_EQ(std::string(k.what),
+            std::string("--b file '") + job.b_path +
+                "' ends before byte 8000: it was cut short after the run "
+                "started");
+  kernel_close(&k);
+  unlink(job.a_path);
+  ASSERT_EQ(kernel_init(&k, &job), PROTO_EFILE);
+  EXPECT_EQ(std::string(k.what), std::string("cannot open --a file '") +
+                                     job.a_path +
+                                     "': No such file or directory");
+  kernel_close(&k);
 }
 
 uint64_t Bits(double x) {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,13 +32,20 @@ int kernel_init(kernel_t* k, const proto_job_t* job) {
   k->fd_b = -1;
   k->buf = NULL;
   k->blocks_fast = k->blocks_exact = 0;
+  k->what[0] = '\0';
   if (job->kind != PROTO_JOB_DOTF) return 0;
   k->buf = malloc(2 * FILE_BLOCK * sizeof(double));
   if (k->buf == NULL) return PROTO_ENOMEM;
-  k->fd_a = open(job->a_path, O_RDONLY | O_CLOEXEC);
-  if (k->fd_a < 0) return PROTO_EFILE;
-  k->fd_b = open(job->b_path, O_RDONLY | O_CLOEXEC);
-  if (k->fd_b < 0) return PROTO_EFILE;
+  const char* path[2] = {job->a_path, job->b_path};
+  int* fd[2] = {&k->fd_a, &k->fd_b};
+  for (int i = 0; i < 2; i++) {
+    *fd[i] = open(path[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (*fd[i] < 0) {
+      snprintf(k->what, sizeof(k->what), "cannot open --%c file '%s': %s",
+               'a' + i, path[i], strerror(errno));
+      return PROTO_EFILE;
+    }
+  }
   return 0;
 }
 
@@ -216,12 +224,29 @@ static void dot_block(kernel_t* k, const double* a, const double* b,
   }
 }
 
-static int read_exact(int fd, void* buf, size_t len, off_t off) {
+/* Reads len bytes at off of the --a (which 0) or --b (1) file; on failure
+ * says why in k->what. */
+static int read_exact(kernel_t* k, int which, void* buf, size_t len,
+                      off_t off) {
+  int fd = which == 0 ? k->fd_a : k->fd_b;
+  const char* path = which == 0 ? k->job->a_path : k->job->b_path;
   char* p = buf;
   while (len > 0) {
     ssize_t got = pread(fd, p, len, off);
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return PROTO_EIO;
+    if (got < 0) {
+      snprintf(k->what, sizeof(k->what),
+               "cannot read --%c file '%s' at byte %lld: %s", 'a' + which,
+               path, (long long)off, strerror(errno));
+      return PROTO_EIO;
+    }
+    if (got == 0) {
+      snprintf(k->what, sizeof(k->what),
+               "--%c file '%s' ends before byte %lld: it was cut short after "
+               "the run started",
+               'a' + which, path, (long long)(off + (off_t)len));
+      return PROTO_EIO;
+    }
     p += got;
     len -= (size_t)got;
     off += got;
@@ -236,8 +261,8 @@ static int dotf_add(kernel_t* k, uint64_t begin, uint64_t end,
   for (uint64_t at = begin; at < end; at += FILE_BLOCK) {
     size_t count = end - at < FILE_BLOCK ? (size_t)(end - at) : FILE_BLOCK;
     off_t off = (off_t)(at * sizeof(double));
-    int rc = read_exact(k->fd_a, a, count * sizeof(double), off);
-    if (rc == 0) rc = read_exact(k->fd_b, b, count * sizeof(double), off);
+    int rc = read_exact(k, 0, a, count * sizeof(double), off);
+    if (rc == 0) rc = read_exact(k, 1, b, count * sizeof(double), off);
     if (rc < 0) return rc;
     dot_block(k, a, b, count, fsum);
   }

@@ -42,6 +42,8 @@ struct kernel_s {
   double* buf;            /* DOTF: read buffer, owned */
   uint64_t blocks_fast;   /* DOTF: blocks summed by error-free expansions */
   uint64_t blocks_exact;  /* DOTF: blocks that needed the accumulator path */
+  char what[PROTO_PATH_MAX + 160]; /* why the last call failed, a sentence
+                                      naming the file ("" when none) */
 };
 
 /* Prepares to compute job's chunks (opens the files of a file dot product).

@@ -42,6 +42,7 @@ typedef struct worker_s {
   int rank;
   kernel_t kernel;
   int kernel_rc;   /* kernel_init's result: chunks FAIL with it */
+  int told_failure; /* a failing chunk was reported on stderr */
   MPI_Request req; /* the posted receive from the master */
   uint8_t rbuf[PROTO_MAX_BYTES];
   worker_orders_t orders;
@@ -244,7 +245,14 @@ static int run_order(worker_t* w) {
     if (w->job->nfaults > 0) inject_faults(w);
     uint64_t s0 = proto_now_ns();
     rc = kernel_add(&w->kernel, at, stop, &res.fsum, &res.isum);
-    if (rc < 0) break;
+    if (rc < 0) {
+      if (!w->told_failure++)
+        proto_log(PROTO_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
+                  w->rank, (unsigned long long)o.begin,
+                  (unsigned long long)o.end,
+                  w->kernel.what[0] ? w->kernel.what : proto_strerror(rc));
+      break;
+    }
     pace(w, proto_now_ns() - s0);
     rc = drain(w);
     if (rc < 0) return rc;
@@ -326,6 +334,10 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   proto_watchdog_arm(w.start_ns + master_timeout_ns(job) + WATCHDOG_SLACK_NS,
                      EXIT_MASTER_GONE, what);
   w.kernel_rc = kernel_init(&w.kernel, job);
+  if (w.kernel_rc < 0)
+    proto_log(PROTO_LOG_WARN, "worker %d: %s; every chunk it is given fails",
+              w.rank,
+              w.kernel.what[0] ? w.kernel.what : proto_strerror(w.kernel_rc));
 
   int rc = post_receive(&w);
   if (rc < 0) goto out_close_kernel;
