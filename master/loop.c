@@ -159,10 +159,14 @@ int master_loop_init(master_loop_t* l, const proto_job_t* job,
     int urc = status_start(&l->http, &l->loop, job->status_bind,
                            job->status_port, ops->render, ops->ctx);
     if (urc != 0) {
-      proto_log(PROTO_LOG_WARN, "cannot serve --status-port on %s:%d: %s",
+      proto_log(PROTO_LOG_WARN,
+                "cannot serve --status-port on %s:%d: %s (choose another "
+                "port or --status-bind address)",
                 job->status_bind, job->status_port, uv_strerror(urc));
       master_loop_close(l);
-      return PROTO_EUV;
+      /* The command line asks for what cannot be had: a usage error, which
+       * a supervisor does not retry. */
+      return PROTO_EINVAL;
     }
     proto_log(PROTO_LOG_INFO, "status at http://%s:%d/status and /metrics",
               job->status_bind, job->status_port);

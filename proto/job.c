@@ -112,8 +112,9 @@ static const char kUsage[] =
     "counted. The result is bitwise the same whatever failed.\n"
     "\n"
     "Exit status: 0 done (also when ranks were lost), 1 run-time failure,\n"
-    "2 bad command line, an output file that cannot be written or a journal\n"
-    "this run must not use, 128+signal when stopped by SIGINT or SIGTERM.\n";
+    "2 bad command line, an input or output file that cannot be used, a\n"
+    "journal this run must not use or a --status-port that cannot be bound,\n"
+    "128+signal when stopped by SIGINT or SIGTERM.\n";
 
 static const char kUsageHello[] =
     "usage: mpiexec.mpich -n P taskfarm hello\n"
