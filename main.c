@@ -14,13 +14,21 @@
 #include "proto/log.h"
 #include "proto/watchdog.h"
 #include "worker/kernel.h"
+#include "worker/loop.h"
 #include "worker/worker.h"
 
 enum { EXIT_BAD_USAGE = 2 };
 
 static int compute_local(void* ctx, uint64_t begin, uint64_t end,
                          proto_msg_t* result) {
-  return worker_compute(ctx, begin, end, result);
+  int rc = worker_compute(ctx, begin, end, result);
+  const kernel_t* k = ctx;
+  static int told;
+  if (rc < 0 && !told++)
+    proto_log(PROTO_LOG_WARN, "master: chunk [%llu, %llu) fails: %s",
+              (unsigned long long)begin, (unsigned long long)end,
+              k->what[0] ? k->what : proto_strerror(rc));
+  return rc;
 }
 
 int main(int argc, char** argv) {
@@ -35,6 +43,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (rc == 0) rc = proto_job_resolve(&job, err, sizeof(err));
+  /* A user's kernel is loaded and tried on every rank before MPI starts:
+   * a bad object is a usage error, said once. */
+  if (rc == 0) rc = kernel_probe(&job, err, sizeof(err));
   proto_log_set_quiet(rc == 0 && job.quiet);
   if (rc == 0 && launch.kind == PROTO_LAUNCH_SLURM_NOPMI) {
     snprintf(err, sizeof(err),
@@ -79,17 +90,23 @@ int main(int argc, char** argv) {
   if (job.kind == PROTO_JOB_HELLO) worker_say_hello(rank, size);
   if (rank == 0) {
     proto_watchdog_disarm(); /* start-up is over; the loop is watched */
-    kernel_t kernel;
+    static kernel_t kernel;
     rc = kernel_init(&kernel, &job);
+    /* The loop job's work per nanosecond is this core's, sent with every
+     * chunk: every rank does the same work for an iteration, so a slower
+     * rank takes longer, as on a real uneven cluster. */
+    if (job.kind == PROTO_JOB_LOOP) kernel.scale = loop_calibrate();
     master_options_t opts = {.compute = compute_local,
                              .compute_ctx = &kernel,
                              .argc = argc,
                              .argv = argv,
-                             .launch = launch};
+                             .launch = launch,
+                             .scale = kernel.scale};
     if (rc == 0)
       rc = master_run(&job, comm, &opts);
     else
-      fprintf(stderr, "taskfarm: %s\n", proto_strerror(rc));
+      fprintf(stderr, "taskfarm: %s\n",
+              kernel.what[0] ? kernel.what : proto_strerror(rc));
     kernel_close(&kernel);
     if (rc == PROTO_ESTOPPED) stopped_by = opts.stopped_by;
     farewell = opts.farewell;

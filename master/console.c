@@ -16,6 +16,7 @@
 extern char** environ;
 
 #include "master/resume.h"
+#include "worker/taskfarm_kernel.h"
 #include "proto/error.h"
 #include "proto/log.h"
 
@@ -272,6 +273,30 @@ int master_console_print_result(const master_console_t* c, double wall) {
   } else if (job->kind == PROTO_JOB_NOOP) {
     len = snprintf(text, sizeof(text), "Chunks = %zu\nTime = %.6f sec\n",
                    f->table.count, wall);
+  } else if (job->kind == PROTO_JOB_LOOP) {
+    char digits[48];
+    len = snprintf(text, sizeof(text),
+                   "Checksum = %s\nIterations = %llu\nTime = %.6f sec\n",
+                   master_u128_str(f->isum, digits),
+                   (unsigned long long)job->n, wall);
+  } else if (job->kind == PROTO_JOB_RUN) {
+    len = 0;
+    if (job->kernel_result & TASKFARM_RESULT_FLOAT) {
+      double v = proto_exact_to_double(&f->fsum);
+      len += snprintf(text + len, sizeof(text) - (size_t)len,
+                      "Result = %.17g\nResult bits = %a\n", v, v);
+    }
+    if (job->kernel_result & TASKFARM_RESULT_INT) {
+      char digits[48];
+      unsigned __int128 v = f->isum;
+      int negative = (__int128)v < 0;
+      if (negative) v = -v;
+      len += snprintf(text + len, sizeof(text) - (size_t)len,
+                      "Integer result = %s%s\n", negative ? "-" : "",
+                      master_u128_str(v, digits));
+    }
+    len += snprintf(text + len, sizeof(text) - (size_t)len,
+                    "Time = %.6f sec\n", wall);
   } else {
     len =
         snprintf(text, sizeof(text), "%d ranks said hello\n", f->nworkers + 1);
@@ -353,7 +378,9 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
   master_console_figures(c, now, &st, &live);
   st.wall_s = wall;
   st.result = value;
-  if (job->kind == PROTO_JOB_PI || job->kind == PROTO_JOB_DOTF) {
+  if (job->kind == PROTO_JOB_PI || job->kind == PROTO_JOB_DOTF ||
+      (job->kind == PROTO_JOB_RUN &&
+       (job->kernel_result & TASKFARM_RESULT_FLOAT))) {
     st.value = proto_exact_to_double(&f->fsum);
     snprintf(value, sizeof(value), "%.17g", st.value);
     snprintf(bits, sizeof(bits), "%a", st.value);
@@ -374,6 +401,11 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
     st.reference_kind = "closed form n(n+1)(n+2)/6";
   } else if (job->kind == PROTO_JOB_NOOP) {
     snprintf(value, sizeof(value), "%zu chunks", f->table.count);
+  } else if (job->kind == PROTO_JOB_LOOP ||
+             (job->kind == PROTO_JOB_RUN &&
+              job->kernel_result == TASKFARM_RESULT_INT)) {
+    master_u128_str(f->isum, value);
+    st.value = (double)f->isum;
   }
   st.reference_text = reference;
   int rc = 0;

@@ -301,7 +301,8 @@ static void issue(farm_t* f, farm_peer_t* p, size_t id, uint64_t now) {
                       .chunk = id,
                       .attempt = attempt,
                       .begin = c->begin,
-                      .end = c->end};
+                      .end = c->end,
+                      .scale = f->scale};
   add_order(f, p, id, attempt, now);
   /* An order that did not go out is withdrawn at once: held but never
    * received, it would leave the worker idle and silent until it is lost. */

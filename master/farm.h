@@ -160,6 +160,7 @@ struct farm_s {
   int is_static; /* every chunk was cut and assigned up front */
   int speculate; /* backup copies at the end */
   uint64_t fingerprint;
+  uint64_t scale; /* sent with every WORK (proto_msg_t.scale); 0 = none */
   uint64_t chunk_size;
   uint64_t min_chunk;
   uint64_t t0_ns;         /* the run's start */

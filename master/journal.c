@@ -77,6 +77,15 @@ static void describe(const proto_job_t* job, char* out, size_t len) {
   if (job->kind == PROTO_JOB_DOTF)
     snprintf(text, sizeof(text), "dot n=%llu a=%s b=%s",
              (unsigned long long)job->n, job->a_path, job->b_path);
+  else if (job->kind == PROTO_JOB_RUN)
+    snprintf(text, sizeof(text), "run n=%llu kernel %s %016llx",
+             (unsigned long long)job->n, job->kernel_name,
+             (unsigned long long)job->kernel_hash);
+  else if (job->kind == PROTO_JOB_LOOP)
+    snprintf(text, sizeof(text), "loop n=%llu %s mean %g spread %g seed %llu",
+             (unsigned long long)job->n, proto_cost_name(job->cost),
+             job->cost_mean_ns, job->cost_spread_ns,
+             (unsigned long long)job->seed);
   else
     snprintf(text, sizeof(text), "%s n=%llu", proto_job_name(job->kind),
              (unsigned long long)job->n);
@@ -86,7 +95,7 @@ static void describe(const proto_job_t* job, char* out, size_t len) {
 }
 
 static uint64_t job_align(const proto_job_t* job) {
-  return job->kind == PROTO_JOB_PI ? PROTO_PI_GRAIN : 1;
+  return proto_job_align(job);
 }
 
 enum { INPUT_FIXED = 44 }; /* an input file's bytes before its path */

@@ -52,6 +52,7 @@ typedef struct master_s {
   farm_solo_t solo;     /* that chunk */
   uint64_t solo_at;     /* its first index not yet computed */
   proto_msg_t solo_res; /* its partial so far */
+  uint64_t solo_slice;  /* the slice size proto_job_next_slice chose */
   int end_now;          /* a second signal: end without waiting */
 } master_t;
 
@@ -206,11 +207,13 @@ static int op_solo_step(void* ctx) {
     return 0;
   }
   /* A slice, as a worker computes, so the loop stays responsive. */
-  uint64_t slice = proto_job_slice(m->job);
+  uint64_t slice = m->solo_slice ? m->solo_slice : proto_job_slice(m->job);
   uint64_t end =
       m->solo.end - m->solo_at <= slice ? m->solo.end : m->solo_at + slice;
   proto_msg_t part;
   int rc = m->opts->compute(m->opts->compute_ctx, m->solo_at, end, &part);
+  if (end - m->solo_at == slice)
+    m->solo_slice = proto_job_next_slice(m->job, slice, part.busy_ns);
   if (rc < 0) {
     farm_solo_failed(f, &m->solo, rc);
     m->solo_on = 0;
@@ -341,8 +344,11 @@ static int open_farm(master_t* m, int nworkers) {
   }
   farm_io_t io = {m, io_send, io_record, io_log,
                   job->trace[0] != '\0' ? io_event : NULL};
-  if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO)
-    return farm_init(&m->farm, job, nworkers, &io, NULL, proto_now_ns());
+  if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO) {
+    int rc = farm_init(&m->farm, job, nworkers, &io, NULL, proto_now_ns());
+    m->farm.scale = m->opts->scale;
+    return rc;
+  }
   master_journal_load_t load;
   char err[PROTO_PATH_MAX + 256];
   int rc = master_journal_open(&m->journal, job->journal, job, job->resume,
@@ -353,6 +359,7 @@ static int open_farm(master_t* m, int nworkers) {
   }
   m->journaling = 1;
   rc = farm_init(&m->farm, job, nworkers, &io, &load.done, proto_now_ns());
+  m->farm.scale = m->opts->scale;
   if (rc == 0 && load.existed)
     proto_log(PROTO_LOG_INFO,
               "resuming from journal '%s': %zu chunks, %llu of %llu "

@@ -284,7 +284,7 @@ void master_sched_set_alive(master_sched_t* s, int w, int alive) {
 }
 
 uint64_t master_chunk_align(const proto_job_t* job) {
-  return job->kind == PROTO_JOB_PI ? PROTO_PI_GRAIN : 1;
+  return proto_job_align(job);
 }
 
 static uint64_t chunk_cap(const proto_job_t* job) {

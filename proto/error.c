@@ -38,6 +38,8 @@ const char* proto_strerror(int code) {
       return "stopped by a signal";
     case PROTO_EQUEUE:
       return "the worker's order queue is full";
+    case PROTO_EKERNEL:
+      return "the kernel failed a chunk";
   }
   return "unknown error";
 }

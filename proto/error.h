@@ -27,6 +27,7 @@ typedef enum {
   PROTO_EJOURNAL = -13,  /* journal of another job, damaged or newer */
   PROTO_ESTOPPED = -14,  /* the run was stopped by a signal */
   PROTO_EQUEUE = -15,    /* a worker's order queue is full */
+  PROTO_EKERNEL = -16,   /* a kernel failed a chunk (--kernel's compute) */
 } proto_error_t;
 
 /* A static, human-readable sentence for code; never NULL. */

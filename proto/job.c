@@ -34,6 +34,11 @@ static const char kUsage[] =
     "  dot --a A --b B   dot product of two little-endian float64 files\n"
     "  noop --n N        chunks that compute nothing: measures the farm "
     "itself\n"
+    "  loop --n N        synthetic iterations of a chosen cost (--cost), for\n"
+    "                    scheduling experiments; exact checksum\n"
+    "  run --kernel SO --n N [--arg K=V ...]\n"
+    "                    your own kernel, from a shared object built against\n"
+    "                    worker/taskfarm_kernel.h\n"
     "\n"
     "options:\n"
     "  --n N          iterations; an integer or a form such as 1e10 or 10e9\n"
@@ -161,8 +166,51 @@ static const char kUsageNoop[] =
     "Prints `Chunks = <count>` and `Time = ... sec`. With --chunk 1 and\n"
     "N = 1e6 it measures how many chunks per second the master dispatches.\n";
 
+static const char kUsageLoop[] =
+    "usage: mpiexec.mpich -n P taskfarm loop --n N [--cost C] [--mean NS]\n"
+    "                                       [--spread NS] [--seed S] "
+    "[options]\n"
+    "\n"
+    "N iterations whose costs follow a profile, for experiments with the\n"
+    "schedules. Iteration i busies the CPU (integer work, not a sleep) for\n"
+    "a time drawn from the profile with a generator seeded by S and i, so\n"
+    "every run of the same command does the same work. The work per\n"
+    "nanosecond is measured on the master at start and sent with every\n"
+    "chunk, so a slower rank really takes longer.\n"
+    "  --cost C     constant (default), uniform, normal, exponential, gamma,\n"
+    "               increasing, decreasing or bimodal\n"
+    "  --mean NS    mean cost per iteration in ns (default 1000)\n"
+    "  --spread NS  uniform: half-width; normal: standard deviation; gamma:\n"
+    "               standard deviation; increasing/decreasing: the costs go\n"
+    "               linearly from mean-NS to mean+NS (or back); bimodal:\n"
+    "               mean-NS or mean+NS (default mean/2)\n"
+    "  --seed S     the costs' seed (default 1)\n"
+    "Prints `Checksum = <integer>` (a 128-bit sum of a hash of each index:\n"
+    "the same for every schedule, rank count and fault), the total cost the\n"
+    "profile asked for and `Time = ... sec`.\n";
+
+static const char kUsageRun[] =
+    "usage: mpiexec.mpich -n P taskfarm run --kernel ./libmine.so --n N\n"
+    "                                      [--arg KEY=VALUE ...] [options]\n"
+    "\n"
+    "Farms out your own kernel: a shared object exporting\n"
+    "`const taskfarm_kernel_t* taskfarm_kernel(void)` as declared in\n"
+    "worker/taskfarm_kernel.h. Every rank loads it; its bytes enter the\n"
+    "job's fingerprint, so a rank with another build of it is refused and a\n"
+    "journal of another build is not resumed. --arg (up to 32) are passed\n"
+    "to its init. A missing symbol, another interface version or an init\n"
+    "that fails is refused before MPI starts (exit 2).\n"
+    "Prints `Result = %.17g` and `Result bits = %a` (float kernels) and/or\n"
+    "`Integer result = <integer>` (integer kernels), and `Time = ... sec`.\n"
+    "README.md, \"Your own kernel\", builds and runs the example in\n"
+    "examples/.\n";
+
 const char* proto_job_usage(proto_job_kind_t kind) {
   switch (kind) {
+    case PROTO_JOB_LOOP:
+      return kUsageLoop;
+    case PROTO_JOB_RUN:
+      return kUsageRun;
     case PROTO_JOB_NOOP:
       return kUsageNoop;
     case PROTO_JOB_HELLO:
@@ -189,6 +237,10 @@ const char* proto_job_name(proto_job_kind_t kind) {
       return "dot";
     case PROTO_JOB_NOOP:
       return "noop";
+    case PROTO_JOB_RUN:
+      return "run";
+    case PROTO_JOB_LOOP:
+      return "loop";
     case PROTO_JOB_NONE:
       break;
   }
@@ -207,6 +259,21 @@ static const char* const kSchedName[PROTO_SCHED_COUNT] = {
     [PROTO_SCHED_AWF_C] = "awf-c",
     [PROTO_SCHED_AF] = "af",
 };
+
+static const char* const kCostName[PROTO_COST_COUNT] = {
+    [PROTO_COST_CONSTANT] = "constant",
+    [PROTO_COST_UNIFORM] = "uniform",
+    [PROTO_COST_NORMAL] = "normal",
+    [PROTO_COST_EXPONENTIAL] = "exponential",
+    [PROTO_COST_GAMMA] = "gamma",
+    [PROTO_COST_INCREASING] = "increasing",
+    [PROTO_COST_DECREASING] = "decreasing",
+    [PROTO_COST_BIMODAL] = "bimodal",
+};
+
+const char* proto_cost_name(proto_cost_t cost) {
+  return (unsigned)cost < PROTO_COST_COUNT ? kCostName[cost] : NULL;
+}
 
 const char* proto_sched_name(proto_sched_t sched) {
   return (unsigned)sched < PROTO_SCHED_COUNT ? kSchedName[sched] : NULL;
@@ -597,11 +664,85 @@ static int opt_inject(parse_t* p, const char* opt, const char* v) {
   return 0;
 }
 
+static int opt_kernel(parse_t* p, const char* opt, const char* v) {
+  return copy_path(p, opt, v, p->job->kernel_path);
+}
+static int opt_arg(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  proto_job_t* job = p->job;
+  const char* eq = strchr(v, '=');
+  if (eq == NULL || eq == v)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "--arg takes KEY=VALUE, got '%s'", v);
+  if (strlen(v) >= PROTO_ARG_BYTES)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "--arg '%.40s...' is longer than %d bytes", v,
+                      PROTO_ARG_BYTES - 1);
+  if (job->nargs == PROTO_ARGS_MAX)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "at most %d --arg options", PROTO_ARGS_MAX);
+  for (int i = 0; i < job->nargs; i++)
+    if (strncmp(job->arg[i], v, (size_t)(eq - v) + 1) == 0)
+      return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                        "--arg %.*s is given more than once", (int)(eq - v),
+                        v);
+  memcpy(job->arg[job->nargs++], v, strlen(v) + 1);
+  return 0;
+}
+static int opt_cost(parse_t* p, const char* opt, const char* v) {
+  (void)opt;
+  for (int c = 0; c < PROTO_COST_COUNT; c++)
+    if (strcmp(v, kCostName[c]) == 0) {
+      p->job->cost = (proto_cost_t)c;
+      return 0;
+    }
+  return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                    "unknown --cost '%s': use constant, uniform, normal, "
+                    "exponential, gamma, increasing, decreasing or bimodal",
+                    v);
+}
+/* A cost in ns: a finite number in [min, 1e9] (one second an iteration). */
+static int parse_ns(parse_t* p, const char* opt, const char* v, double min,
+                    double* out) {
+  char* end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (end == v || *end != '\0' || errno != 0 || !(x >= min) || !(x <= 1e9))
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s takes a number of nanoseconds from %g to 1e9, got "
+                      "'%s'",
+                      opt, min, v);
+  *out = x;
+  return 0;
+}
+static int opt_mean(parse_t* p, const char* opt, const char* v) {
+  return parse_ns(p, opt, v, 1, &p->job->cost_mean_ns);
+}
+static int opt_spread(parse_t* p, const char* opt, const char* v) {
+  return parse_ns(p, opt, v, 0, &p->job->cost_spread_ns);
+}
+static int opt_seed(parse_t* p, const char* opt, const char* v) {
+  char* end;
+  errno = 0;
+  if (*v == '-' || *v == '\0')
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s takes a whole number from 0 to 2^64-1, got '%s'",
+                      opt, v);
+  unsigned long long s = strtoull(v, &end, 0);
+  if (*end != '\0' || errno != 0)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s takes a whole number from 0 to 2^64-1, got '%s'",
+                      opt, v);
+  p->job->seed = s;
+  return 0;
+}
+
 /* Which jobs take an option. */
 #define JOB_BIT(kind) (1u << (kind))
 #define JOBS_RANGE                                                  \
   (JOB_BIT(PROTO_JOB_PI) | JOB_BIT(PROTO_JOB_DOT) |                 \
-   JOB_BIT(PROTO_JOB_DOTF) | JOB_BIT(PROTO_JOB_NOOP))
+   JOB_BIT(PROTO_JOB_DOTF) | JOB_BIT(PROTO_JOB_NOOP) |              \
+   JOB_BIT(PROTO_JOB_RUN) | JOB_BIT(PROTO_JOB_LOOP))
 #define JOBS_DOT (JOB_BIT(PROTO_JOB_DOT) | JOB_BIT(PROTO_JOB_DOTF))
 #define JOBS_ALL (JOBS_RANGE | JOB_BIT(PROTO_JOB_HELLO))
 
@@ -638,6 +779,12 @@ static const option_t kOptions[] = {
     {"--master-timeout", opt_master_timeout, 1, 0, JOBS_ALL},
     {"--speculate", opt_speculate, 1, 0, JOBS_RANGE},
     {"--inject", opt_inject, 1, 1, JOBS_RANGE},
+    {"--kernel", opt_kernel, 1, 0, JOB_BIT(PROTO_JOB_RUN)},
+    {"--arg", opt_arg, 1, 1, JOB_BIT(PROTO_JOB_RUN)},
+    {"--cost", opt_cost, 1, 0, JOB_BIT(PROTO_JOB_LOOP)},
+    {"--mean", opt_mean, 1, 0, JOB_BIT(PROTO_JOB_LOOP)},
+    {"--spread", opt_spread, 1, 0, JOB_BIT(PROTO_JOB_LOOP)},
+    {"--seed", opt_seed, 1, 0, JOB_BIT(PROTO_JOB_LOOP)},
 };
 enum { OPTION_COUNT = sizeof(kOptions) / sizeof(kOptions[0]) };
 
@@ -663,6 +810,11 @@ static int parse_options(parse_t* p, int argc, char** argv) {
       if (o != NULL && o->jobs == JOBS_DOT)
         return proto_fail(p->err, p->errlen, PROTO_EINVAL,
                           "%s is an option of the dot job only", o->name);
+      for (int k = PROTO_JOB_HELLO; o != NULL && k <= PROTO_JOB_LOOP; k++)
+        if (o->jobs == JOB_BIT(k))
+          return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                            "%s is an option of the %s job only", o->name,
+                            proto_job_name((proto_job_kind_t)k));
       return proto_fail(p->err, p->errlen, PROTO_EINVAL,
                         "unknown option '%s' for job %s (see taskfarm %s "
                         "--help)",
@@ -710,8 +862,8 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
   if (argc < 2) {
     if (job->help) return 0;
     return proto_fail(err, errlen, PROTO_EINVAL,
-                      "no job given: use one of hello, pi, dot, noop (see "
-                      "--help)");
+                      "no job given: use one of hello, pi, dot, noop, loop, run "
+                      "(see --help)");
   }
   const char* name = argv[1];
   if (strcmp(name, "hello") == 0) {
@@ -722,15 +874,22 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
     job->kind = PROTO_JOB_DOT;
   } else if (strcmp(name, "noop") == 0) {
     job->kind = PROTO_JOB_NOOP;
+  } else if (strcmp(name, "loop") == 0) {
+    job->kind = PROTO_JOB_LOOP;
+  } else if (strcmp(name, "run") == 0) {
+    job->kind = PROTO_JOB_RUN;
   } else if (job->help && name[0] == '-') {
     return 0;
   } else {
     return proto_fail(err, errlen, PROTO_EINVAL,
-                      "unknown job '%s': use one of hello, pi, dot, noop (see "
-                      "--help)",
+                      "unknown job '%s': use one of hello, pi, dot, noop, loop, "
+                      "run (see --help)",
                       name);
   }
   if (job->help) return 0;
+  job->cost_mean_ns = 1000;
+  job->cost_spread_ns = -1; /* mean / 2 unless given */
+  job->seed = 1;
   parse_t p = {job, name, NULL, NULL, err, errlen};
   int rc = parse_options(&p, argc, argv);
   if (rc < 0) return rc;
@@ -740,15 +899,24 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       return 0;
     case PROTO_JOB_PI:
     case PROTO_JOB_DOT:
-    case PROTO_JOB_NOOP: {
+    case PROTO_JOB_NOOP:
+    case PROTO_JOB_RUN:
+    case PROTO_JOB_LOOP: {
+      if (job->kind == PROTO_JOB_RUN && job->kernel_path[0] == '\0')
+        return proto_fail(err, errlen, PROTO_EINVAL,
+                          "run needs --kernel FILE, a shared object built "
+                          "against worker/taskfarm_kernel.h");
       if (p.n_text == NULL)
         return proto_fail(err, errlen, PROTO_EINVAL,
                           "%s needs --n N, the number of %s (e.g. --n 1e9)",
                           name,
-                          job->kind == PROTO_JOB_PI ? "terms" : "elements");
+                          job->kind == PROTO_JOB_PI    ? "terms"
+                          : job->kind == PROTO_JOB_DOT ? "elements"
+                                                       : "iterations");
       uint64_t max = job->kind == PROTO_JOB_PI    ? PROTO_PI_N_MAX
                      : job->kind == PROTO_JOB_DOT ? PROTO_DOT_N_MAX
-                                                  : PROTO_NOOP_N_MAX;
+                     : job->kind == PROTO_JOB_NOOP ? PROTO_NOOP_N_MAX
+                                                   : PROTO_RUN_N_MAX;
       rc = parse_count_option(&p, "--n", p.n_text, max, &job->n);
       if (rc < 0) return rc;
       break;
@@ -765,6 +933,22 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       break;
     case PROTO_JOB_NONE:
       return proto_fail(err, errlen, PROTO_EINVAL, "no job given");
+  }
+  if (job->kind == PROTO_JOB_LOOP) {
+    if (job->cost_spread_ns < 0) job->cost_spread_ns = job->cost_mean_ns / 2;
+    proto_cost_t c = job->cost;
+    if ((c == PROTO_COST_UNIFORM || c == PROTO_COST_INCREASING ||
+         c == PROTO_COST_DECREASING || c == PROTO_COST_BIMODAL) &&
+        job->cost_spread_ns > job->cost_mean_ns)
+      return proto_fail(err, errlen, PROTO_EINVAL,
+                        "--cost %s needs --spread (%g) at most --mean (%g): "
+                        "a cost cannot be negative",
+                        proto_cost_name(c), job->cost_spread_ns,
+                        job->cost_mean_ns);
+    if (c == PROTO_COST_GAMMA && !(job->cost_spread_ns > 0))
+      return proto_fail(err, errlen, PROTO_EINVAL,
+                        "--cost gamma needs --spread > 0 (its standard "
+                        "deviation)");
   }
   if (job->schedule == PROTO_SCHED_WF && job->nweights == 0)
     return proto_fail(
@@ -807,7 +991,20 @@ uint64_t proto_job_fingerprint(const proto_job_t* job) {
   uint64_t h = 14695981039346656037ull;
   uint64_t fields[4] = {(uint64_t)job->kind, job->n, PROTO_PI_GRAIN,
                         PROTO_KERNEL_VERSION};
-  return fnv1a(h, fields, sizeof(fields));
+  h = fnv1a(h, fields, sizeof(fields));
+  if (job->kind == PROTO_JOB_RUN) {
+    /* The object's bytes (not its path) and its arguments, in order. */
+    h = fnv1a(h, &job->kernel_hash, sizeof(job->kernel_hash));
+    for (int i = 0; i < job->nargs; i++)
+      h = fnv1a(h, job->arg[i], strlen(job->arg[i]) + 1);
+  }
+  if (job->kind == PROTO_JOB_LOOP) {
+    double costs[2] = {job->cost_mean_ns, job->cost_spread_ns};
+    uint64_t more[2] = {(uint64_t)job->cost, job->seed};
+    h = fnv1a(h, costs, sizeof(costs));
+    h = fnv1a(h, more, sizeof(more));
+  }
+  return h;
 }
 
 /* The identity of a readable regular file, or a negative code. Opened
@@ -850,7 +1047,40 @@ static int file_identity(const char* path, const char* opt, proto_input_t* in,
   return 0;
 }
 
+/* FNV-1a of a regular file's bytes, read without blocking on a FIFO. */
+static int hash_file(const char* path, const char* opt, uint64_t* out,
+                     char* err, size_t errlen) {
+  proto_input_t in;
+  int rc = file_identity(path, opt, &in, err, errlen);
+  if (rc < 0) return rc;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return proto_fail(err, errlen, PROTO_EFILE, "cannot open %s file '%s': %s",
+                      opt, path, strerror(errno));
+  uint64_t h = 14695981039346656037ull;
+  unsigned char buf[65536];
+  for (;;) {
+    ssize_t got = read(fd, buf, sizeof(buf));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int saved = errno;
+      close(fd);
+      return proto_fail(err, errlen, PROTO_EFILE,
+                        "cannot read %s file '%s': %s", opt, path,
+                        strerror(saved));
+    }
+    if (got == 0) break;
+    h = fnv1a(h, buf, (size_t)got);
+  }
+  close(fd);
+  *out = h;
+  return 0;
+}
+
 int proto_job_resolve(proto_job_t* job, char* err, size_t errlen) {
+  if (job->kind == PROTO_JOB_RUN)
+    return hash_file(job->kernel_path, "--kernel", &job->kernel_hash, err,
+                     errlen);
   if (job->kind != PROTO_JOB_DOTF) return 0;
   int rc = file_identity(job->a_path, "--a", &job->input[0], err, errlen);
   if (rc == 0)
@@ -882,13 +1112,42 @@ int proto_job_resolve(proto_job_t* job, char* err, size_t errlen) {
   return 0;
 }
 
+uint64_t proto_job_align(const proto_job_t* job) {
+  if (job->kind == PROTO_JOB_PI) return PROTO_PI_GRAIN;
+  if (job->kind == PROTO_JOB_RUN && job->align > 1) return job->align;
+  return 1;
+}
+
 uint64_t proto_job_slice(const proto_job_t* job) {
   switch (job->kind) {
     case PROTO_JOB_PI:
       return (uint64_t)1 << 22;
     case PROTO_JOB_DOT:
       return (uint64_t)1 << 20;
+    case PROTO_JOB_LOOP: {
+      /* About a millisecond of the profile's mean cost. */
+      double per_ms = 1e6 / job->cost_mean_ns;
+      return per_ms >= 1 ? (uint64_t)per_ms : 1;
+    }
+    case PROTO_JOB_RUN:
+      /* A user's kernel's cost is unknown: one alignment unit (the
+       * worker grows its slices toward a millisecond as it measures). */
+      return job->align > 1 ? job->align : 1;
     default:
       return (uint64_t)1 << 16;
   }
+}
+
+uint64_t proto_job_next_slice(const proto_job_t* job, uint64_t slice,
+                              uint64_t took_ns) {
+  if (job->kind != PROTO_JOB_RUN) return proto_job_slice(job);
+  const double target_ns = 1e6;
+  uint64_t align = proto_job_align(job);
+  double want = took_ns > 0 ? (double)slice * target_ns / (double)took_ns
+                            : (double)slice * 4;
+  if (want > (double)slice * 4) want = (double)slice * 4;
+  if (want < (double)slice / 4) want = (double)slice / 4;
+  if (want > 1e15) want = 1e15;
+  uint64_t next = (uint64_t)want / align * align;
+  return next < align ? align : next;
 }

@@ -20,7 +20,23 @@ typedef enum {
   PROTO_JOB_DOT = 3,   /* a=[1..n], b=[n..1] generated, exact 128-bit */
   PROTO_JOB_DOTF = 4,  /* dot of two float64 files, exact then rounded once */
   PROTO_JOB_NOOP = 5,  /* chunks that compute nothing: the farm's own cost */
+  PROTO_JOB_RUN = 6,   /* a user's kernel from a shared object (--kernel) */
+  PROTO_JOB_LOOP = 7,  /* synthetic iterations of a chosen cost profile */
 } proto_job_kind_t;
+
+/* The cost profiles of the loop job (--cost): how long iteration i takes,
+ * drawn deterministically from --seed and i. */
+typedef enum {
+  PROTO_COST_CONSTANT = 0,
+  PROTO_COST_UNIFORM,     /* mean +- spread, flat */
+  PROTO_COST_NORMAL,      /* mean, standard deviation spread (cut at 0) */
+  PROTO_COST_EXPONENTIAL, /* mean */
+  PROTO_COST_GAMMA,       /* mean, shape k = (mean / spread)^2 */
+  PROTO_COST_INCREASING,  /* linear from mean - spread to mean + spread */
+  PROTO_COST_DECREASING,  /* linear from mean + spread to mean - spread */
+  PROTO_COST_BIMODAL,     /* mean - spread or mean + spread, half each */
+  PROTO_COST_COUNT,
+} proto_cost_t;
 
 enum {
   /* pi chunks are made of grains of this many terms; a grain's sum is
@@ -89,7 +105,15 @@ typedef enum {
   PROTO_SCHED_COUNT,
 } proto_sched_t;
 
-enum { PROTO_WEIGHTS_MAX = 256, PROTO_BIND_MAX = 64 };
+enum {
+  PROTO_WEIGHTS_MAX = 256,
+  PROTO_BIND_MAX = 64,
+  PROTO_ARGS_MAX = 32,     /* --arg K=V entries */
+  PROTO_ARG_BYTES = 256,   /* each, with its NUL */
+};
+
+/* The largest n of the run and loop jobs. */
+#define PROTO_RUN_N_MAX ((uint64_t)1 << 60)
 
 /* What identifies an input file's contents for a journal: where it is
  * (the canonical path) and what the kernel says of it. The inode change
@@ -115,6 +139,18 @@ struct proto_job_s {
   char a_path[PROTO_PATH_MAX]; /* dot --a file (DOTF only) */
   char b_path[PROTO_PATH_MAX]; /* dot --b file (DOTF only) */
   proto_input_t input[2];      /* --a and --b as resolved (DOTF only) */
+  char kernel_path[PROTO_PATH_MAX]; /* run: --kernel, a shared object */
+  uint64_t kernel_hash;             /* run: FNV-1a of its bytes (resolve) */
+  uint64_t align;                   /* run: its chunk alignment (probe) */
+  uint32_t kernel_result;           /* run: TASKFARM_RESULT_* (probe) */
+  uint32_t kernel_version;          /* run: its version (probe) */
+  char kernel_name[64];             /* run: its name (probe) */
+  int nargs;                        /* run: --arg entries */
+  char arg[PROTO_ARGS_MAX][PROTO_ARG_BYTES]; /* run: "KEY=VALUE" each */
+  proto_cost_t cost;                /* loop: --cost */
+  double cost_mean_ns;              /* loop: --mean (ns per iteration) */
+  double cost_spread_ns;            /* loop: --spread (ns) */
+  uint64_t seed;                    /* loop: --seed */
   char output[PROTO_PATH_MAX]; /* --output: also write the result here */
   int help;                    /* --help given: print usage, run nothing */
   int quiet;                   /* --quiet: result lines only */
@@ -180,6 +216,14 @@ int proto_sched_parse(const char* text, proto_sched_t* out);
 /* The speculation setting after resolving "auto" for the job's schedule. */
 int proto_job_speculates(const proto_job_t* job);
 
+/* The name of a loop cost profile ("exponential"), static; NULL when out of
+ * range. */
+const char* proto_cost_name(proto_cost_t cost);
+
+/* Chunk boundaries fall on multiples of this (or on n): PROTO_PI_GRAIN for
+ * pi, the kernel's own for run (after probing), else 1. */
+uint64_t proto_job_align(const proto_job_t* job);
+
 /* The name of kind ("pi"), static. */
 const char* proto_job_name(proto_job_kind_t kind);
 
@@ -187,6 +231,13 @@ const char* proto_job_name(proto_job_kind_t kind);
  * the event loop): a slice takes around a millisecond of the job's kernel.
  * A chunk computed in slices has the bits of one computed in one go. */
 uint64_t proto_job_slice(const proto_job_t* job);
+
+/* The next slice after one of `slice` indices took took_ns: for run, whose
+ * kernel's cost per index is unknown, slices start at one alignment unit
+ * and grow (or shrink) toward a millisecond of work, by at most 4x a step,
+ * on multiples of the alignment. Other jobs keep proto_job_slice(). */
+uint64_t proto_job_next_slice(const proto_job_t* job, uint64_t slice,
+                              uint64_t took_ns);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,7 @@
 
 static const uint8_t kWords[PROTO_TAG_MAX + 1] = {
     [PROTO_TAG_HELLO] = 12, [PROTO_TAG_REFUSE] = 3,
-    [PROTO_TAG_WORK] = 5,   [PROTO_TAG_RESULT] = PROTO_RESULT_WORDS,
+    [PROTO_TAG_WORK] = 6,   [PROTO_TAG_RESULT] = PROTO_RESULT_WORDS,
     [PROTO_TAG_STOP] = 1,   [PROTO_TAG_CANCEL] = 3,
     [PROTO_TAG_FAIL] = 4,   [PROTO_TAG_PROGRESS] = 5,
     [PROTO_TAG_PING] = 1,   [PROTO_TAG_BYE] = 1,
@@ -90,7 +90,10 @@ size_t proto_encode(const proto_msg_t* m, uint8_t* buf) {
       put(buf, 2, m->attempt);
       put(buf, 3, m->begin);
       put(buf, 4, m->end);
-      if (m->kind == PROTO_TAG_WORK) break;
+      if (m->kind == PROTO_TAG_WORK) {
+        put(buf, 5, m->scale);
+        break;
+      }
       put(buf, 5, m->busy_ns);
       put(buf, 6, m->fsum.flags);
       put(buf, 7, (uint64_t)m->isum);
@@ -155,7 +158,10 @@ int proto_decode(const uint8_t* buf, size_t len, int tag, proto_msg_t* m) {
       m->begin = get(buf, 3);
       m->end = get(buf, 4);
       if (m->begin >= m->end) return PROTO_EBADMSG;
-      if (m->kind == PROTO_TAG_WORK) break;
+      if (m->kind == PROTO_TAG_WORK) {
+        m->scale = get(buf, 5);
+        break;
+      }
       m->busy_ns = get(buf, 5);
       {
         uint64_t flags = get(buf, 6);

@@ -10,7 +10,7 @@
  *   HELLO    1      w -> m      12    job fingerprint, pid, cpu count,
  *                                     host name (64 bytes, NUL-padded)
  *   REFUSE   2      m -> w       3    reason (proto_error_t), master version
- *   WORK     3      m -> w       5    chunk id, attempt, begin, end
+ *   WORK     3      m -> w       6    chunk id, attempt, begin, end, scale
  *   RESULT   4      w -> m   9+136    chunk id, attempt, begin, end,
  *                                     busy ns, exact flags, int lo, int hi,
  *                                     136 exact digits (proto/exact.h)
@@ -58,8 +58,8 @@ extern "C" {
 
 enum {
   PROTO_MAGIC = 0x54464d31, /* "TFM1" */
-  PROTO_VERSION = 3, /* 2: exact partials of 136 digits (proto/exact.h);
-                        3: BYE and FIN */
+  PROTO_VERSION = 4, /* 2: exact partials of 136 digits (proto/exact.h);
+                        3: BYE and FIN; 4: WORK carries the job's scale */
   PROTO_HOST_MAX = 64, /* host name bytes in HELLO, including the NUL */
 };
 
@@ -93,6 +93,8 @@ struct proto_msg_s {
   uint64_t attempt;          /* WORK/RESULT/CANCEL/FAIL: attempt number */
   uint64_t begin;            /* WORK/RESULT: first index */
   uint64_t end;              /* WORK/RESULT: one past the last index */
+  uint64_t scale;            /* WORK: the loop job's work units per 1000 ns,
+                                measured on the master (0: not used) */
   uint64_t busy_ns;          /* RESULT/PROGRESS: time spent computing */
   uint64_t done;             /* PROGRESS: indices of the chunk done so far */
   uint64_t fingerprint;      /* HELLO: proto_job_fingerprint() */

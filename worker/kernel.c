@@ -5,6 +5,7 @@
  * the same partial result. */
 #include "worker/kernel.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "proto/error.h"
+#include "worker/loop.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "file dot products read little-endian float64 directly"
@@ -26,13 +28,118 @@ enum { FILE_BLOCK = 8192 }; /* elements per pread */
  * ones (and overflowing ones) take the scaled split. */
 static const double DOT_SAFE_MIN = 0x1p-968;
 
+/* The farm's side of taskfarm_out_t: where a chunk's contributions go. */
+typedef struct sums_s sums_t;
+struct sums_s {
+  proto_exact_t* fsum;
+  unsigned __int128* isum;
+};
+
+static void out_add_double(void* ctx, double v) {
+  proto_exact_add(((sums_t*)ctx)->fsum, v);
+}
+static void out_add_int(void* ctx, int64_t v) {
+  *((sums_t*)ctx)->isum += (unsigned __int128)(__int128)v;
+}
+static void out_add_uint128(void* ctx, uint64_t hi, uint64_t lo) {
+  *((sums_t*)ctx)->isum += (unsigned __int128)hi << 64 | lo;
+}
+
+/* Loads job->kernel_path and checks its descriptor; on failure says why in
+ * k->what. */
+static int load(kernel_t* k, const proto_job_t* job) {
+  const char* path = job->kernel_path;
+  /* A bare name would be searched for in the library path: a path is
+   * always what the user named. */
+  char local[PROTO_PATH_MAX + 2];
+  if (strchr(path, '/') == NULL) {
+    snprintf(local, sizeof(local), "./%s", path);
+    path = local;
+  }
+  k->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (k->dl == NULL) {
+    snprintf(k->what, sizeof(k->what), "cannot load --kernel '%s': %s",
+             job->kernel_path, dlerror());
+    return PROTO_EINVAL;
+  }
+  taskfarm_kernel_fn fn;
+  void* sym = dlsym(k->dl, TASKFARM_KERNEL_SYMBOL);
+  memcpy(&fn, &sym, sizeof(fn));
+  if (sym == NULL) {
+    snprintf(k->what, sizeof(k->what),
+             "--kernel '%s' has no function %s (declare it as in "
+             "worker/taskfarm_kernel.h, not static)",
+             job->kernel_path, TASKFARM_KERNEL_SYMBOL);
+    return PROTO_EINVAL;
+  }
+  const taskfarm_kernel_t* d = fn();
+  if (d == NULL) {
+    snprintf(k->what, sizeof(k->what), "--kernel '%s': %s() returned NULL",
+             job->kernel_path, TASKFARM_KERNEL_SYMBOL);
+    return PROTO_EINVAL;
+  }
+  if (d->abi != TASKFARM_KERNEL_ABI) {
+    snprintf(k->what, sizeof(k->what),
+             "--kernel '%s' was built for kernel interface version %u; this "
+             "taskfarm has version %d (rebuild it against this "
+             "worker/taskfarm_kernel.h)",
+             job->kernel_path, d->abi, TASKFARM_KERNEL_ABI);
+    return PROTO_EINVAL;
+  }
+  if (d->compute == NULL || d->name == NULL ||
+      (d->result & (TASKFARM_RESULT_FLOAT | TASKFARM_RESULT_INT)) == 0 ||
+      (d->result & ~(uint32_t)(TASKFARM_RESULT_FLOAT | TASKFARM_RESULT_INT)))
+    {
+    snprintf(k->what, sizeof(k->what),
+             "--kernel '%s' has an incomplete descriptor: it needs a name, a "
+             "compute function and a result of TASKFARM_RESULT_FLOAT and/or "
+             "TASKFARM_RESULT_INT",
+             job->kernel_path);
+    return PROTO_EINVAL;
+  }
+  k->impl = d;
+  return 0;
+}
+
+/* The --arg list as the interface passes it ("KEY=VALUE" split at '='). */
+static int split_args(const proto_job_t* job, taskfarm_arg_t* args,
+                      char (*copy)[PROTO_ARG_BYTES]) {
+  for (int i = 0; i < job->nargs; i++) {
+    memcpy(copy[i], job->arg[i], PROTO_ARG_BYTES);
+    char* eq = strchr(copy[i], '=');
+    if (eq != NULL) *eq = '\0';
+    args[i].key = copy[i];
+    args[i].value = eq != NULL ? eq + 1 : "";
+  }
+  return job->nargs;
+}
+
 int kernel_init(kernel_t* k, const proto_job_t* job) {
+  memset(k, 0, sizeof(*k));
   k->job = job;
   k->fd_a = -1;
   k->fd_b = -1;
-  k->buf = NULL;
-  k->blocks_fast = k->blocks_exact = 0;
-  k->what[0] = '\0';
+  if (job->kind != PROTO_JOB_RUN) {
+    k->impl = kernel_builtin(job->kind);
+    k->state = k;
+  } else {
+    int rc = load(k, job);
+    if (rc < 0) return rc;
+    if (k->impl->init != NULL) {
+      taskfarm_arg_t args[PROTO_ARGS_MAX];
+      static char copy[PROTO_ARGS_MAX][PROTO_ARG_BYTES];
+      int nargs = split_args(job, args, copy);
+      char why[256] = "";
+      if (k->impl->init(&k->state, job->n, args, nargs, why, sizeof(why)) !=
+          0) {
+        snprintf(k->what, sizeof(k->what), "--kernel '%s' (%s): %s",
+                 job->kernel_path, k->impl->name,
+                 why[0] ? why : "its init failed without saying why");
+        k->impl = NULL; /* close is not called for a failed init */
+        return PROTO_EINVAL;
+      }
+    }
+  }
   if (job->kind != PROTO_JOB_DOTF) return 0;
   k->buf = malloc(2 * FILE_BLOCK * sizeof(double));
   if (k->buf == NULL) return PROTO_ENOMEM;
@@ -50,11 +157,42 @@ int kernel_init(kernel_t* k, const proto_job_t* job) {
 }
 
 void kernel_close(kernel_t* k) {
+  if (k->job != NULL && k->job->kind == PROTO_JOB_RUN && k->impl != NULL &&
+      k->impl->close != NULL)
+    k->impl->close(k->state);
+  k->impl = NULL;
+  k->state = NULL;
+  if (k->dl != NULL) dlclose(k->dl);
+  k->dl = NULL;
   if (k->fd_a >= 0) close(k->fd_a);
   if (k->fd_b >= 0) close(k->fd_b);
   free(k->buf);
   k->fd_a = k->fd_b = -1;
   k->buf = NULL;
+}
+
+int kernel_probe(proto_job_t* job, char* err, size_t errlen) {
+  if (job->kind != PROTO_JOB_RUN) return 0;
+  static kernel_t k; /* what[] is large */
+  int rc = kernel_init(&k, job);
+  if (rc == 0) {
+    const taskfarm_kernel_t* d = k.impl;
+    uint64_t n_max = d->n_max ? d->n_max : PROTO_RUN_N_MAX;
+    if (job->n > n_max) {
+      snprintf(k.what, sizeof(k.what),
+               "--n %llu is beyond the largest n kernel %s takes, %llu",
+               (unsigned long long)job->n, d->name,
+               (unsigned long long)n_max);
+      rc = PROTO_EINVAL;
+    }
+    job->align = d->align ? d->align : 1;
+    job->kernel_result = d->result;
+    job->kernel_version = d->version;
+    snprintf(job->kernel_name, sizeof(job->kernel_name), "%s", d->name);
+  }
+  if (rc < 0) snprintf(err, errlen, "%s", k.what);
+  kernel_close(&k);
+  return rc < 0 ? PROTO_EINVAL : 0;
 }
 
 static double pair_term(double x) { return 8.0 / (x * x - 1.0); }
@@ -106,20 +244,23 @@ double kernel_pi_grain(uint64_t begin, uint64_t end) {
   }
 }
 
-static void pi_add(uint64_t n, uint64_t begin, uint64_t end,
-                   proto_exact_t* fsum) {
+static int pi_compute(void* state, uint64_t begin, uint64_t end,
+                      const taskfarm_out_t* out, char* err, size_t errlen) {
+  (void)err, (void)errlen;
+  uint64_t n = ((kernel_t*)state)->job->n;
   for (uint64_t g = begin; g < end; g += PROTO_PI_GRAIN) {
     uint64_t ge = g + PROTO_PI_GRAIN < n ? g + PROTO_PI_GRAIN : n;
     if (g >= KERNEL_PI_EXACT_TERMS) {
-      proto_exact_add(fsum, kernel_pi_grain(g, ge));
+      out->add_double(out->ctx, kernel_pi_grain(g, ge));
       continue;
     }
     /* Low terms: every pair rounded once, then summed exactly. */
     for (uint64_t i = g; i + 1 < ge; i += 2)
-      proto_exact_add(fsum, pair_term(2.0 * (double)i + 2.0));
+      out->add_double(out->ctx, pair_term(2.0 * (double)i + 2.0));
     if ((ge - g) % 2)
-      proto_exact_add(fsum, 4.0 / (2.0 * (double)(ge - 1) + 1.0));
+      out->add_double(out->ctx, 4.0 / (2.0 * (double)(ge - 1) + 1.0));
   }
+  return 0;
 }
 
 unsigned __int128 kernel_dot_gen(uint64_t n, uint64_t begin, uint64_t end) {
@@ -254,8 +395,13 @@ static int read_exact(kernel_t* k, int which, void* buf, size_t len,
   return 0;
 }
 
-static int dotf_add(kernel_t* k, uint64_t begin, uint64_t end,
-                    proto_exact_t* fsum) {
+static int dotf_compute(void* state, uint64_t begin, uint64_t end,
+                        const taskfarm_out_t* out, char* err, size_t errlen) {
+  (void)err, (void)errlen;
+  kernel_t* k = state;
+  /* A built-in kernel knows the farm's side of out: the products go into
+   * the accumulator a block at a time. */
+  proto_exact_t* fsum = ((sums_t*)out->ctx)->fsum;
   double* a = k->buf;
   double* b = k->buf + FILE_BLOCK;
   for (uint64_t at = begin; at < end; at += FILE_BLOCK) {
@@ -269,22 +415,70 @@ static int dotf_add(kernel_t* k, uint64_t begin, uint64_t end,
   return 0;
 }
 
+static int dot_compute(void* state, uint64_t begin, uint64_t end,
+                       const taskfarm_out_t* out, char* err, size_t errlen) {
+  (void)err, (void)errlen;
+  unsigned __int128 v = kernel_dot_gen(((kernel_t*)state)->job->n, begin, end);
+  out->add_uint128(out->ctx, (uint64_t)(v >> 64), (uint64_t)v);
+  return 0;
+}
+
+static int noop_compute(void* state, uint64_t begin, uint64_t end,
+                        const taskfarm_out_t* out, char* err, size_t errlen) {
+  (void)state, (void)begin, (void)end, (void)out, (void)err, (void)errlen;
+  return 0;
+}
+
+/* Iteration i: its cost's worth of CPU work, and its hash into the sum. */
+static int loop_compute(void* state, uint64_t begin, uint64_t end,
+                        const taskfarm_out_t* out, char* err, size_t errlen) {
+  (void)err, (void)errlen;
+  kernel_t* k = state;
+  const proto_job_t* job = k->job;
+  if (k->scale == 0) k->scale = loop_calibrate();
+  unsigned __int128 sum = 0;
+  for (uint64_t i = begin; i < end; i++) {
+    loop_spin((uint64_t)(loop_cost_ns(job, i) * (double)k->scale / 1000.0));
+    sum += loop_hash(job->seed, i);
+  }
+  out->add_uint128(out->ctx, (uint64_t)(sum >> 64), (uint64_t)sum);
+  return 0;
+}
+
+/* The built-in kernels, on the interface a user's kernel uses. Their state
+ * is the kernel_t itself (set by kernel_init, no init/close of their own);
+ * versions are PROTO_KERNEL_VERSION, in the job's fingerprint. */
+static const taskfarm_kernel_t kBuiltin[] = {
+    [PROTO_JOB_PI] = {TASKFARM_KERNEL_ABI, "pi", PROTO_KERNEL_VERSION,
+                      TASKFARM_RESULT_FLOAT, PROTO_PI_GRAIN, PROTO_PI_N_MAX,
+                      NULL, pi_compute, NULL},
+    [PROTO_JOB_DOT] = {TASKFARM_KERNEL_ABI, "dot", PROTO_KERNEL_VERSION,
+                       TASKFARM_RESULT_INT, 1, PROTO_DOT_N_MAX, NULL,
+                       dot_compute, NULL},
+    [PROTO_JOB_DOTF] = {TASKFARM_KERNEL_ABI, "dot-files", PROTO_KERNEL_VERSION,
+                        TASKFARM_RESULT_FLOAT, 1, 0, NULL, dotf_compute, NULL},
+    [PROTO_JOB_NOOP] = {TASKFARM_KERNEL_ABI, "noop", PROTO_KERNEL_VERSION,
+                        TASKFARM_RESULT_INT, 1, PROTO_NOOP_N_MAX, NULL,
+                        noop_compute, NULL},
+    [PROTO_JOB_LOOP] = {TASKFARM_KERNEL_ABI, "loop", PROTO_KERNEL_VERSION,
+                        TASKFARM_RESULT_INT, 1, PROTO_RUN_N_MAX, NULL,
+                        loop_compute, NULL},
+};
+
+const taskfarm_kernel_t* kernel_builtin(proto_job_kind_t kind) {
+  if ((size_t)kind >= sizeof(kBuiltin) / sizeof(kBuiltin[0])) return NULL;
+  return kBuiltin[kind].compute != NULL ? &kBuiltin[kind] : NULL;
+}
+
 int kernel_add(kernel_t* k, uint64_t begin, uint64_t end, proto_exact_t* fsum,
                unsigned __int128* isum) {
-  switch (k->job->kind) {
-    case PROTO_JOB_PI:
-      pi_add(k->job->n, begin, end, fsum);
-      return 0;
-    case PROTO_JOB_DOT:
-      *isum += kernel_dot_gen(k->job->n, begin, end);
-      return 0;
-    case PROTO_JOB_DOTF:
-      return dotf_add(k, begin, end, fsum);
-    case PROTO_JOB_NOOP:
-      return 0;
-    case PROTO_JOB_HELLO:
-    case PROTO_JOB_NONE:
-      break;
-  }
-  return PROTO_EINVAL;
+  if (k->impl == NULL) return PROTO_EINVAL;
+  sums_t sums = {fsum, isum};
+  taskfarm_out_t out = {&sums, out_add_double, out_add_int, out_add_uint128};
+  char why[256] = "";
+  int rc = k->impl->compute(k->state, begin, end, &out, why, sizeof(why));
+  if (rc == 0 || k->job->kind != PROTO_JOB_RUN) return rc;
+  snprintf(k->what, sizeof(k->what), "kernel %s: %s", k->impl->name,
+           why[0] ? why : "its compute failed without saying why");
+  return PROTO_EKERNEL;
 }

@@ -1,8 +1,10 @@
-/* The computations a chunk runs: the Leibniz series for pi, the generated
- * integer dot product and the dot product of two float64 files. Each adds the
- * exact contribution of an index range to a partial result, so a chunk may be
- * computed in slices (for cancellation) with the same bits as in one go.
- * Pure computation plus pread: no MPI here. */
+/* The kernel a rank runs, on the interface of worker/taskfarm_kernel.h:
+ * the built-in ones (the Leibniz series for pi, the generated integer dot
+ * product, the dot product of two float64 files, the empty noop, the loop
+ * job's synthetic iterations) and a user's own, loaded from a shared
+ * object (run --kernel). Each adds the exact contribution of an index range
+ * to a partial result, so a chunk may be computed in slices (for
+ * cancellation) with the same bits as in one go. No MPI here. */
 #ifndef TASKFARM_WORKER_KERNEL_H_
 #define TASKFARM_WORKER_KERNEL_H_
 
@@ -10,6 +12,7 @@
 
 #include "proto/exact.h"
 #include "proto/job.h"
+#include "worker/taskfarm_kernel.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,28 +39,46 @@ typedef enum {
 
 typedef struct kernel_s kernel_t;
 struct kernel_s {
-  const proto_job_t* job; /* the job; not owned */
+  const proto_job_t* job;        /* the job; not owned */
+  const taskfarm_kernel_t* impl; /* the kernel: built in, or loaded */
+  void* state;                   /* impl's state */
+  void* dl;                      /* run: dlopen's handle, or NULL */
+  uint64_t scale;         /* loop: spin units per 1000 ns (0: measure) */
   int fd_a;               /* DOTF: --a file, or -1 */
   int fd_b;               /* DOTF: --b file, or -1 */
   double* buf;            /* DOTF: read buffer, owned */
   uint64_t blocks_fast;   /* DOTF: blocks summed by error-free expansions */
   uint64_t blocks_exact;  /* DOTF: blocks that needed the accumulator path */
-  char what[PROTO_PATH_MAX + 160]; /* why the last call failed, a sentence
+  char what[PROTO_PATH_MAX + 256]; /* why the last call failed, a sentence
                                       naming the file ("" when none) */
 };
 
-/* Prepares to compute job's chunks (opens the files of a file dot product).
- * Returns 0 or a negative proto_error_t; kernel_close() is then still safe. */
+/* Prepares to compute job's chunks: opens the files of a file dot product,
+ * loads and initialises a --kernel object. Returns 0, or a negative
+ * proto_error_t with a sentence in k->what; kernel_close() is then still
+ * safe. */
 int kernel_init(kernel_t* k, const proto_job_t* job);
 
 /* Releases what kernel_init() took. */
 void kernel_close(kernel_t* k);
 
-/* Adds the contribution of indices [begin, end) to *fsum (pi, file dot) or
- * *isum (generated dot). For pi, begin must be a multiple of PROTO_PI_GRAIN
- * and end one too or equal to n. Returns 0 or PROTO_EIO. */
+/* Adds the contribution of indices [begin, end) to *fsum (float kernels)
+ * and *isum (integer kernels). For pi, begin must be a multiple of
+ * PROTO_PI_GRAIN and end one too or equal to n; for a loaded kernel, of its
+ * alignment. Returns 0, or PROTO_EIO / PROTO_EKERNEL with a sentence in
+ * k->what. */
 int kernel_add(kernel_t* k, uint64_t begin, uint64_t end, proto_exact_t* fsum,
                unsigned __int128* isum);
+
+/* For run --kernel, before MPI starts: loads the object, checks its
+ * interface version, descriptor and n limit, runs its init and close, and
+ * fills job->align, job->kernel_result and job->kernel_name. Every rank
+ * calls it, so every rank agrees. Returns 0 or PROTO_EINVAL with one
+ * sentence in err. Other jobs: 0. */
+int kernel_probe(proto_job_t* job, char* err, size_t errlen);
+
+/* The built-in kernel of job's kind (NULL for hello and run). */
+const taskfarm_kernel_t* kernel_builtin(proto_job_kind_t kind);
 
 /* The deterministic sum of the pi terms [begin, end) of one grain, begin
  * even: pairs 4/(4k+1) - 4/(4k+3) = 8/(x*x - 1) with x = 4k + 2;

@@ -43,6 +43,7 @@ typedef struct worker_s {
   kernel_t kernel;
   int kernel_rc;   /* kernel_init's result: chunks FAIL with it */
   int told_failure; /* a failing chunk was reported on stderr */
+  uint64_t slice;   /* run: the slice adapt_slice() chose, 0 = none yet */
   MPI_Request req; /* the posted receive from the master */
   uint8_t rbuf[PROTO_MAX_BYTES];
   worker_orders_t orders;
@@ -106,6 +107,7 @@ static int send_msg(worker_t* w, const proto_msg_t* msg) {
 static int handle(worker_t* w, const proto_msg_t* m) {
   switch (m->kind) {
     case PROTO_TAG_WORK: {
+      if (m->scale != 0) w->kernel.scale = m->scale;
       worker_order_t o = {m->chunk, m->attempt, m->begin, m->end, 0};
       if (worker_orders_push(&w->orders, &o) == 0) return 0;
       /* Never drop an order in silence: the master re-issues it now
@@ -238,13 +240,16 @@ static int run_order(worker_t* w) {
   res.end = o.end;
   proto_exact_init(&res.fsum);
   int rc = w->kernel_rc;
-  uint64_t slice = proto_job_slice(w->job);
+  uint64_t slice = w->slice ? w->slice : proto_job_slice(w->job);
   uint64_t t0 = proto_now_ns(), beat = t0;
-  for (uint64_t at = o.begin; rc == 0 && at < o.end; at += slice) {
-    uint64_t stop = o.end - at < slice ? o.end : at + slice;
+  for (uint64_t at = o.begin, stop; rc == 0 && at < o.end; at = stop) {
+    stop = o.end - at < slice ? o.end : at + slice;
     if (w->job->nfaults > 0) inject_faults(w);
     uint64_t s0 = proto_now_ns();
     rc = kernel_add(&w->kernel, at, stop, &res.fsum, &res.isum);
+    if (w->job->kind == PROTO_JOB_RUN && stop - at == slice)
+      slice = w->slice =
+          proto_job_next_slice(w->job, slice, proto_now_ns() - s0);
     if (rc < 0) {
       if (!w->told_failure++)
         proto_log(PROTO_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
