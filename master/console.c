@@ -142,6 +142,41 @@ int master_console_check_outputs(const proto_job_t* job) {
   return 0;
 }
 
+int master_console_prepare_image(const proto_job_t* job) {
+  if (job->kind != PROTO_JOB_MANDEL || job->image[0] == '\0') return 0;
+  char header[64];
+  size_t hlen = proto_image_header(job, header, sizeof(header));
+  off_t size = (off_t)(hlen + job->n);
+  struct stat st;
+  int exists = stat(job->image, &st) == 0;
+  struct stat jst;
+  if (job->resume && job->journal[0] != '\0' && stat(job->journal, &jst) == 0) {
+    /* The pixels of the chunks in the journal are in the image already. */
+    if (!exists) st.st_size = 0;
+    if (exists && S_ISREG(st.st_mode) && st.st_size == size) return 0;
+    proto_log(PROTO_LOG_WARN,
+              "--image file '%s' is not the image of the run being resumed "
+              "(%lld bytes, a %ux%u image has %lld): the pixels the journal "
+              "holds would be missing; start afresh with another --journal",
+              job->image, (long long)st.st_size, job->width, job->height,
+              (long long)size);
+    return PROTO_EINVAL;
+  }
+  int fd = open(job->image, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK |
+                                O_CLOEXEC,
+                0644);
+  int ok = fd >= 0 && write(fd, header, hlen) == (ssize_t)hlen &&
+           ftruncate(fd, size) == 0;
+  int saved = errno;
+  if (fd >= 0) close(fd);
+  if (!ok) {
+    proto_log(PROTO_LOG_WARN, "cannot write --image file '%s': %s",
+              job->image, strerror(saved));
+    return PROTO_EINVAL;
+  }
+  return 0;
+}
+
 int master_console_init(master_console_t* c, const farm_t* farm) {
   memset(c, 0, sizeof(*c));
   c->farm = farm;
@@ -273,6 +308,12 @@ int master_console_print_result(const master_console_t* c, double wall) {
   } else if (job->kind == PROTO_JOB_NOOP) {
     len = snprintf(text, sizeof(text), "Chunks = %zu\nTime = %.6f sec\n",
                    f->table.count, wall);
+  } else if (job->kind == PROTO_JOB_MANDEL) {
+    char digits[48];
+    len = snprintf(text, sizeof(text),
+                   "Iterations = %s\nPixels = %u x %u\nTime = %.6f sec\n",
+                   master_u128_str(f->isum, digits), job->width, job->height,
+                   wall);
   } else if (job->kind == PROTO_JOB_LOOP) {
     char digits[48];
     len = snprintf(text, sizeof(text),
@@ -401,7 +442,7 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
     st.reference_kind = "closed form n(n+1)(n+2)/6";
   } else if (job->kind == PROTO_JOB_NOOP) {
     snprintf(value, sizeof(value), "%zu chunks", f->table.count);
-  } else if (job->kind == PROTO_JOB_LOOP ||
+  } else if (job->kind == PROTO_JOB_LOOP || job->kind == PROTO_JOB_MANDEL ||
              (job->kind == PROTO_JOB_RUN &&
               job->kernel_result == TASKFARM_RESULT_INT)) {
     master_u128_str(f->isum, value);

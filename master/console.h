@@ -77,6 +77,11 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
  * sentence naming the file and the reason. */
 int master_console_check_outputs(const proto_job_t* job);
 
+/* mandelbrot --image: creates the image (its header, then zero pixels that
+ * the ranks overwrite) or, resuming, checks that the one there has the
+ * run's size. Returns 0, or PROTO_EINVAL after saying why. */
+int master_console_prepare_image(const proto_job_t* job);
+
 /* "SIGINT" or "SIGTERM", the signals that stop a run. */
 const char* master_signal_name(int sig);
 

@@ -443,6 +443,7 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   /* Output files are checked, then the journal created: a bad path costs
    * nothing and leaves nothing behind. */
   rc = master_console_check_outputs(job);
+  if (rc == 0) rc = master_console_prepare_image(job);
   if (rc == 0) rc = open_farm(&m, size - 1);
   if (rc < 0) goto out_close_loop;
   rc = master_console_init(&m.console, &m.farm);

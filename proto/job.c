@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,9 @@ static const char kUsage[] =
     "itself\n"
     "  loop --n N        synthetic iterations of a chosen cost (--cost), for\n"
     "                    scheduling experiments; exact checksum\n"
+    "  mandelbrot        the Mandelbrot set, pixel by pixel: the classic\n"
+    "                    irregular loop (--size, --region, --max-iter,\n"
+    "                    --image)\n"
     "  run --kernel SO --n N [--arg K=V ...]\n"
     "                    your own kernel, from a shared object built against\n"
     "                    worker/taskfarm_kernel.h\n"
@@ -189,6 +193,22 @@ static const char kUsageLoop[] =
     "the same for every schedule, rank count and fault), the total cost the\n"
     "profile asked for and `Time = ... sec`.\n";
 
+static const char kUsageMandel[] =
+    "usage: mpiexec.mpich -n P taskfarm mandelbrot [--size WxH] [--region "
+    "X0,Y0,X1,Y1]\n"
+    "                                            [--max-iter M] [--image "
+    "FILE.pgm] [options]\n"
+    "\n"
+    "Iterates z = z^2 + c at the centre of every pixel of a W x H image of\n"
+    "the region [X0, X1] x [Y0, Y1] of the complex plane (row 0 at Y1) until\n"
+    "|z| > 2 or M iterations; index i of [0, W*H) is pixel (i mod W, i / W).\n"
+    "Pixels near the set cost up to M iterations, the others a few: the\n"
+    "classic irregular loop. Defaults: 1024x768, -2.5,-1.25,1,1.25, 1000.\n"
+    "Prints `Iterations = <exact integer>` (their sum) and `Pixels = W x H`.\n"
+    "--image writes an 8-bit PGM: every rank writes its pixels into FILE\n"
+    "(which must be on a file system the ranks share), black inside the\n"
+    "set; it is the same bytes for every schedule and rank count.\n";
+
 static const char kUsageRun[] =
     "usage: mpiexec.mpich -n P taskfarm run --kernel ./libmine.so --n N\n"
     "                                      [--arg KEY=VALUE ...] [options]\n"
@@ -211,6 +231,8 @@ const char* proto_job_usage(proto_job_kind_t kind) {
       return kUsageLoop;
     case PROTO_JOB_RUN:
       return kUsageRun;
+    case PROTO_JOB_MANDEL:
+      return kUsageMandel;
     case PROTO_JOB_NOOP:
       return kUsageNoop;
     case PROTO_JOB_HELLO:
@@ -241,6 +263,8 @@ const char* proto_job_name(proto_job_kind_t kind) {
       return "run";
     case PROTO_JOB_LOOP:
       return "loop";
+    case PROTO_JOB_MANDEL:
+      return "mandelbrot";
     case PROTO_JOB_NONE:
       break;
   }
@@ -737,12 +761,58 @@ static int opt_seed(parse_t* p, const char* opt, const char* v) {
   return 0;
 }
 
+static int opt_size(parse_t* p, const char* opt, const char* v) {
+  unsigned long w, h;
+  char x, extra;
+  if (sscanf(v, "%lu%c%lu%c", &w, &x, &h, &extra) != 3 || x != 'x' ||
+      v[0] == '-' || strchr(v, '-') != NULL || w < 1 || h < 1 ||
+      w > 1000000 || h > 1000000)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s takes WxH, two whole numbers from 1 to 1000000 such "
+                      "as 1024x768, got '%s'",
+                      opt, v);
+  p->job->width = (uint32_t)w;
+  p->job->height = (uint32_t)h;
+  return 0;
+}
+static int opt_region(parse_t* p, const char* opt, const char* v) {
+  double r[4];
+  const char* at = v;
+  for (int k = 0; k < 4; k++) {
+    char* end;
+    errno = 0;
+    r[k] = strtod(at, &end);
+    if (end == at || errno != 0 || !isfinite(r[k]) || fabs(r[k]) > 1e6 ||
+        *end != (k < 3 ? ',' : '\0'))
+      return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                        "%s takes X0,Y0,X1,Y1 (four numbers, X0 < X1 and Y0 "
+                        "< Y1), got '%s'",
+                        opt, v);
+    at = end + 1;
+  }
+  if (!(r[0] < r[2]) || !(r[1] < r[3]))
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s needs X0 < X1 and Y0 < Y1, got '%s'", opt, v);
+  memcpy(p->job->region, r, sizeof(r));
+  return 0;
+}
+static int opt_max_iter(parse_t* p, const char* opt, const char* v) {
+  uint64_t m;
+  int rc = parse_count_option(p, opt, v, 1000000000, &m);
+  if (rc == 0) p->job->max_iter = (uint32_t)m;
+  return rc;
+}
+static int opt_image(parse_t* p, const char* opt, const char* v) {
+  return copy_path(p, opt, v, p->job->image);
+}
+
 /* Which jobs take an option. */
 #define JOB_BIT(kind) (1u << (kind))
 #define JOBS_RANGE                                                  \
   (JOB_BIT(PROTO_JOB_PI) | JOB_BIT(PROTO_JOB_DOT) |                 \
    JOB_BIT(PROTO_JOB_DOTF) | JOB_BIT(PROTO_JOB_NOOP) |              \
-   JOB_BIT(PROTO_JOB_RUN) | JOB_BIT(PROTO_JOB_LOOP))
+   JOB_BIT(PROTO_JOB_RUN) | JOB_BIT(PROTO_JOB_LOOP) |               \
+   JOB_BIT(PROTO_JOB_MANDEL))
 #define JOBS_DOT (JOB_BIT(PROTO_JOB_DOT) | JOB_BIT(PROTO_JOB_DOTF))
 #define JOBS_ALL (JOBS_RANGE | JOB_BIT(PROTO_JOB_HELLO))
 
@@ -785,6 +855,10 @@ static const option_t kOptions[] = {
     {"--mean", opt_mean, 1, 0, JOB_BIT(PROTO_JOB_LOOP)},
     {"--spread", opt_spread, 1, 0, JOB_BIT(PROTO_JOB_LOOP)},
     {"--seed", opt_seed, 1, 0, JOB_BIT(PROTO_JOB_LOOP)},
+    {"--size", opt_size, 1, 0, JOB_BIT(PROTO_JOB_MANDEL)},
+    {"--region", opt_region, 1, 0, JOB_BIT(PROTO_JOB_MANDEL)},
+    {"--max-iter", opt_max_iter, 1, 0, JOB_BIT(PROTO_JOB_MANDEL)},
+    {"--image", opt_image, 1, 0, JOB_BIT(PROTO_JOB_MANDEL)},
 };
 enum { OPTION_COUNT = sizeof(kOptions) / sizeof(kOptions[0]) };
 
@@ -810,7 +884,7 @@ static int parse_options(parse_t* p, int argc, char** argv) {
       if (o != NULL && o->jobs == JOBS_DOT)
         return proto_fail(p->err, p->errlen, PROTO_EINVAL,
                           "%s is an option of the dot job only", o->name);
-      for (int k = PROTO_JOB_HELLO; o != NULL && k <= PROTO_JOB_LOOP; k++)
+      for (int k = PROTO_JOB_HELLO; o != NULL && k <= PROTO_JOB_MANDEL; k++)
         if (o->jobs == JOB_BIT(k))
           return proto_fail(p->err, p->errlen, PROTO_EINVAL,
                             "%s is an option of the %s job only", o->name,
@@ -862,8 +936,8 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
   if (argc < 2) {
     if (job->help) return 0;
     return proto_fail(err, errlen, PROTO_EINVAL,
-                      "no job given: use one of hello, pi, dot, noop, loop, run "
-                      "(see --help)");
+                      "no job given: use one of hello, pi, dot, noop, loop, "
+                      "mandelbrot, run (see --help)");
   }
   const char* name = argv[1];
   if (strcmp(name, "hello") == 0) {
@@ -878,18 +952,27 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
     job->kind = PROTO_JOB_LOOP;
   } else if (strcmp(name, "run") == 0) {
     job->kind = PROTO_JOB_RUN;
+  } else if (strcmp(name, "mandelbrot") == 0) {
+    job->kind = PROTO_JOB_MANDEL;
   } else if (job->help && name[0] == '-') {
     return 0;
   } else {
     return proto_fail(err, errlen, PROTO_EINVAL,
                       "unknown job '%s': use one of hello, pi, dot, noop, loop, "
-                      "run (see --help)",
+                      "mandelbrot, run (see --help)",
                       name);
   }
   if (job->help) return 0;
   job->cost_mean_ns = 1000;
   job->cost_spread_ns = -1; /* mean / 2 unless given */
   job->seed = 1;
+  job->width = 1024;
+  job->height = 768;
+  job->region[0] = -2.5;
+  job->region[1] = -1.25;
+  job->region[2] = 1.0;
+  job->region[3] = 1.25;
+  job->max_iter = 1000;
   parse_t p = {job, name, NULL, NULL, err, errlen};
   int rc = parse_options(&p, argc, argv);
   if (rc < 0) return rc;
@@ -930,6 +1013,13 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
       if (job->a_path[0] == '\0' || job->b_path[0] == '\0')
         return proto_fail(err, errlen, PROTO_EINVAL,
                           "dot with files needs both --a FILE and --b FILE");
+      break;
+    case PROTO_JOB_MANDEL:
+      if (p.n_text)
+        return proto_fail(err, errlen, PROTO_EINVAL,
+                          "mandelbrot takes --size WxH, not --n: n is the "
+                          "number of pixels");
+      job->n = (uint64_t)job->width * job->height;
       break;
     case PROTO_JOB_NONE:
       return proto_fail(err, errlen, PROTO_EINVAL, "no job given");
@@ -997,6 +1087,11 @@ uint64_t proto_job_fingerprint(const proto_job_t* job) {
     h = fnv1a(h, &job->kernel_hash, sizeof(job->kernel_hash));
     for (int i = 0; i < job->nargs; i++)
       h = fnv1a(h, job->arg[i], strlen(job->arg[i]) + 1);
+  }
+  if (job->kind == PROTO_JOB_MANDEL) {
+    uint64_t dims[3] = {job->width, job->height, job->max_iter};
+    h = fnv1a(h, dims, sizeof(dims));
+    h = fnv1a(h, job->region, sizeof(job->region));
   }
   if (job->kind == PROTO_JOB_LOOP) {
     double costs[2] = {job->cost_mean_ns, job->cost_spread_ns};
@@ -1112,6 +1207,11 @@ int proto_job_resolve(proto_job_t* job, char* err, size_t errlen) {
   return 0;
 }
 
+size_t proto_image_header(const proto_job_t* job, char* buf, size_t len) {
+  int n = snprintf(buf, len, "P5\n%u %u\n255\n", job->width, job->height);
+  return n > 0 ? (size_t)n : 0;
+}
+
 uint64_t proto_job_align(const proto_job_t* job) {
   if (job->kind == PROTO_JOB_PI) return PROTO_PI_GRAIN;
   if (job->kind == PROTO_JOB_RUN && job->align > 1) return job->align;
@@ -1124,6 +1224,8 @@ uint64_t proto_job_slice(const proto_job_t* job) {
       return (uint64_t)1 << 22;
     case PROTO_JOB_DOT:
       return (uint64_t)1 << 20;
+    case PROTO_JOB_MANDEL:
+      return 1024; /* pixels: up to a few ms inside the set */
     case PROTO_JOB_LOOP: {
       /* About a millisecond of the profile's mean cost. */
       double per_ms = 1e6 / job->cost_mean_ns;

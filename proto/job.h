@@ -22,6 +22,7 @@ typedef enum {
   PROTO_JOB_NOOP = 5,  /* chunks that compute nothing: the farm's own cost */
   PROTO_JOB_RUN = 6,   /* a user's kernel from a shared object (--kernel) */
   PROTO_JOB_LOOP = 7,  /* synthetic iterations of a chosen cost profile */
+  PROTO_JOB_MANDEL = 8, /* the Mandelbrot set, one index per pixel */
 } proto_job_kind_t;
 
 /* The cost profiles of the loop job (--cost): how long iteration i takes,
@@ -151,6 +152,10 @@ struct proto_job_s {
   double cost_mean_ns;              /* loop: --mean (ns per iteration) */
   double cost_spread_ns;            /* loop: --spread (ns) */
   uint64_t seed;                    /* loop: --seed */
+  uint32_t width, height;           /* mandelbrot: --size WxH */
+  double region[4];                 /* mandelbrot: --region x0,y0,x1,y1 */
+  uint32_t max_iter;                /* mandelbrot: --max-iter */
+  char image[PROTO_PATH_MAX];       /* mandelbrot: --image FILE.pgm */
   char output[PROTO_PATH_MAX]; /* --output: also write the result here */
   int help;                    /* --help given: print usage, run nothing */
   int quiet;                   /* --quiet: result lines only */
@@ -219,6 +224,10 @@ int proto_job_speculates(const proto_job_t* job);
 /* The name of a loop cost profile ("exponential"), static; NULL when out of
  * range. */
 const char* proto_cost_name(proto_cost_t cost);
+
+/* The mandelbrot image's PGM header ("P5\nW H\n255\n") into buf (at least
+ * 32 bytes); returns its length. Pixel i is the byte at that offset + i. */
+size_t proto_image_header(const proto_job_t* job, char* buf, size_t len);
 
 /* Chunk boundaries fall on multiples of this (or on n): PROTO_PI_GRAIN for
  * pi, the kernel's own for run (after probing), else 1. */

@@ -1,9 +1,16 @@
-// The loop job on real ranks: the checksum is the exact sum of every
-// iteration's hash (computed here independently) for every schedule and
-// rank count, with a worker killed mid-run too; and the work is real: an
-// iteration's cost is time.
+// The irregular jobs on real ranks. loop: the checksum is the exact sum of
+// every iteration's hash (computed here independently) for every schedule
+// and rank count, with a worker killed mid-run too; and the work is real:
+// an iteration's cost is time. mandelbrot: the iteration sum and the image
+// bytes equal an independent computation here, for every schedule and rank
+// count, with a fault and through a resume.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -91,6 +98,122 @@ TEST(FarmLoopTest, BadProfilesAreRefused) {
   r = run::Farm(3, {"loop", "--n", "100", "--cost", "pareto"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("unknown --cost 'pareto'"), std::string::npos) << r.err;
+}
+
+// The escape count of pixel i of a W x H image of [x0,x1] x [y0,y1], row 0
+// at the top, at the pixel's centre: written out from the definition.
+struct Mandel {
+  int w = 160, h = 120, max_iter = 300;
+  double x0 = -2.2, y0 = -1.2, x1 = 0.8, y1 = 1.2;
+  std::vector<std::string> Args(const std::string& image) const {
+    std::vector<std::string> a = {
+        "mandelbrot", "--size", std::to_string(w) + "x" + std::to_string(h),
+        "--region", "-2.2,-1.2,0.8,1.2", "--max-iter",
+        std::to_string(max_iter), "--quiet"};
+    if (!image.empty()) {
+      a.push_back("--image");
+      a.push_back(image);
+    }
+    return a;
+  }
+  int Count(int i) const {
+    int row = i / w, col = i % w;
+    double cr = x0 + (col + 0.5) * ((x1 - x0) / w);
+    double ci = y1 - (row + 0.5) * ((y1 - y0) / h);
+    double zr = 0, zi = 0;
+    int k = 0;
+    while (k < max_iter && zr * zr + zi * zi <= 4.0) {
+      double t = zr * zr - zi * zi + cr;
+      zi = 2.0 * zr * zi + ci;
+      zr = t;
+      k++;
+    }
+    return k;
+  }
+  std::string Image() const {
+    std::string img = "P5\n" + std::to_string(w) + " " + std::to_string(h) +
+                      "\n255\n";
+    for (int i = 0; i < w * h; i++) {
+      int k = Count(i);
+      int g = k >= max_iter ? 0 : (int)(255.0 * std::sqrt((double)k / max_iter));
+      img.push_back((char)(k < max_iter && g < 1 ? 1 : g));
+    }
+    return img;
+  }
+  std::string Sum() const {
+    long long s = 0;
+    for (int i = 0; i < w * h; i++) s += Count(i);
+    return std::to_string(s);
+  }
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string Temp(const std::string& name) {
+  const char* dir = getenv("TEST_TMPDIR");
+  std::string p = std::string(dir ? dir : "/tmp") + "/" + name;
+  unlink(p.c_str());
+  return p;
+}
+
+TEST(FarmMandelbrotTest, SumAndImageAreExactForEveryScheduleAndRankCount) {
+  Mandel m;
+  const std::string sum = m.Sum(), image = m.Image();
+  for (int ranks = 1; ranks <= 5; ranks++)
+    for (const char* schedule : kSchedules) {
+      if (ranks == 1 && std::string(schedule) == "wf") continue;
+      std::string path = Temp("m.pgm");
+      std::vector<std::string> args = m.Args(path);
+      args.push_back("--schedule");
+      args.push_back(schedule);
+      if (std::string(schedule) == "wf") {
+        std::string w = "1";
+        for (int i = 2; i < ranks; i++) w += ",2";
+        args.push_back("--weights");
+        args.push_back(w);
+      }
+      run::Result r = run::Farm(ranks, args, 60);
+      ASSERT_EQ(r.status, 0) << ranks << " " << schedule << "\n" << r.err;
+      EXPECT_EQ(run::LineAfter(r.out, "Iterations = "), sum)
+          << ranks << " ranks, " << schedule;
+      EXPECT_TRUE(Slurp(path) == image) << ranks << " ranks, " << schedule;
+    }
+}
+
+TEST(FarmMandelbrotTest, AWorkerKilledOrAResumeChangesNothing) {
+  Mandel m;
+  m.w = 400;
+  m.h = 300;
+  m.max_iter = 2000;
+  const std::string sum = m.Sum(), image = m.Image();
+  std::string path = Temp("fault.pgm");
+  std::vector<std::string> args = m.Args(path);
+  args.insert(args.end(), {"--inject", "1:exit@3c"});
+  run::Result r = run::Run(run::FarmArgv(4, args), 60, {"TASKFARM_FAULTS=1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run::LineAfter(r.out, "Iterations = "), sum);
+  EXPECT_TRUE(Slurp(path) == image);
+  // A finished journal resumes over its image; a missing image is refused.
+  std::string journal = Temp("m.journal");
+  path = Temp("resume.pgm");
+  args = m.Args(path);
+  args.insert(args.end(), {"--journal", journal});
+  r = run::Farm(3, args, 60);
+  ASSERT_EQ(r.status, 0) << r.err;
+  args.push_back("--resume");
+  r = run::Farm(3, args, 60);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run::LineAfter(r.out, "Iterations = "), sum);
+  EXPECT_TRUE(Slurp(path) == image);
+  unlink(path.c_str());
+  r = run::Farm(3, args, 60);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("is not the image of the run being resumed"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

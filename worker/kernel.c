@@ -16,6 +16,7 @@
 
 #include "proto/error.h"
 #include "worker/loop.h"
+#include "worker/mandel.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "file dot products read little-endian float64 directly"
@@ -119,6 +120,7 @@ int kernel_init(kernel_t* k, const proto_job_t* job) {
   k->job = job;
   k->fd_a = -1;
   k->fd_b = -1;
+  k->fd_image = -1;
   if (job->kind != PROTO_JOB_RUN) {
     k->impl = kernel_builtin(job->kind);
     k->state = k;
@@ -166,6 +168,10 @@ void kernel_close(kernel_t* k) {
   k->dl = NULL;
   if (k->fd_a >= 0) close(k->fd_a);
   if (k->fd_b >= 0) close(k->fd_b);
+  if (k->fd_image >= 0) close(k->fd_image);
+  k->fd_image = -1;
+  free(k->gray);
+  k->gray = NULL;
   free(k->buf);
   k->fd_a = k->fd_b = -1;
   k->buf = NULL;
@@ -445,6 +451,61 @@ static int loop_compute(void* state, uint64_t begin, uint64_t end,
   return 0;
 }
 
+/* Pixel i's count into the sum and, with --image, its gray level into the
+ * image file at its offset: every rank writes its own pixels into the file
+ * the master created, so the image is the same bytes however the pixels
+ * were shared out (a copy computed twice writes the same bytes twice). */
+static int mandel_compute(void* state, uint64_t begin, uint64_t end,
+                          const taskfarm_out_t* out, char* err,
+                          size_t errlen) {
+  (void)err, (void)errlen;
+  kernel_t* k = state;
+  const proto_job_t* job = k->job;
+  int image = job->image[0] != '\0';
+  if (image && k->fd_image < 0) {
+    k->fd_image = open(job->image, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (k->fd_image < 0) {
+      snprintf(k->what, sizeof(k->what),
+               "cannot open --image file '%s': %s (every rank writes its "
+               "pixels into it: it must be on a file system they share)",
+               job->image, strerror(errno));
+      return PROTO_EIO;
+    }
+  }
+  if (image && k->gray == NULL) {
+    k->gray = malloc(proto_job_slice(job));
+    if (k->gray == NULL) return PROTO_ENOMEM;
+  }
+  uint64_t sum = 0;
+  uint64_t slice = proto_job_slice(job);
+  for (uint64_t at = begin; at < end; at += slice) {
+    uint64_t stop = end - at < slice ? end : at + slice;
+    for (uint64_t i = at; i < stop; i++) {
+      uint32_t c = mandel_pixel(job, i);
+      sum += c;
+      if (image) k->gray[i - at] = mandel_gray(c, job->max_iter);
+    }
+    if (!image) continue;
+    char header[64];
+    off_t off = (off_t)(proto_image_header(job, header, sizeof(header)) + at);
+    size_t len = (size_t)(stop - at);
+    for (size_t done = 0; done < len;) {
+      ssize_t n = pwrite(k->fd_image, k->gray + done, len - done,
+                         off + (off_t)done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        snprintf(k->what, sizeof(k->what),
+                 "cannot write --image file '%s': %s", job->image,
+                 n < 0 ? strerror(errno) : "nothing written");
+        return PROTO_EIO;
+      }
+      done += (size_t)n;
+    }
+  }
+  out->add_uint128(out->ctx, 0, sum);
+  return 0;
+}
+
 /* The built-in kernels, on the interface a user's kernel uses. Their state
  * is the kernel_t itself (set by kernel_init, no init/close of their own);
  * versions are PROTO_KERNEL_VERSION, in the job's fingerprint. */
@@ -463,6 +524,9 @@ static const taskfarm_kernel_t kBuiltin[] = {
     [PROTO_JOB_LOOP] = {TASKFARM_KERNEL_ABI, "loop", PROTO_KERNEL_VERSION,
                         TASKFARM_RESULT_INT, 1, PROTO_RUN_N_MAX, NULL,
                         loop_compute, NULL},
+    [PROTO_JOB_MANDEL] = {TASKFARM_KERNEL_ABI, "mandelbrot",
+                          PROTO_KERNEL_VERSION, TASKFARM_RESULT_INT, 1, 0,
+                          NULL, mandel_compute, NULL},
 };
 
 const taskfarm_kernel_t* kernel_builtin(proto_job_kind_t kind) {

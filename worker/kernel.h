@@ -47,6 +47,9 @@ struct kernel_s {
   int fd_a;               /* DOTF: --a file, or -1 */
   int fd_b;               /* DOTF: --b file, or -1 */
   double* buf;            /* DOTF: read buffer, owned */
+  int fd_image;           /* mandelbrot --image: opened at the first chunk,
+                             -1 before */
+  uint8_t* gray;          /* mandelbrot --image: a slice's pixels */
   uint64_t blocks_fast;   /* DOTF: blocks summed by error-free expansions */
   uint64_t blocks_exact;  /* DOTF: blocks that needed the accumulator path */
   char what[PROTO_PATH_MAX + 256]; /* why the last call failed, a sentence
