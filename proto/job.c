@@ -116,6 +116,10 @@ static const char kUsage[] =
     "exit,\n"
     "                        abort, freeze, slow=F. WHEN: Nc (after N chunks,\n"
     "                        default 0c) or Ts (after T seconds of work)\n"
+    "  --inject R:speed=P@T,P@T,...  rank R computes at P percent of its\n"
+    "                        speed from T seconds after it started (a\n"
+    "                        timeline; tools/uneven's --limit without "
+    "cgroups)\n"
     "\n"
     "The first result for a chunk counts; later copies are dropped and\n"
     "counted. The result is bitwise the same whatever failed.\n"
@@ -493,6 +497,29 @@ static int parse_fault(const char* text, proto_fault_t* f) {
     f->kind = PROTO_FAULT_ABORT;
   } else if (klen == 6 && strncmp(kind, "freeze", 6) == 0) {
     f->kind = PROTO_FAULT_FREEZE;
+  } else if (strncmp(kind, "speed=", 6) == 0) {
+    /* speed=P@T,P@T,...: the whole rest is the timeline, no WHEN. */
+    f->kind = PROTO_FAULT_SPEED;
+    const char* at = kind + 6;
+    for (;;) {
+      if (f->nsteps == PROTO_SPEED_STEPS) return PROTO_EINVAL;
+      errno = 0;
+      double pct = strtod(at, &end);
+      if (end == at || *end != '@' || errno != 0 || !(pct >= 1) ||
+          !(pct <= 100))
+        return PROTO_EINVAL;
+      at = end + 1;
+      double t = strtod(at, &end);
+      if (end == at || errno != 0 || !(t >= 0) || t > PROTO_SECONDS_MAX ||
+          (f->nsteps > 0 && !(t > f->step_at[f->nsteps - 1])))
+        return PROTO_EINVAL;
+      f->step_pct[f->nsteps] = pct;
+      f->step_at[f->nsteps] = t;
+      f->nsteps++;
+      if (*end == '\0') return 0;
+      if (*end != ',') return PROTO_EINVAL;
+      at = end + 1;
+    }
   } else if (klen > 5 && strncmp(kind, "slow=", 5) == 0) {
     f->kind = PROTO_FAULT_SLOW;
     errno = 0;
@@ -682,7 +709,9 @@ static int opt_inject(parse_t* p, const char* opt, const char* v) {
     return proto_fail(p->err, p->errlen, PROTO_EINVAL,
                       "--inject takes RANK:KIND[@WHEN] with KIND exit, abort, "
                       "freeze or slow=F (1 < F <= 1e6) and WHEN Nc or Ts, "
-                      "e.g. 2:freeze@3c; got '%s'",
+                      "e.g. 2:freeze@3c, or RANK:speed=P@T,P@T,... (percent "
+                      "1-100 from T seconds on, T rising, at most 8 "
+                      "steps); got '%s'",
                       v);
   job->nfaults++;
   return 0;

@@ -75,7 +75,10 @@ typedef enum {
   PROTO_FAULT_ABORT = 2,  /* the worker dies by SIGABRT */
   PROTO_FAULT_FREEZE = 3, /* the worker stops itself (SIGSTOP) */
   PROTO_FAULT_SLOW = 4,   /* the worker computes `factor` times slower */
+  PROTO_FAULT_SPEED = 5,  /* the worker's speed follows a timeline */
 } proto_fault_kind_t;
+
+enum { PROTO_SPEED_STEPS = 8 };
 
 /* One injected fault (--inject), for tests and experiments only. */
 typedef struct proto_fault_s proto_fault_t;
@@ -85,6 +88,11 @@ struct proto_fault_s {
   double factor;           /* SLOW: slowdown factor (> 1) */
   uint64_t after_chunks;   /* trigger after this many chunks done ... */
   double after_seconds;    /* ... or after this many seconds of work */
+  int nsteps;              /* SPEED: from step_at[k] seconds after the
+                              worker started, it computes at step_pct[k]
+                              percent of its speed (100 before the first) */
+  double step_pct[PROTO_SPEED_STEPS];
+  double step_at[PROTO_SPEED_STEPS];
 };
 
 enum { PROTO_FAULTS_MAX = 16 };

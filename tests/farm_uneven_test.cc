@@ -73,6 +73,35 @@ TEST(FarmUnevenTest, WithoutCgroupsItSaysSoOrFallsBack) {
   EXPECT_LT(slow / fast, 0.5) << "fast " << fast << " slow " << slow;
 }
 
+// A timeline: the quota changes during the run. Rank 2 at a fifth of a core
+// from 0.3 s on is slow over the run; at a fifth only until 0.3 s, it is
+// nearly as fast as rank 1. Both with cgroups (the quota rewritten at its
+// time) and without (the in-program speed timeline).
+TEST(FarmUnevenTest, ATimelineChangesTheQuotaDuringTheRun) {
+  for (const char* env : {"", "TASKFARM_CGROUP_ROOT=/nonexistent/cpu"}) {
+    std::vector<std::string> envs;
+    if (*env) envs.push_back(env);
+    double ratio[2];
+    const char* timelines[2] = {"2:100@0,20@0.3", "2:20@0,100@0.3"};
+    for (int k = 0; k < 2; k++) {
+      std::string report = run::TempPath("timeline.json");
+      run::Result r = run::Run(
+          {run::Binary("tools/uneven"), "-n", "3", "--limit", timelines[k],
+           "--fallback", "--binary", run::Binary(), "--", "loop", "--n",
+           "1500000", "--mean", "2000", "--report", report, "--quiet"},
+          120, envs);
+      ASSERT_EQ(r.status, 0) << env << " " << timelines[k] << "\n" << r.err;
+      std::ifstream in(report);
+      json rep = json::parse(in);
+      ratio[k] = rep["ranks"][1]["speed"].get<double>() /
+                 rep["ranks"][0]["speed"].get<double>();
+    }
+    EXPECT_LT(ratio[0], 0.5) << env;
+    EXPECT_GT(ratio[1], 0.65) << env;
+    EXPECT_EQ(LeftoverCgroups(), 0);
+  }
+}
+
 TEST(FarmUnevenTest, BadLimitsAreRefused) {
   run::Result r = run::Run({run::Binary("tools/uneven"), "-n", "3", "--limit",
                             "3:25", "--binary", run::Binary(), "--", "pi",
@@ -86,6 +115,12 @@ TEST(FarmUnevenTest, BadLimitsAreRefused) {
                30);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("must be 1..100"), std::string::npos) << r.err;
+  r = run::Run({run::Binary("tools/uneven"), "-n", "3", "--limit",
+                "2:50@2,25@1", "--binary", run::Binary(), "--", "pi", "--n",
+                "1e6"},
+               30);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("the times must rise"), std::string::npos) << r.err;
 }
 
 }  // namespace

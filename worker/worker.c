@@ -53,6 +53,7 @@ typedef struct worker_s {
   uint64_t last_master_ns; /* when the master was last heard */
   uint64_t chunks_done;    /* results sent */
   double slow_factor;      /* injected slowdown, 1 = none */
+  const proto_fault_t* speed; /* an injected speed timeline, or NULL */
   uint32_t fired;          /* bit f: fault f of the job has fired */
 } worker_t;
 
@@ -200,9 +201,10 @@ static void inject_faults(worker_t* w) {
                                        : w->chunks_done >= fault->after_chunks;
     if (!due) continue;
     w->fired |= 1u << f;
-    static const char* const names[] = {"?", "exit", "abort", "freeze", "slow"};
+    static const char* const names[] = {"?",      "exit", "abort",
+                                        "freeze", "slow", "speed"};
     proto_log(PROTO_LOG_WARN, "worker %d: injected fault '%s' fires", w->rank,
-              names[fault->kind <= PROTO_FAULT_SLOW ? fault->kind : 0]);
+              names[fault->kind <= PROTO_FAULT_SPEED ? fault->kind : 0]);
     switch (fault->kind) {
       case PROTO_FAULT_EXIT:
         _exit(3);
@@ -214,14 +216,25 @@ static void inject_faults(worker_t* w) {
       case PROTO_FAULT_SLOW:
         w->slow_factor = fault->factor;
         break;
+      case PROTO_FAULT_SPEED:
+        w->speed = fault;
+        break;
     }
   }
 }
 
-/* An injected slowdown: idle for (factor - 1) times the slice's time. */
+/* An injected slowdown: idle for (factor - 1) times the slice's time; with
+ * a speed timeline, the factor is 100 / the percent of the moment. */
 static void pace(const worker_t* w, uint64_t slice_ns) {
-  if (w->slow_factor <= 1) return;
-  uint64_t ns = (uint64_t)((w->slow_factor - 1) * (double)slice_ns);
+  double factor = w->slow_factor;
+  if (w->speed != NULL) {
+    double t = (double)(proto_now_ns() - w->start_ns) / 1e9, pct = 100;
+    for (int k = 0; k < w->speed->nsteps && t >= w->speed->step_at[k]; k++)
+      pct = w->speed->step_pct[k];
+    factor *= 100.0 / pct;
+  }
+  if (factor <= 1) return;
+  uint64_t ns = (uint64_t)((factor - 1) * (double)slice_ns);
   struct timespec pause = {(time_t)(ns / 1000000000u),
                            (long)(ns % 1000000000u)};
   nanosleep(&pause, NULL);
