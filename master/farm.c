@@ -1087,6 +1087,7 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
     r->lost = p->losses > p->readmits;
     r->state = farm_state_name(p->state);
     r->speed = p->speed * 1e9;
+    master_sched_learned(&f->sched, i, &r->learned);
   }
   memset(st, 0, sizeof(*st));
   st->job = f->job;

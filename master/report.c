@@ -184,13 +184,18 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
             "\"busy_s\": %.9f, \"idle_s\": %.9f, \"finish_s\": %.9f, "
             "\"speed\": %.6g, \"timeouts\": %llu, \"reissued\": %llu, "
             "\"duplicates\": %llu, \"cancelled\": %llu, \"rejected\": %llu, "
-            "\"lost\": %s}",
+            "\"lost\": %s, \"learned\": {\"chunks\": %llu, "
+            "\"mean_s_per_iteration\": %.6g, "
+            "\"recent_mean_s_per_iteration\": %.6g, "
+            "\"sd_s_per_iteration\": %.6g, \"weight\": %.6g}}",
             (unsigned long long)r->pid, (unsigned long long)r->chunks,
             (unsigned long long)r->iters, r->busy_s, idle > 0 ? idle : 0,
             r->finish_s, r->busy_s > 0 ? (double)r->iters / r->busy_s : 0.0,
             (unsigned long long)r->timeouts, (unsigned long long)r->reissued,
             (unsigned long long)r->duplicates, (unsigned long long)r->cancels,
-            (unsigned long long)r->rejected, r->lost ? "true" : "false");
+            (unsigned long long)r->rejected, r->lost ? "true" : "false",
+            (unsigned long long)r->learned.chunks, r->learned.mean_s,
+            r->learned.recent_mean_s, r->learned.sd_s, r->learned.weight);
   }
   fprintf(f, "\n  ]\n}\n");
   return ferror(f) ? PROTO_EIO : 0;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "master/schedule.h"
 #include "proto/job.h"
 #include "proto/proto.h"
 
@@ -75,6 +76,7 @@ struct master_rank_stats_s {
   int lost;          /* lost at the end of the run */
   const char* state; /* waiting, active, refused, retired or lost */
   double speed;      /* smoothed iterations per second; 0 = unknown */
+  master_learned_t learned; /* what the schedule learnt from its results */
 };
 
 typedef struct master_run_stats_s master_run_stats_t;

@@ -124,6 +124,17 @@ static double time_variance(const master_sched_t* s, int w) {
   return v > 0 ? v : 0;
 }
 
+void master_sched_learned(const master_sched_t* s, int w,
+                          master_learned_t* out) {
+  memset(out, 0, sizeof(*out));
+  if (s->perf == NULL || w < 0 || w >= s->workers) return;
+  out->chunks = s->perf[w].chunks;
+  out->mean_s = mean_time(s, w, 0);
+  out->recent_mean_s = mean_time(s, w, 1);
+  out->sd_s = sqrt(time_variance(s, w));
+  out->weight = s->weight != NULL ? s->weight[w] : 0;
+}
+
 /* Mean time per iteration of every live worker into mu[]; a worker without
  * results is assumed as slow as the slowest measured one. 0 if none is. */
 static int known_means(const master_sched_t* s, int weighted, double* mu) {

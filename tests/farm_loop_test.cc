@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/run.h"
 
 namespace {
@@ -86,6 +88,40 @@ TEST(FarmLoopTest, IterationsCostTheirTime) {
   double t = std::stod(run::LineAfter(r.out, "Time = "));
   EXPECT_GE(t, 0.9);
   EXPECT_LT(t, 5.0);
+}
+
+// --report shows what the adaptive schedules learnt per rank: with
+// exponential costs of mean 2 us, af's mean time per iteration is about
+// 2 us (the time is the cost, burnt as work) and its standard deviation at
+// least the costs' own 2 us (timing noise adds to it: 2 ranks computing on
+// 2 cores beside the master); awf's weights sum to the worker count.
+TEST(FarmLoopTest, TheReportShowsWhatTheSchedulesLearnt) {
+  for (const char* schedule : {"af", "awf-b"}) {
+    std::string report = run::TempPath(std::string(schedule) + ".json");
+    run::Result r = run::Farm(
+        3, {"loop", "--n", "400000", "--cost", "exponential", "--mean", "2000",
+            "--schedule", schedule, "--report", report, "--quiet"},
+        60);
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::ifstream in(report);
+    nlohmann::json rep = nlohmann::json::parse(in);
+    double weights = 0;
+    for (const auto& rank : rep["ranks"]) {
+      const auto& l = rank["learned"];
+      EXPECT_GT(l["chunks"].get<int>(), 1) << schedule;
+      double mean = l["mean_s_per_iteration"].get<double>();
+      EXPECT_GT(mean, 1.0e-6) << schedule;
+      EXPECT_LT(mean, 4.0e-6) << schedule;
+      if (std::string(schedule) == "af") {
+        double sd = l["sd_s_per_iteration"].get<double>();
+        EXPECT_GT(sd, 1.0e-6) << schedule;
+      }
+      weights += l["weight"].get<double>();
+    }
+    if (std::string(schedule) == "awf-b") {
+      EXPECT_NEAR(weights, 2.0, 1e-4);  // each printed to 6 digits
+    }
+  }
 }
 
 TEST(FarmLoopTest, BadProfilesAreRefused) {
