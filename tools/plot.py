@@ -76,7 +76,8 @@ def sweep(csv_path, out_path):
     groups = defaultdict(lambda: defaultdict(list))
     order = []
     for r in rows:
-        key = f"{r['profile']}, {int(r['ranks']) - 1} workers, n={r['n']}"
+        load = r.get("workload") or f"n={r['n']}"
+        key = f"{load}, {r['profile']}, {int(r['ranks']) - 1} workers"
         if r["schedule"] not in order:
             order.append(r["schedule"])
         groups[key][r["schedule"]].append(r)
@@ -90,8 +91,11 @@ def sweep(csv_path, out_path):
             if not runs:
                 continue
             xs.append(i + (k - (len(keys) - 1) / 2) * width)
+            # The ideal from the quota timeline where the sweep has it,
+            # else total work / sum of measured speeds.
             rel.append(statistics.median(
-                float(r["wall_s"]) / float(r["ideal_s"]) for r in runs))
+                float(r["wall_s"]) / float(r.get("ideal_tl_s") or
+                                           r["ideal_s"]) for r in runs))
             eff.append(statistics.median(float(r["efficiency"]) for r in runs))
         axes[0].bar(xs, rel, width, label=key)
         axes[1].bar(xs, eff, width, label=key)
