@@ -24,15 +24,6 @@ std::vector<std::string> ZetaArgs(const std::string& so, const char* n,
           "--arg", "power=2", "--schedule", schedule, "--quiet"};
 }
 
-std::string U128(unsigned __int128 v) {
-  std::string d;
-  do {
-    d.insert(d.begin(), (char)('0' + (int)(v % 10)));
-    v /= 10;
-  } while (v != 0);
-  return d;
-}
-
 TEST(FarmKernelTest, SameBitsEverywhereAndTheClosedForm) {
   const uint64_t n = 2000000;
   // sum_{i<n} i^2 = (n-1) n (2n-1) / 6, exactly.
@@ -46,7 +37,7 @@ TEST(FarmKernelTest, SameBitsEverywhereAndTheClosedForm) {
     for (const char* schedule : {"dynamic", "static", "guided", "af"}) {
       run::Result r = run::Farm(ranks, ZetaArgs(Zeta(), "2e6", schedule), 60);
       ASSERT_EQ(r.status, 0) << ranks << " " << schedule << "\n" << r.err;
-      EXPECT_EQ(run::LineAfter(r.out, "Integer result = "), U128(squares));
+      EXPECT_EQ(run::LineAfter(r.out, "Integer result = "), run::Decimal(squares));
       std::string b = run::LineAfter(r.out, "Result bits = ");
       if (bits.empty()) bits = b;
       EXPECT_EQ(b, bits) << ranks << " ranks, " << schedule;

@@ -29,12 +29,7 @@ std::string Checksum(uint64_t seed, uint64_t n) {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     sum += z ^ (z >> 31);
   }
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), (char)('0' + (int)(sum % 10)));
-    sum /= 10;
-  } while (sum != 0);
-  return digits;
+  return run::Decimal(sum);
 }
 
 const char* const kSchedules[] = {"static",    "cyclic", "dynamic", "guided",

@@ -266,4 +266,13 @@ int CountLines(const std::string& text) {
   return n;
 }
 
+std::string Decimal(unsigned __int128 v) {
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), (char)('0' + (int)(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  return digits;
+}
+
 }  // namespace run

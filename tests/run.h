@@ -88,6 +88,9 @@ std::string LineAfter(const std::string& text, const std::string& prefix);
 // The number of lines in text.
 int CountLines(const std::string& text);
 
+// v in decimal, as the farm prints its exact integer results.
+std::string Decimal(unsigned __int128 v);
+
 }  // namespace run
 
 #endif  // TASKFARM_TESTS_RUN_H_

@@ -101,7 +101,9 @@ def sweep(csv_path, out_path):
         axes[1].bar(xs, eff, width, label=key)
     axes[0].axhline(1.0, color="black", linewidth=0.8)
     axes[0].set_ylabel("makespan / ideal (median)")
-    axes[0].set_title("makespan relative to total work / sum of speeds")
+    axes[0].set_title("makespan relative to the ideal (from the quota timeline "
+                      "where the sweep has one, else total work / sum of "
+                      "speeds)")
     axes[0].legend(fontsize=8)
     axes[1].set_ylabel("parallel efficiency (median)")
     axes[1].set_ylim(0, 1.05)
