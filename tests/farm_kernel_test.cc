@@ -47,6 +47,24 @@ TEST(FarmKernelTest, SameBitsEverywhereAndTheClosedForm) {
       << got << " vs " << (double)s;
 }
 
+// A worker killed mid-run, on a few schedules: the same bits.
+TEST(FarmKernelTest, AKilledWorkerChangesNothing) {
+  run::Result ref = run::Farm(3, ZetaArgs(Zeta(), "2e6"), 60);
+  ASSERT_EQ(ref.status, 0) << ref.err;
+  for (const char* schedule : {"dynamic", "static", "af"}) {
+    std::vector<std::string> args = ZetaArgs(Zeta(), "2e6", schedule);
+    args.insert(args.end(), {"--inject", "1:exit@3c"});
+    run::Result r = run::Run(run::FarmArgv(4, args), 60, {"TASKFARM_FAULTS=1"});
+    ASSERT_EQ(r.status, 0) << schedule << "\n" << r.err;
+    EXPECT_EQ(run::LineAfter(r.out, "Result bits = "),
+              run::LineAfter(ref.out, "Result bits = "))
+        << schedule;
+    EXPECT_EQ(run::LineAfter(r.out, "Integer result = "),
+              run::LineAfter(ref.out, "Integer result = "))
+        << schedule;
+  }
+}
+
 // The README's line: gcc -O2 -shared -fPIC -I worker -o libzeta.so zeta.c
 TEST(FarmKernelTest, APlainGccBuildRunsToo) {
   std::string dir = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";

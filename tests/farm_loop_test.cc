@@ -63,7 +63,7 @@ TEST(FarmLoopTest, ChecksumIsExactForEveryScheduleAndRankCount) {
 
 TEST(FarmLoopTest, AWorkerKilledMidRunChangesNothing) {
   const std::string want = Checksum(42, 20000);
-  for (const char* schedule : {"dynamic", "factoring", "af", "static"}) {
+  for (const char* schedule : kSchedules) {
     std::vector<std::string> args = LoopArgs(schedule, 4);
     args.push_back("--inject");
     args.push_back("2:exit@5c");
@@ -212,6 +212,22 @@ TEST(FarmMandelbrotTest, SumAndImageAreExactForEveryScheduleAndRankCount) {
           << ranks << " ranks, " << schedule;
       EXPECT_TRUE(Slurp(path) == image) << ranks << " ranks, " << schedule;
     }
+}
+
+TEST(FarmMandelbrotTest, AWorkerKilledChangesNothingOnAnySchedule) {
+  Mandel m;
+  const std::string sum = m.Sum(), image = m.Image();
+  for (const char* schedule : kSchedules) {
+    std::string path = Temp("killed.pgm");
+    std::vector<std::string> args = m.Args(path);
+    args.insert(args.end(), {"--schedule", schedule, "--inject", "2:exit@2c"});
+    if (std::string(schedule) == "wf")
+      args.insert(args.end(), {"--weights", "1,1,1"});
+    run::Result r = run::Run(run::FarmArgv(4, args), 60, {"TASKFARM_FAULTS=1"});
+    ASSERT_EQ(r.status, 0) << schedule << "\n" << r.err;
+    EXPECT_EQ(run::LineAfter(r.out, "Iterations = "), sum) << schedule;
+    EXPECT_TRUE(Slurp(path) == image) << schedule;
+  }
 }
 
 TEST(FarmMandelbrotTest, AWorkerKilledOrAResumeChangesNothing) {
