@@ -41,8 +41,10 @@ static int zeta_init(void** state, uint64_t n, const taskfarm_arg_t* args,
     if (strcmp(args[i].key, "power") == 0) {
       long p = strtol(args[i].value, &end, 10);
       if (*end != '\0' || p < 1 || p > 16) {
-        snprintf(err, errlen, "power must be a whole number from 1 to 16, "
-                 "got '%s'", args[i].value);
+        snprintf(err, errlen,
+                 "power must be a whole number from 1 to 16, "
+                 "got '%s'",
+                 args[i].value);
         free(z);
         return 1;
       }
@@ -50,8 +52,10 @@ static int zeta_init(void** state, uint64_t n, const taskfarm_arg_t* args,
     } else if (strcmp(args[i].key, "fail_at") == 0) {
       z->fail_at = strtoll(args[i].value, &end, 10);
     } else {
-      snprintf(err, errlen, "unknown argument '%s' (this kernel takes power "
-               "and fail_at)", args[i].key);
+      snprintf(err, errlen,
+               "unknown argument '%s' (this kernel takes power "
+               "and fail_at)",
+               args[i].key);
       free(z);
       return 1;
     }

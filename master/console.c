@@ -16,9 +16,9 @@
 extern char** environ;
 
 #include "master/resume.h"
-#include "worker/taskfarm_kernel.h"
 #include "proto/error.h"
 #include "proto/log.h"
+#include "worker/taskfarm_kernel.h"
 
 static double seconds(uint64_t ns) { return (double)ns / 1e9; }
 
@@ -162,16 +162,15 @@ int master_console_prepare_image(const proto_job_t* job) {
               (long long)size);
     return PROTO_EINVAL;
   }
-  int fd = open(job->image, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK |
-                                O_CLOEXEC,
-                0644);
+  int fd = open(job->image,
+                O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0644);
   int ok = fd >= 0 && write(fd, header, hlen) == (ssize_t)hlen &&
            ftruncate(fd, size) == 0;
   int saved = errno;
   if (fd >= 0) close(fd);
   if (!ok) {
-    proto_log(PROTO_LOG_WARN, "cannot write --image file '%s': %s",
-              job->image, strerror(saved));
+    proto_log(PROTO_LOG_WARN, "cannot write --image file '%s': %s", job->image,
+              strerror(saved));
     return PROTO_EINVAL;
   }
   return 0;
@@ -275,8 +274,9 @@ void master_console_print_stop(const master_console_t* c,
   exe[len > 0 ? len : 0] = '\0';
   char self[PROTO_HOST_MAX] = "";
   gethostname(self, sizeof(self) - 1);
-  master_resume_t r = {*launch, argc, argv, len > 0 ? exe : NULL, environ,
-                       farm_host_count(f, self)};
+  master_resume_t r = {*launch, argc,
+                       argv,    len > 0 ? exe : NULL,
+                       environ, farm_host_count(f, self)};
   master_resume_write(stderr, &r);
 }
 
@@ -318,8 +318,8 @@ int master_console_print_result(const master_console_t* c, double wall) {
     char digits[48];
     len = snprintf(text, sizeof(text),
                    "Checksum = %s\nIterations = %llu\nTime = %.6f sec\n",
-                   master_u128_str(f->isum, digits),
-                   (unsigned long long)job->n, wall);
+                   master_u128_str(f->isum, digits), (unsigned long long)job->n,
+                   wall);
   } else if (job->kind == PROTO_JOB_RUN) {
     len = 0;
     if (job->kernel_result & TASKFARM_RESULT_FLOAT) {
@@ -336,8 +336,8 @@ int master_console_print_result(const master_console_t* c, double wall) {
                       "Integer result = %s%s\n", negative ? "-" : "",
                       master_u128_str(v, digits));
     }
-    len += snprintf(text + len, sizeof(text) - (size_t)len,
-                    "Time = %.6f sec\n", wall);
+    len += snprintf(text + len, sizeof(text) - (size_t)len, "Time = %.6f sec\n",
+                    wall);
   } else {
     len =
         snprintf(text, sizeof(text), "%d ranks said hello\n", f->nworkers + 1);
@@ -374,8 +374,8 @@ void master_console_print_summary(const master_console_t* c, double wall) {
             proto_job_name(f->job->kind), (unsigned long long)f->job->n,
             proto_sched_name(f->job->schedule), f->table.count,
             f->table.count == 1 ? "" : "s", f->nworkers,
-            f->nworkers == 1 ? "" : "s", wall, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
-            (unsigned long long)f->msgs);
+            f->nworkers == 1 ? "" : "s", wall, cpu,
+            wall > 0 ? 100.0 * cpu / wall : 0.0, (unsigned long long)f->msgs);
   proto_log(PROTO_LOG_INFO,
             "faults: %llu chunks re-issued, %llu speculative copies, %llu "
             "iterations computed twice; recovery %.3f s max, %.3f s mean "

@@ -198,9 +198,9 @@ struct farm_s {
 
 /* Sets up f for job with `workers` worker ranks (1..workers), starting at
  * now. done (NULL: none) holds what a journal recorded, taken as done before
- * this run: its ranges are never cut again and its sums are added. The static schedules cut and assign every chunk here.
- * io is copied. Returns 0, PROTO_EINVAL or PROTO_ENOMEM (f is then
- * closed). */
+ * this run: its ranges are never cut again and its sums are added. The static
+ * schedules cut and assign every chunk here. io is copied. Returns 0,
+ * PROTO_EINVAL or PROTO_ENOMEM (f is then closed). */
 int farm_init(farm_t* f, const proto_job_t* job, int workers,
               const farm_io_t* io, const master_done_t* done, uint64_t now);
 

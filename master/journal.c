@@ -15,8 +15,8 @@
 static const char kMagic[8] = {'T', 'F', 'J', 'O', 'U', 'R', 'N', 'L'};
 static const uint32_t kRecordMagic = 0x43455254; /* "TREC" */
 enum {
-  DESC_AT = 40,  /* the description's offset in the header */
-  DESC_LEN = 80, /* its bytes, NUL-padded */
+  DESC_AT = 40,    /* the description's offset in the header */
+  DESC_LEN = 80,   /* its bytes, NUL-padded */
   INPUTS_AT = 120, /* the number of input files */
   RECORD_MAX = MASTER_JOURNAL_RECORD_MIN + 8 * PROTO_EXACT_DIGITS,
 };
@@ -295,8 +295,7 @@ static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
       uint64_t next = at + 1;
       for (; next < w->size; next++) {
         p = window_at(w, next, &avail);
-        if (p == NULL || decode_record(p, avail, job->n, align, &r) != 0)
-          break;
+        if (p == NULL || decode_record(p, avail, job->n, align, &r) != 0) break;
       }
       if (p == NULL || next >= w->size) break;
       load->damaged++;
@@ -592,8 +591,8 @@ int master_journal_open(master_journal_t* j, const char* path,
     if (hlen > 0) memcpy(head, h, hlen);
     rc = check_header(head, hlen, job, path, err, errlen);
     if (rc == 0)
-      rc = read_records(w, get32(head + 12), job, load, &valid_end, err,
-                        errlen);
+      rc =
+          read_records(w, get32(head + 12), job, load, &valid_end, err, errlen);
   }
   free(w);
   /* Appends follow the last trusted record: a torn tail is cut off. */

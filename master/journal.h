@@ -31,13 +31,13 @@ extern "C" {
 #endif
 
 enum {
-  MASTER_JOURNAL_VERSION = 3,     /* the format this build writes and reads
-                                     (2: the exact digits of proto/exact.h's
-                                     wider accumulator; 3: input files'
-                                     identity in the header) */
-  MASTER_JOURNAL_HEADER = 128,    /* header bytes before the input files */
+  MASTER_JOURNAL_VERSION = 3,       /* the format this build writes and reads
+                                       (2: the exact digits of proto/exact.h's
+                                       wider accumulator; 3: input files'
+                                       identity in the header) */
+  MASTER_JOURNAL_HEADER = 128,      /* header bytes before the input files */
   MASTER_JOURNAL_HEADER_MAX = 4096, /* the whole header at most */
-  MASTER_JOURNAL_RECORD_MIN = 60, /* a record without float digits */
+  MASTER_JOURNAL_RECORD_MIN = 60,   /* a record without float digits */
 };
 
 /* One accepted chunk. */
@@ -75,11 +75,11 @@ struct master_journal_load_s {
   uint64_t damaged;         /* damaged stretches left out ... */
   uint64_t damaged_bytes;   /* ... their bytes ... */
   uint64_t damaged_records; /* ... and records recognisable in them */
-  uint64_t repeated; /* records of a range already recorded: ignored, and
-                        nothing to compute again */
-  uint64_t overlapping; /* records overlapping others, left out */
-  uint64_t torn_bytes;  /* bytes of a damaged tail cut off */
-  int existed;          /* the file was there before */
+  uint64_t repeated;        /* records of a range already recorded: ignored, and
+                               nothing to compute again */
+  uint64_t overlapping;     /* records overlapping others, left out */
+  uint64_t torn_bytes;      /* bytes of a damaged tail cut off */
+  int existed;              /* the file was there before */
 };
 
 typedef struct master_journal_s master_journal_t;

@@ -7,11 +7,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,22 +20,22 @@
 #include "master/journal.h"
 #include "master/link.h"
 #include "master/loop.h"
-#include "master/schedule.h"
 #include "master/report.h"
+#include "master/schedule.h"
 #include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
 #include "proto/watchdog.h"
 
 enum {
-  END_PAUSE_NS = 100000000,  /* let mpiexec forward output before the abort,
-                                at most (drain_output) */
+  END_PAUSE_NS = 100000000,   /* let mpiexec forward output before the abort,
+                                 at most (drain_output) */
   DRAINED_PAUSE_NS = 2000000, /* ... and this long once it has read it */
-  SEND_GRACE_NS = 200000000, /* sends in flight may complete this long */
-  FAREWELL_NS = 2000000000,  /* every worker says BYE within this */
+  SEND_GRACE_NS = 200000000,  /* sends in flight may complete this long */
+  FAREWELL_NS = 2000000000,   /* every worker says BYE within this */
   HURRIED_FAREWELL_NS = 500000000, /* ... after a second signal */
-  FINALIZE_NS = 10000000000ull, /* MPI_Finalize returns within this */
-  FINALIZE_LAG_NS = 20000000,   /* the master finalizes this long after */
+  FINALIZE_NS = 10000000000ull,    /* MPI_Finalize returns within this */
+  FINALIZE_LAG_NS = 20000000,      /* the master finalizes this long after */
 };
 
 typedef struct master_s {
@@ -294,8 +294,7 @@ static void report_load(const char* path, const master_journal_load_t* l) {
               "journal '%s': %llu damaged stretch%s of %llu bytes left out "
               "(%llu record%s recognisable in them); the chunks they held "
               "are computed again",
-              path, (unsigned long long)l->damaged,
-              l->damaged == 1 ? "" : "es",
+              path, (unsigned long long)l->damaged, l->damaged == 1 ? "" : "es",
               (unsigned long long)l->damaged_bytes,
               (unsigned long long)l->damaged_records,
               l->damaged_records == 1 ? "" : "s");
@@ -303,8 +302,7 @@ static void report_load(const char* path, const master_journal_load_t* l) {
     proto_log(PROTO_LOG_WARN,
               "journal '%s': %llu damaged stretch%s of %llu bytes left out; "
               "the chunks they held are computed again",
-              path, (unsigned long long)l->damaged,
-              l->damaged == 1 ? "" : "es",
+              path, (unsigned long long)l->damaged, l->damaged == 1 ? "" : "es",
               (unsigned long long)l->damaged_bytes);
   if (l->repeated > 0)
     proto_log(PROTO_LOG_INFO,
@@ -361,15 +359,14 @@ static int open_farm(master_t* m, int nworkers) {
   rc = farm_init(&m->farm, job, nworkers, &io, &load.done, proto_now_ns());
   m->farm.scale = m->opts->scale;
   if (rc == 0 && load.existed)
-    proto_log(PROTO_LOG_INFO,
-              "resuming from journal '%s': %zu chunks, %llu of %llu "
-              "iterations (%.1f%%) already done",
-              job->journal, load.done.count,
-              (unsigned long long)load.done.iters, (unsigned long long)job->n,
-              job->n ? 100.0 * (double)load.done.iters / (double)job->n
-                     : 100.0);
-  if (rc == 0)
-    report_load(job->journal, &load);
+    proto_log(
+        PROTO_LOG_INFO,
+        "resuming from journal '%s': %zu chunks, %llu of %llu "
+        "iterations (%.1f%%) already done",
+        job->journal, load.done.count, (unsigned long long)load.done.iters,
+        (unsigned long long)job->n,
+        job->n ? 100.0 * (double)load.done.iters / (double)job->n : 100.0);
+  if (rc == 0) report_load(job->journal, &load);
   master_journal_free_load(&load);
   return rc;
 }
@@ -385,11 +382,11 @@ static int finalize_is_safe(const master_t* m) {
   if (farm_host_count(&m->farm, self) > 1) return 0;
   const char* tls = getenv("UCX_TLS");
   if (tls == NULL || *tls == '\0') return 1;
-  static const char* const shared[] = {"all", "sm", "shm", "posix", "sysv",
-                                       "cma", "knem", "xpmem"};
+  static const char* const shared[] = {"all",  "sm",  "shm",  "posix",
+                                       "sysv", "cma", "knem", "xpmem"};
   char list[256];
   snprintf(list, sizeof(list), "%s", tls);
-  for (char* save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
+  for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
        t = strtok_r(NULL, ",", &save))
     for (size_t k = 0; k < sizeof(shared) / sizeof(shared[0]); k++)
       if (strcmp(t, shared[k]) == 0) return 1;

@@ -29,11 +29,11 @@ struct master_options_s {
   void* compute_ctx;         /* passed to compute */
   int argc;                  /* the command line, for the resume command */
   char** argv;
-  proto_launch_t launch;     /* how the run was started, ditto */
-  uint64_t scale;            /* sent with every chunk (the loop job's work
-                                per 1000 ns, measured here); 0 = none */
-  int stopped_by; /* out: the signal that stopped the run, or 0 */
-  int farewell;   /* out: every worker said BYE (see master_end_job) */
+  proto_launch_t launch; /* how the run was started, ditto */
+  uint64_t scale;        /* sent with every chunk (the loop job's work
+                            per 1000 ns, measured here); 0 = none */
+  int stopped_by;        /* out: the signal that stopped the run, or 0 */
+  int farewell;          /* out: every worker said BYE (see master_end_job) */
 };
 
 /* Runs the master side of job on comm (this rank is 0). Prints the result on

@@ -73,9 +73,9 @@ struct master_rank_stats_s {
   uint64_t duplicates;
   uint64_t cancels;
   uint64_t rejected;
-  int lost;          /* lost at the end of the run */
-  const char* state; /* waiting, active, refused, retired or lost */
-  double speed;      /* smoothed iterations per second; 0 = unknown */
+  int lost;                 /* lost at the end of the run */
+  const char* state;        /* waiting, active, refused, retired or lost */
+  double speed;             /* smoothed iterations per second; 0 = unknown */
   master_learned_t learned; /* what the schedule learnt from its results */
 };
 

@@ -74,12 +74,12 @@ enum { MASTER_SCHED_GROWTH = 2 };
 /* What the adaptive schedules learnt about worker w, for the report. */
 typedef struct master_learned_s master_learned_t;
 struct master_learned_s {
-  uint64_t chunks;       /* results learnt from */
-  double mean_s;         /* seconds per iteration, weighted by chunk size
-                            (af's mean) */
-  double recent_mean_s;  /* ... weighted by the result's order (awf's) */
-  double sd_s;           /* af's standard deviation of one iteration */
-  double weight;         /* wf/awf weight (the weights sum to P); 0: none */
+  uint64_t chunks;      /* results learnt from */
+  double mean_s;        /* seconds per iteration, weighted by chunk size
+                           (af's mean) */
+  double recent_mean_s; /* ... weighted by the result's order (awf's) */
+  double sd_s;          /* af's standard deviation of one iteration */
+  double weight;        /* wf/awf weight (the weights sum to P); 0: none */
 };
 void master_sched_learned(const master_sched_t* s, int w,
                           master_learned_t* out);

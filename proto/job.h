@@ -15,13 +15,13 @@ extern "C" {
 
 typedef enum {
   PROTO_JOB_NONE = 0,
-  PROTO_JOB_HELLO = 1, /* smiling processes: each rank greets */
-  PROTO_JOB_PI = 2,    /* Leibniz series, float result */
-  PROTO_JOB_DOT = 3,   /* a=[1..n], b=[n..1] generated, exact 128-bit */
-  PROTO_JOB_DOTF = 4,  /* dot of two float64 files, exact then rounded once */
-  PROTO_JOB_NOOP = 5,  /* chunks that compute nothing: the farm's own cost */
-  PROTO_JOB_RUN = 6,   /* a user's kernel from a shared object (--kernel) */
-  PROTO_JOB_LOOP = 7,  /* synthetic iterations of a chosen cost profile */
+  PROTO_JOB_HELLO = 1,  /* smiling processes: each rank greets */
+  PROTO_JOB_PI = 2,     /* Leibniz series, float result */
+  PROTO_JOB_DOT = 3,    /* a=[1..n], b=[n..1] generated, exact 128-bit */
+  PROTO_JOB_DOTF = 4,   /* dot of two float64 files, exact then rounded once */
+  PROTO_JOB_NOOP = 5,   /* chunks that compute nothing: the farm's own cost */
+  PROTO_JOB_RUN = 6,    /* a user's kernel from a shared object (--kernel) */
+  PROTO_JOB_LOOP = 7,   /* synthetic iterations of a chosen cost profile */
   PROTO_JOB_MANDEL = 8, /* the Mandelbrot set, one index per pixel */
 } proto_job_kind_t;
 
@@ -117,8 +117,8 @@ typedef enum {
 enum {
   PROTO_WEIGHTS_MAX = 256,
   PROTO_BIND_MAX = 64,
-  PROTO_ARGS_MAX = 32,     /* --arg K=V entries */
-  PROTO_ARG_BYTES = 256,   /* each, with its NUL */
+  PROTO_ARGS_MAX = 32,   /* --arg K=V entries */
+  PROTO_ARG_BYTES = 256, /* each, with its NUL */
 };
 
 /* The largest n of the run and loop jobs. */
@@ -145,9 +145,9 @@ struct proto_job_s {
   proto_job_kind_t kind; /* which computation */
   uint64_t n;            /* iterations in [0, n) */
   uint64_t chunk;        /* iterations per chunk; 0 = choose automatically */
-  char a_path[PROTO_PATH_MAX]; /* dot --a file (DOTF only) */
-  char b_path[PROTO_PATH_MAX]; /* dot --b file (DOTF only) */
-  proto_input_t input[2];      /* --a and --b as resolved (DOTF only) */
+  char a_path[PROTO_PATH_MAX];      /* dot --a file (DOTF only) */
+  char b_path[PROTO_PATH_MAX];      /* dot --b file (DOTF only) */
+  proto_input_t input[2];           /* --a and --b as resolved (DOTF only) */
   char kernel_path[PROTO_PATH_MAX]; /* run: --kernel, a shared object */
   uint64_t kernel_hash;             /* run: FNV-1a of its bytes (resolve) */
   uint64_t align;                   /* run: its chunk alignment (probe) */
@@ -156,14 +156,14 @@ struct proto_job_s {
   char kernel_name[64];             /* run: its name (probe) */
   int nargs;                        /* run: --arg entries */
   char arg[PROTO_ARGS_MAX][PROTO_ARG_BYTES]; /* run: "KEY=VALUE" each */
-  proto_cost_t cost;                /* loop: --cost */
-  double cost_mean_ns;              /* loop: --mean (ns per iteration) */
-  double cost_spread_ns;            /* loop: --spread (ns) */
-  uint64_t seed;                    /* loop: --seed */
-  uint32_t width, height;           /* mandelbrot: --size WxH */
-  double region[4];                 /* mandelbrot: --region x0,y0,x1,y1 */
-  uint32_t max_iter;                /* mandelbrot: --max-iter */
-  char image[PROTO_PATH_MAX];       /* mandelbrot: --image FILE.pgm */
+  proto_cost_t cost;                         /* loop: --cost */
+  double cost_mean_ns;         /* loop: --mean (ns per iteration) */
+  double cost_spread_ns;       /* loop: --spread (ns) */
+  uint64_t seed;               /* loop: --seed */
+  uint32_t width, height;      /* mandelbrot: --size WxH */
+  double region[4];            /* mandelbrot: --region x0,y0,x1,y1 */
+  uint32_t max_iter;           /* mandelbrot: --max-iter */
+  char image[PROTO_PATH_MAX];  /* mandelbrot: --image FILE.pgm */
   char output[PROTO_PATH_MAX]; /* --output: also write the result here */
   int help;                    /* --help given: print usage, run nothing */
   int quiet;                   /* --quiet: result lines only */

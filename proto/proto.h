@@ -33,16 +33,16 @@
  * while it computes (about every 100 ms): it lets the master tell a slow
  * worker (progressing) from a frozen or dead one (silent). An idle worker
  * sends one for attempt 0 (which no order has) every second, so a master
- * that declared it lost hears that it is alive and takes it back. PING keeps idle workers sure that the master is alive; a
- * worker that hears nothing from the master for long exits on its own.
- * BYE answers STOP or REFUSE: the worker has nothing in flight and waits
- * for FIN. Only when every rank has said BYE does the master send FIN to
- * all and call MPI_Finalize with them (it waits for every rank); otherwise
- * it ends the job with MPI_Abort. A worker must not finalize before FIN:
- * over UCX's TCP transport a rank that finalizes while the master is not
- * yet finalizing leaves the master's MPI_Finalize waiting for good. A BYE
- * during the run is rejected like any message a worker never sends then.
- * The master checks every field of every message it receives against its
+ * that declared it lost hears that it is alive and takes it back. PING keeps
+ * idle workers sure that the master is alive; a worker that hears nothing from
+ * the master for long exits on its own. BYE answers STOP or REFUSE: the worker
+ * has nothing in flight and waits for FIN. Only when every rank has said BYE
+ * does the master send FIN to all and call MPI_Finalize with them (it waits for
+ * every rank); otherwise it ends the job with MPI_Abort. A worker must not
+ * finalize before FIN: over UCX's TCP transport a rank that finalizes while the
+ * master is not yet finalizing leaves the master's MPI_Finalize waiting for
+ * good. A BYE during the run is rejected like any message a worker never sends
+ * then. The master checks every field of every message it receives against its
  * chunk table and drops what does not fit. */
 #ifndef TASKFARM_PROTO_PROTO_H_
 #define TASKFARM_PROTO_PROTO_H_
@@ -58,9 +58,9 @@ extern "C" {
 
 enum {
   PROTO_MAGIC = 0x54464d31, /* "TFM1" */
-  PROTO_VERSION = 4, /* 2: exact partials of 136 digits (proto/exact.h);
-                        3: BYE and FIN; 4: WORK carries the job's scale */
-  PROTO_HOST_MAX = 64, /* host name bytes in HELLO, including the NUL */
+  PROTO_VERSION = 4,        /* 2: exact partials of 136 digits (proto/exact.h);
+                               3: BYE and FIN; 4: WORK carries the job's scale */
+  PROTO_HOST_MAX = 64,      /* host name bytes in HELLO, including the NUL */
 };
 
 typedef enum {

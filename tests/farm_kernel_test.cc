@@ -20,8 +20,8 @@ std::string Zeta() { return run::Binary("examples/libzeta.so"); }
 
 std::vector<std::string> ZetaArgs(const std::string& so, const char* n,
                                   const char* schedule = "dynamic") {
-  return {"run",  "--kernel",   so,       "--n",    n,
-          "--arg", "power=2", "--schedule", schedule, "--quiet"};
+  return {"run",   "--kernel", so,           "--n",    n,
+          "--arg", "power=2",  "--schedule", schedule, "--quiet"};
 }
 
 TEST(FarmKernelTest, SameBitsEverywhereAndTheClosedForm) {
@@ -37,7 +37,8 @@ TEST(FarmKernelTest, SameBitsEverywhereAndTheClosedForm) {
     for (const char* schedule : {"dynamic", "static", "guided", "af"}) {
       run::Result r = run::Farm(ranks, ZetaArgs(Zeta(), "2e6", schedule), 60);
       ASSERT_EQ(r.status, 0) << ranks << " " << schedule << "\n" << r.err;
-      EXPECT_EQ(run::LineAfter(r.out, "Integer result = "), run::Decimal(squares));
+      EXPECT_EQ(run::LineAfter(r.out, "Integer result = "),
+                run::Decimal(squares));
       std::string b = run::LineAfter(r.out, "Result bits = ");
       if (bits.empty()) bits = b;
       EXPECT_EQ(b, bits) << ranks << " ranks, " << schedule;
@@ -71,10 +72,9 @@ TEST(FarmKernelTest, APlainGccBuildRunsToo) {
   std::string so = dir + "/libzeta-gcc.so";
   std::string header = run::Binary("worker/taskfarm_kernel.h");
   std::string include = header.substr(0, header.rfind('/'));
-  run::Result cc =
-      run::Run({"gcc", "-O2", "-shared", "-fPIC", "-I", include, "-o", so,
-                run::Binary("examples/zeta.c"), "-lm"},
-               60);
+  run::Result cc = run::Run({"gcc", "-O2", "-shared", "-fPIC", "-I", include,
+                             "-o", so, run::Binary("examples/zeta.c"), "-lm"},
+                            60);
   ASSERT_EQ(cc.status, 0) << cc.err;
   run::Result mine = run::Farm(3, ZetaArgs(so, "1e6"), 60);
   run::Result bazel = run::Farm(3, ZetaArgs(Zeta(), "1e6"), 60);
@@ -94,15 +94,15 @@ void ExpectRefused(const std::vector<std::string>& args,
 }
 
 TEST(FarmKernelTest, ObjectsThatCannotWorkAreRefusedUpFront) {
-  ExpectRefused({"run", "--kernel", run::Binary("tests/libbad_nosym.so"),
-                 "--n", "10"},
-                "has no function taskfarm_kernel");
-  ExpectRefused({"run", "--kernel", run::Binary("tests/libbad_abi.so"), "--n",
-                 "10"},
-                "was built for kernel interface version 99");
-  ExpectRefused({"run", "--kernel", run::Binary("examples/zeta.c"), "--n",
-                 "10"},
-                "cannot load --kernel");
+  ExpectRefused(
+      {"run", "--kernel", run::Binary("tests/libbad_nosym.so"), "--n", "10"},
+      "has no function taskfarm_kernel");
+  ExpectRefused(
+      {"run", "--kernel", run::Binary("tests/libbad_abi.so"), "--n", "10"},
+      "was built for kernel interface version 99");
+  ExpectRefused(
+      {"run", "--kernel", run::Binary("examples/zeta.c"), "--n", "10"},
+      "cannot load --kernel");
   ExpectRefused({"run", "--kernel", Zeta(), "--n", "10", "--arg", "power=0"},
                 "power must be a whole number from 1 to 16, got '0'");
   ExpectRefused({"run", "--kernel", Zeta(), "--n", "10", "--arg", "colour=1"},
@@ -159,8 +159,8 @@ TEST(FarmKernelTest, ResumesOnlyWithTheSameBuild) {
 TEST(FarmKernelTest, AChunkEveryRankFailsEndsTheRunWithTheKernelsWords) {
   for (int ranks : {1, 3}) {
     run::Result r = run::Farm(
-        ranks, {"run", "--kernel", Zeta(), "--n", "1e5", "--arg", "fail_at=777"},
-        60);
+        ranks,
+        {"run", "--kernel", Zeta(), "--n", "1e5", "--arg", "fail_at=777"}, 60);
     EXPECT_EQ(r.status, 1) << r.err;
     EXPECT_EQ(r.out, "");
     EXPECT_NE(r.err.find("index 777 is where this kernel was told to fail"),

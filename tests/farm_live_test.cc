@@ -286,9 +286,9 @@ TEST(FarmLiveTest, BusyPortIsAClearError) {
   getsockname(s, (sockaddr*)&a, &len);
   std::string journal = run::TempPath("busy-port.journal");
   unlink(journal.c_str());
-  run::Result r = run::Farm(3, {"pi", "--n", "1e9", "--status-port",
-                                std::to_string(ntohs(a.sin_port)), "--journal",
-                                journal});
+  run::Result r =
+      run::Farm(3, {"pi", "--n", "1e9", "--status-port",
+                    std::to_string(ntohs(a.sin_port)), "--journal", journal});
   close(s);
   // A usage error (a supervisor does not retry it), one line, and the
   // journal is not created: the port is bound first.

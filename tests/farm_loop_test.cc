@@ -5,16 +5,14 @@
 // bytes equal an independent computation here, for every schedule and rank
 // count, with a fault and through a resume.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/run.h"
 
@@ -32,14 +30,14 @@ std::string Checksum(uint64_t seed, uint64_t n) {
   return run::Decimal(sum);
 }
 
-const char* const kSchedules[] = {"static",    "cyclic", "dynamic", "guided",
-                                  "trapezoid", "factoring", "wf", "awf-b",
+const char* const kSchedules[] = {"static",    "cyclic",    "dynamic", "guided",
+                                  "trapezoid", "factoring", "wf",      "awf-b",
                                   "awf-c",     "af"};
 
 std::vector<std::string> LoopArgs(const char* schedule, int ranks) {
-  std::vector<std::string> a = {"loop",   "--n",    "20000", "--cost",
-                                "exponential", "--mean", "2000",  "--seed",
-                                "42",     "--schedule", schedule, "--quiet"};
+  std::vector<std::string> a = {
+      "loop", "--n",    "20000", "--cost",     "exponential", "--mean",
+      "2000", "--seed", "42",    "--schedule", schedule,      "--quiet"};
   if (std::string(schedule) == "wf") {
     std::string w = "1";
     for (int i = 2; i < ranks; i++) w += ",1";
@@ -77,8 +75,7 @@ TEST(FarmLoopTest, AWorkerKilledMidRunChangesNothing) {
 // least that (the iterations are work, not nothing).
 TEST(FarmLoopTest, IterationsCostTheirTime) {
   run::Result r = run::Farm(
-      1, {"loop", "--n", "20000", "--mean", "50000", "--cost", "constant"},
-      60);
+      1, {"loop", "--n", "20000", "--mean", "50000", "--cost", "constant"}, 60);
   ASSERT_EQ(r.status, 0) << r.err;
   double t = std::stod(run::LineAfter(r.out, "Time = "));
   EXPECT_GE(t, 0.9);
@@ -94,8 +91,9 @@ TEST(FarmLoopTest, TheReportShowsWhatTheSchedulesLearnt) {
   for (const char* schedule : {"af", "awf-b"}) {
     std::string report = run::TempPath(std::string(schedule) + ".json");
     run::Result r = run::Farm(
-        3, {"loop", "--n", "400000", "--cost", "exponential", "--mean", "2000",
-            "--schedule", schedule, "--report", report, "--quiet"},
+        3,
+        {"loop", "--n", "400000", "--cost", "exponential", "--mean", "2000",
+         "--schedule", schedule, "--report", report, "--quiet"},
         60);
     ASSERT_EQ(r.status, 0) << r.err;
     std::ifstream in(report);
@@ -120,9 +118,8 @@ TEST(FarmLoopTest, TheReportShowsWhatTheSchedulesLearnt) {
 }
 
 TEST(FarmLoopTest, BadProfilesAreRefused) {
-  run::Result r =
-      run::Farm(3, {"loop", "--n", "100", "--cost", "uniform", "--mean", "100",
-                    "--spread", "200"});
+  run::Result r = run::Farm(3, {"loop", "--n", "100", "--cost", "uniform",
+                                "--mean", "100", "--spread", "200"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("a cost cannot be negative"), std::string::npos)
       << r.err;
@@ -137,10 +134,14 @@ struct Mandel {
   int w = 160, h = 120, max_iter = 300;
   double x0 = -2.2, y0 = -1.2, x1 = 0.8, y1 = 1.2;
   std::vector<std::string> Args(const std::string& image) const {
-    std::vector<std::string> a = {
-        "mandelbrot", "--size", std::to_string(w) + "x" + std::to_string(h),
-        "--region", "-2.2,-1.2,0.8,1.2", "--max-iter",
-        std::to_string(max_iter), "--quiet"};
+    std::vector<std::string> a = {"mandelbrot",
+                                  "--size",
+                                  std::to_string(w) + "x" + std::to_string(h),
+                                  "--region",
+                                  "-2.2,-1.2,0.8,1.2",
+                                  "--max-iter",
+                                  std::to_string(max_iter),
+                                  "--quiet"};
     if (!image.empty()) {
       a.push_back("--image");
       a.push_back(image);
@@ -162,11 +163,12 @@ struct Mandel {
     return k;
   }
   std::string Image() const {
-    std::string img = "P5\n" + std::to_string(w) + " " + std::to_string(h) +
-                      "\n255\n";
+    std::string img =
+        "P5\n" + std::to_string(w) + " " + std::to_string(h) + "\n255\n";
     for (int i = 0; i < w * h; i++) {
       int k = Count(i);
-      int g = k >= max_iter ? 0 : (int)(255.0 * std::sqrt((double)k / max_iter));
+      int g =
+          k >= max_iter ? 0 : (int)(255.0 * std::sqrt((double)k / max_iter));
       img.push_back((char)(k < max_iter && g < 1 ? 1 : g));
     }
     return img;

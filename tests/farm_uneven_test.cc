@@ -26,11 +26,11 @@ int LeftoverCgroups() {
 
 TEST(FarmUnevenTest, LimitedRankIsSlowerAndTheBitsStay) {
   std::string report = run::TempPath("uneven.json");
-  run::Result r = run::Run(
-      {run::Binary("tools/uneven"), "-n", "3", "--limit", "2:25",
-       "--fallback", "--binary", run::Binary(), "--", "pi", "--n", "1e10",
-       "--report", report, "--quiet"},
-      120);
+  run::Result r =
+      run::Run({run::Binary("tools/uneven"), "-n", "3", "--limit", "2:25",
+                "--fallback", "--binary", run::Binary(), "--", "pi", "--n",
+                "1e10", "--report", report, "--quiet"},
+               120);
   ASSERT_EQ(r.status, 0) << r.err;
   run::Result plain = run::Farm(3, {"pi", "--n", "1e10", "--quiet"});
   EXPECT_EQ(run::LineAfter(r.out, "PI bits = "),
@@ -48,9 +48,17 @@ TEST(FarmUnevenTest, LimitedRankIsSlowerAndTheBitsStay) {
 
 TEST(FarmUnevenTest, WithoutCgroupsItSaysSoOrFallsBack) {
   const std::string no_cgroups = "TASKFARM_CGROUP_ROOT=/nonexistent/cpu";
-  std::vector<std::string> argv = {run::Binary("tools/uneven"), "-n", "3",
-                                   "--limit", "2:25", "--binary",
-                                   run::Binary(), "--", "pi", "--n", "1e10",
+  std::vector<std::string> argv = {run::Binary("tools/uneven"),
+                                   "-n",
+                                   "3",
+                                   "--limit",
+                                   "2:25",
+                                   "--binary",
+                                   run::Binary(),
+                                   "--",
+                                   "pi",
+                                   "--n",
+                                   "1e10",
                                    "--quiet"};
   run::Result r = run::Run(argv, 60, {no_cgroups});
   EXPECT_EQ(r.status, 1);
@@ -103,10 +111,10 @@ TEST(FarmUnevenTest, ATimelineChangesTheQuotaDuringTheRun) {
 }
 
 TEST(FarmUnevenTest, BadLimitsAreRefused) {
-  run::Result r = run::Run({run::Binary("tools/uneven"), "-n", "3", "--limit",
-                            "3:25", "--binary", run::Binary(), "--", "pi",
-                            "--n", "1e6"},
-                           30);
+  run::Result r =
+      run::Run({run::Binary("tools/uneven"), "-n", "3", "--limit", "3:25",
+                "--binary", run::Binary(), "--", "pi", "--n", "1e6"},
+               30);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("rank 3 is not a worker (1..2)"), std::string::npos)
       << r.err;
@@ -115,10 +123,10 @@ TEST(FarmUnevenTest, BadLimitsAreRefused) {
                30);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("must be 1..100"), std::string::npos) << r.err;
-  r = run::Run({run::Binary("tools/uneven"), "-n", "3", "--limit",
-                "2:50@2,25@1", "--binary", run::Binary(), "--", "pi", "--n",
-                "1e6"},
-               30);
+  r = run::Run(
+      {run::Binary("tools/uneven"), "-n", "3", "--limit", "2:50@2,25@1",
+       "--binary", run::Binary(), "--", "pi", "--n", "1e6"},
+      30);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("the times must rise"), std::string::npos) << r.err;
 }

@@ -165,8 +165,7 @@ TEST(JobTest, SchedulesAndTheirOptions) {
       {{"pi", "--n", "9", "--resume"}, "--resume needs --journal"},
       {{"pi", "--n", "9", "--status-port", "70000"}, "port 1..65535"},
       {{"pi", "--n", "9", "--report"}, "--report needs a value"},
-      {{"pi", "--n", "9", "--status-bind", "localhost"},
-       "takes an IP address"},
+      {{"pi", "--n", "9", "--status-bind", "localhost"}, "takes an IP address"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Parse(c.args, &job, &err), PROTO_EINVAL) << c.says;
@@ -255,7 +254,8 @@ TEST(JobTest, ResolveRefusesAFifoWithoutBlocking) {
   proto_job_t job;
   std::string err;
   EXPECT_EQ(Resolve(fifo, TempFile("b7", 8), &job, &err), PROTO_EFILE);
-  EXPECT_NE(err.find("--a file '" + fifo + "' is not a regular file (it is a "
+  EXPECT_NE(err.find("--a file '" + fifo +
+                     "' is not a regular file (it is a "
                      "FIFO)"),
             std::string::npos)
       << err;
@@ -280,15 +280,24 @@ TEST(JobTest, AnOptionWritesOnlyItsOwnField) {
   std::string err;
   ASSERT_EQ(Parse({"pi", "--n", "1e6"}, &base, &err), 0);
   const std::vector<std::vector<std::string>> one = {
-      {"--chunk", "4096"},       {"--output", "o"},
-      {"--quiet"},               {"--schedule", "guided"},
-      {"--min-chunk", "2048"},   {"--report", "r"},
-      {"--trace", "t"},          {"--journal", "j"},
-      {"--progress"},            {"--status-port", "9"},
-      {"--status-bind", "::1"},  {"--timeout", "5"},
-      {"--timeout-factor", "4"}, {"--timeout-floor", "2"},
-      {"--lost-after", "7"},     {"--master-timeout", "9"},
-      {"--speculate", "on"},     {"--speculate", "off"},
+      {"--chunk", "4096"},
+      {"--output", "o"},
+      {"--quiet"},
+      {"--schedule", "guided"},
+      {"--min-chunk", "2048"},
+      {"--report", "r"},
+      {"--trace", "t"},
+      {"--journal", "j"},
+      {"--progress"},
+      {"--status-port", "9"},
+      {"--status-bind", "::1"},
+      {"--timeout", "5"},
+      {"--timeout-factor", "4"},
+      {"--timeout-floor", "2"},
+      {"--lost-after", "7"},
+      {"--master-timeout", "9"},
+      {"--speculate", "on"},
+      {"--speculate", "off"},
   };
   for (const auto& opt : one) {
     std::vector<std::string> args = {"pi", "--n", "1e6"};
@@ -329,8 +338,7 @@ TEST(JobTest, OptionFormsAndRepeats) {
             PROTO_EINVAL);
   EXPECT_NE(err.find("--quiet takes no value"), std::string::npos) << err;
   EXPECT_EQ(Parse({"pi", "--n", "1e6", "--a", "x"}, &job, &err), PROTO_EINVAL);
-  EXPECT_NE(err.find("--a is an option of the dot job only"),
-            std::string::npos)
+  EXPECT_NE(err.find("--a is an option of the dot job only"), std::string::npos)
       << err;
   EXPECT_EQ(Parse({"pi", "--n", "1e6", "--ch", "4096"}, &job, &err),
             PROTO_EINVAL);  // no abbreviations

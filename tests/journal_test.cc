@@ -4,8 +4,8 @@
 // table's preloaded ranges: cuts never cross them.
 #include "master/journal.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -224,9 +224,9 @@ TEST(JournalTest, RepeatedAndOverlappingRecordsAreToldApart) {
     master_journal_t j;
     master_journal_load_t load;
     char err[512];
-    ASSERT_EQ(master_journal_open(&j, path.c_str(), &job, 1, &load, err,
-                                  sizeof(err)),
-              0)
+    ASSERT_EQ(
+        master_journal_open(&j, path.c_str(), &job, 1, &load, err, sizeof(err)),
+        0)
         << err;
     master_journal_free_load(&load);
     master_record_t again = Record(3);  // the same range
@@ -315,9 +315,9 @@ class InputJournalTest : public ::testing::Test {
     std::vector<std::string> args = {"taskfarm", "dot", "--a", a, "--b", b};
     std::vector<char*> argv;
     for (std::string& s : args) argv.push_back(&s[0]);
-    EXPECT_EQ(proto_job_parse(&job, (int)argv.size(), argv.data(), err,
-                              sizeof(err)),
-              0)
+    EXPECT_EQ(
+        proto_job_parse(&job, (int)argv.size(), argv.data(), err, sizeof(err)),
+        0)
         << err;
     EXPECT_EQ(proto_job_resolve(&job, err, sizeof(err)), 0) << err;
     return job;
@@ -339,9 +339,9 @@ TEST_F(InputJournalTest, AFileChangedInPlaceIsRefusedByName) {
   master_journal_load_t load;
   std::string err;
   EXPECT_EQ(Load(journal_, again, &load, &err), PROTO_EJOURNAL);
-  EXPECT_NE(err.find(std::string("--b file '") + again.input[1].path +
-                     "' changed"),
-            std::string::npos)
+  EXPECT_NE(
+      err.find(std::string("--b file '") + again.input[1].path + "' changed"),
+      std::string::npos)
       << err;
   EXPECT_EQ(Slurp(journal_), before);
 }
@@ -365,9 +365,9 @@ TEST_F(InputJournalTest, OtherFilesAreAnotherJob) {
   master_journal_load_t load;
   std::string err;
   EXPECT_EQ(Load(journal_, job, &load, &err), PROTO_EJOURNAL);
-  EXPECT_NE(err.find(std::string("its --b file was '") + first.input[1].path +
-                     "'"),
-            std::string::npos)
+  EXPECT_NE(
+      err.find(std::string("its --b file was '") + first.input[1].path + "'"),
+      std::string::npos)
       << err;
 }
 

@@ -1,6 +1,5 @@
 // Kernels against closed forms and independent re-implementations.
 #include "worker/kernel.h"
-#include "proto/error.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "proto/error.h"
 #include "tests/reference.h"
 
 namespace {

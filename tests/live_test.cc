@@ -8,7 +8,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-
 #include <regex>
 #include <set>
 #include <sstream>

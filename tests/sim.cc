@@ -542,8 +542,7 @@ void World::WorkerGets(Worker& x, const proto_msg_t& m) {
 
 void World::Call() {
   out_.decisions++;
-  out_.farm_cpu_s +=
-      (double)(CpuNs() - call_start_ - callback_ns_) / 1e9;
+  out_.farm_cpu_s += (double)(CpuNs() - call_start_ - callback_ns_) / 1e9;
   callback_ns_ = 0;
 }
 

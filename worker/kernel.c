@@ -5,18 +5,18 @@
  * the same partial result. */
 #include "worker/kernel.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "proto/error.h"
 #include "worker/loop.h"
 #include "worker/mandel.h"
+#include "worker/plugin.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "file dot products read little-endian float64 directly"
@@ -46,75 +46,6 @@ static void out_add_uint128(void* ctx, uint64_t hi, uint64_t lo) {
   *((sums_t*)ctx)->isum += (unsigned __int128)hi << 64 | lo;
 }
 
-/* Loads job->kernel_path and checks its descriptor; on failure says why in
- * k->what. */
-static int load(kernel_t* k, const proto_job_t* job) {
-  const char* path = job->kernel_path;
-  /* A bare name would be searched for in the library path: a path is
-   * always what the user named. */
-  char local[PROTO_PATH_MAX + 2];
-  if (strchr(path, '/') == NULL) {
-    snprintf(local, sizeof(local), "./%s", path);
-    path = local;
-  }
-  k->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (k->dl == NULL) {
-    snprintf(k->what, sizeof(k->what), "cannot load --kernel '%s': %s",
-             job->kernel_path, dlerror());
-    return PROTO_EINVAL;
-  }
-  taskfarm_kernel_fn fn;
-  void* sym = dlsym(k->dl, TASKFARM_KERNEL_SYMBOL);
-  memcpy(&fn, &sym, sizeof(fn));
-  if (sym == NULL) {
-    snprintf(k->what, sizeof(k->what),
-             "--kernel '%s' has no function %s (declare it as in "
-             "worker/taskfarm_kernel.h, not static)",
-             job->kernel_path, TASKFARM_KERNEL_SYMBOL);
-    return PROTO_EINVAL;
-  }
-  const taskfarm_kernel_t* d = fn();
-  if (d == NULL) {
-    snprintf(k->what, sizeof(k->what), "--kernel '%s': %s() returned NULL",
-             job->kernel_path, TASKFARM_KERNEL_SYMBOL);
-    return PROTO_EINVAL;
-  }
-  if (d->abi != TASKFARM_KERNEL_ABI) {
-    snprintf(k->what, sizeof(k->what),
-             "--kernel '%s' was built for kernel interface version %u; this "
-             "taskfarm has version %d (rebuild it against this "
-             "worker/taskfarm_kernel.h)",
-             job->kernel_path, d->abi, TASKFARM_KERNEL_ABI);
-    return PROTO_EINVAL;
-  }
-  if (d->compute == NULL || d->name == NULL ||
-      (d->result & (TASKFARM_RESULT_FLOAT | TASKFARM_RESULT_INT)) == 0 ||
-      (d->result & ~(uint32_t)(TASKFARM_RESULT_FLOAT | TASKFARM_RESULT_INT)))
-    {
-    snprintf(k->what, sizeof(k->what),
-             "--kernel '%s' has an incomplete descriptor: it needs a name, a "
-             "compute function and a result of TASKFARM_RESULT_FLOAT and/or "
-             "TASKFARM_RESULT_INT",
-             job->kernel_path);
-    return PROTO_EINVAL;
-  }
-  k->impl = d;
-  return 0;
-}
-
-/* The --arg list as the interface passes it ("KEY=VALUE" split at '='). */
-static int split_args(const proto_job_t* job, taskfarm_arg_t* args,
-                      char (*copy)[PROTO_ARG_BYTES]) {
-  for (int i = 0; i < job->nargs; i++) {
-    memcpy(copy[i], job->arg[i], PROTO_ARG_BYTES);
-    char* eq = strchr(copy[i], '=');
-    if (eq != NULL) *eq = '\0';
-    args[i].key = copy[i];
-    args[i].value = eq != NULL ? eq + 1 : "";
-  }
-  return job->nargs;
-}
-
 int kernel_init(kernel_t* k, const proto_job_t* job) {
   memset(k, 0, sizeof(*k));
   k->job = job;
@@ -125,12 +56,13 @@ int kernel_init(kernel_t* k, const proto_job_t* job) {
     k->impl = kernel_builtin(job->kind);
     k->state = k;
   } else {
-    int rc = load(k, job);
+    int rc = plugin_load(job->kernel_path, &k->dl, &k->impl, k->what,
+                         sizeof(k->what));
     if (rc < 0) return rc;
     if (k->impl->init != NULL) {
       taskfarm_arg_t args[PROTO_ARGS_MAX];
       static char copy[PROTO_ARGS_MAX][PROTO_ARG_BYTES];
-      int nargs = split_args(job, args, copy);
+      int nargs = plugin_args(job, args, copy);
       char why[256] = "";
       if (k->impl->init(&k->state, job->n, args, nargs, why, sizeof(why)) !=
           0) {
@@ -164,7 +96,7 @@ void kernel_close(kernel_t* k) {
     k->impl->close(k->state);
   k->impl = NULL;
   k->state = NULL;
-  if (k->dl != NULL) dlclose(k->dl);
+  plugin_unload(k->dl);
   k->dl = NULL;
   if (k->fd_a >= 0) close(k->fd_a);
   if (k->fd_b >= 0) close(k->fd_b);
@@ -187,8 +119,7 @@ int kernel_probe(proto_job_t* job, char* err, size_t errlen) {
     if (job->n > n_max) {
       snprintf(k.what, sizeof(k.what),
                "--n %llu is beyond the largest n kernel %s takes, %llu",
-               (unsigned long long)job->n, d->name,
-               (unsigned long long)n_max);
+               (unsigned long long)job->n, d->name, (unsigned long long)n_max);
       rc = PROTO_EINVAL;
     }
     job->align = d->align ? d->align : 1;
@@ -383,8 +314,8 @@ static int read_exact(kernel_t* k, int which, void* buf, size_t len,
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
       snprintf(k->what, sizeof(k->what),
-               "cannot read --%c file '%s' at byte %lld: %s", 'a' + which,
-               path, (long long)off, strerror(errno));
+               "cannot read --%c file '%s' at byte %lld: %s", 'a' + which, path,
+               (long long)off, strerror(errno));
       return PROTO_EIO;
     }
     if (got == 0) {
@@ -456,8 +387,7 @@ static int loop_compute(void* state, uint64_t begin, uint64_t end,
  * the master created, so the image is the same bytes however the pixels
  * were shared out (a copy computed twice writes the same bytes twice). */
 static int mandel_compute(void* state, uint64_t begin, uint64_t end,
-                          const taskfarm_out_t* out, char* err,
-                          size_t errlen) {
+                          const taskfarm_out_t* out, char* err, size_t errlen) {
   (void)err, (void)errlen;
   kernel_t* k = state;
   const proto_job_t* job = k->job;
@@ -490,13 +420,12 @@ static int mandel_compute(void* state, uint64_t begin, uint64_t end,
     off_t off = (off_t)(proto_image_header(job, header, sizeof(header)) + at);
     size_t len = (size_t)(stop - at);
     for (size_t done = 0; done < len;) {
-      ssize_t n = pwrite(k->fd_image, k->gray + done, len - done,
-                         off + (off_t)done);
+      ssize_t n =
+          pwrite(k->fd_image, k->gray + done, len - done, off + (off_t)done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        snprintf(k->what, sizeof(k->what),
-                 "cannot write --image file '%s': %s", job->image,
-                 n < 0 ? strerror(errno) : "nothing written");
+        snprintf(k->what, sizeof(k->what), "cannot write --image file '%s': %s",
+                 job->image, n < 0 ? strerror(errno) : "nothing written");
         return PROTO_EIO;
       }
       done += (size_t)n;
@@ -525,8 +454,8 @@ static const taskfarm_kernel_t kBuiltin[] = {
                         TASKFARM_RESULT_INT, 1, PROTO_RUN_N_MAX, NULL,
                         loop_compute, NULL},
     [PROTO_JOB_MANDEL] = {TASKFARM_KERNEL_ABI, "mandelbrot",
-                          PROTO_KERNEL_VERSION, TASKFARM_RESULT_INT, 1, 0,
-                          NULL, mandel_compute, NULL},
+                          PROTO_KERNEL_VERSION, TASKFARM_RESULT_INT, 1, 0, NULL,
+                          mandel_compute, NULL},
 };
 
 const taskfarm_kernel_t* kernel_builtin(proto_job_kind_t kind) {

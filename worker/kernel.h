@@ -43,15 +43,15 @@ struct kernel_s {
   const taskfarm_kernel_t* impl; /* the kernel: built in, or loaded */
   void* state;                   /* impl's state */
   void* dl;                      /* run: dlopen's handle, or NULL */
-  uint64_t scale;         /* loop: spin units per 1000 ns (0: measure) */
-  int fd_a;               /* DOTF: --a file, or -1 */
-  int fd_b;               /* DOTF: --b file, or -1 */
-  double* buf;            /* DOTF: read buffer, owned */
-  int fd_image;           /* mandelbrot --image: opened at the first chunk,
-                             -1 before */
-  uint8_t* gray;          /* mandelbrot --image: a slice's pixels */
-  uint64_t blocks_fast;   /* DOTF: blocks summed by error-free expansions */
-  uint64_t blocks_exact;  /* DOTF: blocks that needed the accumulator path */
+  uint64_t scale;                /* loop: spin units per 1000 ns (0: measure) */
+  int fd_a;                      /* DOTF: --a file, or -1 */
+  int fd_b;                      /* DOTF: --b file, or -1 */
+  double* buf;                   /* DOTF: read buffer, owned */
+  int fd_image;          /* mandelbrot --image: opened at the first chunk,
+                            -1 before */
+  uint8_t* gray;         /* mandelbrot --image: a slice's pixels */
+  uint64_t blocks_fast;  /* DOTF: blocks summed by error-free expansions */
+  uint64_t blocks_exact; /* DOTF: blocks that needed the accumulator path */
   char what[PROTO_PATH_MAX + 256]; /* why the last call failed, a sentence
                                       naming the file ("" when none) */
 };

@@ -17,8 +17,8 @@ uint64_t loop_hash(uint64_t seed, uint64_t i) {
 
 /* The k-th uniform number in [0, 1) of iteration i (53 bits). */
 static double uniform(uint64_t seed, uint64_t i, uint64_t k) {
-  uint64_t z = mix(mix(seed ^ 0x6a09e667f3bcc909ull) + i * 0x9e3779b97f4a7c15ull +
-                   k * 0xd1b54a32d192ed03ull);
+  uint64_t z = mix(mix(seed ^ 0x6a09e667f3bcc909ull) +
+                   i * 0x9e3779b97f4a7c15ull + k * 0xd1b54a32d192ed03ull);
   return (double)(z >> 11) * 0x1p-53;
 }
 

@@ -64,18 +64,18 @@ struct taskfarm_arg_s {
 
 typedef struct taskfarm_kernel_s taskfarm_kernel_t;
 struct taskfarm_kernel_s {
-  uint32_t abi;        /* TASKFARM_KERNEL_ABI */
-  const char* name;    /* a short name, e.g. "harmonic" */
-  uint32_t version;    /* bump when the kernel's results change */
-  uint32_t result;     /* TASKFARM_RESULT_FLOAT and/or TASKFARM_RESULT_INT */
-  uint64_t align;      /* chunk boundaries fall on multiples of this (0: 1) */
-  uint64_t n_max;      /* the largest n the kernel takes (0: 2^60) */
+  uint32_t abi;     /* TASKFARM_KERNEL_ABI */
+  const char* name; /* a short name, e.g. "harmonic" */
+  uint32_t version; /* bump when the kernel's results change */
+  uint32_t result;  /* TASKFARM_RESULT_FLOAT and/or TASKFARM_RESULT_INT */
+  uint64_t align;   /* chunk boundaries fall on multiples of this (0: 1) */
+  uint64_t n_max;   /* the largest n the kernel takes (0: 2^60) */
   /* Called once per process before any chunk, with n and the --arg list.
    * Sets *state (may stay NULL). Returns 0, or non-zero after writing one
    * sentence into err (errlen bytes): the run is refused with exit 2 when
    * this fails on the first rank, before MPI starts. May be NULL. */
-  int (*init)(void** state, uint64_t n, const taskfarm_arg_t* args,
-              int nargs, char* err, size_t errlen);
+  int (*init)(void** state, uint64_t n, const taskfarm_arg_t* args, int nargs,
+              char* err, size_t errlen);
   /* Adds the contribution of [begin, end) to out. Returns 0, or non-zero
    * after writing one sentence into err: the chunk fails and goes to
    * another rank (a rank whose chunks keep failing gets no more). */

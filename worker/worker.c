@@ -26,11 +26,11 @@
 #include "worker/orders.h"
 
 enum {
-  IDLE_YIELD_NS = 100000,    /* poll with sched_yield this long when idle */
+  IDLE_YIELD_NS = 100000, /* poll with sched_yield this long when idle */
   HEARTBEAT_NS = (int)(PROTO_BEAT_S * 1e9), /* PROGRESS at most this often
                                                while computing */
-  IDLE_BEAT_NS = 1000000000, /* ... and this often while idle */
-  EXIT_MASTER_GONE = 3,      /* exit status when the master went silent */
+  IDLE_BEAT_NS = 1000000000,                /* ... and this often while idle */
+  EXIT_MASTER_GONE = 3,           /* exit status when the master went silent */
   WATCHDOG_SLACK_NS = 1000000000, /* the watchdog backs check_master up */
   IDLE_SLEEP_MIN_US = 10,
   IDLE_SLEEP_MAX_US = 1000,
@@ -41,20 +41,20 @@ typedef struct worker_s {
   MPI_Comm comm;
   int rank;
   kernel_t kernel;
-  int kernel_rc;   /* kernel_init's result: chunks FAIL with it */
+  int kernel_rc;    /* kernel_init's result: chunks FAIL with it */
   int told_failure; /* a failing chunk was reported on stderr */
   uint64_t slice;   /* run: the slice adapt_slice() chose, 0 = none yet */
-  MPI_Request req; /* the posted receive from the master */
+  MPI_Request req;  /* the posted receive from the master */
   uint8_t rbuf[PROTO_MAX_BYTES];
   worker_orders_t orders;
   int stopping; /* STOP or REFUSE seen */
   int refused;
-  uint64_t start_ns;       /* when the worker started */
-  uint64_t last_master_ns; /* when the master was last heard */
-  uint64_t chunks_done;    /* results sent */
-  double slow_factor;      /* injected slowdown, 1 = none */
+  uint64_t start_ns;          /* when the worker started */
+  uint64_t last_master_ns;    /* when the master was last heard */
+  uint64_t chunks_done;       /* results sent */
+  double slow_factor;         /* injected slowdown, 1 = none */
   const proto_fault_t* speed; /* an injected speed timeline, or NULL */
-  uint32_t fired;          /* bit f: fault f of the job has fired */
+  uint32_t fired;             /* bit f: fault f of the job has fired */
 } worker_t;
 
 int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
@@ -483,8 +483,8 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
   pid_t child = fork();
   if (child < 0) {
     proto_log(PROTO_LOG_WARN,
-              "rank %s: cannot fork its MPI process from its guard: %s",
-              rank, strerror(errno));
+              "rank %s: cannot fork its MPI process from its guard: %s", rank,
+              strerror(errno));
     _exit(EXIT_FAILURE);
   }
   if (child == 0) {
