@@ -117,6 +117,18 @@ TEST(FarmLoopTest, TheReportShowsWhatTheSchedulesLearnt) {
   }
 }
 
+// Iterations as long as the silence a worker is allowed (1 s each and
+// --timeout-floor 1): the kernel says it is alive through keep_alive, so
+// nothing is taken for frozen or computed twice.
+TEST(FarmLoopTest, LongIterationsAreNotTakenForSilence) {
+  run::Result r = run::Farm(
+      3, {"loop", "--n", "4", "--mean", "1e9", "--cost", "constant"}, 60);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run::LineAfter(r.out, "Checksum = "), Checksum(1, 4));
+  EXPECT_EQ(r.err.find("timed out"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("0 chunks re-issued"), std::string::npos) << r.err;
+}
+
 TEST(FarmLoopTest, BadProfilesAreRefused) {
   run::Result r = run::Farm(3, {"loop", "--n", "100", "--cost", "uniform",
                                 "--mean", "100", "--spread", "200"});

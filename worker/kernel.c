@@ -34,6 +34,7 @@ typedef struct sums_s sums_t;
 struct sums_s {
   proto_exact_t* fsum;
   unsigned __int128* isum;
+  const kernel_t* k;
 };
 
 static void out_add_double(void* ctx, double v) {
@@ -44,6 +45,10 @@ static void out_add_int(void* ctx, int64_t v) {
 }
 static void out_add_uint128(void* ctx, uint64_t hi, uint64_t lo) {
   *((sums_t*)ctx)->isum += (unsigned __int128)hi << 64 | lo;
+}
+static void out_keep_alive(void* ctx) {
+  const kernel_t* k = ((sums_t*)ctx)->k;
+  if (k->beat != NULL) k->beat(k->beat_arg);
 }
 
 int kernel_init(kernel_t* k, const proto_job_t* job) {
@@ -374,8 +379,17 @@ static int loop_compute(void* state, uint64_t begin, uint64_t end,
   const proto_job_t* job = k->job;
   if (k->scale == 0) k->scale = loop_calibrate();
   unsigned __int128 sum = 0;
+  /* A long iteration is spun in pieces of about 10 ms, the farm told in
+   * between that this rank is alive. */
+  const uint64_t piece = k->scale * 10000;
   for (uint64_t i = begin; i < end; i++) {
-    loop_spin((uint64_t)(loop_cost_ns(job, i) * (double)k->scale / 1000.0));
+    uint64_t units =
+        (uint64_t)(loop_cost_ns(job, i) * (double)k->scale / 1000.0);
+    for (; units > piece; units -= piece) {
+      loop_spin(piece);
+      out->keep_alive(out->ctx);
+    }
+    loop_spin(units);
     sum += loop_hash(job->seed, i);
   }
   out->add_uint128(out->ctx, (uint64_t)(sum >> 64), (uint64_t)sum);
@@ -466,8 +480,9 @@ const taskfarm_kernel_t* kernel_builtin(proto_job_kind_t kind) {
 int kernel_add(kernel_t* k, uint64_t begin, uint64_t end, proto_exact_t* fsum,
                unsigned __int128* isum) {
   if (k->impl == NULL) return PROTO_EINVAL;
-  sums_t sums = {fsum, isum};
-  taskfarm_out_t out = {&sums, out_add_double, out_add_int, out_add_uint128};
+  sums_t sums = {fsum, isum, k};
+  taskfarm_out_t out = {&sums, out_add_double, out_add_int, out_add_uint128,
+                        out_keep_alive};
   char why[256] = "";
   int rc = k->impl->compute(k->state, begin, end, &out, why, sizeof(why));
   if (rc == 0 || k->job->kind != PROTO_JOB_RUN) return rc;

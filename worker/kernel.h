@@ -44,6 +44,8 @@ struct kernel_s {
   void* state;                   /* impl's state */
   void* dl;                      /* run: dlopen's handle, or NULL */
   uint64_t scale;                /* loop: spin units per 1000 ns (0: measure) */
+  void (*beat)(void* arg);       /* out->keep_alive calls it; may be NULL */
+  void* beat_arg;
   int fd_a;                      /* DOTF: --a file, or -1 */
   int fd_b;                      /* DOTF: --b file, or -1 */
   double* buf;                   /* DOTF: read buffer, owned */

@@ -53,6 +53,11 @@ struct taskfarm_out_s {
   void (*add_int)(void* ctx, int64_t v);
   /* Adds hi * 2^64 + lo to the 128-bit integer sum. */
   void (*add_uint128)(void* ctx, uint64_t hi, uint64_t lo);
+  /* A compute that takes long for one index (more than about 50 ms) calls
+   * this now and then, at least every 50 ms: the farm tells the master the
+   * rank is alive, so it is not taken for frozen. Cheap when nothing is
+   * due. */
+  void (*keep_alive)(void* ctx);
 };
 
 /* One argument from the command line: --arg KEY=VALUE. */

@@ -43,7 +43,10 @@ typedef struct worker_s {
   kernel_t kernel;
   int kernel_rc;    /* kernel_init's result: chunks FAIL with it */
   int told_failure; /* a failing chunk was reported on stderr */
-  uint64_t slice;   /* run: the slice adapt_slice() chose, 0 = none yet */
+  uint64_t slice;   /* run: the slice proto_job_next_slice chose, or 0 */
+  const worker_order_t* cur; /* the order being computed, or NULL */
+  uint64_t cur_t0;           /* when its computing began */
+  uint64_t* cur_beat;        /* when its last PROGRESS went out */
   MPI_Request req;  /* the posted receive from the master */
   uint8_t rbuf[PROTO_MAX_BYTES];
   worker_orders_t orders;
@@ -240,6 +243,25 @@ static void pace(const worker_t* w, uint64_t slice_ns) {
   nanosleep(&pause, NULL);
 }
 
+/* out->keep_alive of a kernel inside one long slice: a PROGRESS for the
+ * order being computed when one is due (what is done is not known inside
+ * a slice: it says 0 more), so the master does not take the rank for
+ * frozen. A send that fails is left to the slice's end to find. */
+static void keep_alive(void* arg) {
+  worker_t* w = arg;
+  if (w->cur == NULL) return;
+  uint64_t t = proto_now_ns();
+  if (t - *w->cur_beat < HEARTBEAT_NS) return;
+  *w->cur_beat = t;
+  proto_msg_t progress = {.kind = PROTO_TAG_PROGRESS,
+                          .chunk = w->cur->chunk,
+                          .attempt = w->cur->attempt,
+                          .done = 0,
+                          .busy_ns = t - w->cur_t0};
+  (void)send_msg(w, &progress);
+  check_master(w);
+}
+
 /* Computes the order at the head of the queue slice by slice, then reports
  * it unless it was cancelled meanwhile. */
 static int run_order(worker_t* w) {
@@ -255,6 +277,9 @@ static int run_order(worker_t* w) {
   int rc = w->kernel_rc;
   uint64_t slice = w->slice ? w->slice : proto_job_slice(w->job);
   uint64_t t0 = proto_now_ns(), beat = t0;
+  w->cur = &o;
+  w->cur_t0 = t0;
+  w->cur_beat = &beat;
   for (uint64_t at = o.begin, stop; rc == 0 && at < o.end; at = stop) {
     stop = o.end - at < slice ? o.end : at + slice;
     if (w->job->nfaults > 0) inject_faults(w);
@@ -288,6 +313,7 @@ static int run_order(worker_t* w) {
       check_master(w);
     }
   }
+  w->cur = NULL;
   res.busy_ns = proto_now_ns() - t0;
   int cancelled = w->stopping || worker_orders_head(&w->orders)->cancelled;
   worker_orders_pop(&w->orders);
@@ -352,6 +378,8 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
   proto_watchdog_arm(w.start_ns + master_timeout_ns(job) + WATCHDOG_SLACK_NS,
                      EXIT_MASTER_GONE, what);
   w.kernel_rc = kernel_init(&w.kernel, job);
+  w.kernel.beat = keep_alive;
+  w.kernel.beat_arg = &w;
   if (w.kernel_rc < 0)
     proto_log(PROTO_LOG_WARN, "worker %d: %s; every chunk it is given fails",
               w.rank,
