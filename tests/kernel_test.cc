@@ -196,6 +196,65 @@ double KernelFileDot(const std::vector<double>& a, const std::vector<double>& b,
   return proto_exact_to_double(&acc);
 }
 
+using DotFastFn = int (*)(const double*, const double*, size_t, double*);
+const DotFastFn kDotPaths[KERNEL_PI_PATHS] = {
+    kernel_dot_fast_sse2, kernel_dot_fast_avx2, kernel_dot_fast_avx512};
+
+// The file dot product's fast path, each compiled level called by its own
+// symbol on the same blocks: the same verdict (fast or not) and the same
+// lane values to the bit; where it says fast, the exact sum of the lanes is
+// the dot product an integer computation gives (mantissas of 26 bits, so
+// every product is an integer multiple of 2^-52 and fits in 128 bits).
+TEST(KernelTest, EveryDotFastPathGivesTheSameBits) {
+  std::mt19937_64 rng(2026);
+  const size_t n = 4096 + 5;
+  std::vector<double> a(n), b(n);
+  int fast_blocks = 0, slow_blocks = 0;
+  for (int round = 0; round < 40; round++) {
+    __int128 exact = 0;  // in units of 2^-52
+    for (size_t i = 0; i < n; i++) {
+      int64_t ma = (int64_t)((rng() >> 38) | (1u << 25));
+      int64_t mb = (int64_t)((rng() >> 38) | (1u << 25));
+      if (rng() & 1) ma = -ma;
+      a[i] = std::ldexp((double)ma, -26);
+      b[i] = std::ldexp((double)mb, -26);
+      if (i < n / 8 * 8) exact += (__int128)ma * mb;
+    }
+    if (round % 4 == 3) a[17] = 1e-300;  // a tiny product: not fast
+    if (round % 4 == 2) a[9] = 1e300, b[9] = 1e300;  // overflow: not fast
+    double want[KERNEL_DOT_FAST_OUT];
+    int want_ok = kernel_dot_fast_sse2(a.data(), b.data(), n, want);
+    for (int path = 1; path < KERNEL_PI_PATHS; path++) {
+      kernel_pi_path_t p = (kernel_pi_path_t)path;
+      if (!kernel_pi_path_supported(p)) {
+        if (round == 0)
+          printf("dot path %s: skipped, this CPU lacks it\n",
+                 kernel_pi_path_name(p));
+        continue;
+      }
+      double got[KERNEL_DOT_FAST_OUT];
+      int ok = kDotPaths[path](a.data(), b.data(), n, got);
+      ASSERT_EQ(ok, want_ok) << kernel_pi_path_name(p) << " round " << round;
+      if (ok) {
+        EXPECT_EQ(std::memcmp(got, want, sizeof(got)), 0)
+            << kernel_pi_path_name(p) << " round " << round;
+      }
+    }
+    if (!want_ok) {
+      slow_blocks++;
+      continue;
+    }
+    fast_blocks++;
+    proto_exact_t acc;
+    proto_exact_init(&acc);
+    for (double v : want) proto_exact_add(&acc, v);
+    EXPECT_EQ(proto_exact_to_double(&acc), std::ldexp((double)exact, -52))
+        << "round " << round;
+  }
+  EXPECT_EQ(fast_blocks, 20);
+  EXPECT_EQ(slow_blocks, 20);
+}
+
 // A file cut short after the run started: the chunk fails with a sentence
 // that names the file and says what happened, not a bare error code.
 TEST(KernelTest, AFileCutShortFailsWithItsName) {

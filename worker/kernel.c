@@ -175,6 +175,18 @@ kernel_pi_path_t kernel_pi_path(void) {
   return (kernel_pi_path_t)chosen;
 }
 
+int kernel_dot_fast(const double* a, const double* b, size_t count,
+                    double* out) {
+  switch (kernel_pi_path()) {
+    case KERNEL_PI_AVX512:
+      return kernel_dot_fast_avx512(a, b, count, out);
+    case KERNEL_PI_AVX2:
+      return kernel_dot_fast_avx2(a, b, count, out);
+    default:
+      return kernel_dot_fast_sse2(a, b, count, out);
+  }
+}
+
 double kernel_pi_grain(uint64_t begin, uint64_t end) {
   switch (kernel_pi_path()) {
     case KERNEL_PI_AVX512:
@@ -247,52 +259,15 @@ static void dot_block_exact(const double* a, const double* b, size_t count,
   proto_exact_add_done(fsum, (uint32_t)count);
 }
 
-enum { DOT_LANES = 8 };
-
-/* Knuth's TwoSum: *hi + return value == hi + x exactly (no overflow). */
-static inline double two_sum(double* hi, double x) {
-  double s = *hi + x;
-  double bb = s - *hi;
-  double r = (*hi - (s - bb)) + (x - bb);
-  *hi = s;
-  return r;
-}
-
-/* The fast path: per lane, the products go into a two-level error-free
- * expansion (TwoSum) and their FMA error terms into another. Nothing is
- * rounded away as long as every last-level residue is zero and nothing
- * overflows; then the 32 lane values are added exactly and 1 is returned.
- * Otherwise fsum is untouched and 0 is returned, and the caller takes the
- * exact path. The loop has no branches, so it vectorises; with FMA hardware
- * fma() is one instruction, exactly rounded on every path. */
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3",
-                             "default"))) static int
-dot_block_fast(const double* a, const double* b, size_t count,
-               proto_exact_t* fsum) {
-  double p0[DOT_LANES] = {0}, p1[DOT_LANES] = {0};
-  double e0[DOT_LANES] = {0}, e1[DOT_LANES] = {0};
-  double lost[DOT_LANES] = {0};
-  size_t full = count / DOT_LANES * DOT_LANES;
-  for (size_t i = 0; i < full; i += DOT_LANES) {
-    for (int l = 0; l < DOT_LANES; l++) {
-      double p = a[i + l] * b[i + l];
-      double e = fma(a[i + l], b[i + l], -p);
-      double rp = two_sum(&p1[l], two_sum(&p0[l], p));
-      double re = two_sum(&e1[l], two_sum(&e0[l], e));
-      /* A nonzero product below the safe range may have lost bits in p or
-       * e: the block then takes the exact path. */
-      double tiny = fabs(p) < DOT_SAFE_MIN && a[i + l] != 0 && b[i + l] != 0;
-      lost[l] += fabs(rp) + fabs(re) + tiny;
-    }
-  }
-  for (int l = 0; l < DOT_LANES; l++)
-    if (lost[l] != 0 || !isfinite(p0[l] + p1[l] + e0[l] + e1[l])) return 0;
-  for (int l = 0; l < DOT_LANES; l++) {
-    proto_exact_add(fsum, p0[l]);
-    proto_exact_add(fsum, p1[l]);
-    proto_exact_add(fsum, e0[l]);
-    proto_exact_add(fsum, e1[l]);
-  }
+/* The fast path of the best level this CPU has (worker/dot_fast.c): the
+ * lanes' expansions, added exactly here, then the block's tail. 0 when the
+ * block needs the exact path. */
+static int dot_block_fast(const double* a, const double* b, size_t count,
+                          proto_exact_t* fsum) {
+  double lanes[KERNEL_DOT_FAST_OUT];
+  if (!kernel_dot_fast(a, b, count, lanes)) return 0;
+  for (int l = 0; l < KERNEL_DOT_FAST_OUT; l++) proto_exact_add(fsum, lanes[l]);
+  size_t full = count / KERNEL_DOT_LANES * KERNEL_DOT_LANES;
   dot_block_exact(a + full, b + full, count - full, fsum);
   return 1;
 }

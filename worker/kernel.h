@@ -100,12 +100,32 @@ double kernel_pi_grain_avx512(uint64_t begin, uint64_t end);
 /* 1 when this CPU can run path. */
 int kernel_pi_path_supported(kernel_pi_path_t path);
 
-/* The path kernel_pi_grain uses: the best supported one, or the one named
- * by TASKFARM_PI_PATH (sse2, avx2, avx512) when set. */
+/* The path kernel_pi_grain and kernel_dot_fast use: the best supported
+ * one, or the one named by TASKFARM_PI_PATH (sse2, avx2, avx512) when
+ * set. */
 kernel_pi_path_t kernel_pi_path(void);
 
 /* The name of path ("avx2"), static. */
 const char* kernel_pi_path_name(kernel_pi_path_t path);
+
+enum {
+  KERNEL_DOT_LANES = 8,                        /* worker/dot_fast.c */
+  KERNEL_DOT_FAST_OUT = 4 * KERNEL_DOT_LANES, /* doubles it writes */
+};
+
+/* The file dot product's fast path for a block (worker/dot_fast.c): 1 with
+ * the 32 lane values in out (their exact sum is the exact dot product of the
+ * first count / 8 * 8 elements), or 0 when the block needs the exact path.
+ * One symbol per path, the same bits on each; kernel_dot_fast uses the path
+ * kernel_pi_path() names. */
+int kernel_dot_fast(const double* a, const double* b, size_t count,
+                    double* out);
+int kernel_dot_fast_sse2(const double* a, const double* b, size_t count,
+                         double* out);
+int kernel_dot_fast_avx2(const double* a, const double* b, size_t count,
+                         double* out);
+int kernel_dot_fast_avx512(const double* a, const double* b, size_t count,
+                           double* out);
 
 /* sum_{i=begin}^{end-1} (i + 1) * (n - i), exactly, modulo 2^128. */
 unsigned __int128 kernel_dot_gen(uint64_t n, uint64_t begin, uint64_t end);
