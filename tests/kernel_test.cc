@@ -196,6 +196,31 @@ double KernelFileDot(const std::vector<double>& a, const std::vector<double>& b,
   return proto_exact_to_double(&acc);
 }
 
+// The generated dot product's two paths, each called by its own symbol:
+// equal sums on ranges of every length and alignment, up to the largest n,
+// and the closed form over whole ranges.
+TEST(KernelTest, EveryDotGenPathGivesTheSameSum) {
+  if (!kernel_pi_path_supported(KERNEL_PI_AVX2)) {
+    printf("dot gen path avx2: skipped, this CPU lacks it\n");
+    return;
+  }
+  std::mt19937_64 rng(7);
+  const uint64_t ns[] = {1, 7, 1000, 123457, 12000000000000ull,
+                         (1ull << 44) - 1, 1ull << 44};
+  for (uint64_t n : ns) {
+    if (n <= 200000) {
+      EXPECT_TRUE(kernel_dot_gen_avx2(n, 0, n) == ref::DotClosed(n)) << n;
+    }
+    for (int k = 0; k < 50; k++) {
+      uint64_t b = rng() % n;
+      uint64_t len = 1 + rng() % (k < 25 ? 17 : 300000);
+      uint64_t e = b + len < n ? b + len : n;
+      EXPECT_TRUE(kernel_dot_gen_avx2(n, b, e) == kernel_dot_gen_scalar(n, b, e))
+          << "n " << n << " [" << b << ", " << e << ")";
+    }
+  }
+}
+
 using DotFastFn = int (*)(const double*, const double*, size_t, double*);
 const DotFastFn kDotPaths[KERNEL_PI_PATHS] = {
     kernel_dot_fast_sse2, kernel_dot_fast_avx2, kernel_dot_fast_avx512};

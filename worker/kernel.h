@@ -129,6 +129,13 @@ int kernel_dot_fast_avx512(const double* a, const double* b, size_t count,
 
 /* sum_{i=begin}^{end-1} (i + 1) * (n - i), exactly, modulo 2^128. */
 unsigned __int128 kernel_dot_gen(uint64_t n, uint64_t begin, uint64_t end);
+/* The same sum by one path each: 128-bit scalar multiplies, or AVX2 with
+ * 22-bit halves (worker/kernel.c); kernel_dot_gen picks by
+ * kernel_pi_path(). The results are integers, equal on every path. */
+unsigned __int128 kernel_dot_gen_scalar(uint64_t n, uint64_t begin,
+                                        uint64_t end);
+unsigned __int128 kernel_dot_gen_avx2(uint64_t n, uint64_t begin,
+                                      uint64_t end);
 
 #ifdef __cplusplus
 }
