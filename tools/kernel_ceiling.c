@@ -1,7 +1,8 @@
 /* tools/kernel_ceiling [N]: single-threaded terms per second of the pi
  * grain kernel on the path this CPU uses, of the same loop with its
  * division replaced by a multiply (the ceiling: what the loop's other work
- * allows), and of the generated dot product's kernel. Each is timed over N
+ * allows), and of the generated dot product's kernel against the same loop
+ * with its multiplies replaced by adds. Each is timed over N
  * terms (default 4e9) after a warm-up, best of three. tools/bench prints the
  * ratios. */
 #include <stdint.h>
@@ -15,6 +16,8 @@
 double kernel_pi_ceiling_sse2(uint64_t begin, uint64_t end);
 double kernel_pi_ceiling_avx2(uint64_t begin, uint64_t end);
 double kernel_pi_ceiling_avx512(uint64_t begin, uint64_t end);
+unsigned __int128 kernel_dot_gen_ceiling(uint64_t n, uint64_t begin,
+                                         uint64_t end);
 
 static double now_s(void) { return (double)proto_now_ns() / 1e9; }
 
@@ -34,11 +37,12 @@ static double rate(double (*fn)(uint64_t, uint64_t), uint64_t n) {
   return best;
 }
 
-static double dot_rate(uint64_t n) {
+static double dot_rate(unsigned __int128 (*fn)(uint64_t, uint64_t, uint64_t),
+                       uint64_t n) {
   double best = 0;
   for (int rep = 0; rep < 4; rep++) {
     double t0 = now_s();
-    unsigned __int128 s = kernel_dot_gen(n, 0, n);
+    unsigned __int128 s = fn(n, 0, n);
     double t = now_s() - t0;
     sink = (double)s;
     if (rep > 0 && n / t > best) best = n / t;
@@ -61,6 +65,12 @@ int main(int argc, char** argv) {
   double k = rate(kernel_pi_grain, n), c = rate(ceiling, n);
   printf("pi path %s: kernel %.3g terms/s, ceiling %.3g terms/s\n",
          kernel_pi_path_name(path), k, c);
-  printf("dot --n kernel: %.3g terms/s\n", dot_rate(n / 4));
+  if (path >= KERNEL_PI_AVX2)
+    printf("dot --n path avx2: kernel %.3g terms/s, ceiling %.3g terms/s\n",
+           dot_rate(kernel_dot_gen, n / 4),
+           dot_rate(kernel_dot_gen_ceiling, n / 4));
+  else
+    printf("dot --n path scalar: kernel %.3g terms/s\n",
+           dot_rate(kernel_dot_gen, n / 4));
   return 0;
 }
