@@ -6,6 +6,8 @@
  * that noticed, so no loop ever sees a peer vanish under it. */
 #include "master/farm.h"
 
+#include <signal.h>
+
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -863,7 +865,9 @@ out:
 void farm_stop(farm_t* f, int signum, uint64_t now) {
   if (f->stop_signal) return;
   f->stop_signal = signum;
-  f->stop_deadline_ns = now + (uint64_t)FARM_STOP_GRACE_MS * 1000000u;
+  uint64_t grace_ms =
+      signum == SIGINT ? FARM_STOP_GRACE_INT_MS : FARM_STOP_GRACE_MS;
+  f->stop_deadline_ns = now + grace_ms * 1000000u;
   /* Orders not yet started are withdrawn; the ones being computed may
    * still finish and count. */
   for (int i = 0; i < f->nworkers; i++) {

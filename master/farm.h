@@ -49,8 +49,11 @@ enum {
   FARM_LEAD_NS = 40000000,   /* predicted work a worker may hoard */
   FARM_SCAN_NS = 100000000,  /* every worker is checked this often */
   FARM_SCAN_MIN = 64,        /* ... and at least this many per tick */
-  FARM_STOP_GRACE_MS = 3000, /* after a stop, in-flight chunks may
+  FARM_STOP_GRACE_MS = 3000, /* after SIGTERM, in-flight chunks may
                                 finish this long */
+  FARM_STOP_GRACE_INT_MS = 0, /* ... after SIGINT: none. A user's second
+                                 Ctrl-C makes hydra kill the job, so the
+                                 stop must be over in well under 50 ms */
 };
 
 typedef enum {
@@ -228,7 +231,9 @@ void farm_link_error(farm_t* f, int rank, const char* what, uint64_t now);
 void farm_tick(farm_t* f, uint64_t now);
 
 /* A signal asks the run to stop: no new work, orders not yet started are
- * withdrawn, the ones being computed may finish for FARM_STOP_GRACE_MS. */
+ * withdrawn, the ones being computed may finish for FARM_STOP_GRACE_MS
+ * (SIGTERM) or FARM_STOP_GRACE_INT_MS (SIGINT); after that they are dropped
+ * and computed again on resume. */
 void farm_stop(farm_t* f, int signum, uint64_t now);
 
 /* Ends the run with rc (a negative code) at once. */

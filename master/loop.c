@@ -137,6 +137,11 @@ static void live_cb(uv_timer_t* handle) {
 static void signal_cb(uv_signal_t* handle, int signum) {
   master_loop_t* l = handle->data;
   l->ops.signal(l->ops.ctx, signum);
+  /* A stop is under way: look at it at once and often, not after a quiet
+   * period's 16 ms (a user's second Ctrl-C may follow in 50 ms). */
+  l->poll_ms = POLL_MIN_MS;
+  if (!l->ops.done(l->ops.ctx))
+    uv_timer_start(&l->timer, timer_cb, l->poll_ms, 0);
   stop_if_done(l);
 }
 

@@ -244,10 +244,16 @@ static void op_signal(void* ctx, int signum) {
     m->end_now = 1;
     return;
   }
-  proto_log(PROTO_LOG_WARN,
-            "%s: handing out no more work; waiting up to %.0f s for the "
-            "chunks in flight (a second signal ends at once)",
-            master_signal_name(signum), FARM_STOP_GRACE_MS / 1e3);
+  if (signum == SIGINT)
+    proto_log(PROTO_LOG_WARN,
+              "SIGINT: stopping now; the chunks in flight are computed again "
+              "on resume (SIGTERM waits up to %.0f s for them)",
+              FARM_STOP_GRACE_MS / 1e3);
+  else
+    proto_log(PROTO_LOG_WARN,
+              "%s: handing out no more work; waiting up to %.0f s for the "
+              "chunks in flight (a second signal ends at once)",
+              master_signal_name(signum), FARM_STOP_GRACE_MS / 1e3);
   farm_stop(f, signum, proto_now_ns());
 }
 
