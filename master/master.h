@@ -39,8 +39,8 @@ struct master_options_s {
 /* Runs the master side of job on comm (this rank is 0). Prints the result on
  * stdout (and to job->output), a summary on stderr unless job->quiet.
  * SIGINT and SIGTERM stop it cleanly: no new work, in-flight chunks
- * collected for a few seconds, the journal flushed, the resume command
- * printed; it then returns PROTO_ESTOPPED with opts->stopped_by set. A
+ * collected for up to 3 s after SIGTERM (dropped at once after SIGINT), the
+ * journal flushed, the resume command printed; it then returns PROTO_ESTOPPED with opts->stopped_by set. A
  * second signal ends the job at once (exit 128 + signal), journal flushed.
  * Returns 0 when the result is complete, or a negative proto_error_t after
  * printing why (PROTO_EJOURNAL: the --journal file cannot be used). */
