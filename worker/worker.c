@@ -41,13 +41,15 @@ typedef struct worker_s {
   MPI_Comm comm;
   int rank;
   kernel_t kernel;
-  int kernel_rc;    /* kernel_init's result: chunks FAIL with it */
-  int told_failure; /* a failing chunk was reported on stderr */
-  uint64_t slice;   /* run: the slice proto_job_next_slice chose, or 0 */
-  const worker_order_t* cur; /* the order being computed, or NULL */
-  uint64_t cur_t0;           /* when its computing began */
-  uint64_t* cur_beat;        /* when its last PROGRESS went out */
-  MPI_Request req;  /* the posted receive from the master */
+  int kernel_rc;        /* kernel_init's result: chunks FAIL with it */
+  int told_failure;     /* a failing chunk was reported on stderr */
+  uint64_t slice;       /* run: the slice proto_job_next_slice chose, or 0 */
+  int computing;        /* cur is being computed */
+  worker_order_t cur;   /* the order being computed */
+  uint64_t cur_t0;      /* when its computing began */
+  uint64_t cur_beat_ns; /* when its last PROGRESS went out */
+  uint64_t cur_done;    /* its indices done by the last slice's end */
+  MPI_Request req;      /* the posted receive from the master */
   uint8_t rbuf[PROTO_MAX_BYTES];
   worker_orders_t orders;
   int stopping; /* STOP or REFUSE seen */
@@ -243,24 +245,25 @@ static void pace(const worker_t* w, uint64_t slice_ns) {
   nanosleep(&pause, NULL);
 }
 
-/* out->keep_alive of a kernel inside one long slice: a PROGRESS for the
- * order being computed when one is due (what is done is not known inside
- * a slice: it says 0 more), so the master does not take the rank for
- * frozen. A send that fails is left to the slice's end to find. */
-static void keep_alive(void* arg) {
-  worker_t* w = arg;
-  if (w->cur == NULL) return;
+/* A PROGRESS for the order being computed when one is due, so the master
+ * knows the rank is alive and how far it got. Called between slices, and
+ * from inside a long one through the kernel's out->keep_alive. */
+static int beat_if_due(worker_t* w) {
   uint64_t t = proto_now_ns();
-  if (t - *w->cur_beat < HEARTBEAT_NS) return;
-  *w->cur_beat = t;
+  if (!w->computing || t - w->cur_beat_ns < HEARTBEAT_NS) return 0;
+  w->cur_beat_ns = t;
   proto_msg_t progress = {.kind = PROTO_TAG_PROGRESS,
-                          .chunk = w->cur->chunk,
-                          .attempt = w->cur->attempt,
-                          .done = 0,
+                          .chunk = w->cur.chunk,
+                          .attempt = w->cur.attempt,
+                          .done = w->cur_done,
                           .busy_ns = t - w->cur_t0};
-  (void)send_msg(w, &progress);
-  check_master(w);
+  int rc = send_msg(w, &progress);
+  if (rc == 0) check_master(w);
+  return rc;
 }
+
+/* out->keep_alive: a send that fails is left to the slice's end to find. */
+static void keep_alive(void* arg) { (void)beat_if_due(arg); }
 
 /* Computes the order at the head of the queue slice by slice, then reports
  * it unless it was cancelled meanwhile. */
@@ -276,10 +279,11 @@ static int run_order(worker_t* w) {
   proto_exact_init(&res.fsum);
   int rc = w->kernel_rc;
   uint64_t slice = w->slice ? w->slice : proto_job_slice(w->job);
-  uint64_t t0 = proto_now_ns(), beat = t0;
-  w->cur = &o;
-  w->cur_t0 = t0;
-  w->cur_beat = &beat;
+  uint64_t t0 = proto_now_ns();
+  w->cur = o;
+  w->cur_t0 = w->cur_beat_ns = t0;
+  w->cur_done = 0;
+  w->computing = 1;
   for (uint64_t at = o.begin, stop; rc == 0 && at < o.end; at = stop) {
     stop = o.end - at < slice ? o.end : at + slice;
     if (w->job->nfaults > 0) inject_faults(w);
@@ -297,23 +301,17 @@ static int run_order(worker_t* w) {
       break;
     }
     pace(w, proto_now_ns() - s0);
+    w->cur_done = stop - o.begin;
     rc = drain(w);
-    if (rc < 0) return rc;
-    if (w->stopping || worker_orders_head(&w->orders)->cancelled) break;
-    uint64_t t = proto_now_ns();
-    if (t - beat >= HEARTBEAT_NS && stop < o.end) {
-      beat = t;
-      proto_msg_t progress = {.kind = PROTO_TAG_PROGRESS,
-                              .chunk = o.chunk,
-                              .attempt = o.attempt,
-                              .done = stop - o.begin,
-                              .busy_ns = t - t0};
-      rc = send_msg(w, &progress);
-      if (rc < 0) return rc;
-      check_master(w);
+    if (rc == 0 && (w->stopping || worker_orders_head(&w->orders)->cancelled))
+      break;
+    if (rc == 0 && stop < o.end) rc = beat_if_due(w);
+    if (rc < 0) {
+      w->computing = 0;
+      return rc;
     }
   }
-  w->cur = NULL;
+  w->computing = 0;
   res.busy_ns = proto_now_ns() - t0;
   int cancelled = w->stopping || worker_orders_head(&w->orders)->cancelled;
   worker_orders_pop(&w->orders);
