@@ -66,6 +66,7 @@ int kernel_init(kernel_t* k, const proto_job_t* job) {
     if (rc < 0) return rc;
     if (k->impl->init != NULL) {
       taskfarm_arg_t args[PROTO_ARGS_MAX];
+      /* Static: a kernel may keep the strings it was given. */
       static char copy[PROTO_ARGS_MAX][PROTO_ARG_BYTES];
       int nargs = plugin_args(job, args, copy);
       char why[256] = "";
@@ -402,7 +403,9 @@ static int mandel_compute(void* state, uint64_t begin, uint64_t end,
     k->gray = malloc(proto_job_slice(job));
     if (k->gray == NULL) return PROTO_ENOMEM;
   }
-  uint64_t sum = 0;
+  /* Counts up to 1e9 each: 2^64 is reached within 2e10 pixels, a range a
+   * large --chunk may hold. */
+  unsigned __int128 sum = 0;
   uint64_t slice = proto_job_slice(job);
   for (uint64_t at = begin; at < end; at += slice) {
     uint64_t stop = end - at < slice ? end : at + slice;
@@ -427,7 +430,7 @@ static int mandel_compute(void* state, uint64_t begin, uint64_t end,
       done += (size_t)n;
     }
   }
-  out->add_uint128(out->ctx, 0, sum);
+  out->add_uint128(out->ctx, (uint64_t)(sum >> 64), (uint64_t)sum);
   return 0;
 }
 
