@@ -148,17 +148,16 @@ int master_console_prepare_image(const proto_job_t* job) {
   size_t hlen = proto_image_header(job, header, sizeof(header));
   off_t size = (off_t)(hlen + job->n);
   struct stat st;
-  int exists = stat(job->image, &st) == 0;
-  struct stat jst;
-  if (job->resume && job->journal[0] != '\0' && stat(job->journal, &jst) == 0) {
+  off_t have =
+      stat(job->image, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
+  if (job->resume && job->journal[0] != '\0' && stat(job->journal, &st) == 0) {
     /* The pixels of the chunks in the journal are in the image already. */
-    if (!exists) st.st_size = 0;
-    if (exists && S_ISREG(st.st_mode) && st.st_size == size) return 0;
+    if (have == size) return 0;
     proto_log(PROTO_LOG_WARN,
               "--image file '%s' is not the image of the run being resumed "
               "(%lld bytes, a %ux%u image has %lld): the pixels the journal "
               "holds would be missing; start afresh with another --journal",
-              job->image, (long long)st.st_size, job->width, job->height,
+              job->image, (long long)have, job->width, job->height,
               (long long)size);
     return PROTO_EINVAL;
   }

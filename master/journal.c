@@ -94,10 +94,6 @@ static void describe(const proto_job_t* job, char* out, size_t len) {
   out[n] = '\0';
 }
 
-static uint64_t job_align(const proto_job_t* job) {
-  return proto_job_align(job);
-}
-
 enum { INPUT_FIXED = 44 }; /* an input file's bytes before its path */
 
 static int job_inputs(const proto_job_t* job) {
@@ -112,7 +108,7 @@ static size_t encode_header(const proto_job_t* job, uint8_t* h) {
   put32(h + 8, MASTER_JOURNAL_VERSION);
   put64(h + 16, proto_job_fingerprint(job));
   put32(h + 24, (uint32_t)job->kind);
-  put32(h + 28, (uint32_t)job_align(job));
+  put32(h + 28, (uint32_t)proto_job_align(job));
   put64(h + 32, job->n);
   char desc[DESC_LEN + 1];
   describe(job, desc, sizeof(desc));
@@ -282,7 +278,7 @@ static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
   size_t count = 0, cap = 0;
   uint64_t at = hsize;
   *valid_end = at;
-  uint64_t align = job_align(job);
+  uint64_t align = proto_job_align(job);
   master_record_t r;
   while (at < w->size) {
     size_t avail;
