@@ -841,8 +841,28 @@ static void check_peer(farm_t* f, farm_peer_t* p, uint64_t now) {
     lose(f, p, FARM_LOST, "missed deadlines repeatedly", now);
 }
 
+/* Once a run without --journal has lasted FARM_JOURNAL_HINT_S on several
+ * hosts, one warning says what a dead host would cost. */
+static void hint_journal(farm_t* f, uint64_t now) {
+  if (f->warned_hosts || now - f->t0_ns < FARM_JOURNAL_HINT_S * 1000000000ull)
+    return;
+  f->warned_hosts = 1;
+  if (f->job->journal[0] != '\0' || !f->self_host[0] ||
+      f->job->kind == PROTO_JOB_HELLO)
+    return;
+  int hosts = farm_host_count(f, f->self_host);
+  if (hosts < 2) return;
+  logf_(f, FARM_LOG_WARN,
+        "this run has taken %d s on %d hosts without --journal: if a host "
+        "dies, mpiexec ends the whole job and every finished chunk is lost; "
+        "long runs should give --journal FILE and run under tools/supervise, "
+        "which resumes on the hosts that still answer",
+        FARM_JOURNAL_HINT_S, hosts);
+}
+
 void farm_tick(farm_t* f, uint64_t now) {
   if (f->done || f->nworkers == 0) goto out;
+  hint_journal(f, now);
   /* A bounded slice of the workers per tick, every one within
    * FARM_SCAN_NS: the cost per tick does not grow with the farm. */
   uint64_t dt = now > f->scanned_ns ? now - f->scanned_ns : 0;
@@ -1110,6 +1130,10 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
   st->recovery_mean_s = farm_recovery_mean_s(f);
   st->stopped = f->stop_signal != 0;
   st->rank = rank;
+}
+
+void farm_set_self_host(farm_t* f, const char* self) {
+  snprintf(f->self_host, sizeof(f->self_host), "%s", self);
 }
 
 int farm_host_count(const farm_t* f, const char* self) {

@@ -46,6 +46,8 @@ enum {
   FARM_PING_NS = (int)(PROTO_PING_S * 1e9), /* every worker hears from us
                                                this often */
   FARM_HELLO_WAIT_S = 30,    /* a rank that never greets is lost */
+  FARM_JOURNAL_HINT_S = 60,  /* a run on several hosts without --journal
+                                is warned after this long */
   FARM_LEAD_NS = 40000000,   /* predicted work a worker may hoard */
   FARM_SCAN_NS = 100000000,  /* every worker is checked this often */
   FARM_SCAN_MIN = 64,        /* ... and at least this many per tick */
@@ -197,6 +199,8 @@ struct farm_s {
   double recovery_max_s;
   double recovery_sum_s;
   uint64_t resumed_iters; /* done before this run, from a journal */
+  char self_host[PROTO_HOST_MAX]; /* the master's host; "" = unknown */
+  int warned_hosts;               /* the no-journal warning was given */
 };
 
 /* Sets up f for job with `workers` worker ranks (1..workers), starting at
@@ -272,6 +276,11 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
 /* Mean seconds from a fault to its chunk done, over the chunks that had
  * one; 0 when none had. */
 double farm_recovery_mean_s(const farm_t* f);
+
+/* The master's host name. A run on several hosts without --journal gets
+ * one warning after FARM_JOURNAL_HINT_S: hydra ends the whole job when any
+ * host's processes all die, and only a journal keeps the finished work. */
+void farm_set_self_host(farm_t* f, const char* self);
 
 /* Distinct hosts of the run: self (the master's host name) and those the
  * workers that greeted named in their HELLO. */

@@ -351,6 +351,9 @@ static int open_farm(master_t* m, int nworkers) {
   if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO) {
     int rc = farm_init(&m->farm, job, nworkers, &io, NULL, proto_now_ns());
     m->farm.scale = m->opts->scale;
+    char self[PROTO_HOST_MAX] = "";
+    gethostname(self, sizeof(self) - 1);
+    farm_set_self_host(&m->farm, self);
     return rc;
   }
   master_journal_load_t load;

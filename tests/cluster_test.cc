@@ -1,0 +1,382 @@
+// Several hosts for real, on one machine: each test builds its own cluster
+// with tools/cluster (a login host and three compute hosts, each a network
+// namespace with its own hostname and sshd, linked through a bridge), runs
+// the farm across them with hydra's ssh launcher and UCX's TCP on the
+// links, breaks one host the way clusters break, and checks the outcome:
+// exit 0 with the bits of a run on one host, or, where hydra itself cannot
+// go on, tools/supervise finishing the run from its journal on the hosts
+// that still answer. Skipped, with the reason, where network namespaces or
+// sshd cannot be had.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/run.h"
+
+namespace {
+
+const char kN[] = "1e11";  // about 10 s on five workers sharing two cores
+
+double Now() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void Pause(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+  nanosleep(&ts, nullptr);
+}
+
+std::string Bits(const run::Result& r) {
+  return run::LineAfter(r.out, "PI bits = ");
+}
+
+// pi --n kN on one host over shared memory: every run below must match it.
+const std::string& Reference() {
+  static const std::string bits =
+      Bits(run::Farm(3, {"pi", "--n", kN, "--quiet"}, 300));
+  return bits;
+}
+
+class Cluster {
+ public:
+  Cluster() {
+    static int count = 0;
+    dir_ = run::TempPath("cluster" + std::to_string(getpid()) + "-" +
+                         std::to_string(count++));
+    run::Result r = run::Run({Tool(), "up", dir_, "3"}, 120);
+    status_ = r.status;
+    why_ = r.err;
+  }
+  ~Cluster() {
+    if (status_ == 0) run::Run({Tool(), "down", dir_}, 60);
+  }
+  int status() const { return status_; }
+  const std::string& why() const { return why_; }
+  std::string hosts() const { return dir_ + "/hosts"; }
+
+  // argv run on the login host, where mpiexec starts ranks over ssh.
+  std::vector<std::string> On(const std::vector<std::string>& argv) const {
+    std::vector<std::string> a = {Tool(), "run", dir_};
+    a.insert(a.end(), argv.begin(), argv.end());
+    return a;
+  }
+  // mpiexec over the three compute hosts, 2 ranks each, then the farm.
+  std::vector<std::string> Farm(const std::vector<std::string>& args,
+                                int ranks = 6) const {
+    std::vector<std::string> a = {"mpiexec.mpich", "-disable-auto-cleanup",
+                                  "-f", hosts(), "-n", std::to_string(ranks),
+                                  run::Binary()};
+    a.insert(a.end(), args.begin(), args.end());
+    return On(a);
+  }
+  std::vector<std::string> Supervised(const std::vector<std::string>& args,
+                                      int ranks = 6) const {
+    std::vector<std::string> a = {run::Binary("tools/supervise"), "--delay",
+                                  "0.5", "--", "mpiexec.mpich",
+                                  "-disable-auto-cleanup", "-f", hosts(),
+                                  "-n", std::to_string(ranks), run::Binary()};
+    a.insert(a.end(), args.begin(), args.end());
+    return On(a);
+  }
+  // A fault verb of tools/cluster on one host.
+  void Fault(const std::string& verb, const std::string& host,
+             const std::vector<std::string>& more = {}) const {
+    std::vector<std::string> a = {Tool(), verb, dir_, host};
+    a.insert(a.end(), more.begin(), more.end());
+    run::Result r = run::Run(a, 60, Env());
+    EXPECT_EQ(r.status, 0) << verb << " " << host << ": " << r.err;
+  }
+  // taskfarm processes still on a host (its network namespace).
+  int Ranks(const std::string& host) const {
+    run::Result r = run::Run({"ip", "netns", "pids", Prefix() + "-" + host}, 10);
+    int n = 0;
+    size_t at = 0;
+    while (at < r.out.size()) {
+      size_t end = r.out.find('\n', at);
+      if (end == std::string::npos) end = r.out.size();
+      std::string pid = r.out.substr(at, end - at);
+      at = end + 1;
+      // The guard and its MPI process (which re-executes /proc/self/exe,
+      // so its name is "exe") both run the taskfarm binary.
+      char exe[4096];
+      ssize_t len =
+          readlink(("/proc/" + pid + "/exe").c_str(), exe, sizeof(exe) - 1);
+      if (len <= 0) continue;
+      exe[len] = '\0';
+      std::string path(exe);
+      if (path.size() >= 8 && path.compare(path.size() - 8, 8, "taskfarm") == 0)
+        n++;
+    }
+    return n;
+  }
+  // ps lines of every process on a host.
+  std::string Processes(const std::string& host) const {
+    run::Result r = run::Run(
+        {"sh", "-c",
+         "for p in $(ip netns pids " + Prefix() + "-" + host +
+             "); do ps -o pid=,stat=,etimes=,wchan:24=,args= -p $p; done"},
+        10);
+    return r.out;
+  }
+  static std::vector<std::string> Env() {
+    return {"LINKEM=" + run::Binary("tools/linkem")};
+  }
+
+ private:
+  static std::string Tool() { return run::Binary("tools/cluster"); }
+  std::string Prefix() const {
+    std::ifstream in(dir_ + "/prefix");
+    std::string p;
+    std::getline(in, p);
+    return p;
+  }
+  std::string dir_;
+  int status_ = -1;
+  std::string why_;
+};
+
+#define NEED_CLUSTER(c)                                                    \
+  do {                                                                     \
+    if ((c).status() == 77)                                                \
+      GTEST_SKIP() << "no emulated hosts here: " << (c).why();             \
+    ASSERT_EQ((c).status(), 0) << "tools/cluster up failed: " << (c).why(); \
+  } while (0)
+
+std::string NewJournal(const std::string& name) {
+  std::string j = run::TempPath(name + ".journal");
+  unlink(j.c_str());
+  unlink((j + ".live").c_str());
+  return j;
+}
+
+off_t Size(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? st.st_size : 0;
+}
+
+// Waits until the journal holds 30 chunks (148-byte header, 76 bytes a
+// chunk): the run is well under way on every host.
+bool WaitUntilUnderWay(const std::string& journal, double timeout_s) {
+  double end = Now() + timeout_s;
+  while (Now() < end) {
+    if (Size(journal) >= 148 + 30 * 76) return true;
+    Pause(0.02);
+  }
+  return false;
+}
+
+void Report(const char* what, const run::Result& r, double fault_at) {
+  printf("[cluster] %s: exit %d, %.1f s in all, %.1f s from the fault\n",
+         what, r.status, r.seconds, r.seconds - fault_at);
+}
+
+TEST(ClusterTest, BitsAcrossHostsEqualOneHost) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  run::Result r = run::Run(c.Farm({"pi", "--n", kN}), 300);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+  EXPECT_EQ(run::CountLines(r.out), 3) << r.out;
+  // The ranks really ran on three hosts.
+  for (const char* h : {"node1 pid", "node2 pid", "node3 pid"})
+    EXPECT_NE(r.err.find(h), std::string::npos) << h << "\n" << r.err;
+}
+
+// Every process of a worker host killed, its hydra proxy and sshd too: hydra
+// ends the whole job at once (the proxy's socket closes). tools/supervise
+// finds node3 no longer answering ssh and finishes on the other two hosts.
+TEST(ClusterTest, WorkerHostCrashUnderSuperviseFinishesOnTheOthers) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  std::string journal = NewJournal("crash");
+  double start = Now();
+  run::Child job(c.Supervised({"pi", "--n", kN, "--journal", journal}));
+  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
+  c.Fault("crash", "node3");
+  double fault_at = Now() - start;
+  run::Result r = job.Finish(300);
+  Report("worker host crash, supervised", r, fault_at);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+  EXPECT_NE(r.err.find("node3 did not answer ssh"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-n 6 becomes -n 4"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("resuming from journal"), std::string::npos) << r.err;
+}
+
+// A worker host gone silent (link down, every process killed): no reset
+// reaches hydra, the master loses node3's ranks and finishes without them.
+TEST(ClusterTest, WorkerHostPowerOffCostsOnlyItsRanks) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  std::string journal = NewJournal("poweroff");
+  double start = Now();
+  run::Child job(c.Farm({"pi", "--n", kN, "--journal", journal}));
+  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
+  c.Fault("poweroff", "node3");
+  double fault_at = Now() - start;
+  run::Result r = job.Finish(300);
+  Report("worker host power-off", r, fault_at);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+  EXPECT_NE(r.err.find("lost ranks: 2"), std::string::npos) << r.err;
+}
+
+// rank 0's host gone silent: nothing tells hydra, which would wait for it
+// for ever. tools/supervise, watching that host, ends the job and reruns
+// on the two hosts that answer.
+TEST(ClusterTest, MasterHostPowerOffUnderSuperviseFinishesOnTheOthers) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  std::string journal = NewJournal("master-poweroff");
+  double start = Now();
+  run::Child job(c.Supervised({"pi", "--n", kN, "--journal", journal}));
+  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
+  c.Fault("poweroff", "node1");
+  double fault_at = Now() - start;
+  run::Result r = job.Finish(300);
+  Report("master host power-off, supervised", r, fault_at);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+  EXPECT_NE(r.err.find("node1, rank 0's host, has not answered"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("node1 did not answer ssh"), std::string::npos) << r.err;
+}
+
+// rank 0's host crashed (every process killed): hydra ends at once, the
+// rerun starts rank 0 on node2.
+TEST(ClusterTest, MasterHostCrashUnderSuperviseFinishesOnTheOthers) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  std::string journal = NewJournal("master-crash");
+  double start = Now();
+  run::Child job(c.Supervised({"pi", "--n", kN, "--journal", journal}));
+  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
+  c.Fault("crash", "node1");
+  double fault_at = Now() - start;
+  run::Result r = job.Finish(300);
+  Report("master host crash, supervised", r, fault_at);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+  EXPECT_NE(r.err.find("node1 did not answer ssh"), std::string::npos) << r.err;
+}
+
+// A worker host cut off for good: the run finishes without it, and its
+// ranks, which hear nothing more from the master, leave within
+// --master-timeout on their own.
+TEST(ClusterTest, PartitionForGoodFinishesAndTheCutOffRanksLeave) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  std::string journal = NewJournal("partition");
+  double start = Now();
+  run::Child job(c.Farm(
+      {"pi", "--n", kN, "--journal", journal, "--master-timeout", "5"}));
+  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
+  ASSERT_EQ(c.Ranks("node3"), 4);  // two guards, two MPI processes
+  c.Fault("partition", "node3");
+  double cut = Now();
+  double fault_at = cut - start;
+  int left = 4;
+  while (left > 0 && Now() < cut + 5 + 10) {
+    left = c.Ranks("node3");
+    if (left > 0) Pause(0.05);
+  }
+  double gone = Now() - cut;
+  EXPECT_EQ(left, 0) << "taskfarm processes still on node3 " << gone
+                     << " s after the cut:\n"
+                     << c.Processes("node3");
+  run::Result r = job.Finish(300);
+  Report("worker host partitioned for good", r, fault_at);
+  printf("[cluster] the cut-off ranks were gone %.1f s after the cut\n", gone);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+}
+
+// A partition that heals after 4 s: the ranks come back and take work.
+TEST(ClusterTest, PartitionThatHealsFinishes) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  std::string journal = NewJournal("heal");
+  double start = Now();
+  run::Child job(c.Farm({"pi", "--n", kN, "--journal", journal}));
+  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
+  c.Fault("partition", "node3");
+  double fault_at = Now() - start;
+  Pause(4);  // the length of the partition, the scenario itself
+  c.Fault("heal", "node3");
+  run::Result r = job.Finish(300);
+  Report("worker host partitioned for 4 s", r, fault_at);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+}
+
+// 50 ms each way and 5% of the packets lost on one host's link, for the
+// whole run, start-up included.
+TEST(ClusterTest, BadLinkFinishes) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  c.Fault("badlink", "node3", {"50", "0.05"});
+  run::Result r = run::Run(c.Farm({"pi", "--n", kN}), 300);
+  c.Fault("goodlink", "node3");
+  Report("50 ms and 5% loss on a worker host's link", r, 0);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+}
+
+// Every process of a worker host stopped (SIGSTOP): its ranks are taken
+// for lost and the run finishes without them.
+TEST(ClusterTest, FrozenWorkerHostFinishes) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  std::string journal = NewJournal("freeze");
+  double start = Now();
+  run::Child job(c.Farm({"pi", "--n", kN, "--journal", journal}));
+  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
+  c.Fault("freeze", "node3");
+  double fault_at = Now() - start;
+  run::Result r = job.Finish(300);
+  c.Fault("thaw", "node3");
+  Report("worker host frozen", r, fault_at);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+}
+
+// rank 0's host frozen: its master still holds the journal, so no second
+// master may take it over. tools/supervise ends the job, finds the rerun
+// refused and says why and what to do; once the frozen host is restarted
+// (here: its processes killed) the same supervised command finishes.
+TEST(ClusterTest, FrozenMasterHostEndsWithWhatToDoAndTheJournalFinishes) {
+  Cluster c;
+  NEED_CLUSTER(c);
+  std::string journal = NewJournal("master-freeze");
+  double start = Now();
+  run::Child job(c.Supervised({"pi", "--n", kN, "--journal", journal}));
+  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
+  c.Fault("freeze", "node1");
+  double fault_at = Now() - start;
+  run::Result r = job.Finish(300);
+  Report("master host frozen, supervised", r, fault_at);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("is in use by another taskfarm run"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("still holds it on node1"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("PI bits"), std::string::npos) << r.out;
+
+  c.Fault("crash", "node1");
+  run::Result again = run::Run(
+      c.Supervised({"pi", "--n", kN, "--journal", journal, "--resume"}), 300);
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(Bits(again), Reference());
+}
+
+}  // namespace
