@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
   MPI_Comm comm;
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);
   MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-  int rank = 0, size = 1, stopped_by = 0, farewell = 0;
+  int rank = 0, size = 1, stopped_by = 0, leave = 0;
+  master_ending_t ending = MASTER_END_ABORT;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
 
@@ -109,9 +110,9 @@ int main(int argc, char** argv) {
               kernel.what[0] ? kernel.what : proto_strerror(rc));
     kernel_close(&kernel);
     if (rc == PROTO_ESTOPPED) stopped_by = opts.stopped_by;
-    farewell = opts.farewell;
+    ending = opts.ending;
   } else {
-    rc = worker_run(&job, comm);
+    rc = worker_run(&job, comm, &leave);
   }
 
   /* 0 done; 2 bad input found once MPI is up (an output file that cannot
@@ -126,10 +127,11 @@ int main(int argc, char** argv) {
    * records what happened; otherwise the master aborts the job (see
    * master_end_job). A worker that could not say BYE waits for that. */
   if (rank == 0 && size > 1) {
-    master_end_job(&comm, status, farewell);
+    master_end_job(&comm, status, ending);
     return status;
   }
   if (rank > 0 && (rc == 0 || rc == PROTO_EVERSION)) {
+    if (leave) worker_leave();
     worker_finalize(&comm);
     return EXIT_SUCCESS;
   }

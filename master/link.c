@@ -215,18 +215,19 @@ static void ignore_error(void* ctx, int rank, const char* what) {
   (void)ctx, (void)rank, (void)what;
 }
 
-/* Polls, dropping everything else, until every rank has said its last
- * word (deliver() marks it) or until until_ns. Returns the ranks that have
- * not; all of them when a link broke (that rank never can). */
+/* Polls, dropping everything else, until every rank asked has said its
+ * last word (deliver() marks it), or can no longer (its link broke), or
+ * until until_ns. Returns the ranks asked that have not said it. */
 static int await_last_words(master_link_t* l, uint64_t until_ns) {
   master_link_cbs_t cbs = {l, ignore_message, ignore_bad, ignore_error};
   for (;;) {
-    int missing = 0;
+    int missing = 0, waiting = 0;
     for (int i = 0; i < l->nworkers; i++) {
-      if (l->peer[i].broken) return l->nworkers;
-      missing += !l->peer[i].bye;
+      if (l->peer[i].unasked || l->peer[i].bye) continue;
+      missing++;
+      waiting += !l->peer[i].broken; /* a broken link says nothing more */
     }
-    if (missing == 0 || proto_now_ns() >= until_ns) return missing;
+    if (waiting == 0 || proto_now_ns() >= until_ns) return missing;
     if (master_link_poll(l, &cbs) == 0) nap();
   }
 }
@@ -235,10 +236,14 @@ int master_link_farewell(master_link_t* l, uint64_t until_ns) {
   return await_last_words(l, until_ns);
 }
 
-int master_link_fin(master_link_t* l, uint64_t until_ns) {
-  proto_msg_t fin = {.kind = PROTO_TAG_FIN};
+int master_link_fin(master_link_t* l, int how, uint64_t until_ns) {
+  proto_msg_t fin = {.kind = PROTO_TAG_FIN, .code = how};
   l->last_word = PROTO_TAG_FIN;
   for (int i = 0; i < l->nworkers; i++) {
+    if (how == PROTO_FIN_LEAVE && (!l->peer[i].bye || l->peer[i].broken)) {
+      l->peer[i].unasked = 1;
+      continue;
+    }
     l->peer[i].bye = 0; /* from here: 1 once its FIN came back */
     if (l->peer[i].broken || post(l, i) < 0) return l->nworkers;
     while (master_link_send(l, i + 1, &fin) == MASTER_LINK_BUSY &&

@@ -45,6 +45,7 @@ struct master_link_peer_s {
   uint8_t send_buf[MASTER_LINK_SENDS][8 * 5]; /* their buffers */
   int broken;                                 /* no more MPI calls */
   int bye; /* said its last word: nothing more is received from it */
+  int unasked; /* no FIN was sent to it (lost, broken): none awaited */
 };
 
 typedef struct master_link_s master_link_t;
@@ -77,16 +78,19 @@ int master_link_send(master_link_t* l, int rank, const proto_msg_t* msg);
 
 /* The end of the job: waits until every worker rank has said BYE (see
  * proto.h), polling and dropping whatever else still arrives, or until
- * until_ns (proto_now_ns()), or at once when a link has broken. Returns the
- * number of ranks that have not said BYE: 0 means every rank is about to
- * call MPI_Finalize, so the master may too. */
+ * until_ns (proto_now_ns()); a rank whose link broke is not waited for.
+ * Returns the number of ranks that have not said BYE (broken ones
+ * included): 0 means every rank waits for FIN. */
 int master_link_farewell(master_link_t* l, uint64_t until_ns);
 
-/* After a complete farewell: sends FIN to every worker and waits until
- * until_ns for each to answer FIN, its last word before MPI_Finalize.
- * Returns the number of workers that did not answer. The caller calls
- * MPI_Finalize next, a little after them (see master_end_job). */
-int master_link_fin(master_link_t* l, uint64_t until_ns);
+/* Sends FIN with how (PROTO_FIN_FINALIZE or PROTO_FIN_LEAVE) and waits until
+ * until_ns for each rank sent it to answer FIN, its last word before it
+ * finalizes or leaves. PROTO_FIN_FINALIZE goes to every worker (after a
+ * complete farewell); PROTO_FIN_LEAVE only to those that said BYE over a
+ * link that works. Returns the number of those that did not answer. After
+ * PROTO_FIN_FINALIZE the caller calls MPI_Finalize, a little after them
+ * (see master_end_job). */
+int master_link_fin(master_link_t* l, int how, uint64_t until_ns);
 
 /* Cancels the posted receives and gives the sends in flight until
  * grace_ns to complete. Buffers of sends that did not complete (a frozen

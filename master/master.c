@@ -5,6 +5,7 @@
  * too, one slice per loop iteration, so the loop stays responsive. */
 #include "master/master.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -89,11 +90,12 @@ static void drain_output(uint64_t bound_ns) {
   pause_ns(DRAINED_PAUSE_NS);
 }
 
-void master_end_job(MPI_Comm* comm, int status, int farewell) {
+void master_end_job(MPI_Comm* comm, int status, master_ending_t ending) {
   fflush(proto_out());
   fflush(stdout);
   fflush(stderr);
-  if (farewell) {
+  if (ending == MASTER_END_LEAVE) _exit(status);
+  if (ending == MASTER_END_FINALIZE) {
     /* Every worker is in MPI_Finalize: join them. The watchdog covers a
      * rank that died after its BYE (MPI_Finalize would wait for it). */
     char what[160];
@@ -402,6 +404,50 @@ static int finalize_is_safe(const master_t* m) {
   return 0;
 }
 
+/* 1 when the MPI process of every worker that did not say BYE is known to
+ * be gone: it ran on this host (its HELLO said so) and no process has its
+ * pid any more. A rank on another host, or one that never greeted, may be
+ * frozen rather than dead: not known. */
+static int silent_ranks_are_gone(const master_t* m) {
+  char self[PROTO_HOST_MAX] = "";
+  gethostname(self, sizeof(self) - 1);
+  for (int i = 0; i < m->link.nworkers; i++) {
+    if (m->link.peer[i].bye && !m->link.peer[i].broken) continue;
+    const farm_peer_t* p = &m->farm.peer[i];
+    if (p->pid == 0 || strcmp(p->host, self) != 0) return 0;
+    if (kill((pid_t)p->pid, 0) == 0 || errno != ESRCH) return 0;
+  }
+  return 1;
+}
+
+/* How the job ends (master.h), once the farewell is over: `missing` workers
+ * did not say BYE, rc is the run's outcome.
+ * - Every rank finalizes where that returns (finalize_is_safe) and the
+ *   launcher then reports the master's status: Slurm always, hydra only for
+ *   0 (after a Ctrl-C it exits 0 however rank 0 returned).
+ * - Under Slurm otherwise, the ranks leave without finalizing, each with
+ *   its status, when every rank that did not say BYE is known to be gone:
+ *   MPI_Abort would make Slurm kill the step (137, FAILED).
+ * - Else MPI_Abort: hydra reports its status; a rank that may be frozen
+ *   cannot be left behind. */
+static master_ending_t choose_ending(const master_t* m, int missing, int rc) {
+  int slurm = m->opts->launch.kind == PROTO_LAUNCH_SLURM;
+  if (missing == 0 && finalize_is_safe(m) && (slurm || rc == 0))
+    return MASTER_END_FINALIZE;
+  if (slurm && (missing == 0 || silent_ranks_are_gone(m))) {
+    if (missing > 0)
+      proto_log(PROTO_LOG_INFO,
+                "the ranks that did not answer are gone from this host: the "
+                "others leave without MPI_Finalize, so srun keeps the status");
+    return MASTER_END_LEAVE;
+  }
+  if (missing > 0 && slurm)
+    proto_log(PROTO_LOG_INFO,
+              "a rank that did not answer may still run (it is on another "
+              "host or never greeted): the job ends with MPI_Abort");
+  return MASTER_END_ABORT;
+}
+
 /* What the run printed and wrote at its end; returns the run's outcome. */
 static int finish(master_t* m, int rc) {
   const proto_job_t* job = m->job;
@@ -471,33 +517,40 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   farm_release(&m.farm, proto_now_ns());
   uint64_t bound = m.end_now ? HURRIED_FAREWELL_NS : FAREWELL_NS;
   int missing = master_link_farewell(&m.link, proto_now_ns() + bound);
-  int farewell = missing == 0 && finalize_is_safe(&m);
-  for (int i = 0; i < m.link.nworkers && missing > 0; i++)
-    if (!m.link.peer[i].bye)
+  int slurm = opts->launch.kind == PROTO_LAUNCH_SLURM;
+  const char* then = slurm ? "" : ": the job ends with MPI_Abort";
+  for (int i = 0; i < m.link.nworkers && missing > 0; i++) {
+    if (m.link.peer[i].bye) continue;
+    if (m.link.peer[i].broken)
+      proto_log(PROTO_LOG_INFO, "rank %d cannot answer STOP (its link broke)%s",
+                i + 1, then);
+    else
       proto_log(PROTO_LOG_INFO,
                 "rank %d did not answer STOP within %.1f s (lost, frozen or "
-                "of another build): the job ends with MPI_Abort",
-                i + 1, bound / 1e9);
+                "of another build)%s",
+                i + 1, bound / 1e9, then);
+  }
   int jrc = master_journal_close(&m.journal);
   if (rc == 0) rc = m.farm.rc;
   if (rc == 0) rc = jrc;
   rc = finish(&m, rc);
-  /* hydra reports a status other than 0 reliably only through MPI_Abort:
-   * after a Ctrl-C it exits 0 however its ranks finalize. Slurm needs
-   * MPI_Finalize for every status (MPI_Abort is always a killed step). */
-  if (rc != 0 && opts->launch.kind == PROTO_LAUNCH_HYDRA) farewell = 0;
-  /* FIN last: the workers finalize on it, and the master's MPI_Finalize
-   * must follow theirs closely (proto.h). */
-  /* A rank that does not answer FIN would keep MPI_Finalize waiting for
-   * good: then the job is aborted (the others, in MPI_Finalize, with it). */
-  if (farewell && master_link_fin(&m.link, proto_now_ns() + FAREWELL_NS) > 0) {
+  master_ending_t ending = choose_ending(&m, missing, rc);
+  /* FIN last: the workers finalize or leave on it, and the master's
+   * MPI_Finalize must follow theirs closely (proto.h). A rank that does
+   * not answer would keep MPI_Finalize (or srun) waiting for good: then the
+   * job is aborted, the others with it. */
+  if (ending != MASTER_END_ABORT &&
+      master_link_fin(&m.link,
+                      ending == MASTER_END_LEAVE ? PROTO_FIN_LEAVE
+                                                 : PROTO_FIN_FINALIZE,
+                      proto_now_ns() + FAREWELL_NS) > 0) {
     proto_log(PROTO_LOG_INFO,
               "a rank did not answer FIN within %.1f s: the job ends with "
               "MPI_Abort",
               FAREWELL_NS / 1e9);
-    farewell = 0;
+    ending = MASTER_END_ABORT;
   }
-  opts->farewell = farewell;
+  opts->ending = ending;
   master_link_close(&m.link, SEND_GRACE_NS);
 out_close_console:
   proto_log_set_hook(NULL, NULL);

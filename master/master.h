@@ -33,8 +33,15 @@ struct master_options_s {
   uint64_t scale;        /* sent with every chunk (the loop job's work
                             per 1000 ns, measured here); 0 = none */
   int stopped_by;        /* out: the signal that stopped the run, or 0 */
-  int farewell;          /* out: every worker said BYE (see master_end_job) */
+  int ending;            /* out: how the job ends (master_ending_t) */
 };
+
+/* How the job ends (master_end_job). */
+typedef enum {
+  MASTER_END_ABORT = 0,    /* MPI_Abort with the status */
+  MASTER_END_FINALIZE = 1, /* every rank in MPI_Finalize */
+  MASTER_END_LEAVE = 2,    /* every live rank exits, no MPI_Finalize (Slurm) */
+} master_ending_t;
 
 /* Runs the master side of job on comm (this rank is 0). Prints the result on
  * stdout (and to job->output), a summary on stderr unless job->quiet.
@@ -47,16 +54,22 @@ struct master_options_s {
 int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts);
 
 /* Ends the MPI job from the master once its output is written, with
- * `status` as the job's exit status under mpiexec and srun alike.
- * With farewell (every worker said BYE and is in MPI_Finalize), it frees
- * *comm and calls MPI_Finalize too, under a watchdog that ends the process
- * with `status` should a rank have died since; then it returns, and the
- * caller exits with status. Without (a worker lost, frozen, dead or of
- * another build: MPI_Finalize would wait for it for ever), it pauses 0.1 s
- * so mpiexec forwards every rank's last output, silences
- * MPI_Abort's own message and aborts with `status`: hydra exits with it,
- * Slurm records the step as killed (exit 137). Never returns then. */
-void master_end_job(MPI_Comm* comm, int status, int farewell);
+ * `status` as the job's exit status under mpiexec and srun alike:
+ * - MASTER_END_FINALIZE (every worker said BYE and is in MPI_Finalize): frees
+ *   *comm and calls MPI_Finalize too, under a watchdog that ends the process
+ *   with `status` should a rank have died since; then it returns, and the
+ *   caller exits with status.
+ * - MASTER_END_LEAVE (Slurm, where finalizing cannot be trusted; every
+ *   worker that said BYE has left without finalizing, every other one is
+ *   known dead): flushes and exits with status. Slurm takes each task's
+ *   status, so srun exits with it and records the job truthfully.
+ * - MASTER_END_ABORT (anything else: a worker lost, frozen or of another
+ *   build under hydra, or not known dead under Slurm): pauses until mpiexec
+ *   has read the last output (at most 0.1 s), silences MPI_Abort's own
+ *   message and aborts with `status`: hydra exits with it, Slurm records
+ *   the step as killed (exit 137).
+ * Never returns but after MPI_Finalize. */
+void master_end_job(MPI_Comm* comm, int status, master_ending_t ending);
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,7 @@ static const uint8_t kWords[PROTO_TAG_MAX + 1] = {
     [PROTO_TAG_STOP] = 1,   [PROTO_TAG_CANCEL] = 3,
     [PROTO_TAG_FAIL] = 4,   [PROTO_TAG_PROGRESS] = 5,
     [PROTO_TAG_PING] = 1,   [PROTO_TAG_BYE] = 1,
-    [PROTO_TAG_FIN] = 1,
+    [PROTO_TAG_FIN] = 2,
 };
 
 size_t proto_size(proto_tag_t kind) {
@@ -111,7 +111,9 @@ size_t proto_encode(const proto_msg_t* m, uint8_t* buf) {
     case PROTO_TAG_STOP:
     case PROTO_TAG_PING:
     case PROTO_TAG_BYE:
+      break;
     case PROTO_TAG_FIN:
+      put(buf, 1, (uint64_t)m->code);
       break;
     case PROTO_TAG_PROGRESS:
       put(buf, 1, m->chunk);
@@ -186,7 +188,11 @@ int proto_decode(const uint8_t* buf, size_t len, int tag, proto_msg_t* m) {
     case PROTO_TAG_STOP:
     case PROTO_TAG_PING:
     case PROTO_TAG_BYE:
+      break;
     case PROTO_TAG_FIN:
+      m->code = (int64_t)get(buf, 1);
+      if (m->code != PROTO_FIN_FINALIZE && m->code != PROTO_FIN_LEAVE)
+        return PROTO_EBADMSG;
       break;
     case PROTO_TAG_PROGRESS:
       m->chunk = get(buf, 1);

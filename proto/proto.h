@@ -21,7 +21,9 @@
  *                                     busy ns so far
  *   PING     9      m -> w       1    (none): the master is alive
  *   BYE     10      w -> m       1    (none): stopped, nothing in flight
- *   FIN     11      m -> w       1    (none): every rank said BYE: finalize
+ *   FIN     11      m -> w       2    how the job ends: 0 every rank calls
+ *                   w -> m              MPI_Finalize, 1 every rank leaves
+ *                                       without it (the answer repeats it)
  *
  * HELLO opens a worker's conversation; the master answers a wrong version or
  * job with REFUSE and never gives that rank work. WORK orders one chunk
@@ -38,7 +40,11 @@
  * the master for long exits on its own. BYE answers STOP or REFUSE: the worker
  * has nothing in flight and waits for FIN. Only when every rank has said BYE
  * does the master send FIN to all and call MPI_Finalize with them (it waits for
- * every rank); otherwise it ends the job with MPI_Abort. A worker must not
+ * every rank). Where MPI_Finalize cannot be trusted (over TCP, across hosts,
+a rank lost) but the launcher keeps each rank's exit status (Slurm), FIN
+says "leave": the workers that said BYE answer it and exit 0 without
+finalizing, and the master exits with the run's status. Otherwise the
+master ends the job with MPI_Abort. A worker must not
  * finalize before FIN: over UCX's TCP transport a rank that finalizes while the
  * master is not yet finalizing leaves the master's MPI_Finalize waiting for
  * good. A BYE during the run is rejected like any message a worker never sends
@@ -58,9 +64,17 @@ extern "C" {
 
 enum {
   PROTO_MAGIC = 0x54464d31, /* "TFM1" */
-  PROTO_VERSION = 4,        /* 2: exact partials of 136 digits (proto/exact.h);
-                               3: BYE and FIN; 4: WORK carries the job's scale */
+  PROTO_VERSION = 5,        /* 2: exact partials of 136 digits (proto/exact.h);
+                               3: BYE and FIN; 4: WORK carries the job's scale;
+                               5: FIN says how the job ends */
   PROTO_HOST_MAX = 64,      /* host name bytes in HELLO, including the NUL */
+};
+
+/* FIN's code: how the job ends. */
+enum {
+  PROTO_FIN_FINALIZE = 0, /* every rank calls MPI_Finalize */
+  PROTO_FIN_LEAVE = 1,    /* every rank exits without it (Slurm keeps each
+                             rank's status; hydra would end the job) */
 };
 
 typedef enum {
@@ -101,7 +115,8 @@ struct proto_msg_s {
   uint64_t pid;              /* HELLO: the worker's process id */
   uint64_t cpus;             /* HELLO: cores the worker's host reports */
   char host[PROTO_HOST_MAX]; /* HELLO: host name, NUL-terminated */
-  int64_t code;              /* REFUSE: reason; FAIL: proto_error_t */
+  int64_t code;              /* REFUSE: reason; FAIL: proto_error_t;
+                                FIN: PROTO_FIN_FINALIZE or PROTO_FIN_LEAVE */
   unsigned __int128 isum;    /* RESULT: exact integer partial result */
   proto_exact_t fsum;        /* RESULT: exact float partial result */
 };

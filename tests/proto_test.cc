@@ -150,4 +150,24 @@ TEST(ProtoTest, UnknownFlagsAreRejected) {
   EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_RESULT, &out), PROTO_EBADMSG);
 }
 
+// FIN says how the job ends: finalize or leave; nothing else is read.
+TEST(ProtoTest, FinCarriesHowTheJobEnds) {
+  for (int64_t how : {int64_t{PROTO_FIN_FINALIZE}, int64_t{PROTO_FIN_LEAVE}}) {
+    proto_msg_t m = {};
+    m.kind = PROTO_TAG_FIN;
+    m.code = how;
+    int rc;
+    proto_msg_t out = RoundTrip(m, &rc);
+    ASSERT_EQ(rc, 0);
+    EXPECT_EQ(out.code, how);
+  }
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_FIN;
+  m.code = 2;
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf);
+  proto_msg_t out;
+  EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_FIN, &out), PROTO_EBADMSG);
+}
+
 }  // namespace

@@ -4,6 +4,7 @@
 // the state Slurm recorded for the job (its job-completion log,
 // JobCompLoc in the generated slurm.conf). Without a cluster (SLURM_CONF
 // unset) every test is skipped and says why.
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -167,6 +168,108 @@ TEST(SlurmTest, SallocWithMpiexecInside) {
                            180, Env());
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
+  EXPECT_EQ(JobState(name), "COMPLETED");
+}
+
+// The pid of the guarded MPI process of `rank` in the Slurm job named name,
+// found through /proc (srun's tasks are slurmstepd's children, not srun's),
+// or -1 when there is none yet.
+pid_t GuardedRank(const std::string& name, int rank) {
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return -1;
+  pid_t found = -1;
+  for (struct dirent* e; found < 0 && (e = readdir(d)) != nullptr;) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream env(std::string("/proc/") + e->d_name + "/environ");
+    std::string all((std::istreambuf_iterator<char>(env)),
+                    std::istreambuf_iterator<char>());
+    auto has = [&](const std::string& entry) {
+      return all.find(std::string("\0", 1) + entry + std::string("\0", 1)) !=
+             std::string::npos;
+    };
+    all.insert(0, 1, '\0');
+    if (has("TASKFARM_GUARDED=1") && has("PMI_RANK=" + std::to_string(rank)) &&
+        has("SLURM_JOB_NAME=" + name))
+      found = (pid_t)atoi(e->d_name);
+  }
+  closedir(d);
+  return found;
+}
+
+// Waits until the job's rank has used `cpu` seconds computing.
+pid_t WaitUntilComputing(const std::string& name, int rank, double cpu) {
+  for (int i = 0; i < 6000; i++) {
+    pid_t p = GuardedRank(name, rank);
+    if (p > 0 && run::CpuSeconds(p) >= cpu) return p;
+    struct timespec pause = {0, 10000000};
+    nanosleep(&pause, nullptr);
+  }
+  return -1;
+}
+
+// A worker's MPI process killed under srun costs nothing: the result is
+// exact, srun exits 0 and Slurm records COMPLETED (the ranks leave without
+// MPI_Finalize, which would wait for the dead one; MPI_Abort would make
+// Slurm kill the step: 137, FAILED).
+TEST(SlurmTest, KilledWorkerUnderSrunExitsZeroCompleted) {
+  NEED_SLURM();
+  std::string name = JobName("killed");
+  run::Child job(Srun(name, 3, {"pi", "--n", "4e10"}), Env());
+  pid_t victim = WaitUntilComputing(name, 2, 0.3);
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  run::Result r = job.Finish(180);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("died by signal 9"), std::string::npos) << r.err;
+  EXPECT_EQ(run::CountLines(r.out), 3) << r.out;
+  run::Result whole = run::Farm(3, {"pi", "--n", "4e10", "--quiet"}, 180);
+  EXPECT_EQ(Bits(r), Bits(whole));
+  EXPECT_EQ(JobState(name), "COMPLETED");
+}
+
+// The same over UCX's TCP transport, where MPI_Finalize cannot be trusted:
+// a clean run and a killed worker both end with srun's status 0 and
+// COMPLETED.
+TEST(SlurmTest, OverTcpSrunKeepsTheStatus) {
+  NEED_SLURM();
+  std::vector<std::string> env = Env();
+  env.push_back("UCX_TLS=tcp,self");
+  env.push_back("UCX_NET_DEVICES=lo");
+  std::string name = JobName("tcp");
+  run::Result r =
+      run::Run(Srun(name, 3, {"pi", "--n", "1e9", "--quiet"}), 120, env);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Bits(r), Reference());
+  EXPECT_EQ(JobState(name), "COMPLETED");
+
+  std::string killed = JobName("tcp-killed");
+  run::Child job(Srun(killed, 3, {"pi", "--n", "4e10", "--quiet"}), env);
+  pid_t victim = WaitUntilComputing(killed, 2, 0.3);
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  run::Result k = job.Finish(180);
+  ASSERT_EQ(k.status, 0) << k.err;
+  run::Result whole = run::Farm(3, {"pi", "--n", "4e10", "--quiet"}, 180);
+  EXPECT_EQ(Bits(k), Bits(whole));
+  EXPECT_EQ(JobState(killed), "COMPLETED");
+}
+
+// hydra inside an allocation: a killed worker costs nothing either.
+TEST(SlurmTest, KilledWorkerUnderSallocAndMpiexec) {
+  NEED_SLURM();
+  std::string name = JobName("salloc-killed");
+  run::Child job({"salloc", "-J", name, "-n", "3", "mpiexec.mpich",
+                  "-disable-auto-cleanup", "-n", "3", run::Binary(), "pi",
+                  "--n", "4e10", "--quiet"},
+                 Env());
+  // hydra's proxies run under srun: the ranks are slurmstepd's.
+  pid_t victim = WaitUntilComputing(name, 2, 0.3);
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  run::Result r = job.Finish(180);
+  ASSERT_EQ(r.status, 0) << r.err;
+  run::Result whole = run::Farm(3, {"pi", "--n", "4e10", "--quiet"}, 180);
+  EXPECT_EQ(Bits(r), Bits(whole));
   EXPECT_EQ(JobState(name), "COMPLETED");
 }
 

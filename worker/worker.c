@@ -330,7 +330,8 @@ static int run_order(worker_t* w) {
 /* After BYE: drops whatever the master still sends until FIN, then
  * answers FIN, this worker's last word before MPI_Finalize. A master that
  * ends the job with MPI_Abort instead ends this process meanwhile. */
-static int await_fin(worker_t* w) {
+static int await_fin(worker_t* w, int* leave) {
+  proto_msg_t msg;
   for (;;) {
     int rc = post_receive(w);
     if (rc < 0) return rc;
@@ -342,9 +343,14 @@ static int await_fin(worker_t* w) {
         nanosleep(&pause, NULL);
       }
     }
-    if (st.MPI_TAG == PROTO_TAG_FIN) break;
+    int len = 0;
+    MPI_Get_count(&st, MPI_BYTE, &len);
+    if (st.MPI_TAG == PROTO_TAG_FIN &&
+        proto_decode(w->rbuf, (size_t)len, st.MPI_TAG, &msg) == 0)
+      break;
   }
-  proto_msg_t fin = {.kind = PROTO_TAG_FIN};
+  *leave = msg.code == PROTO_FIN_LEAVE;
+  proto_msg_t fin = {.kind = PROTO_TAG_FIN, .code = msg.code};
   return send_msg(w, &fin);
 }
 
@@ -358,9 +364,10 @@ void worker_say_hello(int rank, int size) {
   fflush(proto_out());
 }
 
-int worker_run(const proto_job_t* job, MPI_Comm comm) {
+int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
   worker_t w;
   memset(&w, 0, sizeof(w));
+  *leave = 0;
   w.job = job;
   w.comm = comm;
   w.start_ns = w.last_master_ns = proto_now_ns();
@@ -436,7 +443,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm) {
                        EXIT_MASTER_GONE, what);
     proto_msg_t bye = {.kind = PROTO_TAG_BYE};
     rc = send_msg(&w, &bye);
-    if (rc == 0) rc = await_fin(&w);
+    if (rc == 0) rc = await_fin(&w, leave);
   }
   if (rc < 0)
     proto_log(PROTO_LOG_WARN, "worker %d: %s", w.rank, proto_strerror(rc));
@@ -450,6 +457,13 @@ out_close_kernel:
   kernel_close(&w.kernel);
   if (rc == 0 && w.refused) rc = PROTO_EVERSION;
   return rc;
+}
+
+void worker_leave(void) {
+  fflush(proto_out());
+  fflush(stdout);
+  fflush(stderr);
+  _exit(EXIT_SUCCESS);
 }
 
 void worker_finalize(MPI_Comm* comm) {
@@ -537,7 +551,11 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
   if (WIFSIGNALED(status)) {
     proto_log(PROTO_LOG_WARN, "rank %s (pid %d) died by signal %d", rank,
               (int)child, WTERMSIG(status));
-    _exit(128 + WTERMSIG(status));
+    /* Slurm makes the step's status the highest of its tasks': a worker's
+     * death, which costs the farm nothing, must not become the job's
+     * status (the master's is). hydra takes the master's MPI_Abort status
+     * and tolerates this one (-disable-auto-cleanup). */
+    _exit(launch->kind == PROTO_LAUNCH_SLURM ? 0 : 128 + WTERMSIG(status));
   }
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }

@@ -19,10 +19,16 @@ extern "C" {
 
 /* Runs the worker side of job on comm (rank 0 is the master) until the
  * master sends STOP (or REFUSE); then says BYE, waits for the master's FIN
- * and answers it (proto.h), so worker_finalize() comes next. Returns 0
+ * and answers it (proto.h), so worker_finalize() comes next, or
+ * worker_leave() when the FIN said so (*leave set to 1). Returns 0
  * (PROTO_EVERSION when refused), or a negative proto_error_t after
  * printing one line on stderr (an MPI failure). */
-int worker_run(const proto_job_t* job, MPI_Comm comm);
+int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave);
+
+/* Ends a worker rank whose FIN said PROTO_FIN_LEAVE: output flushed, exit
+ * status 0, no MPI_Finalize (Slurm keeps each task's status). Never
+ * returns. */
+void worker_leave(void);
 
 /* Computes chunk [begin, end) of job in one go into *result (RESULT fields
  * filled: range, sums, busy time). This is what the master calls when it has
