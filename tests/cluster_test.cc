@@ -16,6 +16,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -180,10 +181,33 @@ void Report(const char* what, const run::Result& r, double fault_at) {
          what, r.status, r.seconds, r.seconds - fault_at);
 }
 
+// Starts argv (a run journaling to journal), applies `verb` to host once
+// the run is well under way, calls then() (what the scenario does next,
+// while the run goes on), and returns how the run ended, its times printed
+// as `what`.
+run::Result WithFault(const Cluster& c, const std::vector<std::string>& argv,
+                      const std::string& journal, const std::string& verb,
+                      const std::string& host, const char* what,
+                      const std::function<void()>& then = [] {}) {
+  double start = Now();
+  run::Child job(argv);
+  if (!WaitUntilUnderWay(journal, 120)) {
+    ADD_FAILURE() << "the run did not get under way";
+    return job.Finish(1);
+  }
+  c.Fault(verb, host);
+  double fault_at = Now() - start;
+  then();
+  run::Result r = job.Finish(300);
+  Report(what, r, fault_at);
+  return r;
+}
+
 TEST(ClusterTest, BitsAcrossHostsEqualOneHost) {
   Cluster c;
   NEED_CLUSTER(c);
   run::Result r = run::Run(c.Farm({"pi", "--n", kN}), 300);
+  Report("no fault", r, 0);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
   EXPECT_EQ(run::CountLines(r.out), 3) << r.out;
@@ -199,13 +223,9 @@ TEST(ClusterTest, WorkerHostCrashUnderSuperviseFinishesOnTheOthers) {
   Cluster c;
   NEED_CLUSTER(c);
   std::string journal = NewJournal("crash");
-  double start = Now();
-  run::Child job(c.Supervised({"pi", "--n", kN, "--journal", journal}));
-  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
-  c.Fault("crash", "node3");
-  double fault_at = Now() - start;
-  run::Result r = job.Finish(300);
-  Report("worker host crash, supervised", r, fault_at);
+  run::Result r =
+      WithFault(c, c.Supervised({"pi", "--n", kN, "--journal", journal}),
+                journal, "crash", "node3", "worker host crash, supervised");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
   EXPECT_NE(r.err.find("node3 did not answer ssh"), std::string::npos) << r.err;
@@ -219,13 +239,9 @@ TEST(ClusterTest, WorkerHostPowerOffCostsOnlyItsRanks) {
   Cluster c;
   NEED_CLUSTER(c);
   std::string journal = NewJournal("poweroff");
-  double start = Now();
-  run::Child job(c.Farm({"pi", "--n", kN, "--journal", journal}));
-  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
-  c.Fault("poweroff", "node3");
-  double fault_at = Now() - start;
-  run::Result r = job.Finish(300);
-  Report("worker host power-off", r, fault_at);
+  run::Result r =
+      WithFault(c, c.Farm({"pi", "--n", kN, "--journal", journal}), journal,
+                "poweroff", "node3", "worker host power-off");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
   EXPECT_NE(r.err.find("lost ranks: 2"), std::string::npos) << r.err;
@@ -238,13 +254,9 @@ TEST(ClusterTest, MasterHostPowerOffUnderSuperviseFinishesOnTheOthers) {
   Cluster c;
   NEED_CLUSTER(c);
   std::string journal = NewJournal("master-poweroff");
-  double start = Now();
-  run::Child job(c.Supervised({"pi", "--n", kN, "--journal", journal}));
-  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
-  c.Fault("poweroff", "node1");
-  double fault_at = Now() - start;
-  run::Result r = job.Finish(300);
-  Report("master host power-off, supervised", r, fault_at);
+  run::Result r = WithFault(
+      c, c.Supervised({"pi", "--n", kN, "--journal", journal}), journal,
+      "poweroff", "node1", "master host power-off, supervised");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
   EXPECT_NE(r.err.find("node1, rank 0's host, has not answered"),
@@ -259,13 +271,9 @@ TEST(ClusterTest, MasterHostCrashUnderSuperviseFinishesOnTheOthers) {
   Cluster c;
   NEED_CLUSTER(c);
   std::string journal = NewJournal("master-crash");
-  double start = Now();
-  run::Child job(c.Supervised({"pi", "--n", kN, "--journal", journal}));
-  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
-  c.Fault("crash", "node1");
-  double fault_at = Now() - start;
-  run::Result r = job.Finish(300);
-  Report("master host crash, supervised", r, fault_at);
+  run::Result r =
+      WithFault(c, c.Supervised({"pi", "--n", kN, "--journal", journal}),
+                journal, "crash", "node1", "master host crash, supervised");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
   EXPECT_NE(r.err.find("node1 did not answer ssh"), std::string::npos) << r.err;
@@ -278,25 +286,23 @@ TEST(ClusterTest, PartitionForGoodFinishesAndTheCutOffRanksLeave) {
   Cluster c;
   NEED_CLUSTER(c);
   std::string journal = NewJournal("partition");
-  double start = Now();
-  run::Child job(c.Farm(
-      {"pi", "--n", kN, "--journal", journal, "--master-timeout", "5"}));
-  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
-  ASSERT_EQ(c.Ranks("node3"), 4);  // two guards, two MPI processes
-  c.Fault("partition", "node3");
-  double cut = Now();
-  double fault_at = cut - start;
-  int left = 4;
-  while (left > 0 && Now() < cut + 5 + 10) {
-    left = c.Ranks("node3");
-    if (left > 0) Pause(0.05);
-  }
-  double gone = Now() - cut;
+  int left = -1;
+  double gone = 0;
+  run::Result r = WithFault(
+      c,
+      c.Farm({"pi", "--n", kN, "--journal", journal, "--master-timeout", "5"}),
+      journal, "partition", "node3", "worker host partitioned for good",
+      [&] {
+        double cut = Now();
+        do {
+          left = c.Ranks("node3");
+          if (left > 0) Pause(0.05);
+        } while (left > 0 && Now() < cut + 5 + 10);
+        gone = Now() - cut;
+      });
   EXPECT_EQ(left, 0) << "taskfarm processes still on node3 " << gone
                      << " s after the cut:\n"
                      << c.Processes("node3");
-  run::Result r = job.Finish(300);
-  Report("worker host partitioned for good", r, fault_at);
   printf("[cluster] the cut-off ranks were gone %.1f s after the cut\n", gone);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
@@ -307,15 +313,12 @@ TEST(ClusterTest, PartitionThatHealsFinishes) {
   Cluster c;
   NEED_CLUSTER(c);
   std::string journal = NewJournal("heal");
-  double start = Now();
-  run::Child job(c.Farm({"pi", "--n", kN, "--journal", journal}));
-  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
-  c.Fault("partition", "node3");
-  double fault_at = Now() - start;
-  Pause(4);  // the length of the partition, the scenario itself
-  c.Fault("heal", "node3");
-  run::Result r = job.Finish(300);
-  Report("worker host partitioned for 4 s", r, fault_at);
+  run::Result r = WithFault(
+      c, c.Farm({"pi", "--n", kN, "--journal", journal}), journal, "partition",
+      "node3", "worker host partitioned for 4 s", [&] {
+        Pause(4);  // the length of the partition, the scenario itself
+        c.Fault("heal", "node3");
+      });
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
 }
@@ -339,14 +342,10 @@ TEST(ClusterTest, FrozenWorkerHostFinishes) {
   Cluster c;
   NEED_CLUSTER(c);
   std::string journal = NewJournal("freeze");
-  double start = Now();
-  run::Child job(c.Farm({"pi", "--n", kN, "--journal", journal}));
-  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
-  c.Fault("freeze", "node3");
-  double fault_at = Now() - start;
-  run::Result r = job.Finish(300);
+  run::Result r =
+      WithFault(c, c.Farm({"pi", "--n", kN, "--journal", journal}), journal,
+                "freeze", "node3", "worker host frozen");
   c.Fault("thaw", "node3");
-  Report("worker host frozen", r, fault_at);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
 }
@@ -359,13 +358,9 @@ TEST(ClusterTest, FrozenMasterHostEndsWithWhatToDoAndTheJournalFinishes) {
   Cluster c;
   NEED_CLUSTER(c);
   std::string journal = NewJournal("master-freeze");
-  double start = Now();
-  run::Child job(c.Supervised({"pi", "--n", kN, "--journal", journal}));
-  ASSERT_TRUE(WaitUntilUnderWay(journal, 120));
-  c.Fault("freeze", "node1");
-  double fault_at = Now() - start;
-  run::Result r = job.Finish(300);
-  Report("master host frozen, supervised", r, fault_at);
+  run::Result r =
+      WithFault(c, c.Supervised({"pi", "--n", kN, "--journal", journal}),
+                journal, "freeze", "node1", "master host frozen, supervised");
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.err.find("is in use by another taskfarm run"), std::string::npos)
       << r.err;

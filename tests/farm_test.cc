@@ -428,4 +428,42 @@ TEST(FarmTest, ResumedRunSkipsJournaledRanges) {
   farm_close(&f);
 }
 
+// A run on several hosts without --journal is warned about once, after
+// FARM_JOURNAL_HINT_S: a dead host makes hydra end the whole job. Not on
+// one host, not with a journal, not before.
+TEST(FarmTest, SeveralHostsWithoutJournalAreWarnedOnceAfterAMinute) {
+  auto run = [](std::vector<std::string> args, const char* host2) {
+    Farm t(args, 2);
+    farm_set_self_host(&t.f, "node1");
+    const char* hosts[] = {"node1", host2};
+    for (int r = 1; r <= 2; r++) {
+      proto_msg_t m = {};
+      m.kind = PROTO_TAG_HELLO;
+      m.fingerprint = proto_job_fingerprint(&t.job);
+      m.pid = 100 + r;
+      snprintf(m.host, sizeof(m.host), "%s", hosts[r - 1]);
+      farm_message(&t.f, r, &m, t.now);
+    }
+    std::vector<std::string> logs;
+    for (uint64_t s : {FARM_JOURNAL_HINT_S - 1, FARM_JOURNAL_HINT_S + 1,
+                       3 * FARM_JOURNAL_HINT_S}) {
+      t.now = s * kS;
+      farm_tick(&t.f, t.now);
+      logs.push_back(t.log);
+    }
+    return logs;
+  };
+  const std::string hint = "without --journal";
+  auto two = run({"dot", "--n", "1e12"}, "node2");
+  EXPECT_EQ(two[0].find(hint), std::string::npos) << two[0];
+  ASSERT_NE(two[1].find("on 2 hosts without --journal"), std::string::npos)
+      << two[1];
+  EXPECT_EQ(two[2].find(hint), two[2].rfind(hint)) << "warned twice";
+  auto one = run({"dot", "--n", "1e12"}, "node1");
+  EXPECT_EQ(one[2].find(hint), std::string::npos) << one[2];
+  auto journaled = run({"dot", "--n", "1e12", "--journal", "j"}, "node2");
+  EXPECT_EQ(journaled[2].find(hint), std::string::npos) << journaled[2];
+}
+
 }  // namespace
+

@@ -207,6 +207,22 @@ pid_t WaitUntilComputing(const std::string& name, int rank, double cpu) {
   return -1;
 }
 
+// Kills rank 2's MPI process of the Slurm job `name` once it computes and
+// returns how the job ended; its bits are checked against a clean run.
+run::Result KillRank2(run::Child& job, const std::string& name,
+                      const std::string& n) {
+  pid_t victim = WaitUntilComputing(name, 2, 0.3);
+  EXPECT_GT(victim, 0);
+  if (victim > 0) {
+    EXPECT_EQ(kill(victim, SIGKILL), 0);
+  }
+  run::Result r = job.Finish(180);
+  run::Result whole = run::Farm(3, {"pi", "--n", n, "--quiet"}, 180);
+  EXPECT_EQ(Bits(r), Bits(whole));
+  EXPECT_FALSE(Bits(r).empty()) << r.err;
+  return r;
+}
+
 // A worker's MPI process killed under srun costs nothing: the result is
 // exact, srun exits 0 and Slurm records COMPLETED (the ranks leave without
 // MPI_Finalize, which would wait for the dead one; MPI_Abort would make
@@ -215,15 +231,10 @@ TEST(SlurmTest, KilledWorkerUnderSrunExitsZeroCompleted) {
   NEED_SLURM();
   std::string name = JobName("killed");
   run::Child job(Srun(name, 3, {"pi", "--n", "4e10"}), Env());
-  pid_t victim = WaitUntilComputing(name, 2, 0.3);
-  ASSERT_GT(victim, 0);
-  ASSERT_EQ(kill(victim, SIGKILL), 0);
-  run::Result r = job.Finish(180);
-  ASSERT_EQ(r.status, 0) << r.err;
+  run::Result r = KillRank2(job, name, "4e10");
+  EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("died by signal 9"), std::string::npos) << r.err;
   EXPECT_EQ(run::CountLines(r.out), 3) << r.out;
-  run::Result whole = run::Farm(3, {"pi", "--n", "4e10", "--quiet"}, 180);
-  EXPECT_EQ(Bits(r), Bits(whole));
   EXPECT_EQ(JobState(name), "COMPLETED");
 }
 
@@ -244,13 +255,8 @@ TEST(SlurmTest, OverTcpSrunKeepsTheStatus) {
 
   std::string killed = JobName("tcp-killed");
   run::Child job(Srun(killed, 3, {"pi", "--n", "4e10", "--quiet"}), env);
-  pid_t victim = WaitUntilComputing(killed, 2, 0.3);
-  ASSERT_GT(victim, 0);
-  ASSERT_EQ(kill(victim, SIGKILL), 0);
-  run::Result k = job.Finish(180);
-  ASSERT_EQ(k.status, 0) << k.err;
-  run::Result whole = run::Farm(3, {"pi", "--n", "4e10", "--quiet"}, 180);
-  EXPECT_EQ(Bits(k), Bits(whole));
+  run::Result k = KillRank2(job, killed, "4e10");
+  EXPECT_EQ(k.status, 0) << k.err;
   EXPECT_EQ(JobState(killed), "COMPLETED");
 }
 
@@ -263,13 +269,8 @@ TEST(SlurmTest, KilledWorkerUnderSallocAndMpiexec) {
                   "--n", "4e10", "--quiet"},
                  Env());
   // hydra's proxies run under srun: the ranks are slurmstepd's.
-  pid_t victim = WaitUntilComputing(name, 2, 0.3);
-  ASSERT_GT(victim, 0);
-  ASSERT_EQ(kill(victim, SIGKILL), 0);
-  run::Result r = job.Finish(180);
-  ASSERT_EQ(r.status, 0) << r.err;
-  run::Result whole = run::Farm(3, {"pi", "--n", "4e10", "--quiet"}, 180);
-  EXPECT_EQ(Bits(r), Bits(whole));
+  run::Result r = KillRank2(job, name, "4e10");
+  EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(JobState(name), "COMPLETED");
 }
 
