@@ -4,6 +4,7 @@
 // supervisor finishes a run whose MPI job dies.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -275,4 +276,39 @@ TEST(FarmJournalTest, SupervisorRefusesAJobWithoutJournal) {
   EXPECT_NE(r.err.find("no --journal"), std::string::npos) << r.err;
 }
 
+// Before a run the supervisor tries every host of the hostfile with the
+// launcher's ssh and leaves out those that do not answer (hydra would wait
+// for ever for one): the run gets the others' hostfile and -n lowered to
+// their slots. Here the ssh is a stand-in that fails for one host name.
+TEST(FarmJournalTest, SupervisorLeavesOutHostsThatDoNotAnswer) {
+  std::string journal = NewJournal("dropped-hosts");
+  std::string hosts = run::TempPath("hostfile");
+  std::string ssh = run::TempPath("fake-ssh");
+  {
+    std::ofstream f(hosts);
+    f << "localhost:2\n# a comment\ndeadhost:2\n";
+    std::ofstream g(ssh);
+    g << "#!/bin/sh\ncase \" $* \" in *\" deadhost \"*) exit 255 ;; esac\n"
+         "exit 0\n";
+  }
+  chmod(ssh.c_str(), 0755);
+  std::vector<std::string> argv = {run::Binary("tools/supervise"), "--",
+                                   "mpiexec.mpich", "-disable-auto-cleanup",
+                                   "-f", hosts, "-n", "4", run::Binary(),
+                                   "pi", "--n", "1e9", "--journal", journal,
+                                   "--quiet"};
+  run::Result r = run::Run(argv, 120, {"HYDRA_LAUNCHER_EXEC=" + ssh});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("deadhost did not answer ssh"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("-n 4 becomes -n 2"), std::string::npos) << r.err;
+  std::ifstream live(journal + ".live");
+  std::string text((std::istreambuf_iterator<char>(live)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "localhost:2\n");
+  run::Result whole = run::Farm(2, {"pi", "--n", "1e9", "--quiet"});
+  EXPECT_EQ(Bits(r), Bits(whole));
+}
+
 }  // namespace
+
