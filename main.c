@@ -55,6 +55,22 @@ int main(int argc, char** argv) {
              launch.size);
     rc = PROTO_EINVAL;
   }
+  /* MPICH's fault-tolerance switch belongs to its ch3 device; Debian's
+   * MPICH 4.0.2 is ch4 with UCX, where it makes MPI_Test assert once a
+   * peer dies (measured: exit 1, no result). The farm needs none of it. */
+  static const char* const ft_vars[] = {
+      "MPIR_CVAR_ENABLE_FT", "MPIR_PARAM_ENABLE_FT", "MPICH_ENABLE_FT"};
+  for (size_t i = 0; rc == 0 && i < sizeof(ft_vars) / sizeof(ft_vars[0]);
+       i++) {
+    const char* v = getenv(ft_vars[i]);
+    if (v == NULL || *v == '\0' || strcmp(v, "0") == 0) continue;
+    snprintf(err, sizeof(err),
+             "%s=%s makes MPICH 4.0.2 (ch4, UCX) abort in MPI_Test when a "
+             "rank dies, which ends the run; taskfarm survives dead ranks "
+             "without it: unset it",
+             ft_vars[i], v);
+    rc = PROTO_EINVAL;
+  }
   /* The launcher gives the world size: --weights must name every worker. */
   int workers = launch.size - 1;
   if (rc == 0 && job.schedule == PROTO_SCHED_WF && workers > 0 &&

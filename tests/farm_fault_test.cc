@@ -169,6 +169,21 @@ TEST(FarmFaultTest, InjectionNeedsTheEnvironmentSwitch) {
   EXPECT_NE(r.err.find("TASKFARM_FAULTS=1"), std::string::npos) << r.err;
 }
 
+// MPICH's fault-tolerance switch (a ch3 feature) makes Debian's ch4 MPICH
+// assert in MPI_Test once a rank dies: refused before MPI starts, once.
+TEST(FarmFaultTest, MpichFaultToleranceSwitchIsRefusedWithTheReason) {
+  run::Result r =
+      run::Farm(3, {"pi", "--n", "1e6"}, 60, {"MPIR_CVAR_ENABLE_FT=1"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("MPIR_CVAR_ENABLE_FT=1 makes MPICH"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("taskfarm:"), r.err.rfind("taskfarm:")) << r.err;
+  run::Result off =
+      run::Farm(3, {"pi", "--n", "1e6", "--quiet"}, 60, {"MPIR_CVAR_ENABLE_FT=0"});
+  EXPECT_EQ(off.status, 0) << off.err;
+}
+
 TEST(FarmFaultTest, WorkersLeaveWhenTheMasterFreezes) {
   run::Child c(
       run::FarmArgv(3, {"pi", "--n", "1e13", "--master-timeout", "2"}));
