@@ -271,11 +271,9 @@ void master_console_print_stop(const master_console_t* c,
   char exe[PROTO_PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   exe[len > 0 ? len : 0] = '\0';
-  char self[PROTO_HOST_MAX] = "";
-  gethostname(self, sizeof(self) - 1);
   master_resume_t r = {*launch, argc,
                        argv,    len > 0 ? exe : NULL,
-                       environ, farm_host_count(f, self)};
+                       environ, farm_host_count(f)};
   master_resume_write(stderr, &r);
 }
 

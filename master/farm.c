@@ -850,7 +850,7 @@ static void hint_journal(farm_t* f, uint64_t now) {
   if (f->job->journal[0] != '\0' || !f->self_host[0] ||
       f->job->kind == PROTO_JOB_HELLO)
     return;
-  int hosts = farm_host_count(f, f->self_host);
+  int hosts = farm_host_count(f);
   if (hosts < 2) return;
   logf_(f, FARM_LOG_WARN,
         "this run has taken %d s on %d hosts without --journal: if a host "
@@ -1136,11 +1136,11 @@ void farm_set_self_host(farm_t* f, const char* self) {
   snprintf(f->self_host, sizeof(f->self_host), "%s", self);
 }
 
-int farm_host_count(const farm_t* f, const char* self) {
+int farm_host_count(const farm_t* f) {
   int hosts = 1;
   for (int i = 0; i < f->nworkers; i++) {
     const char* h = f->peer[i].host;
-    if (!f->peer[i].greeted || strcmp(h, self) == 0) continue;
+    if (!f->peer[i].greeted || strcmp(h, f->self_host) == 0) continue;
     int seen = 0;
     for (int j = 0; j < i && !seen; j++)
       seen = f->peer[j].greeted && strcmp(f->peer[j].host, h) == 0;

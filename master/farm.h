@@ -199,7 +199,7 @@ struct farm_s {
   double recovery_max_s;
   double recovery_sum_s;
   uint64_t resumed_iters; /* done before this run, from a journal */
-  char self_host[PROTO_HOST_MAX]; /* the master's host; "" = unknown */
+  char self_host[PROTO_HOST_MAX]; /* the master's host (farm_set_self_host) */
   int warned_hosts;               /* the no-journal warning was given */
 };
 
@@ -282,9 +282,9 @@ double farm_recovery_mean_s(const farm_t* f);
  * host's processes all die, and only a journal keeps the finished work. */
 void farm_set_self_host(farm_t* f, const char* self);
 
-/* Distinct hosts of the run: self (the master's host name) and those the
- * workers that greeted named in their HELLO. */
-int farm_host_count(const farm_t* f, const char* self);
+/* Distinct hosts of the run: the master's (farm_set_self_host) and those
+ * the workers that greeted named in their HELLO. */
+int farm_host_count(const farm_t* f);
 
 /* The name of a peer state ("active"), static. */
 const char* farm_state_name(farm_state_t s);

@@ -331,6 +331,15 @@ static void report_load(const char* path, const master_journal_load_t* l) {
               path, (unsigned long long)l->torn_bytes);
 }
 
+/* What the farm learns from this process once set up: the work scale sent
+ * with every chunk, and the master's host name (asked once). */
+static void farm_settings(master_t* m) {
+  m->farm.scale = m->opts->scale;
+  char self[PROTO_HOST_MAX] = "";
+  gethostname(self, sizeof(self) - 1);
+  farm_set_self_host(&m->farm, self);
+}
+
 /* Opens --journal and sets the farm up with the chunks it holds as done. */
 static int open_farm(master_t* m, int nworkers) {
   const proto_job_t* job = m->job;
@@ -352,10 +361,7 @@ static int open_farm(master_t* m, int nworkers) {
                   job->trace[0] != '\0' ? io_event : NULL};
   if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO) {
     int rc = farm_init(&m->farm, job, nworkers, &io, NULL, proto_now_ns());
-    m->farm.scale = m->opts->scale;
-    char self[PROTO_HOST_MAX] = "";
-    gethostname(self, sizeof(self) - 1);
-    farm_set_self_host(&m->farm, self);
+    farm_settings(m);
     return rc;
   }
   master_journal_load_t load;
@@ -368,7 +374,7 @@ static int open_farm(master_t* m, int nworkers) {
   }
   m->journaling = 1;
   rc = farm_init(&m->farm, job, nworkers, &io, &load.done, proto_now_ns());
-  m->farm.scale = m->opts->scale;
+  farm_settings(m);
   if (rc == 0 && load.existed)
     proto_log(
         PROTO_LOG_INFO,
@@ -388,9 +394,7 @@ static int open_farm(master_t* m, int nworkers) {
  * in most runs (docs/fault-tolerance.md), so a run over TCP, or across
  * hosts, ends with MPI_Abort instead. */
 static int finalize_is_safe(const master_t* m) {
-  char self[PROTO_HOST_MAX] = "";
-  gethostname(self, sizeof(self) - 1);
-  if (farm_host_count(&m->farm, self) > 1) return 0;
+  if (farm_host_count(&m->farm) > 1) return 0;
   const char* tls = getenv("UCX_TLS");
   if (tls == NULL || *tls == '\0') return 1;
   static const char* const shared[] = {"all",  "sm",  "shm",  "posix",
@@ -409,12 +413,10 @@ static int finalize_is_safe(const master_t* m) {
  * pid any more. A rank on another host, or one that never greeted, may be
  * frozen rather than dead: not known. */
 static int silent_ranks_are_gone(const master_t* m) {
-  char self[PROTO_HOST_MAX] = "";
-  gethostname(self, sizeof(self) - 1);
   for (int i = 0; i < m->link.nworkers; i++) {
     if (m->link.peer[i].bye && !m->link.peer[i].broken) continue;
     const farm_peer_t* p = &m->farm.peer[i];
-    if (p->pid == 0 || strcmp(p->host, self) != 0) return 0;
+    if (p->pid == 0 || strcmp(p->host, m->farm.self_host) != 0) return 0;
     if (kill((pid_t)p->pid, 0) == 0 || errno != ESRCH) return 0;
   }
   return 1;

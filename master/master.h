@@ -23,6 +23,13 @@ extern "C" {
 typedef int (*master_compute_cb)(void* ctx, uint64_t begin, uint64_t end,
                                  proto_msg_t* result);
 
+/* How the job ends (master_end_job). */
+typedef enum {
+  MASTER_END_ABORT = 0,    /* MPI_Abort with the status */
+  MASTER_END_FINALIZE = 1, /* every rank in MPI_Finalize */
+  MASTER_END_LEAVE = 2,    /* every live rank exits, no MPI_Finalize (Slurm) */
+} master_ending_t;
+
 typedef struct master_options_s master_options_t;
 struct master_options_s {
   master_compute_cb compute; /* the master's own kernel, for -n 1 */
@@ -33,15 +40,8 @@ struct master_options_s {
   uint64_t scale;        /* sent with every chunk (the loop job's work
                             per 1000 ns, measured here); 0 = none */
   int stopped_by;        /* out: the signal that stopped the run, or 0 */
-  int ending;            /* out: how the job ends (master_ending_t) */
+  master_ending_t ending; /* out: how the job ends */
 };
-
-/* How the job ends (master_end_job). */
-typedef enum {
-  MASTER_END_ABORT = 0,    /* MPI_Abort with the status */
-  MASTER_END_FINALIZE = 1, /* every rank in MPI_Finalize */
-  MASTER_END_LEAVE = 2,    /* every live rank exits, no MPI_Finalize (Slurm) */
-} master_ending_t;
 
 /* Runs the master side of job on comm (this rank is 0). Prints the result on
  * stdout (and to job->output), a summary on stderr unless job->quiet.
