@@ -539,11 +539,13 @@ static void note_recovery(farm_t* f, size_t id, uint64_t now) {
 /* A chunk is done: every other holder of it drops it. */
 static void cancel_copies(farm_t* f, size_t id, int winner,
                           uint64_t win_attempt, uint64_t now) {
-  const master_chunk_t* c = &f->table.chunk[id];
-  uint64_t first = c->attempts > MASTER_MAX_ATTEMPTS
-                       ? c->attempts - MASTER_MAX_ATTEMPTS + 1
-                       : 1;
-  for (uint64_t a = first; a <= c->attempts; a++) {
+  /* feed() below may cut new chunks and so move the table: the chunk is
+   * held by its id, never by a pointer across it. Its attempts cannot
+   * change meanwhile (it is done). */
+  uint64_t attempts = f->table.chunk[id].attempts;
+  uint64_t first =
+      attempts > MASTER_MAX_ATTEMPTS ? attempts - MASTER_MAX_ATTEMPTS + 1 : 1;
+  for (uint64_t a = first; a <= attempts; a++) {
     int r = master_table_holder(&f->table, id, a);
     if ((r == winner && a == win_attempt) || r < 1 || r > f->nworkers) continue;
     farm_peer_t* q = peer_of(f, r);

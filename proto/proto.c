@@ -1,20 +1,93 @@
-/* Encoding and validation of the messages listed in proto.h. Words are
- * written byte by byte in little-endian order, so the layout is the same on
- * every host whatever its compiler's struct padding. */
+/* Encoding and validation of the messages listed in proto.h. Both walk the
+ * same layout table, built from proto.h's PROTO_LAYOUT_* lists, so a
+ * message's layout is written once. Words are little-endian whatever the
+ * host, so the layout is the same everywhere whatever its compiler's struct
+ * padding. */
 #include "proto/proto.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "proto/error.h"
 
-static const uint8_t kWords[PROTO_TAG_MAX + 1] = {
-    [PROTO_TAG_HELLO] = 12, [PROTO_TAG_REFUSE] = 3,
-    [PROTO_TAG_WORK] = 6,   [PROTO_TAG_RESULT] = PROTO_RESULT_WORDS,
-    [PROTO_TAG_STOP] = 1,   [PROTO_TAG_CANCEL] = 3,
-    [PROTO_TAG_FAIL] = 4,   [PROTO_TAG_PROGRESS] = 5,
-    [PROTO_TAG_PING] = 1,   [PROTO_TAG_BYE] = 1,
-    [PROTO_TAG_FIN] = 2,
+/* The fields a message may carry, one per PROTO_WIDTH_* of proto.h. */
+typedef enum {
+  F_NONE = 0, /* ends a layout */
+  F_FINGERPRINT,
+  F_PID,
+  F_CPUS,
+  F_HOST,
+  F_CODE,
+  F_VERSION,
+  F_CHUNK,
+  F_ATTEMPT,
+  F_BEGIN,
+  F_END,
+  F_SCALE,
+  F_BUSY,
+  F_FLAGS,
+  F_ISUM,
+  F_DIGITS,
+  F_DONE,
+  F_DETAIL,
+} field_t;
+
+enum { LAYOUT_MAX = 9 }; /* most fields of one message, plus F_NONE */
+
+#define FIELD_(name) F_##name,
+static const uint8_t kLayout[PROTO_TAG_MAX + 1][LAYOUT_MAX] = {
+    [PROTO_TAG_HELLO] = {PROTO_LAYOUT_HELLO(FIELD_) F_NONE},
+    [PROTO_TAG_REFUSE] = {PROTO_LAYOUT_REFUSE(FIELD_) F_NONE},
+    [PROTO_TAG_WORK] = {PROTO_LAYOUT_WORK(FIELD_) F_NONE},
+    [PROTO_TAG_RESULT] = {PROTO_LAYOUT_RESULT(FIELD_) F_NONE},
+    [PROTO_TAG_STOP] = {PROTO_LAYOUT_STOP(FIELD_) F_NONE},
+    [PROTO_TAG_CANCEL] = {PROTO_LAYOUT_CANCEL(FIELD_) F_NONE},
+    [PROTO_TAG_FAIL] = {PROTO_LAYOUT_FAIL(FIELD_) F_NONE},
+    [PROTO_TAG_PROGRESS] = {PROTO_LAYOUT_PROGRESS(FIELD_) F_NONE},
+    [PROTO_TAG_PING] = {PROTO_LAYOUT_PING(FIELD_) F_NONE},
+    [PROTO_TAG_BYE] = {PROTO_LAYOUT_BYE(FIELD_) F_NONE},
+    [PROTO_TAG_FIN] = {PROTO_LAYOUT_FIN(FIELD_) F_NONE},
 };
+#undef FIELD_
+
+static const uint16_t kWords[PROTO_TAG_MAX + 1] = {
+    [PROTO_TAG_HELLO] = PROTO_WORDS_HELLO,
+    [PROTO_TAG_REFUSE] = PROTO_WORDS_REFUSE,
+    [PROTO_TAG_WORK] = PROTO_WORDS_WORK,
+    [PROTO_TAG_RESULT] = PROTO_WORDS_RESULT,
+    [PROTO_TAG_STOP] = PROTO_WORDS_STOP,
+    [PROTO_TAG_CANCEL] = PROTO_WORDS_CANCEL,
+    [PROTO_TAG_FAIL] = PROTO_WORDS_FAIL,
+    [PROTO_TAG_PROGRESS] = PROTO_WORDS_PROGRESS,
+    [PROTO_TAG_PING] = PROTO_WORDS_PING,
+    [PROTO_TAG_BYE] = PROTO_WORDS_BYE,
+    [PROTO_TAG_FIN] = PROTO_WORDS_FIN,
+};
+
+static const uint16_t kWidth[] = {
+    [F_FINGERPRINT] = PROTO_WIDTH_FINGERPRINT,
+    [F_PID] = PROTO_WIDTH_PID,
+    [F_CPUS] = PROTO_WIDTH_CPUS,
+    [F_HOST] = PROTO_WIDTH_HOST,
+    [F_CODE] = PROTO_WIDTH_CODE,
+    [F_VERSION] = PROTO_WIDTH_VERSION,
+    [F_CHUNK] = PROTO_WIDTH_CHUNK,
+    [F_ATTEMPT] = PROTO_WIDTH_ATTEMPT,
+    [F_BEGIN] = PROTO_WIDTH_BEGIN,
+    [F_END] = PROTO_WIDTH_END,
+    [F_SCALE] = PROTO_WIDTH_SCALE,
+    [F_BUSY] = PROTO_WIDTH_BUSY,
+    [F_FLAGS] = PROTO_WIDTH_FLAGS,
+    [F_ISUM] = PROTO_WIDTH_ISUM,
+    [F_DIGITS] = PROTO_WIDTH_DIGITS,
+    [F_DONE] = PROTO_WIDTH_DONE,
+    [F_DETAIL] = PROTO_WIDTH_DETAIL,
+};
+
+_Static_assert(PROTO_HOST_MAX % 8 == 0, "the host name fills whole words");
+_Static_assert((int)PROTO_WORDS_RESULT <= (int)PROTO_MAX_WORDS &&
+                   (int)PROTO_WORDS_HELLO <= (int)PROTO_MAX_WORDS,
+               "PROTO_MAX_WORDS holds every message");
 
 size_t proto_size(proto_tag_t kind) {
   if ((int)kind < 1 || kind > PROTO_TAG_MAX) return 0;
@@ -68,67 +141,163 @@ static uint64_t get(const uint8_t* buf, size_t word) {
   return v;
 }
 
-size_t proto_encode(const proto_msg_t* m, uint8_t* buf) {
+/* Writes one field at word w of buf. */
+static void put_field(uint8_t* buf, size_t w, field_t f, const proto_msg_t* m) {
+  switch (f) {
+    case F_NONE:
+      break;
+    case F_FINGERPRINT:
+      put(buf, w, m->fingerprint);
+      break;
+    case F_PID:
+      put(buf, w, m->pid);
+      break;
+    case F_CPUS:
+      put(buf, w, m->cpus);
+      break;
+    case F_HOST:
+      memset(buf + w * 8, 0, PROTO_HOST_MAX);
+      memcpy(buf + w * 8, m->host, strnlen(m->host, PROTO_HOST_MAX - 1));
+      break;
+    case F_CODE:
+      put(buf, w, (uint64_t)m->code);
+      break;
+    case F_VERSION:
+      put(buf, w, PROTO_VERSION);
+      break;
+    case F_CHUNK:
+      put(buf, w, m->chunk);
+      break;
+    case F_ATTEMPT:
+      put(buf, w, m->attempt);
+      break;
+    case F_BEGIN:
+      put(buf, w, m->begin);
+      break;
+    case F_END:
+      put(buf, w, m->end);
+      break;
+    case F_SCALE:
+      put(buf, w, m->scale);
+      break;
+    case F_BUSY:
+      put(buf, w, m->busy_ns);
+      break;
+    case F_FLAGS:
+      put(buf, w, m->fsum.flags);
+      break;
+    case F_ISUM:
+      put(buf, w, (uint64_t)m->isum);
+      put(buf, w + 1, (uint64_t)(m->isum >> 64));
+      break;
+    case F_DIGITS: {
+      const proto_exact_t* sum = &m->fsum;
+      proto_exact_t norm;
+      if (sum->pending != 0) {
+        norm = *sum;
+        proto_exact_normalize(&norm);
+        sum = &norm;
+      }
+      for (size_t j = 0; j < PROTO_EXACT_DIGITS; j++)
+        put(buf, w + j, (uint64_t)sum->digit[j]);
+      break;
+    }
+    case F_DONE:
+      put(buf, w, m->done);
+      break;
+    case F_DETAIL:
+      put(buf, w, (uint64_t)m->detail);
+      break;
+  }
+}
+
+/* Reads one field at word w of buf; PROTO_EBADMSG when its value can never
+ * be valid. */
+static int get_field(const uint8_t* buf, size_t w, field_t f, proto_msg_t* m) {
+  switch (f) {
+    case F_NONE:
+      break;
+    case F_FINGERPRINT:
+      m->fingerprint = get(buf, w);
+      break;
+    case F_PID:
+      m->pid = get(buf, w);
+      break;
+    case F_CPUS:
+      m->cpus = get(buf, w);
+      break;
+    case F_HOST:
+      memcpy(m->host, buf + w * 8, PROTO_HOST_MAX);
+      if (m->host[PROTO_HOST_MAX - 1] != '\0') return PROTO_EBADMSG;
+      break;
+    case F_CODE:
+      m->code = (int64_t)get(buf, w);
+      break;
+    case F_VERSION: /* the header's version says the same */
+      break;
+    case F_CHUNK:
+      m->chunk = get(buf, w);
+      break;
+    case F_ATTEMPT:
+      m->attempt = get(buf, w);
+      break;
+    case F_BEGIN:
+      m->begin = get(buf, w);
+      break;
+    case F_END:
+      m->end = get(buf, w);
+      break;
+    case F_SCALE:
+      m->scale = get(buf, w);
+      break;
+    case F_BUSY:
+      m->busy_ns = get(buf, w);
+      break;
+    case F_FLAGS: {
+      uint64_t flags = get(buf, w);
+      if (flags & ~(uint64_t)(PROTO_EXACT_POS_INF | PROTO_EXACT_NEG_INF |
+                              PROTO_EXACT_NAN))
+        return PROTO_EBADMSG;
+      m->fsum.flags = (uint32_t)flags;
+      break;
+    }
+    case F_ISUM:
+      m->isum = (unsigned __int128)get(buf, w + 1) << 64 | get(buf, w);
+      break;
+    case F_DIGITS:
+      for (size_t j = 0; j < PROTO_EXACT_DIGITS; j++) {
+        int64_t d = (int64_t)get(buf, w + j);
+        /* Only normalised digits are accepted: anything else could make the
+         * master's accumulator overflow. */
+        int top = j == PROTO_EXACT_DIGITS - 1;
+        if (d > 0xffffffffll || d < (top ? -0xffffffffll : 0))
+          return PROTO_EBADMSG;
+        m->fsum.digit[j] = d;
+      }
+      break;
+    case F_DONE:
+      m->done = get(buf, w);
+      break;
+    case F_DETAIL:
+      m->detail = (int64_t)get(buf, w);
+      break;
+  }
+  return 0;
+}
+
+size_t proto_encode(const proto_msg_t* m, uint8_t* buf, size_t cap) {
+  size_t len = proto_size(m->kind);
+  if (len == 0 || len > cap) return 0;
   put(buf, 0,
       (uint64_t)PROTO_MAGIC | (uint64_t)PROTO_VERSION << 32 |
           (uint64_t)m->kind << 48);
-  switch (m->kind) {
-    case PROTO_TAG_HELLO:
-      put(buf, 1, m->fingerprint);
-      put(buf, 2, m->pid);
-      put(buf, 3, m->cpus);
-      memset(buf + 32, 0, PROTO_HOST_MAX);
-      memcpy(buf + 32, m->host, strnlen(m->host, PROTO_HOST_MAX - 1));
-      break;
-    case PROTO_TAG_REFUSE:
-      put(buf, 1, (uint64_t)m->code);
-      put(buf, 2, PROTO_VERSION);
-      break;
-    case PROTO_TAG_WORK:
-    case PROTO_TAG_RESULT:
-      put(buf, 1, m->chunk);
-      put(buf, 2, m->attempt);
-      put(buf, 3, m->begin);
-      put(buf, 4, m->end);
-      if (m->kind == PROTO_TAG_WORK) {
-        put(buf, 5, m->scale);
-        break;
-      }
-      put(buf, 5, m->busy_ns);
-      put(buf, 6, m->fsum.flags);
-      put(buf, 7, (uint64_t)m->isum);
-      put(buf, 8, (uint64_t)(m->isum >> 64));
-      if (m->fsum.pending == 0) {
-        for (int j = 0; j < PROTO_EXACT_DIGITS; j++)
-          put(buf, 9 + (size_t)j, (uint64_t)m->fsum.digit[j]);
-      } else {
-        proto_exact_t norm = m->fsum;
-        proto_exact_normalize(&norm);
-        for (int j = 0; j < PROTO_EXACT_DIGITS; j++)
-          put(buf, 9 + (size_t)j, (uint64_t)norm.digit[j]);
-      }
-      break;
-    case PROTO_TAG_STOP:
-    case PROTO_TAG_PING:
-    case PROTO_TAG_BYE:
-      break;
-    case PROTO_TAG_FIN:
-      put(buf, 1, (uint64_t)m->code);
-      break;
-    case PROTO_TAG_PROGRESS:
-      put(buf, 1, m->chunk);
-      put(buf, 2, m->attempt);
-      put(buf, 3, m->done);
-      put(buf, 4, m->busy_ns);
-      break;
-    case PROTO_TAG_CANCEL:
-    case PROTO_TAG_FAIL:
-      put(buf, 1, m->chunk);
-      put(buf, 2, m->attempt);
-      if (m->kind == PROTO_TAG_FAIL) put(buf, 3, (uint64_t)m->code);
-      break;
+  size_t w = 1;
+  for (const uint8_t* f = kLayout[m->kind]; *f != F_NONE; f++) {
+    put_field(buf, w, (field_t)*f, m);
+    w += kWidth[*f];
   }
-  return proto_size(m->kind);
+  assert(w * 8 == len);
+  return len;
 }
 
 int proto_decode(const uint8_t* buf, size_t len, int tag, proto_msg_t* m) {
@@ -142,70 +311,18 @@ int proto_decode(const uint8_t* buf, size_t len, int tag, proto_msg_t* m) {
   if (kind != tag || proto_size((proto_tag_t)kind) == 0) return PROTO_EBADMSG;
   m->kind = (proto_tag_t)kind;
   if (len != proto_size(m->kind)) return PROTO_EMSGSIZE;
-  switch (m->kind) {
-    case PROTO_TAG_HELLO:
-      m->fingerprint = get(buf, 1);
-      m->pid = get(buf, 2);
-      m->cpus = get(buf, 3);
-      memcpy(m->host, buf + 32, PROTO_HOST_MAX);
-      if (m->host[PROTO_HOST_MAX - 1] != '\0') return PROTO_EBADMSG;
-      break;
-    case PROTO_TAG_REFUSE:
-      m->code = (int64_t)get(buf, 1);
-      break;
-    case PROTO_TAG_WORK:
-    case PROTO_TAG_RESULT:
-      m->chunk = get(buf, 1);
-      m->attempt = get(buf, 2);
-      m->begin = get(buf, 3);
-      m->end = get(buf, 4);
-      if (m->begin >= m->end) return PROTO_EBADMSG;
-      if (m->kind == PROTO_TAG_WORK) {
-        m->scale = get(buf, 5);
-        break;
-      }
-      m->busy_ns = get(buf, 5);
-      {
-        uint64_t flags = get(buf, 6);
-        if (flags & ~(uint64_t)(PROTO_EXACT_POS_INF | PROTO_EXACT_NEG_INF |
-                                PROTO_EXACT_NAN))
-          return PROTO_EBADMSG;
-        m->fsum.flags = (uint32_t)flags;
-      }
-      m->isum = (unsigned __int128)get(buf, 8) << 64 | get(buf, 7);
-      for (int j = 0; j < PROTO_EXACT_DIGITS; j++) {
-        int64_t d = (int64_t)get(buf, 9 + (size_t)j);
-        /* Only normalised digits are accepted: anything else could make the
-         * master's accumulator overflow. */
-        if (j < PROTO_EXACT_DIGITS - 1 && (d < 0 || d > 0xffffffffll))
-          return PROTO_EBADMSG;
-        if (j == PROTO_EXACT_DIGITS - 1 &&
-            (d < -0xffffffffll || d > 0xffffffffll))
-          return PROTO_EBADMSG;
-        m->fsum.digit[j] = d;
-      }
-      break;
-    case PROTO_TAG_STOP:
-    case PROTO_TAG_PING:
-    case PROTO_TAG_BYE:
-      break;
-    case PROTO_TAG_FIN:
-      m->code = (int64_t)get(buf, 1);
-      if (m->code != PROTO_FIN_FINALIZE && m->code != PROTO_FIN_LEAVE)
-        return PROTO_EBADMSG;
-      break;
-    case PROTO_TAG_PROGRESS:
-      m->chunk = get(buf, 1);
-      m->attempt = get(buf, 2);
-      m->done = get(buf, 3);
-      m->busy_ns = get(buf, 4);
-      break;
-    case PROTO_TAG_CANCEL:
-    case PROTO_TAG_FAIL:
-      m->chunk = get(buf, 1);
-      m->attempt = get(buf, 2);
-      if (m->kind == PROTO_TAG_FAIL) m->code = (int64_t)get(buf, 3);
-      break;
+  size_t w = 1;
+  for (const uint8_t* f = kLayout[m->kind]; *f != F_NONE; f++) {
+    int rc = get_field(buf, w, (field_t)*f, m);
+    if (rc < 0) return rc;
+    w += kWidth[*f];
   }
+  /* Rules across fields. */
+  if ((m->kind == PROTO_TAG_WORK || m->kind == PROTO_TAG_RESULT) &&
+      m->begin >= m->end)
+    return PROTO_EBADMSG;
+  if (m->kind == PROTO_TAG_FIN && m->code != PROTO_FIN_FINALIZE &&
+      m->code != PROTO_FIN_LEAVE)
+    return PROTO_EBADMSG;
   return 0;
 }

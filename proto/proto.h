@@ -16,7 +16,8 @@
  *                                     136 exact digits (proto/exact.h)
  *   STOP     5      m -> w       1    (none): no more work, finish
  *   CANCEL   6      m -> w       3    chunk id, attempt: drop that chunk
- *   FAIL     7      w -> m       4    chunk id, attempt, error code
+ *   FAIL     7      w -> m       5    chunk id, attempt, error code,
+ *                                     detail (signal, exit status, s)
  *   PROGRESS 8      w -> m       5    chunk id, attempt, indices done,
  *                                     busy ns so far
  *   PING     9      m -> w       1    (none): the master is alive
@@ -64,9 +65,10 @@ extern "C" {
 
 enum {
   PROTO_MAGIC = 0x54464d31, /* "TFM1" */
-  PROTO_VERSION = 5,        /* 2: exact partials of 136 digits (proto/exact.h);
+  PROTO_VERSION = 6,        /* 2: exact partials of 136 digits (proto/exact.h);
                                3: BYE and FIN; 4: WORK carries the job's scale;
-                               5: FIN says how the job ends */
+                               5: FIN says how the job ends; 6: FAIL
+                               carries a detail */
   PROTO_HOST_MAX = 64,      /* host name bytes in HELLO, including the NUL */
 };
 
@@ -92,10 +94,76 @@ typedef enum {
   PROTO_TAG_MAX = 11,
 } proto_tag_t;
 
+/* Each message's layout after its header word, field by field: the one
+ * definition of the wire format. proto.c encodes and decodes every kind from
+ * these lists, and the sizes below are computed from them at compile time,
+ * so a buffer sized by them cannot be too short for the message. */
+#define PROTO_LAYOUT_HELLO(X) X(FINGERPRINT) X(PID) X(CPUS) X(HOST)
+#define PROTO_LAYOUT_REFUSE(X) X(CODE) X(VERSION)
+#define PROTO_LAYOUT_WORK(X) X(CHUNK) X(ATTEMPT) X(BEGIN) X(END) X(SCALE)
+#define PROTO_LAYOUT_RESULT(X) \
+  X(CHUNK) X(ATTEMPT) X(BEGIN) X(END) X(BUSY) X(FLAGS) X(ISUM) X(DIGITS)
+#define PROTO_LAYOUT_STOP(X)
+#define PROTO_LAYOUT_CANCEL(X) X(CHUNK) X(ATTEMPT)
+#define PROTO_LAYOUT_FAIL(X) X(CHUNK) X(ATTEMPT) X(CODE) X(DETAIL)
+#define PROTO_LAYOUT_PROGRESS(X) X(CHUNK) X(ATTEMPT) X(DONE) X(BUSY)
+#define PROTO_LAYOUT_PING(X)
+#define PROTO_LAYOUT_BYE(X)
+#define PROTO_LAYOUT_FIN(X) X(CODE)
+
+/* Words of each field. */
 enum {
-  PROTO_RESULT_WORDS = 9 + PROTO_EXACT_DIGITS,
-  PROTO_MAX_WORDS = PROTO_RESULT_WORDS, /* the largest message */
+  PROTO_WIDTH_FINGERPRINT = 1,
+  PROTO_WIDTH_PID = 1,
+  PROTO_WIDTH_CPUS = 1,
+  PROTO_WIDTH_HOST = PROTO_HOST_MAX / 8,
+  PROTO_WIDTH_CODE = 1,
+  PROTO_WIDTH_VERSION = 1,
+  PROTO_WIDTH_CHUNK = 1,
+  PROTO_WIDTH_ATTEMPT = 1,
+  PROTO_WIDTH_BEGIN = 1,
+  PROTO_WIDTH_END = 1,
+  PROTO_WIDTH_SCALE = 1,
+  PROTO_WIDTH_BUSY = 1,
+  PROTO_WIDTH_FLAGS = 1,
+  PROTO_WIDTH_ISUM = 2,
+  PROTO_WIDTH_DIGITS = PROTO_EXACT_DIGITS,
+  PROTO_WIDTH_DONE = 1,
+  PROTO_WIDTH_DETAIL = 1,
+};
+
+#define PROTO_ADD_WIDTH_(field) +PROTO_WIDTH_##field
+#define PROTO_MAX_(a, b) ((a) > (b) ? (a) : (b))
+
+/* Words of each message, its header included. */
+enum {
+  PROTO_WORDS_HELLO = 1 PROTO_LAYOUT_HELLO(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_REFUSE = 1 PROTO_LAYOUT_REFUSE(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_WORK = 1 PROTO_LAYOUT_WORK(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_RESULT = 1 PROTO_LAYOUT_RESULT(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_STOP = 1 PROTO_LAYOUT_STOP(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_CANCEL = 1 PROTO_LAYOUT_CANCEL(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_FAIL = 1 PROTO_LAYOUT_FAIL(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_PROGRESS = 1 PROTO_LAYOUT_PROGRESS(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_PING = 1 PROTO_LAYOUT_PING(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_BYE = 1 PROTO_LAYOUT_BYE(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_FIN = 1 PROTO_LAYOUT_FIN(PROTO_ADD_WIDTH_),
+};
+
+enum {
+  /* The largest message a worker sends, and so the largest of all. */
+  PROTO_MAX_WORDS = PROTO_MAX_(
+      PROTO_MAX_(PROTO_MAX_(PROTO_WORDS_HELLO, PROTO_WORDS_RESULT),
+                 PROTO_MAX_(PROTO_WORDS_FAIL, PROTO_WORDS_PROGRESS)),
+      PROTO_MAX_(PROTO_WORDS_BYE, PROTO_WORDS_FIN)),
   PROTO_MAX_BYTES = PROTO_MAX_WORDS * 8,
+  /* The largest message the master sends: what a master's send buffer
+   * must hold. */
+  PROTO_TO_WORKER_MAX_WORDS = PROTO_MAX_(
+      PROTO_MAX_(PROTO_MAX_(PROTO_WORDS_REFUSE, PROTO_WORDS_WORK),
+                 PROTO_MAX_(PROTO_WORDS_STOP, PROTO_WORDS_CANCEL)),
+      PROTO_MAX_(PROTO_WORDS_PING, PROTO_WORDS_FIN)),
+  PROTO_TO_WORKER_MAX_BYTES = PROTO_TO_WORKER_MAX_WORDS * 8,
 };
 
 /* One decoded message. Only the fields of msg.kind are meaningful. */
@@ -117,12 +185,16 @@ struct proto_msg_s {
   char host[PROTO_HOST_MAX]; /* HELLO: host name, NUL-terminated */
   int64_t code;              /* REFUSE: reason; FAIL: proto_error_t;
                                 FIN: PROTO_FIN_FINALIZE or PROTO_FIN_LEAVE */
+  int64_t detail;            /* FAIL: what the code needs said (the signal
+                                or exit status of a kernel that died, the
+                                seconds a silent one was given); 0: none */
   unsigned __int128 isum;    /* RESULT: exact integer partial result */
   proto_exact_t fsum;        /* RESULT: exact float partial result */
 };
 
-/* Encodes msg into buf (at least PROTO_MAX_BYTES). Returns the byte count. */
-size_t proto_encode(const proto_msg_t* msg, uint8_t* buf);
+/* Encodes msg into buf, which holds cap bytes. Returns the byte count, or 0
+ * (nothing written) when msg's kind is unknown or its size exceeds cap. */
+size_t proto_encode(const proto_msg_t* msg, uint8_t* buf, size_t cap);
 
 /* Decodes len bytes received with MPI tag `tag` into msg. Returns 0, or
  * PROTO_EVERSION (msg->version tells which), PROTO_EMSGSIZE or

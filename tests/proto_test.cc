@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "proto/error.h"
 
@@ -11,7 +13,7 @@ namespace {
 
 proto_msg_t RoundTrip(const proto_msg_t& in, int* rc) {
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(&in, buf);
+  size_t len = proto_encode(&in, buf, sizeof(buf));
   EXPECT_EQ(len, proto_size(in.kind));
   proto_msg_t out;
   *rc = proto_decode(buf, len, in.kind, &out);
@@ -75,7 +77,7 @@ TEST(ProtoTest, WrongSizeIsRejected) {
   m.begin = 0;
   m.end = 1;
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(&m, buf);
+  size_t len = proto_encode(&m, buf, sizeof(buf));
   proto_msg_t out;
   EXPECT_EQ(proto_decode(buf, len - 8, PROTO_TAG_WORK, &out), PROTO_EMSGSIZE);
   EXPECT_EQ(proto_decode(buf, len + 8, PROTO_TAG_WORK, &out), PROTO_EMSGSIZE);
@@ -86,7 +88,7 @@ TEST(ProtoTest, TagMustMatchKind) {
   proto_msg_t m = {};
   m.kind = PROTO_TAG_STOP;
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(&m, buf);
+  size_t len = proto_encode(&m, buf, sizeof(buf));
   proto_msg_t out;
   EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_CANCEL, &out), PROTO_EBADMSG);
   EXPECT_EQ(proto_decode(buf, len, 99, &out), PROTO_EBADMSG);
@@ -96,7 +98,7 @@ TEST(ProtoTest, OtherVersionIsRecognised) {
   proto_msg_t m = {};
   m.kind = PROTO_TAG_STOP;
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(&m, buf);
+  size_t len = proto_encode(&m, buf, sizeof(buf));
   buf[4] = PROTO_VERSION + 1;  // version lives in bits 32-47 of word 0
   proto_msg_t out;
   EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_STOP, &out), PROTO_EVERSION);
@@ -107,7 +109,7 @@ TEST(ProtoTest, BadMagicIsRejected) {
   proto_msg_t m = {};
   m.kind = PROTO_TAG_STOP;
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(&m, buf);
+  size_t len = proto_encode(&m, buf, sizeof(buf));
   buf[0] ^= 0xff;
   proto_msg_t out;
   EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_STOP, &out), PROTO_EBADMSG);
@@ -130,7 +132,7 @@ size_t EncodeEmptyResult(uint8_t* buf) {
   m.begin = 0;
   m.end = 1;
   proto_exact_init(&m.fsum);
-  return proto_encode(&m, buf);
+  return proto_encode(&m, buf, PROTO_MAX_BYTES);
 }
 
 TEST(ProtoTest, UnnormalisedDigitsAreRejected) {
@@ -165,9 +167,73 @@ TEST(ProtoTest, FinCarriesHowTheJobEnds) {
   m.kind = PROTO_TAG_FIN;
   m.code = 2;
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(&m, buf);
+  size_t len = proto_encode(&m, buf, sizeof(buf));
   proto_msg_t out;
   EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_FIN, &out), PROTO_EBADMSG);
+}
+
+// A FAIL carries its code and what the code needs said (a signal number).
+TEST(ProtoTest, FailCarriesCodeAndDetail) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_FAIL;
+  m.chunk = 9;
+  m.attempt = 3;
+  m.code = PROTO_EKERNEL;
+  m.detail = 11;
+  int rc;
+  proto_msg_t out = RoundTrip(m, &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(out.chunk, 9u);
+  EXPECT_EQ(out.attempt, 3u);
+  EXPECT_EQ(out.code, PROTO_EKERNEL);
+  EXPECT_EQ(out.detail, 11);
+}
+
+// Sizes written out independently of the layout lists: a layout that
+// changes by accident changes one of these.
+TEST(ProtoTest, SizesAreTheDocumentedOnes) {
+  EXPECT_EQ(proto_size(PROTO_TAG_HELLO), 12u * 8);
+  EXPECT_EQ(proto_size(PROTO_TAG_REFUSE), 3u * 8);
+  EXPECT_EQ(proto_size(PROTO_TAG_WORK), 6u * 8);
+  EXPECT_EQ(proto_size(PROTO_TAG_RESULT), (9u + PROTO_EXACT_DIGITS) * 8);
+  EXPECT_EQ(proto_size(PROTO_TAG_STOP), 8u);
+  EXPECT_EQ(proto_size(PROTO_TAG_CANCEL), 3u * 8);
+  EXPECT_EQ(proto_size(PROTO_TAG_FAIL), 5u * 8);
+  EXPECT_EQ(proto_size(PROTO_TAG_PROGRESS), 5u * 8);
+  EXPECT_EQ(proto_size(PROTO_TAG_PING), 8u);
+  EXPECT_EQ(proto_size(PROTO_TAG_BYE), 8u);
+  EXPECT_EQ(proto_size(PROTO_TAG_FIN), 2u * 8);
+  EXPECT_EQ(proto_size((proto_tag_t)0), 0u);
+  EXPECT_EQ(proto_size((proto_tag_t)(PROTO_TAG_MAX + 1)), 0u);
+  size_t largest = 0, to_worker = 0;
+  for (int k = 1; k <= PROTO_TAG_MAX; k++)
+    largest = std::max(largest, proto_size((proto_tag_t)k));
+  for (proto_tag_t k : {PROTO_TAG_REFUSE, PROTO_TAG_WORK, PROTO_TAG_STOP,
+                        PROTO_TAG_CANCEL, PROTO_TAG_PING, PROTO_TAG_FIN})
+    to_worker = std::max(to_worker, proto_size(k));
+  EXPECT_EQ(largest, (size_t)PROTO_MAX_BYTES);
+  EXPECT_EQ(to_worker, (size_t)PROTO_TO_WORKER_MAX_BYTES);
+}
+
+// A buffer one byte short is refused and left untouched, for every kind;
+// the exact size is enough.
+TEST(ProtoTest, EncodeRefusesAShortBuffer) {
+  for (int k = 1; k <= PROTO_TAG_MAX; k++) {
+    proto_msg_t m = {};
+    m.kind = (proto_tag_t)k;
+    m.begin = 0;
+    m.end = 1;
+    size_t size = proto_size(m.kind);
+    std::vector<uint8_t> buf(size + 16, 0xa5);
+    EXPECT_EQ(proto_encode(&m, buf.data(), size - 1), 0u) << k;
+    for (uint8_t b : buf) ASSERT_EQ(b, 0xa5) << k;
+    EXPECT_EQ(proto_encode(&m, buf.data(), size), size) << k;
+    for (size_t i = size; i < buf.size(); i++) ASSERT_EQ(buf[i], 0xa5) << k;
+  }
+  proto_msg_t unknown = {};
+  unknown.kind = (proto_tag_t)0;
+  uint8_t buf[PROTO_MAX_BYTES];
+  EXPECT_EQ(proto_encode(&unknown, buf, sizeof(buf)), 0u);
 }
 
 }  // namespace

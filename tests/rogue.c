@@ -30,7 +30,7 @@ static void send_raw(const uint8_t* buf, int len, int tag) {
 
 static void send_msg(const proto_msg_t* m) {
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(m, buf);
+  size_t len = proto_encode(m, buf, sizeof(buf));
   send_raw(buf, (int)len, (int)m->kind);
 }
 
@@ -68,7 +68,7 @@ static int duplicating_worker(int argc, char** argv, int turn) {
       if (!sent_stray) {
         proto_msg_t hello = {.kind = PROTO_TAG_HELLO};
         uint8_t raw[PROTO_MAX_BYTES];
-        size_t len = proto_encode(&hello, raw);
+        size_t len = proto_encode(&hello, raw, sizeof(raw));
         raw[4] = PROTO_VERSION + 1;
         send_raw(raw, (int)len, PROTO_TAG_HELLO);
         sent_stray = 1;
@@ -136,12 +136,12 @@ int main(int argc, char** argv) {
     /* sent above */
   } else if (strcmp(mode, "version") == 0) {
     proto_msg_t hello = {.kind = PROTO_TAG_HELLO};
-    size_t len = proto_encode(&hello, buf);
+    size_t len = proto_encode(&hello, buf, sizeof(buf));
     buf[4] = PROTO_VERSION + 1;
     send_raw(buf, (int)len, PROTO_TAG_HELLO);
   } else {
     send_raw(buf, 17, PROTO_TAG_RESULT);                     /* wrong size */
-    send_raw(buf, PROTO_RESULT_WORDS * 8, PROTO_TAG_RESULT); /* bad magic */
+    send_raw(buf, PROTO_WORDS_RESULT * 8, PROTO_TAG_RESULT); /* bad magic */
     send_raw(buf, 8, 99);                                    /* unknown tag */
     proto_msg_t m = {.kind = PROTO_TAG_WORK, .begin = 0, .end = 1};
     send_msg(&m); /* master-only kind */

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     proto_exact_init(&part.fsum);
   }
   uint8_t mine[PROTO_MAX_BYTES];
-  size_t len = proto_encode(&part, mine);
+  size_t len = proto_encode(&part, mine, sizeof(mine));
   uint8_t* all = rank == 0 ? malloc(len * (size_t)size) : NULL;
   MPI_Gather(mine, (int)len, MPI_BYTE, all, (int)len, MPI_BYTE, 0,
              MPI_COMM_WORLD);

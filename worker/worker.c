@@ -6,6 +6,7 @@
  * then with a growing sleep, leaving the core to ranks that have work. */
 #include "worker/worker.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -92,7 +93,8 @@ static uint64_t master_timeout_ns(const proto_job_t* job) {
  * non-blocking and waited for while watching the master's silence. */
 static int send_msg(worker_t* w, const proto_msg_t* msg) {
   uint8_t buf[PROTO_MAX_BYTES];
-  size_t len = proto_encode(msg, buf);
+  size_t len = proto_encode(msg, buf, sizeof(buf));
+  assert(len > 0);
   MPI_Request req;
   if (MPI_Isend(buf, (int)len, MPI_BYTE, 0, (int)msg->kind, w->comm, &req) !=
       MPI_SUCCESS)
