@@ -217,7 +217,7 @@ void master_console_figures(master_console_t* c, uint64_t now,
   }
   if (live->rate > 0)
     live->eta_s = (double)(f->table.n - live->done_iters) / live->rate;
-  live->stopping = f->stop_signal != 0;
+  live->stopping = f->stop != FARM_STOP_NONE;
   live->journal = c->journal;
   live->journal_records = c->journal_records ? *c->journal_records : 0;
 }
@@ -249,7 +249,7 @@ const char* master_signal_name(int sig) {
   return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
-void master_console_print_stop(const master_console_t* c,
+void master_console_print_stop(const master_console_t* c, int signum,
                                const proto_launch_t* launch, int argc,
                                char** argv) {
   const farm_t* f = c->farm;
@@ -258,7 +258,7 @@ void master_console_print_stop(const master_console_t* c,
       job->n ? 100.0 * (double)f->table.done_iters / (double)job->n : 100.0;
   proto_log(
       PROTO_LOG_WARN, "stopped by %s: %llu of %llu iterations done (%.1f%%)",
-      master_signal_name(f->stop_signal),
+      master_signal_name(signum),
       (unsigned long long)f->table.done_iters, (unsigned long long)job->n, pct);
   if (c->journal == NULL) {
     proto_log(PROTO_LOG_WARN,
@@ -280,10 +280,13 @@ void master_console_print_stop(const master_console_t* c,
 int master_console_print_result(const master_console_t* c, double wall) {
   const farm_t* f = c->farm;
   const proto_job_t* job = f->job;
+  proto_exact_t fsum;
+  unsigned __int128 isum;
+  farm_result(f, &fsum, &isum);
   char text[512];
   int len = 0;
   if (job->kind == PROTO_JOB_PI) {
-    double pi = proto_exact_to_double(&f->fsum);
+    double pi = proto_exact_to_double(&fsum);
     len = snprintf(text, sizeof(text),
                    "PI is approximately %.16f, Error is %.16f\n"
                    "PI bits = %a\n"
@@ -295,9 +298,9 @@ int master_console_print_result(const master_console_t* c, double wall) {
   } else if (job->kind == PROTO_JOB_DOT) {
     char digits[48];
     len = snprintf(text, sizeof(text), "Dot product is %s\nTime = %.6f sec\n",
-                   master_u128_str(f->isum, digits), wall);
+                   master_u128_str(isum, digits), wall);
   } else if (job->kind == PROTO_JOB_DOTF) {
-    double v = proto_exact_to_double(&f->fsum);
+    double v = proto_exact_to_double(&fsum);
     len = snprintf(text, sizeof(text),
                    "Dot product is %.17g\nDot bits = %a\nElements = %llu\n"
                    "Time = %.6f sec\n",
@@ -309,24 +312,24 @@ int master_console_print_result(const master_console_t* c, double wall) {
     char digits[48];
     len = snprintf(text, sizeof(text),
                    "Iterations = %s\nPixels = %u x %u\nTime = %.6f sec\n",
-                   master_u128_str(f->isum, digits), job->width, job->height,
+                   master_u128_str(isum, digits), job->width, job->height,
                    wall);
   } else if (job->kind == PROTO_JOB_LOOP) {
     char digits[48];
     len = snprintf(text, sizeof(text),
                    "Checksum = %s\nIterations = %llu\nTime = %.6f sec\n",
-                   master_u128_str(f->isum, digits), (unsigned long long)job->n,
+                   master_u128_str(isum, digits), (unsigned long long)job->n,
                    wall);
   } else if (job->kind == PROTO_JOB_RUN) {
     len = 0;
     if (job->kernel_result & TASKFARM_RESULT_FLOAT) {
-      double v = proto_exact_to_double(&f->fsum);
+      double v = proto_exact_to_double(&fsum);
       len += snprintf(text + len, sizeof(text) - (size_t)len,
                       "Result = %.17g\nResult bits = %a\n", v, v);
     }
     if (job->kernel_result & TASKFARM_RESULT_INT) {
       char digits[48];
-      unsigned __int128 v = f->isum;
+      unsigned __int128 v = isum;
       int negative = (__int128)v < 0;
       if (negative) v = -v;
       len += snprintf(text + len, sizeof(text) - (size_t)len,
@@ -380,6 +383,18 @@ void master_console_print_summary(const master_console_t* c, double wall) {
             (unsigned long long)f->reissues, (unsigned long long)f->speculative,
             (unsigned long long)f->wasted_iters, f->recovery_max_s,
             farm_recovery_mean_s(f), (unsigned long long)f->recoveries);
+  proto_log(PROTO_LOG_INFO,
+            "verify: %g of the chunks; %llu checked by a second rank (%llu "
+            "copies issued, %llu free), %llu mismatches, %llu rank%s refused "
+            "for wrong results, %llu iterations withdrawn; %llu kernel "
+            "deaths, %llu poisoned chunk%s",
+            f->verify, (unsigned long long)f->checks_passed,
+            (unsigned long long)f->checks_issued,
+            (unsigned long long)f->free_checks,
+            (unsigned long long)f->mismatches, (unsigned long long)f->liars,
+            f->liars == 1 ? "" : "s", (unsigned long long)f->revoked_iters,
+            (unsigned long long)f->kernel_deaths,
+            (unsigned long long)f->poisoned, f->poisoned == 1 ? "" : "s");
   int lost = 0;
   for (int i = 0; i < f->nworkers; i++) {
     const farm_peer_t* p = &f->peer[i];
@@ -398,6 +413,11 @@ void master_console_print_summary(const master_console_t* c, double wall) {
               (unsigned long long)p->rejected, is_lost ? ", LOST" : "",
               p->readmits ? ", came back" : "",
               p->state == FARM_REFUSED ? ", REFUSED" : "");
+    if (p->why[0] != '\0')
+      proto_log(PROTO_LOG_INFO,
+                "    refused: %s; %llu chunk%s withdrawn and computed again",
+                p->why, (unsigned long long)p->revoked,
+                p->revoked == 1 ? "" : "s");
   }
   if (f->master_iters > 0)
     proto_log(PROTO_LOG_INFO, "  rank 0 (the master itself): %llu iterations",
@@ -410,6 +430,9 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
   const farm_t* f = c->farm;
   const proto_job_t* job = f->job;
   if (job->report[0] == '\0' && job->trace[0] == '\0') return 0;
+  proto_exact_t fsum;
+  unsigned __int128 isum;
+  farm_result(f, &fsum, &isum);
   char value[64] = "", bits[64] = "", reference[64] = "";
   master_run_stats_t st;
   master_live_t live;
@@ -419,7 +442,7 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
   if (job->kind == PROTO_JOB_PI || job->kind == PROTO_JOB_DOTF ||
       (job->kind == PROTO_JOB_RUN &&
        (job->kernel_result & TASKFARM_RESULT_FLOAT))) {
-    st.value = proto_exact_to_double(&f->fsum);
+    st.value = proto_exact_to_double(&fsum);
     snprintf(value, sizeof(value), "%.17g", st.value);
     snprintf(bits, sizeof(bits), "%a", st.value);
     st.bits = bits;
@@ -431,9 +454,9 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
     st.reference_kind = "pi, the limit of S_n";
   } else if (job->kind == PROTO_JOB_DOT) {
     unsigned __int128 ref = master_dot_closed_form(job->n);
-    master_u128_str(f->isum, value);
+    master_u128_str(isum, value);
     master_u128_str(ref, reference);
-    st.value = (double)f->isum;
+    st.value = (double)isum;
     st.reference = (double)ref;
     st.has_reference = 1;
     st.reference_kind = "closed form n(n+1)(n+2)/6";
@@ -442,8 +465,8 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
   } else if (job->kind == PROTO_JOB_LOOP || job->kind == PROTO_JOB_MANDEL ||
              (job->kind == PROTO_JOB_RUN &&
               job->kernel_result == TASKFARM_RESULT_INT)) {
-    master_u128_str(f->isum, value);
-    st.value = (double)f->isum;
+    master_u128_str(isum, value);
+    st.value = (double)isum;
   }
   st.reference_text = reference;
   int rc = 0;

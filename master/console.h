@@ -55,7 +55,7 @@ void master_console_figures(master_console_t* c, uint64_t now,
 
 /* Where the run is after a stop and how to resume it, launched as this
  * run was (launch, and the command line argc/argv). */
-void master_console_print_stop(const master_console_t* c,
+void master_console_print_stop(const master_console_t* c, int signum,
                                const proto_launch_t* launch, int argc,
                                char** argv);
 

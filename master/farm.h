@@ -2,19 +2,32 @@
  * holds the workers (peers) and the orders each holds, the chunk table and
  * the schedule, and decides who gets which chunk, when a deadline passed,
  * when a rank is lost, re-admitted or refused, when to speculate and cancel,
- * when the master must compute alone and when the run is over. It has no
- * MPI, no libuv, no clock and no printing: time comes in as a number,
- * messages come in decoded, and what the farm wants done (send a message,
- * append a journal record, log a line, record a trace event) goes out
- * through the callbacks of farm_io_t. The binary and the simulator
- * (tests/sim.cc) drive the same object.
+ * which results to check by a second computation and who was wrong when two
+ * disagree, when a chunk is poison, when the master must compute alone and
+ * when the run is over. It has no MPI, no libuv, no clock, no randomness of
+ * its own and no printing: time comes in as a number, messages come in
+ * decoded, the random key comes with the config, and what the farm wants
+ * done (send a message, append a journal record, log a line, record a trace
+ * event) goes out through the callbacks of farm_io_t. The binary and the
+ * simulator (tests/sim.cc) drive the same object.
  *
- * Invariants (asserted): a chunk is accepted at most once, and only from a
- * rank that greeted with this job's fingerprint and holds that very order;
- * every open chunk is held by some peer, queued for re-issue, or not yet cut,
- * so a run whose workers or master can compute always ends; the orders the
- * peers hold add up to f->inflight. Per message the work is O(1) in the
- * number of workers; farm_tick() visits a bounded slice of the workers. */
+ * Invariants (farm_check() verifies every one of them):
+ * - a chunk is DONE at most once at a time, and only by a result from a
+ *   rank that greeted with this job's fingerprint and held that very order;
+ *   the result of a rank refused for lying is withdrawn and its chunks
+ *   reopened, so no index counts a refused rank's partial;
+ * - every open chunk that is not poisoned is held by some peer or by the
+ *   master, queued for re-issue, owned by a static schedule's peer, or not
+ *   yet cut, so a run whose workers or master can compute always ends;
+ * - the orders the peers hold add up to f->inflight, and each chunk's open
+ *   attempts to the orders held for it;
+ * - the per-state counts (alive, takers, lost) match the peers' states, and
+ *   the idle list holds exactly the feedable peers without orders;
+ * - the chunks still to be checked (WANTED, ISSUED or DISPUTED) number
+ *   f->checks_open, and each WANTED or DISPUTED one is queued.
+ * Per message the work is O(1) in the number of workers, except when a
+ * rank is refused (its chunks are found in one pass over the table);
+ * farm_tick() visits a bounded slice of the workers. */
 #ifndef TASKFARM_MASTER_FARM_H_
 #define TASKFARM_MASTER_FARM_H_
 
@@ -39,6 +52,8 @@ enum {
   FARM_STRIKE_LIMIT = 3, /* consecutive timeouts before a worker is lost */
   FARM_CANDIDATES = 8,   /* stragglers remembered for speculation */
   FARM_SEND_BUSY = 1,    /* send(): the peer's sends are backed up */
+  FARM_VOTES_MAX = 6,    /* computations of one disputed chunk at most */
+  FARM_WHY_MAX = 160,    /* bytes of the reason a rank was refused */
 };
 
 /* Times the farm works with, in ns (all have defaults, see farm_init). */
@@ -57,6 +72,13 @@ enum {
                                  Ctrl-C makes hydra kill the job, so the
                                  stop must be over in well under 50 ms */
 };
+
+/* How a stop treats the chunks being computed. */
+typedef enum {
+  FARM_STOP_NONE = 0,  /* not stopping */
+  FARM_STOP_DRAIN = 1, /* they may finish for FARM_STOP_GRACE_MS */
+  FARM_STOP_NOW = 2,   /* they are dropped at once */
+} farm_stop_t;
 
 typedef enum {
   FARM_LOG_INFO = 0, /* progress of the run: hidden by --quiet */
@@ -99,6 +121,16 @@ struct farm_order_s {
   int timed_out;      /* its deadline passed and the chunk was requeued */
 };
 
+/* What the caller gives farm_init besides the job. */
+typedef struct farm_config_s farm_config_t;
+struct farm_config_s {
+  uint64_t scale;   /* sent with every WORK (proto_msg_t.scale); 0 = none */
+  const char* host; /* the master's host name; NULL or "" = unknown */
+  uint64_t key[2];  /* secret and random for each run: the digests' key
+                       and the seed of the verification picks, so no
+                       worker can tell which of its results are checked */
+};
+
 typedef struct farm_peer_s farm_peer_t;
 struct farm_peer_s {
   int rank;
@@ -135,6 +167,14 @@ struct farm_peer_s {
   farm_peer_t* idle_next;
   int idle;   /* on the idle list */
   int broken; /* a send to it failed with this code */
+  proto_exact_t* fsum;     /* its accepted float partials summed; NULL
+                              until the first */
+  unsigned __int128 isum;  /* its accepted integer partials summed */
+  uint64_t checked;        /* its results another rank confirmed */
+  uint64_t checks_done;    /* other ranks' results it confirmed */
+  uint64_t mismatches;     /* its results that others contradicted */
+  uint64_t revoked;        /* accepted chunks withdrawn when refused */
+  char why[FARM_WHY_MAX];  /* why it was refused; "" while it is not */
 };
 
 /* A chunk the master computes itself (no worker can). */
@@ -144,6 +184,46 @@ struct farm_solo_s {
   uint64_t attempt;
   uint64_t begin;
   uint64_t end;
+};
+
+/* Two or more computations of one DONE chunk that disagree, and the
+ * computations that decide between them. */
+typedef struct farm_dispute_s farm_dispute_t;
+struct farm_dispute_s {
+  size_t chunk;
+  int votes;
+  int rank[FARM_VOTES_MAX];        /* who computed it (0: the master) */
+  uint64_t digest[FARM_VOTES_MAX]; /* what each got */
+};
+
+/* The ranks a chunk's computation killed or froze (--poison-after). */
+typedef struct farm_death_s farm_death_t;
+struct farm_death_s {
+  size_t chunk;
+  int count;
+  int rank[PROTO_POISON_MAX];
+  int code[PROTO_POISON_MAX];       /* PROTO_EKILLED, EEXITED or EFROZE */
+  int64_t detail[PROTO_POISON_MAX]; /* signal, status or limit in ms */
+};
+
+/* An accepted result that waits for its check before it is journaled: a
+ * journal holds only what is trusted, so a run stopped before the check
+ * computes that chunk again on resume. */
+typedef struct farm_held_s farm_held_t;
+struct farm_held_s {
+  size_t chunk;
+  int rank;
+  uint32_t attempt;
+  master_record_t* record; /* what the journal gets once it passes */
+};
+
+/* A FIFO of chunk ids. */
+typedef struct farm_ring_s farm_ring_t;
+struct farm_ring_s {
+  size_t* id;
+  size_t head;
+  size_t count;
+  size_t cap;
 };
 
 typedef struct farm_candidate_s farm_candidate_t;
@@ -170,11 +250,12 @@ struct farm_s {
   uint64_t min_chunk;
   uint64_t t0_ns;         /* the run's start */
   uint64_t hello_wait_ns; /* a rank silent this long from the start is lost */
-  proto_exact_t fsum;     /* float result, exact */
-  unsigned __int128 isum; /* integer result, exact */
+  proto_exact_t fsum;     /* the journal's and the master's own float
+                             partials (each rank's are in its peer) */
+  unsigned __int128 isum; /* ... and integer partials */
   int done;               /* the run is over (finished, stopped or failed) */
   int rc;                 /* the run's outcome: 0 or a negative code */
-  int stop_signal;        /* the signal that asked for a stop; 0 = none */
+  int stop;               /* farm_stop_t: how the run was asked to stop */
   uint64_t stop_deadline_ns;
   int takers;             /* peers WAITING or ACTIVE */
   int alive;              /* peers ACTIVE */
@@ -188,6 +269,7 @@ struct farm_s {
   uint64_t scanned_ns;    /* when farm_tick last ran */
   farm_candidate_t cand[FARM_CANDIDATES]; /* latest predicted finishes */
   int solo_busy;                          /* the master computes a chunk now */
+  size_t solo_chunk;                      /* ... this one */
   size_t solo_scan;      /* chunks before this were looked at for it */
   uint64_t min_chunk_ns; /* shortest compute time reported so far */
   uint64_t msgs;         /* messages received */
@@ -199,17 +281,44 @@ struct farm_s {
   double recovery_max_s;
   double recovery_sum_s;
   uint64_t resumed_iters; /* done before this run, from a journal */
-  char self_host[PROTO_HOST_MAX]; /* the master's host (farm_set_self_host) */
+  char self_host[PROTO_HOST_MAX]; /* the master's host */
   int warned_hosts;               /* the no-journal warning was given */
+  uint64_t key[2];                /* farm_config_t.key */
+  uint64_t rng[4];                /* xoshiro256**, seeded from the key */
+  double verify;                  /* fraction of chunks checked */
+  farm_ring_t checkq;             /* chunks WANTED: a copy to issue */
+  farm_ring_t refq;               /* chunks DISPUTED: a vote to issue */
+  int checks_open;                /* chunks WANTED, ISSUED or DISPUTED */
+  farm_dispute_t* dispute;        /* open disputes */
+  size_t ndisputes;
+  size_t disputes_cap;
+  farm_held_t* held; /* results held back from the journal */
+  size_t nheld;
+  size_t held_cap;
+  farm_death_t* death; /* chunks whose computation killed a rank */
+  size_t ndeaths;
+  size_t deaths_cap;
+  uint64_t poisoned;         /* chunks poisoned */
+  uint64_t poisoned_iters;   /* their indices */
+  uint64_t checks_issued;    /* copies issued to check a result */
+  uint64_t checks_passed;    /* results confirmed by another rank */
+  uint64_t free_checks;      /* ... of them by a copy that was out anyway */
+  uint64_t mismatches;       /* computations that contradicted another */
+  uint64_t liars;            /* ranks refused for lying or computing wrong */
+  uint64_t inconsistent;     /* ranks that computed one chunk twice and got
+                                different partials */
+  uint64_t kernel_deaths;    /* computations that killed or froze a rank */
+  uint64_t revoked_iters;    /* indices withdrawn from refused ranks */
 };
 
 /* Sets up f for job with `workers` worker ranks (1..workers), starting at
  * now. done (NULL: none) holds what a journal recorded, taken as done before
  * this run: its ranges are never cut again and its sums are added. The static
- * schedules cut and assign every chunk here. io is copied. Returns 0,
- * PROTO_EINVAL or PROTO_ENOMEM (f is then closed). */
+ * schedules cut and assign every chunk here. io and config are copied.
+ * Returns 0, PROTO_EINVAL or PROTO_ENOMEM (f is then closed). */
 int farm_init(farm_t* f, const proto_job_t* job, int workers,
-              const farm_io_t* io, const master_done_t* done, uint64_t now);
+              const farm_io_t* io, const master_done_t* done,
+              const farm_config_t* config, uint64_t now);
 
 /* Frees what f holds; safe on a zeroed or closed farm. */
 void farm_close(farm_t* f);
@@ -234,11 +343,12 @@ void farm_link_error(farm_t* f, int rank, const char* what, uint64_t now);
  * FARM_SCAN_NS. */
 void farm_tick(farm_t* f, uint64_t now);
 
-/* A signal asks the run to stop: no new work, orders not yet started are
+/* The run is asked to stop: no new work, orders not yet started are
  * withdrawn, the ones being computed may finish for FARM_STOP_GRACE_MS
- * (SIGTERM) or FARM_STOP_GRACE_INT_MS (SIGINT); after that they are dropped
- * and computed again on resume. */
-void farm_stop(farm_t* f, int signum, uint64_t now);
+ * (FARM_STOP_DRAIN, what SIGTERM asks) or FARM_STOP_GRACE_INT_MS
+ * (FARM_STOP_NOW, SIGINT); after that they are dropped and computed again on
+ * resume. */
+void farm_stop(farm_t* f, farm_stop_t how, uint64_t now);
 
 /* Ends the run with rc (a negative code) at once. */
 void farm_fail(farm_t* f, int rc);
@@ -246,9 +356,11 @@ void farm_fail(farm_t* f, int rc);
 /* Sends STOP to every rank that may still wait for work (the run is over). */
 void farm_release(farm_t* f, uint64_t now);
 
-/* 1 when the master must compute (no worker can take work) and has not a
- * chunk in hand. */
-int farm_solo_wanted(const farm_t* f);
+/* 1 when the master must compute and has not a chunk in hand: no worker
+ * can take work, or a check or vote waits that only the master can do
+ * (every worker that could computed that chunk already). May drop queue
+ * entries that wait for nothing any more. */
+int farm_solo_wanted(farm_t* f);
 
 /* The next chunk for the master to compute: 1 and *s, 0 when none is left
  * to compute, or a negative code. */
@@ -262,11 +374,28 @@ void farm_solo_done(farm_t* f, const farm_solo_t* s, const proto_msg_t* result,
  * line, for a resumed run. */
 void farm_solo_drop(farm_t* f, const farm_solo_t* s, uint64_t now);
 
-/* The master could not compute s (rc < 0): the run fails with rc. */
-void farm_solo_failed(farm_t* f, const farm_solo_t* s, int rc);
+/* The master could not compute s (rc < 0, detail as in a FAIL): a death
+ * of its kernel's process (proto_error_is_death) costs the chunk, which
+ * counts toward --poison-after; anything else fails the run with rc. */
+void farm_solo_failed(farm_t* f, const farm_solo_t* s, int rc, int64_t detail,
+                      uint64_t now);
 
-/* 1 when every index has been accepted. */
+/* 1 when every index has been accepted and every check is over. */
 int farm_finished(const farm_t* f);
+
+/* The run's result: the journal's, the master's own and every rank's
+ * accepted partials that were not withdrawn, summed exactly. */
+void farm_result(const farm_t* f, proto_exact_t* fsum, unsigned __int128* isum);
+
+/* The poisoned chunk i (0 <= i < f->poisoned), described in one sentence
+ * into out ("chunk 7 [700, 800) killed 2 ranks: rank 1 (...), ..."). Returns
+ * 0, or -1 when there is no such chunk. */
+int farm_describe_poison(const farm_t* f, uint64_t i, char* out, size_t len);
+
+/* Checks every invariant of the top of this file. Returns 0, or -1 with
+ * the first one that does not hold described in why (len bytes). Costs
+ * O(chunks + workers): for the simulator and the tests, after every call. */
+int farm_check(const farm_t* f, char* why, size_t len);
 
 /* The statistics so far: the run's into *st, the workers' into rank[]
  * (nworkers entries). st->rank points at rank. */
@@ -276,11 +405,6 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
 /* Mean seconds from a fault to its chunk done, over the chunks that had
  * one; 0 when none had. */
 double farm_recovery_mean_s(const farm_t* f);
-
-/* The master's host name. A run on several hosts without --journal gets
- * one warning after FARM_JOURNAL_HINT_S: hydra ends the whole job when any
- * host's processes all die, and only a journal keeps the finished work. */
-void farm_set_self_host(farm_t* f, const char* self);
 
 /* Distinct hosts of the run: the master's (farm_set_self_host) and those
  * the workers that greeted named in their HELLO. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +56,7 @@ typedef struct master_s {
   proto_msg_t solo_res; /* its partial so far */
   uint64_t solo_slice;  /* the slice size proto_job_next_slice chose */
   int end_now;          /* a second signal: end without waiting */
+  int stop_signal;      /* the signal that stopped the run; 0 = none */
 } master_t;
 
 /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
@@ -203,7 +205,7 @@ static int op_solo_step(void* ctx) {
     memset(&m->solo_res, 0, sizeof(m->solo_res));
     proto_exact_init(&m->solo_res.fsum);
   }
-  if (f->stop_signal) {
+  if (f->stop) {
     farm_solo_drop(f, &m->solo, proto_now_ns());
     m->solo_on = 0;
     return 0;
@@ -217,7 +219,7 @@ static int op_solo_step(void* ctx) {
   if (end - m->solo_at == slice)
     m->solo_slice = proto_job_next_slice(m->job, slice, part.busy_ns);
   if (rc < 0) {
-    farm_solo_failed(f, &m->solo, rc);
+    farm_solo_failed(f, &m->solo, rc, 0, proto_now_ns());
     m->solo_on = 0;
     return 0;
   }
@@ -240,7 +242,7 @@ static void op_signal(void* ctx, int signum) {
   master_t* m = ctx;
   farm_t* f = &m->farm;
   master_console_clear(&m->console);
-  if (f->stop_signal) {
+  if (f->stop) {
     /* The second one: end now, without waiting for chunks in flight. */
     proto_log(PROTO_LOG_WARN, "second signal: ending at once");
     m->end_now = 1;
@@ -256,7 +258,9 @@ static void op_signal(void* ctx, int signum) {
               "%s: handing out no more work; waiting up to %.0f s for the "
               "chunks in flight (a second signal ends at once)",
               master_signal_name(signum), FARM_STOP_GRACE_MS / 1e3);
-  farm_stop(f, signum, proto_now_ns());
+  m->stop_signal = signum;
+  farm_stop(f, signum == SIGINT ? FARM_STOP_NOW : FARM_STOP_DRAIN,
+            proto_now_ns());
 }
 
 static void op_live(void* ctx) {
@@ -331,13 +335,22 @@ static void report_load(const char* path, const master_journal_load_t* l) {
               path, (unsigned long long)l->torn_bytes);
 }
 
-/* What the farm learns from this process once set up: the work scale sent
- * with every chunk, and the master's host name (asked once). */
-static void farm_settings(master_t* m) {
-  m->farm.scale = m->opts->scale;
-  char self[PROTO_HOST_MAX] = "";
-  gethostname(self, sizeof(self) - 1);
-  farm_set_self_host(&m->farm, self);
+/* What the farm is told of this process: the work scale sent with every
+ * chunk, the master's host name (asked once), and a key drawn at random
+ * for this run that no worker ever sees (the digests of results and the
+ * picks of --verify). */
+static void farm_config(const master_t* m, farm_config_t* config,
+                        char* host, size_t len) {
+  memset(host, 0, len);
+  gethostname(host, len - 1);
+  config->scale = m->opts->scale;
+  config->host = host;
+  if (getrandom(config->key, sizeof(config->key), 0) !=
+      (ssize_t)sizeof(config->key)) {
+    /* No entropy source: the clock and the pid are a weak but varying key. */
+    config->key[0] = proto_now_ns() ^ ((uint64_t)getpid() << 32);
+    config->key[1] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+  }
 }
 
 /* Opens --journal and sets the farm up with the chunks it holds as done. */
@@ -359,11 +372,12 @@ static int open_farm(master_t* m, int nworkers) {
   }
   farm_io_t io = {m, io_send, io_record, io_log,
                   job->trace[0] != '\0' ? io_event : NULL};
-  if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO) {
-    int rc = farm_init(&m->farm, job, nworkers, &io, NULL, proto_now_ns());
-    farm_settings(m);
-    return rc;
-  }
+  farm_config_t config;
+  char host[PROTO_HOST_MAX];
+  farm_config(m, &config, host, sizeof(host));
+  if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO)
+    return farm_init(&m->farm, job, nworkers, &io, NULL, &config,
+                     proto_now_ns());
   master_journal_load_t load;
   char err[PROTO_PATH_MAX + 256];
   int rc = master_journal_open(&m->journal, job->journal, job, job->resume,
@@ -373,8 +387,8 @@ static int open_farm(master_t* m, int nworkers) {
     return rc;
   }
   m->journaling = 1;
-  rc = farm_init(&m->farm, job, nworkers, &io, &load.done, proto_now_ns());
-  farm_settings(m);
+  rc = farm_init(&m->farm, job, nworkers, &io, &load.done, &config,
+                 proto_now_ns());
   if (rc == 0 && load.existed)
     proto_log(
         PROTO_LOG_INFO,
@@ -464,12 +478,27 @@ static int finish(master_t* m, int rc) {
     int orc = master_console_write_outputs(&m->console, &m->trace, wall, now);
     return rc == 0 ? orc : rc;
   }
-  if (f->stop_signal && (rc == 0 || rc == PROTO_ESTOPPED)) {
-    master_console_print_stop(&m->console, &m->opts->launch, m->opts->argc,
-                              m->opts->argv);
+  if (f->stop && (rc == 0 || rc == PROTO_ESTOPPED)) {
+    master_console_print_stop(&m->console, m->stop_signal, &m->opts->launch,
+                              m->opts->argc, m->opts->argv);
     master_console_write_outputs(&m->console, &m->trace, wall, now);
-    m->opts->stopped_by = f->stop_signal;
+    m->opts->stopped_by = m->stop_signal;
     return PROTO_ESTOPPED;
+  }
+  if (rc == PROTO_EPOISON) {
+    char line[1024];
+    for (uint64_t i = 0; farm_describe_poison(f, i, line, sizeof(line)) == 0;
+         i++)
+      proto_log(PROTO_LOG_WARN, "%s", line);
+    proto_log(PROTO_LOG_WARN,
+              "run failed: %llu chunk%s killed or froze %d ranks each; every "
+              "other chunk is done%s",
+              (unsigned long long)f->poisoned, f->poisoned == 1 ? "" : "s",
+              job->poison_after,
+              m->journaling ? " and in the journal: fix the kernel and run "
+                              "again with --resume"
+                            : " (run with --journal FILE to keep it)");
+    return rc;
   }
   if (rc == 0) rc = PROTO_ECANCELED;
   if (rc != PROTO_EJOURNAL)

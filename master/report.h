@@ -74,6 +74,10 @@ struct master_rank_stats_s {
   uint64_t cancels;
   uint64_t rejected;
   int lost;                 /* lost at the end of the run */
+  uint64_t checked;         /* its results another rank confirmed */
+  uint64_t checks_done;     /* others' results it confirmed */
+  uint64_t revoked;         /* its chunks withdrawn when it was refused */
+  char refused_why[160];    /* why it was refused for lying; "" if not */
   const char* state;        /* waiting, active, refused, retired or lost */
   double speed;             /* smoothed iterations per second; 0 = unknown */
   master_learned_t learned; /* what the schedule learnt from its results */
@@ -104,6 +108,18 @@ struct master_run_stats_s {
   const char* reference_text;
   const char* reference_kind;      /* what the reference is */
   int stopped;                     /* ended by a signal before finishing */
+  double verify;                   /* --verify: fraction of chunks checked */
+  uint64_t checks_issued;          /* copies issued to check a result */
+  uint64_t checks_passed;          /* results another rank confirmed */
+  uint64_t free_checks;            /* ... by a copy that was out anyway */
+  uint64_t mismatches;             /* computations that contradicted one */
+  uint64_t liars;                  /* ranks refused for lying */
+  uint64_t inconsistent;           /* ranks whose two computations of one
+                                      chunk differed */
+  uint64_t kernel_deaths;          /* computations that killed or froze a
+                                      rank's kernel */
+  uint64_t poisoned;               /* chunks never handed out again */
+  uint64_t revoked_iters;          /* indices withdrawn from refused ranks */
   const master_rank_stats_t* rank; /* [workers] */
 };
 

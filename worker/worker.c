@@ -60,6 +60,9 @@ typedef struct worker_s {
   uint64_t chunks_done;       /* results sent */
   double slow_factor;         /* injected slowdown, 1 = none */
   const proto_fault_t* speed; /* an injected speed timeline, or NULL */
+  const proto_fault_t* corrupt; /* injected corruption, or NULL */
+  uint64_t random;              /* its random state (xorshift64) */
+  uint64_t corrupted;           /* partials it corrupted */
   uint32_t fired;             /* bit f: fault f of the job has fired */
 } worker_t;
 
@@ -208,10 +211,10 @@ static void inject_faults(worker_t* w) {
                                        : w->chunks_done >= fault->after_chunks;
     if (!due) continue;
     w->fired |= 1u << f;
-    static const char* const names[] = {"?",      "exit", "abort",
-                                        "freeze", "slow", "speed"};
+    static const char* const names[] = {"?",    "exit",  "abort",  "freeze",
+                                        "slow", "speed", "corrupt"};
     proto_log(PROTO_LOG_WARN, "worker %d: injected fault '%s' fires", w->rank,
-              names[fault->kind <= PROTO_FAULT_SPEED ? fault->kind : 0]);
+              names[fault->kind <= PROTO_FAULT_CORRUPT ? fault->kind : 0]);
     switch (fault->kind) {
       case PROTO_FAULT_EXIT:
         _exit(3);
@@ -225,6 +228,9 @@ static void inject_faults(worker_t* w) {
         break;
       case PROTO_FAULT_SPEED:
         w->speed = fault;
+        break;
+      case PROTO_FAULT_CORRUPT:
+        w->corrupt = fault;
         break;
     }
   }
@@ -245,6 +251,30 @@ static void pace(const worker_t* w, uint64_t slice_ns) {
   struct timespec pause = {(time_t)(ns / 1000000000u),
                            (long)(ns % 1000000000u)};
   nanosleep(&pause, NULL);
+}
+
+static uint64_t next_random(worker_t* w) {
+  uint64_t x = w->random;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return w->random = x;
+}
+
+/* --inject R:corrupt=P: with probability P, one bit of the partial flips,
+ * as a silently faulty core would do it: in the highest non-zero digit of
+ * the float sum, else in the integer sum. The digits stay normalised, so
+ * the master cannot tell by looking. */
+static void corrupt(worker_t* w, proto_msg_t* res) {
+  if ((double)(next_random(w) >> 11) * 0x1p-53 >= w->corrupt->factor) return;
+  w->corrupted++;
+  int bit = (int)(next_random(w) % 32);
+  for (int j = PROTO_EXACT_DIGITS - 2; j >= 0; j--) {
+    if (res->fsum.digit[j] == 0) continue;
+    res->fsum.digit[j] ^= (int64_t)1 << bit;
+    return;
+  }
+  res->isum ^= (unsigned __int128)1 << (next_random(w) % 64);
 }
 
 /* A PROGRESS for the order being computed when one is due, so the master
@@ -326,6 +356,10 @@ static int run_order(worker_t* w) {
                         .code = rc};
     return send_msg(w, &fail);
   }
+  if (w->corrupt != NULL) {
+    proto_exact_normalize(&res.fsum);
+    corrupt(w, &res);
+  }
   return send_msg(w, &res);
 }
 
@@ -374,6 +408,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
   w.comm = comm;
   w.start_ns = w.last_master_ns = proto_now_ns();
   w.slow_factor = 1;
+  w.random = w.start_ns ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
   MPI_Comm_rank(comm, &w.rank);
   /* Start-up is over. check_master() watches the master's silence between
    * MPI calls; the watchdog also inside them (a PMI read, a stuck send). */
@@ -449,6 +484,12 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
   }
   if (rc < 0)
     proto_log(PROTO_LOG_WARN, "worker %d: %s", w.rank, proto_strerror(rc));
+  if (w.corrupt != NULL)
+    proto_log(PROTO_LOG_WARN,
+              "worker %d: --inject corrupt flipped a bit in %llu of the %llu "
+              "partials it sent",
+              w.rank, (unsigned long long)w.corrupted,
+              (unsigned long long)w.chunks_done);
 
 out_cancel_receive:
   if (!w.stopping) {
