@@ -460,9 +460,9 @@ static void feed(farm_t* f, farm_peer_t* p, uint64_t now) {
 /* Chunks waiting for re-issue go to the fastest of the first IDLE_LOOK idle
  * workers, a bounded number at a time. */
 static void feed_idle(farm_t* f, uint64_t now) {
-  for (int n = 0; n < IDLE_FEEDS && f->idle_head &&
-                  (f->table.rq_count > 0 || f->refq.count > 0 ||
-                   f->checkq.count > 0);
+  for (int n = 0;
+       n < IDLE_FEEDS && f->idle_head &&
+       (f->table.rq_count > 0 || f->refq.count > 0 || f->checkq.count > 0);
        n++) {
     farm_peer_t* best = f->idle_head;
     farm_peer_t* q = best->idle_next;
@@ -885,7 +885,8 @@ static void cancel_copies(farm_t* f, size_t id, int winner,
     farm_peer_t* q = peer_of(f, r);
     int i = find_order(q, id, a);
     if (i < 0) continue;
-    if (keep && r != winner && f->table.chunk[id].check == MASTER_CHECK_WANTED) {
+    if (keep && r != winner &&
+        f->table.chunk[id].check == MASTER_CHECK_WANTED) {
       set_check(f, id, MASTER_CHECK_ISSUED);
       f->checks_issued++;
       continue;
@@ -1006,7 +1007,7 @@ static void revoke_past(farm_t* f, farm_peer_t* p, uint64_t now) {
     dispute_close(f, d);
     set_check(f, id,
               f->table.chunk[id].done_by == 0 ? MASTER_CHECK_NONE
-                                               : MASTER_CHECK_WANTED);
+                                              : MASTER_CHECK_WANTED);
   }
   feed_idle(f, now);
 }
@@ -1126,11 +1127,11 @@ static void decide(farm_t* f, farm_dispute_t* d, int agree, int second,
   unsigned long long b = c->begin, e = c->end;
   int accepted_won = c->digest == winner;
   if (accepted_won) {
-    int by = done.rank[agree] != c->done_by ? done.rank[agree]
-                                            : done.rank[second];
+    int by =
+        done.rank[agree] != c->done_by ? done.rank[agree] : done.rank[second];
     /* The master's own result, confirmed by itself, needed no check. */
-    set_check(f, id, by == c->done_by ? MASTER_CHECK_NONE
-                                      : MASTER_CHECK_PASSED);
+    set_check(f, id,
+              by == c->done_by ? MASTER_CHECK_NONE : MASTER_CHECK_PASSED);
     if (by != c->done_by) f->table.chunk[id].checked_by = by;
   }
   for (int v = 0; v < done.votes && !f->done; v++) {
@@ -1257,17 +1258,17 @@ static void describe_death(int code, int64_t detail, char* out, size_t len) {
 /* The computation of chunk id killed or froze rank (0: the master's
  * kernel process). After --poison-after different ranks (or deaths of the
  * master computing alone) the chunk is never handed out again. */
-static void note_death(farm_t* f, size_t id, int rank, int code,
-                       int64_t detail, uint64_t now) {
+static void note_death(farm_t* f, size_t id, int rank, int code, int64_t detail,
+                       uint64_t now) {
   (void)now;
   f->kernel_deaths++;
   const master_chunk_t* c = &f->table.chunk[id];
-  char what[128];
+  char what[128], who[24];
   describe_death(code, detail, what, sizeof(what));
   unsigned long long b = c->begin, e = c->end;
   if (c->state == MASTER_CHUNK_DONE || c->poisoned) {
-    logf_(f, FARM_LOG_WARN, "chunk %zu [%llu, %llu) on %s%d: %s", id, b, e,
-          rank ? "rank " : "the master", rank, what);
+    logf_(f, FARM_LOG_WARN, "chunk %zu [%llu, %llu) on %s: %s", id, b, e,
+          voter_name(rank, who, sizeof(who)), what);
     return;
   }
   farm_death_t* d = death_of(f, id);
@@ -1282,8 +1283,8 @@ static void note_death(farm_t* f, size_t id, int rank, int code,
     d->code[d->count] = code;
     d->detail[d->count++] = detail;
   }
-  logf_(f, FARM_LOG_WARN, "chunk %zu [%llu, %llu) on %s%d: %s (%d of %d)", id,
-        b, e, rank ? "rank " : "the master", rank, what, d->count,
+  logf_(f, FARM_LOG_WARN, "chunk %zu [%llu, %llu) on %s: %s (%d of %d)", id, b,
+        e, voter_name(rank, who, sizeof(who)), what, d->count,
         f->job->poison_after);
   if (d->count < f->job->poison_after) return;
   master_table_poison(&f->table, id);
@@ -1300,17 +1301,17 @@ int farm_describe_poison(const farm_t* f, uint64_t i, char* out, size_t len) {
     const farm_death_t* d = &f->death[k];
     const master_chunk_t* c = &f->table.chunk[d->chunk];
     if (!c->poisoned || i-- > 0) continue;
-    size_t at = (size_t)snprintf(out, len, "chunk %zu [%llu, %llu) killed %d "
-                                 "rank%s:",
-                                 d->chunk, (unsigned long long)c->begin,
-                                 (unsigned long long)c->end, d->count,
-                                 d->count == 1 ? "" : "s");
+    size_t at = (size_t)snprintf(
+        out, len,
+        "chunk %zu [%llu, %llu) killed or froze its computation %d "
+        "time%s:",
+        d->chunk, (unsigned long long)c->begin, (unsigned long long)c->end,
+        d->count, d->count == 1 ? "" : "s");
     for (int r = 0; r < d->count && at < len; r++) {
-      char what[128];
+      char what[128], who[24];
       describe_death(d->code[r], d->detail[r], what, sizeof(what));
-      at += (size_t)snprintf(out + at, len - at, "%s %s%d (%s)",
-                             r ? ";" : "", d->rank[r] ? "rank " : "the master",
-                             d->rank[r], what);
+      at += (size_t)snprintf(out + at, len - at, "%s %s (%s)", r ? ";" : "",
+                             voter_name(d->rank[r], who, sizeof(who)), what);
     }
     return 0;
   }
@@ -2007,96 +2008,131 @@ int farm_host_count(const farm_t* f) {
 
 /* ---- invariants ---------------------------------------------------------- */
 
-/* Fails farm_check with the invariant that does not hold. */
-#define CHECK(cond, ...)                        \
-  do {                                          \
-    if (!(cond)) {                              \
-      snprintf(why, len, __VA_ARGS__);          \
-      rc = -1;                                  \
-      goto out;                                 \
-    }                                           \
-  } while (0)
+/* The invariant that does not hold, into why: farm_check's failure. */
+static int broken(char* why, size_t len, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int broken(char* why, size_t len, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, len, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* farm_check's scratch: counts per chunk, kept from call to call (it runs
+ * after every farm call in the simulator; the allocation would dominate). */
+static _Thread_local struct {
+  uint8_t* bytes;
+  size_t cap;
+} scratch;
 
 int farm_check(const farm_t* f, char* why, size_t len) {
   const master_table_t* t = &f->table;
-  int rc = 0;
-  uint32_t* held = calloc(t->count + 1, sizeof(*held));
-  uint8_t* queued = calloc(t->count + 1, 3); /* requeue, checkq, refq */
-  uint8_t* owned = calloc(t->count + 1, 1);
-  if (held == NULL || queued == NULL || owned == NULL) {
-    snprintf(why, len, "out of memory checking the farm");
-    rc = -1;
-    goto out;
+  /* Per chunk: orders held (4 bytes), in the requeue, check and vote
+   * queues (3), owned by a static schedule's peer (1). */
+  size_t need = (t->count + 1) * 8;
+  if (need > scratch.cap) {
+    free(scratch.bytes);
+    scratch.bytes = malloc(need);
+    scratch.cap = scratch.bytes != NULL ? need : 0;
+    if (scratch.bytes == NULL) {
+      snprintf(why, len, "out of memory checking the farm");
+      return -1;
+    }
   }
+  memset(scratch.bytes, 0, need);
+  uint32_t* held = (uint32_t*)scratch.bytes;
+  uint8_t* queued = scratch.bytes + 4 * (t->count + 1);
+  uint8_t* owned = queued + 3 * (t->count + 1);
   /* Peers: the per-state counts, the orders, the idle list. */
   int alive = 0, takers = 0, lost = 0, inflight = 0, idle = 0, known = 0;
   for (int i = 0; i < f->nworkers; i++) {
     const farm_peer_t* p = &f->peer[i];
-    CHECK(p->rank == i + 1, "peer %d has rank %d", i, p->rank);
+    if (!(p->rank == i + 1))
+      return broken(why, len, "peer %d has rank %d", i, p->rank);
     alive += p->state == FARM_ACTIVE;
     takers += p->state == FARM_ACTIVE || p->state == FARM_WAITING;
     lost += p->state == FARM_LOST || p->state == FARM_GONE;
     known += p->speed > 0;
-    CHECK(p->norders >= 0 && p->norders <= FARM_QUEUE_DEPTH,
-          "rank %d holds %d orders", p->rank, p->norders);
+    if (!(p->norders >= 0 && p->norders <= FARM_QUEUE_DEPTH))
+      return broken(why, len, "rank %d holds %d orders", p->rank, p->norders);
     inflight += p->norders;
     for (int k = 0; k < p->norders; k++) {
       const farm_order_t* o = &p->order[k];
-      CHECK(o->chunk < t->count, "rank %d holds chunk %zu of %zu", p->rank,
-            o->chunk, t->count);
+      if (!(o->chunk < t->count))
+        return broken(why, len, "rank %d holds chunk %zu of %zu", p->rank,
+                      o->chunk, t->count);
       int holder = master_table_holder(t, o->chunk, o->attempt);
-      CHECK(holder == p->rank || forgotten(f, o->chunk, o->attempt),
+      if (!(holder == p->rank || forgotten(f, o->chunk, o->attempt)))
+        return broken(
+            why, len,
             "rank %d holds chunk %zu attempt %llu, which the table gives to "
             "rank %d",
             p->rank, o->chunk, (unsigned long long)o->attempt, holder);
       held[o->chunk]++;
     }
-    CHECK((p->state != FARM_REFUSED && p->state != FARM_GONE &&
+    if (!((p->state != FARM_REFUSED && p->state != FARM_GONE &&
            p->state != FARM_RETIRED) ||
-              p->norders == 0,
-          "rank %d is %s and holds %d orders", p->rank,
-          farm_state_name(p->state), p->norders);
-    CHECK(p->idle == (feedable(p) && p->norders == 0),
-          "rank %d is %son the idle list", p->rank, p->idle ? "" : "not ");
+          p->norders == 0))
+      return broken(why, len, "rank %d is %s and holds %d orders", p->rank,
+                    farm_state_name(p->state), p->norders);
+    if (!(p->idle == (feedable(p) && p->norders == 0)))
+      return broken(why, len, "rank %d is %son the idle list", p->rank,
+                    p->idle ? "" : "not ");
     idle += p->idle;
     if (p->why[0] != '\0')
-      CHECK(p->isum == 0 && p->chunks == 0,
-            "rank %d was refused (%s) and still has results counted",
-            p->rank, p->why);
+      if (!(p->isum == 0 && p->chunks == 0))
+        return broken(why, len,
+                      "rank %d was refused (%s) and still has results counted",
+                      p->rank, p->why);
     for (size_t k = p->owned_pos; k < p->owned_count; k++)
       owned[p->owned[k]] = 1;
   }
-  CHECK(alive == f->alive && takers == f->takers && lost == f->lost,
-        "counts alive/takers/lost %d/%d/%d, the peers say %d/%d/%d", f->alive,
-        f->takers, f->lost, alive, takers, lost);
-  CHECK(inflight == f->inflight, "inflight %d, the peers hold %d",
-        f->inflight, inflight);
-  CHECK(known == f->speed_known, "speed_known %d, %d peers have a speed",
-        f->speed_known, known);
+  if (!(alive == f->alive && takers == f->takers && lost == f->lost))
+    return broken(why, len,
+                  "counts alive/takers/lost %d/%d/%d, the peers say %d/%d/%d",
+                  f->alive, f->takers, f->lost, alive, takers, lost);
+  if (!(inflight == f->inflight))
+    return broken(why, len, "inflight %d, the peers hold %d", f->inflight,
+                  inflight);
+  if (!(known == f->speed_known))
+    return broken(why, len, "speed_known %d, %d peers have a speed",
+                  f->speed_known, known);
   for (const farm_peer_t* p = f->idle_head; p != NULL; p = p->idle_next) {
-    CHECK(p->idle, "rank %d is listed idle without its flag", p->rank);
+    if (!(p->idle))
+      return broken(why, len, "rank %d is listed idle without its flag",
+                    p->rank);
     idle--;
   }
-  CHECK(idle == 0, "the idle list misses %d idle peers", idle);
+  if (!(idle == 0))
+    return broken(why, len, "the idle list misses %d idle peers", idle);
   if (f->solo_busy) held[f->solo_chunk]++;
   /* The queues. */
-  CHECK(t->rq_count <= t->rq_cap, "requeue ring overflows");
+  if (!(t->rq_count <= t->rq_cap))
+    return broken(why, len, "requeue ring overflows");
   for (size_t k = 0; k < t->rq_count; k++) {
     uint64_t id = t->requeue[(t->rq_head + k) % t->rq_cap];
-    CHECK(id < t->count && t->chunk[id].queued,
-          "requeue entry %llu is not a queued chunk", (unsigned long long)id);
-    CHECK(!(queued[3 * id] & 1), "chunk %llu is requeued twice",
-          (unsigned long long)id);
+    if (!(id < t->count && t->chunk[id].queued))
+      return broken(why, len, "requeue entry %llu is not a queued chunk",
+                    (unsigned long long)id);
+    if (!(!(queued[3 * id] & 1)))
+      return broken(why, len, "chunk %llu is requeued twice",
+                    (unsigned long long)id);
     queued[3 * id] = 1;
   }
   for (size_t k = 0; k < f->checkq.count; k++) {
     size_t id = ring_at(&f->checkq, k);
-    CHECK(id < t->count, "check queue entry %zu of %zu chunks", id, t->count);
+    if (!(id < t->count))
+      return broken(why, len, "check queue entry %zu of %zu chunks", id,
+                    t->count);
     queued[3 * id + 1] = 1;
   }
   for (size_t k = 0; k < f->refq.count; k++) {
     size_t id = ring_at(&f->refq, k);
-    CHECK(id < t->count, "vote queue entry %zu of %zu chunks", id, t->count);
+    if (!(id < t->count))
+      return broken(why, len, "vote queue entry %zu of %zu chunks", id,
+                    t->count);
     queued[3 * id + 2] = 1;
   }
   /* The chunks: a partition of [0, next_begin), counted once each. */
@@ -2105,79 +2141,93 @@ int farm_check(const farm_t* f, char* why, size_t len) {
   int open = 0;
   for (size_t id = 0; id < t->count; id++) {
     const master_chunk_t* c = &t->chunk[id];
-    CHECK(c->begin == at && c->end > c->begin,
-          "chunk %zu is [%llu, %llu), the one before ends at %llu", id,
-          (unsigned long long)c->begin, (unsigned long long)c->end,
-          (unsigned long long)at);
+    if (!(c->begin == at && c->end > c->begin))
+      return broken(why, len,
+                    "chunk %zu is [%llu, %llu), the one before ends at %llu",
+                    id, (unsigned long long)c->begin,
+                    (unsigned long long)c->end, (unsigned long long)at);
     at = c->end;
-    CHECK(c->live == held[id],
-          "chunk %zu has %u open attempts, %u are held", id, c->live,
-          held[id]);
-    CHECK(c->queued == (queued[3 * id] & 1), "chunk %zu queued flag %d",
-          id, c->queued);
-    CHECK(c->held == 0 || (c->held <= f->nheld && f->held[c->held - 1].chunk == id),
-          "chunk %zu points at held result %u", id, c->held);
+    if (!(c->live == held[id]))
+      return broken(why, len, "chunk %zu has %u open attempts, %u are held", id,
+                    c->live, held[id]);
+    if (!(c->queued == (queued[3 * id] & 1)))
+      return broken(why, len, "chunk %zu queued flag %d", id, c->queued);
+    if (!(c->held == 0 ||
+          (c->held <= f->nheld && f->held[c->held - 1].chunk == id)))
+      return broken(why, len, "chunk %zu points at held result %u", id,
+                    c->held);
     open += check_open(c->check);
     if (c->state == MASTER_CHUNK_DONE) {
       done++;
       done_iters += c->end - c->begin;
-      CHECK(!c->poisoned, "chunk %zu is done and poisoned", id);
+      if (!(!c->poisoned))
+        return broken(why, len, "chunk %zu is done and poisoned", id);
       int by = c->done_by;
-      CHECK(by == MASTER_DONE_BY_JOURNAL || by == 0 ||
-                (by >= 1 && by <= f->nworkers && f->peer[by - 1].why[0] == 0),
-            "chunk %zu is done by %d, who may not count", id, by);
-      CHECK(c->check != MASTER_CHECK_WANTED || queued[3 * id + 1],
-            "chunk %zu wants a check and is not queued", id);
-      CHECK(c->check != MASTER_CHECK_DISPUTED ||
-                (dispute_of((farm_t*)f, id) != NULL &&
-                 (c->live > 0 || queued[3 * id + 2])),
-            "disputed chunk %zu has no dispute, vote out or queued", id);
-      CHECK(c->check != MASTER_CHECK_PASSED || c->checked_by != c->done_by,
-            "chunk %zu passed its check by its own rank", id);
+      if (!(by == MASTER_DONE_BY_JOURNAL || by == 0 ||
+            (by >= 1 && by <= f->nworkers && f->peer[by - 1].why[0] == 0)))
+        return broken(why, len, "chunk %zu is done by %d, who may not count",
+                      id, by);
+      if (!(c->check != MASTER_CHECK_WANTED || queued[3 * id + 1]))
+        return broken(why, len, "chunk %zu wants a check and is not queued",
+                      id);
+      if (!(c->check != MASTER_CHECK_DISPUTED ||
+            (dispute_of((farm_t*)f, id) != NULL &&
+             (c->live > 0 || queued[3 * id + 2]))))
+        return broken(why, len,
+                      "disputed chunk %zu has no dispute, vote out or queued",
+                      id);
+      if (!(c->check != MASTER_CHECK_PASSED || c->checked_by != c->done_by))
+        return broken(why, len, "chunk %zu passed its check by its own rank",
+                      id);
       continue;
     }
-    CHECK(c->check == MASTER_CHECK_NONE, "open chunk %zu has check %d", id,
-          c->check);
+    if (!(c->check == MASTER_CHECK_NONE))
+      return broken(why, len, "open chunk %zu has check %d", id, c->check);
     if (c->poisoned) {
       poisoned++;
       poisoned_iters += c->end - c->begin;
       continue;
     }
     /* Somebody will compute it. */
-    CHECK(c->live > 0 || c->queued || owned[id] ||
-              (f->stop != FARM_STOP_NONE && f->done) || f->rc != 0,
+    if (!(c->live > 0 || c->queued || owned[id] ||
+          (f->stop != FARM_STOP_NONE && f->done) || f->rc != 0))
+      return broken(
+          why, len,
           "open chunk %zu [%llu, %llu) is held by nobody, queued nowhere and "
           "owned by nobody",
           id, (unsigned long long)c->begin, (unsigned long long)c->end);
   }
-  CHECK(at == t->next_begin, "the chunks end at %llu, next_begin is %llu",
-        (unsigned long long)at, (unsigned long long)t->next_begin);
-  CHECK(done == t->done && done_iters == t->done_iters,
-        "%zu chunks of %llu indices are done, the table says %zu of %llu",
-        done, (unsigned long long)done_iters, t->done,
+  if (!(at == t->next_begin))
+    return broken(why, len, "the chunks end at %llu, next_begin is %llu",
+                  (unsigned long long)at, (unsigned long long)t->next_begin);
+  if (!(done == t->done && done_iters == t->done_iters))
+    return broken(
+        why, len,
+        "%zu chunks of %llu indices are done, the table says %zu of %llu", done,
+        (unsigned long long)done_iters, t->done,
         (unsigned long long)t->done_iters);
-  CHECK(poisoned == f->poisoned && poisoned_iters == f->poisoned_iters,
-        "%zu chunks are poisoned, the farm says %llu", poisoned,
-        (unsigned long long)f->poisoned);
-  CHECK(open == f->checks_open, "%d chunks are being checked, the farm says %d",
-        open, f->checks_open);
+  if (!(poisoned == f->poisoned && poisoned_iters == f->poisoned_iters))
+    return broken(why, len, "%zu chunks are poisoned, the farm says %llu",
+                  poisoned, (unsigned long long)f->poisoned);
+  if (!(open == f->checks_open))
+    return broken(why, len, "%d chunks are being checked, the farm says %d",
+                  open, f->checks_open);
   for (size_t k = 0; k < f->nheld; k++) {
     size_t id = f->held[k].chunk;
-    CHECK(id < t->count && t->chunk[id].held == k + 1 &&
-              t->chunk[id].state == MASTER_CHUNK_DONE &&
-              check_open(t->chunk[id].check),
+    if (!(id < t->count && t->chunk[id].held == k + 1 &&
+          t->chunk[id].state == MASTER_CHUNK_DONE &&
+          check_open(t->chunk[id].check)))
+      return broken(
+          why, len,
           "result %zu held back for chunk %zu whose check is not open", k, id);
   }
   for (size_t k = 0; k < f->ndisputes; k++) {
     const farm_dispute_t* d = &f->dispute[k];
-    CHECK(d->chunk < t->count &&
-              t->chunk[d->chunk].check == MASTER_CHECK_DISPUTED &&
-              d->votes >= 2 && d->votes <= FARM_VOTES_MAX,
-          "dispute %zu over chunk %zu is not open", k, d->chunk);
+    if (!(d->chunk < t->count &&
+          t->chunk[d->chunk].check == MASTER_CHECK_DISPUTED && d->votes >= 2 &&
+          d->votes <= FARM_VOTES_MAX))
+      return broken(why, len, "dispute %zu over chunk %zu is not open", k,
+                    d->chunk);
   }
-out:
-  free(held);
-  free(queued);
-  free(owned);
-  return rc;
+  return 0;
 }

@@ -79,9 +79,9 @@ static void describe(const proto_job_t* job, char* out, size_t len) {
     snprintf(text, sizeof(text), "dot n=%llu a=%s b=%s",
              (unsigned long long)job->n, job->a_path, job->b_path);
   else if (job->kind == PROTO_JOB_RUN)
-    snprintf(text, sizeof(text), "run n=%llu kernel %s %016llx",
+    snprintf(text, sizeof(text), "run n=%llu kernel %s version %u",
              (unsigned long long)job->n, job->kernel_name,
-             (unsigned long long)job->kernel_hash);
+             job->kernel_version);
   else if (job->kind == PROTO_JOB_LOOP)
     snprintf(text, sizeof(text), "loop n=%llu %s mean %g spread %g seed %llu",
              (unsigned long long)job->n, proto_cost_name(job->cost),
@@ -107,7 +107,7 @@ static size_t encode_header(const proto_job_t* job, uint8_t* h) {
   memset(h, 0, MASTER_JOURNAL_HEADER_MAX);
   memcpy(h, kMagic, 8);
   put32(h + 8, MASTER_JOURNAL_VERSION);
-  put64(h + 16, proto_job_fingerprint(job));
+  put64(h + 16, proto_job_results_fingerprint(job));
   put32(h + 24, (uint32_t)job->kind);
   put32(h + 28, (uint32_t)proto_job_align(job));
   put64(h + 32, job->n);
@@ -529,7 +529,8 @@ static int check_header(const uint8_t* h, size_t size, const proto_job_t* job,
         "journal '%s' has a damaged header (checksum); it is left as "
         "it is",
         path);
-  if (get64(h + 16) != proto_job_fingerprint(job) || get64(h + 32) != job->n) {
+  if (get64(h + 16) != proto_job_results_fingerprint(job) ||
+      get64(h + 32) != job->n) {
     char mine[DESC_LEN + 1], theirs[DESC_LEN + 1];
     describe(job, mine, sizeof(mine));
     memcpy(theirs, h + DESC_AT, DESC_LEN);

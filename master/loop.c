@@ -26,16 +26,11 @@ static void stop_if_done(master_loop_t* l) {
   if (!l->ops.done(l->ops.ctx)) return;
   uv_timer_stop(&l->timer);
   uv_idle_stop(&l->hot);
-  uv_idle_stop(&l->solo);
   uv_stop(&l->loop);
 }
 
-static void solo_cb(uv_idle_t* handle);
-
-static void start_solo_if_wanted(master_loop_t* l) {
-  if (l->solo_on || !l->ops.solo_wanted(l->ops.ctx)) return;
-  uv_idle_start(&l->solo, solo_cb);
-  l->solo_on = 1;
+static void solo(master_loop_t* l) {
+  if (!l->ops.done(l->ops.ctx)) l->solo_on = l->ops.solo(l->ops.ctx);
 }
 
 static void on_synced(uv_fs_t* req) {
@@ -84,7 +79,6 @@ static void hot_cb(uv_idle_t* handle) {
     uv_idle_stop(&l->hot);
     l->hot_on = 0;
   }
-  start_solo_if_wanted(l);
   stop_if_done(l);
 }
 
@@ -92,7 +86,7 @@ static void hot_cb(uv_idle_t* handle) {
  * a quarter of the shortest chunk seen, so a worker's prefetched chunk always
  * outlasts the master's reaction time. */
 static uint64_t next_period(const master_loop_t* l, int got_messages) {
-  if (got_messages) return POLL_MIN_MS;
+  if (got_messages || l->solo_on) return POLL_MIN_MS;
   uint64_t cap = l->ops.min_chunk_ns(l->ops.ctx) / 4000000u;
   if (cap > POLL_MAX_MS) cap = POLL_MAX_MS;
   if (cap < POLL_MIN_MS) cap = POLL_MIN_MS;
@@ -112,20 +106,10 @@ static void timer_cb(uv_timer_t* handle) {
     }
   }
   if (!l->ops.done(l->ops.ctx)) l->ops.tick(l->ops.ctx);
+  solo(l);
   l->poll_ms = next_period(l, got);
   if (!l->ops.done(l->ops.ctx))
     uv_timer_start(&l->timer, timer_cb, l->poll_ms, 0);
-  start_solo_if_wanted(l);
-  stop_if_done(l);
-}
-
-static void solo_cb(uv_idle_t* handle) {
-  master_loop_t* l = handle->data;
-  journal_tick(l);
-  if (l->ops.done(l->ops.ctx) || !l->ops.solo_step(l->ops.ctx)) {
-    uv_idle_stop(&l->solo);
-    l->solo_on = 0;
-  }
   stop_if_done(l);
 }
 
@@ -153,11 +137,10 @@ int master_loop_init(master_loop_t* l, const proto_job_t* job,
   l->open = 1;
   uv_timer_init(&l->loop, &l->timer);
   uv_idle_init(&l->loop, &l->hot);
-  uv_idle_init(&l->loop, &l->solo);
   uv_timer_init(&l->loop, &l->live);
   uv_signal_init(&l->loop, &l->sigint);
   uv_signal_init(&l->loop, &l->sigterm);
-  l->timer.data = l->hot.data = l->solo.data = l->live.data = l;
+  l->timer.data = l->hot.data = l->live.data = l;
   l->sigint.data = l->sigterm.data = l;
   l->poll_ms = POLL_MIN_MS;
   if (job->status_port > 0) {
@@ -189,7 +172,7 @@ int master_loop_run(master_loop_t* l, master_journal_t* journal) {
   uv_unref((uv_handle_t*)&l->sigint);
   uv_unref((uv_handle_t*)&l->sigterm);
   if (uv_timer_start(&l->timer, timer_cb, l->poll_ms, 0) != 0) return PROTO_EUV;
-  start_solo_if_wanted(l);
+  solo(l);
   stop_if_done(l);
   if (!l->ops.done(l->ops.ctx)) uv_run(&l->loop, UV_RUN_DEFAULT);
   return 0;
@@ -200,7 +183,6 @@ void master_loop_close(master_loop_t* l) {
   status_stop(&l->http);
   uv_close((uv_handle_t*)&l->timer, NULL);
   uv_close((uv_handle_t*)&l->hot, NULL);
-  uv_close((uv_handle_t*)&l->solo, NULL);
   uv_close((uv_handle_t*)&l->live, NULL);
   uv_close((uv_handle_t*)&l->sigint, NULL);
   uv_close((uv_handle_t*)&l->sigterm, NULL);

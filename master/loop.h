@@ -2,9 +2,9 @@
  * MPI while traffic is quiet (every 1 ms, backing off to a bound set by the
  * shortest chunk seen) and runs the farm's deadlines; an idle handle polls
  * continuously only while messages keep arriving, so the master neither
- * blocks nor spins idly. Another idle handle computes the master's own
- * chunk slice by slice when no worker can, so signals, the status server
- * and journal syncs still run meanwhile. Journal records are written in
+ * blocks nor spins idly. The master's own computing (master/solo.h) runs
+ * in a child process; the timer looks at it every millisecond while it
+ * has a chunk out. Journal records are written in
  * batches and made durable every second on libuv's thread pool. What each
  * of these does is the caller's, through master_loop_ops_t. */
 #ifndef TASKFARM_MASTER_LOOP_H_
@@ -30,10 +30,9 @@ struct master_loop_ops_s {
   void (*tick)(void* ctx);
   /* 1 once the run is over. */
   int (*done)(void* ctx);
-  /* 1 when the master should compute (no worker can). */
-  int (*solo_wanted)(void* ctx);
-  /* Computes one slice of the master's own work; 1 while there is more. */
-  int (*solo_step)(void* ctx);
+  /* The master's own computing, without blocking: 1 while a chunk of its
+   * own is out (the timer then runs every millisecond). */
+  int (*solo)(void* ctx);
   /* The shortest compute time of a chunk seen so far (0: none yet). */
   uint64_t (*min_chunk_ns)(void* ctx);
   /* SIGINT or SIGTERM arrived. */
@@ -52,13 +51,12 @@ struct master_loop_s {
   uv_loop_t loop;
   uv_timer_t timer; /* polls and deadlines while traffic is quiet */
   uv_idle_t hot;    /* polls continuously while messages arrive */
-  uv_idle_t solo;   /* the master computes */
   uv_timer_t live;  /* progress line and rate samples */
   uv_signal_t sigint;
   uv_signal_t sigterm;
   status_server_t http; /* --status-port */
   int hot_on;
-  int solo_on;
+  int solo_on;      /* ops.solo said a chunk of the master's is out */
   uint64_t poll_ms;          /* current timer period */
   uint64_t last_msg_ns;      /* when a poll last found a message */
   master_journal_t* journal; /* NULL without --journal */

@@ -24,6 +24,7 @@
 #include "master/loop.h"
 #include "master/report.h"
 #include "master/schedule.h"
+#include "master/solo.h"
 #include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
@@ -50,11 +51,7 @@ typedef struct master_s {
   master_journal_t journal;
   int journaling;
   master_log_t trace;   /* --trace events */
-  int solo_on;          /* a chunk of the master's own is under way */
-  farm_solo_t solo;     /* that chunk */
-  uint64_t solo_at;     /* its first index not yet computed */
-  proto_msg_t solo_res; /* its partial so far */
-  uint64_t solo_slice;  /* the slice size proto_job_next_slice chose */
+  master_solo_t solo;   /* the master's own computing */
   int end_now;          /* a second signal: end without waiting */
   int stop_signal;      /* the signal that stopped the run; 0 = none */
 } master_t;
@@ -187,50 +184,9 @@ static int op_done(void* ctx) {
   return m->farm.done || m->end_now;
 }
 
-static int op_solo_wanted(void* ctx) {
+static int op_solo(void* ctx) {
   master_t* m = ctx;
-  return m->solo_on || (m->opts->compute != NULL && farm_solo_wanted(&m->farm));
-}
-
-static int op_solo_step(void* ctx) {
-  master_t* m = ctx;
-  farm_t* f = &m->farm;
-  if (!m->solo_on) {
-    if (!farm_solo_wanted(f)) return 0;
-    int got = farm_solo_take(f, &m->solo);
-    if (got < 0) farm_fail(f, got);
-    if (got <= 0) return 0;
-    m->solo_on = 1;
-    m->solo_at = m->solo.begin;
-    memset(&m->solo_res, 0, sizeof(m->solo_res));
-    proto_exact_init(&m->solo_res.fsum);
-  }
-  if (f->stop) {
-    farm_solo_drop(f, &m->solo, proto_now_ns());
-    m->solo_on = 0;
-    return 0;
-  }
-  /* A slice, as a worker computes, so the loop stays responsive. */
-  uint64_t slice = m->solo_slice ? m->solo_slice : proto_job_slice(m->job);
-  uint64_t end =
-      m->solo.end - m->solo_at <= slice ? m->solo.end : m->solo_at + slice;
-  proto_msg_t part;
-  int rc = m->opts->compute(m->opts->compute_ctx, m->solo_at, end, &part);
-  if (end - m->solo_at == slice)
-    m->solo_slice = proto_job_next_slice(m->job, slice, part.busy_ns);
-  if (rc < 0) {
-    farm_solo_failed(f, &m->solo, rc, 0, proto_now_ns());
-    m->solo_on = 0;
-    return 0;
-  }
-  proto_exact_merge(&m->solo_res.fsum, &part.fsum);
-  m->solo_res.isum += part.isum;
-  m->solo_res.busy_ns += part.busy_ns;
-  m->solo_at = end;
-  if (end < m->solo.end) return 1;
-  m->solo_on = 0;
-  farm_solo_done(f, &m->solo, &m->solo_res, proto_now_ns());
-  return farm_solo_wanted(f);
+  return master_solo_step(&m->solo, proto_now_ns());
 }
 
 static uint64_t op_min_chunk_ns(void* ctx) {
@@ -487,12 +443,15 @@ static int finish(master_t* m, int rc) {
   }
   if (rc == PROTO_EPOISON) {
     char line[1024];
-    for (uint64_t i = 0; farm_describe_poison(f, i, line, sizeof(line)) == 0;
-         i++)
+    uint64_t i = 0;
+    for (; i < 10 && farm_describe_poison(f, i, line, sizeof(line)) == 0; i++)
       proto_log(PROTO_LOG_WARN, "%s", line);
+    if (f->poisoned > i)
+      proto_log(PROTO_LOG_WARN, "... and %llu more such chunks",
+                (unsigned long long)(f->poisoned - i));
     proto_log(PROTO_LOG_WARN,
-              "run failed: %llu chunk%s killed or froze %d ranks each; every "
-              "other chunk is done%s",
+              "run failed: %llu chunk%s killed or froze %d computations "
+              "each; every other chunk is done%s",
               (unsigned long long)f->poisoned, f->poisoned == 1 ? "" : "s",
               job->poison_after,
               m->journaling ? " and in the journal: fix the kernel and run "
@@ -516,10 +475,10 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   proto_log_set_quiet(job->quiet);
   int size = 1;
   MPI_Comm_size(comm, &size);
-  master_loop_ops_t ops = {
-      &m,           op_poll,         op_tick,   op_done, op_solo_wanted,
-      op_solo_step, op_min_chunk_ns, op_signal, op_live, op_fail,
-      op_render};
+  master_loop_ops_t ops = {&m,      op_poll,         op_tick,
+                           op_done, op_solo,         op_min_chunk_ns,
+                           op_signal, op_live,       op_fail,
+                           op_render};
   /* The status port is bound before the journal is created. */
   int rc = master_loop_init(&m.loop, job, &ops);
   if (rc < 0) return rc;
@@ -531,6 +490,8 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   if (rc < 0) goto out_close_loop;
   rc = master_console_init(&m.console, &m.farm);
   if (rc < 0) goto out_close_farm;
+  master_solo_init(&m.solo, &m.farm, opts->argv, opts->scale,
+                   job->timeout_floor);
   if (m.journaling) {
     m.console.journal = job->journal;
     m.console.journal_records = &m.journal.appended;
@@ -585,6 +546,7 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   master_link_close(&m.link, SEND_GRACE_NS);
 out_close_console:
   proto_log_set_hook(NULL, NULL);
+  master_solo_close(&m.solo);
   master_console_close(&m.console);
 out_close_farm:
   farm_close(&m.farm);

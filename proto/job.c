@@ -913,14 +913,21 @@ static uint64_t fnv1a(uint64_t h, const void* data, size_t len) {
   return h;
 }
 
-uint64_t proto_job_fingerprint(const proto_job_t* job) {
+/* The fingerprint; a kernel object enters by its bytes (by_bytes) or by
+ * the name and version it declares. */
+static uint64_t fingerprint(const proto_job_t* job, int by_bytes) {
   uint64_t h = 14695981039346656037ull;
   uint64_t fields[4] = {(uint64_t)job->kind, job->n, PROTO_PI_GRAIN,
                         PROTO_KERNEL_VERSION};
   h = fnv1a(h, fields, sizeof(fields));
   if (job->kind == PROTO_JOB_RUN) {
-    /* The object's bytes (not its path) and its arguments, in order. */
-    h = fnv1a(h, &job->kernel_hash, sizeof(job->kernel_hash));
+    /* The object (not its path) and its arguments, in order. */
+    if (by_bytes) {
+      h = fnv1a(h, &job->kernel_hash, sizeof(job->kernel_hash));
+    } else {
+      h = fnv1a(h, job->kernel_name, strnlen(job->kernel_name, 63) + 1);
+      h = fnv1a(h, &job->kernel_version, sizeof(job->kernel_version));
+    }
     for (int i = 0; i < job->nargs; i++)
       h = fnv1a(h, job->arg[i], strlen(job->arg[i]) + 1);
   }
@@ -936,6 +943,14 @@ uint64_t proto_job_fingerprint(const proto_job_t* job) {
     h = fnv1a(h, more, sizeof(more));
   }
   return h;
+}
+
+uint64_t proto_job_fingerprint(const proto_job_t* job) {
+  return fingerprint(job, 1);
+}
+
+uint64_t proto_job_results_fingerprint(const proto_job_t* job) {
+  return fingerprint(job, 0);
 }
 
 /* The identity of a readable regular file, or a negative code. Opened

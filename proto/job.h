@@ -232,6 +232,12 @@ int proto_parse_count(const char* text, uint64_t max, uint64_t* out);
  * files' proto_input_t). */
 uint64_t proto_job_fingerprint(const proto_job_t* job);
 
+/* The same, but a --kernel object enters by the name and version it
+ * declares rather than by its bytes: what decides whether a journal's
+ * results are this run's. A rebuilt kernel (a crash fixed) resumes its
+ * journal while its version says its results did not change. */
+uint64_t proto_job_results_fingerprint(const proto_job_t* job);
+
 /* The usage text for kind (PROTO_JOB_NONE: the general one). Static. */
 const char* proto_job_usage(proto_job_kind_t kind);
 

@@ -28,7 +28,8 @@ run::Result WithRogueWorker(const std::string& mode) {
 // rank's command line.
 run::Result PiWithRogue(const std::string& mode,
                         const std::vector<std::string>& extra) {
-  std::vector<std::string> job = {"pi", "--n", "4e7", "--chunk", "1024000"};
+  // Chunks of a few milliseconds: the rogue gets work before it is over.
+  std::vector<std::string> job = {"pi", "--n", "2e10", "--chunk", "1.024e8"};
   job.insert(job.end(), extra.begin(), extra.end());
   std::vector<std::string> argv = {"mpiexec.mpich", "-n", "3", run::Binary()};
   argv.insert(argv.end(), job.begin(), job.end());
@@ -139,7 +140,8 @@ TEST(FarmRogueTest, OversizedMessagesAreDroppedNotFatal) {
 // answered with the right range and a wrong value, which was believed. Now
 // the first lie refuses it, and the bits are those of an honest run.
 TEST(FarmRogueTest, ALiarIsRefusedAtItsFirstLieAndTheBitsAreHonest) {
-  run::Result honest = run::Farm(3, {"pi", "--n", "4e7", "--chunk", "1024000"});
+  run::Result honest =
+      run::Farm(3, {"pi", "--n", "2e10", "--chunk", "1.024e8"});
   ASSERT_EQ(honest.status, 0) << honest.err;
   run::Result r = PiWithRogue("liar", {});
   ASSERT_FALSE(r.timed_out) << r.err;
@@ -156,7 +158,8 @@ TEST(FarmRogueTest, ALiarIsRefusedAtItsFirstLieAndTheBitsAreHonest) {
 // bits are exact; with --verify off its values are believed (what a check
 // is for).
 TEST(FarmRogueTest, WrongValuesAreCaughtByASecondComputation) {
-  run::Result honest = run::Farm(3, {"pi", "--n", "4e7", "--chunk", "1024000"});
+  run::Result honest =
+      run::Farm(3, {"pi", "--n", "2e10", "--chunk", "1.024e8"});
   ASSERT_EQ(honest.status, 0) << honest.err;
   run::Result all = PiWithRogue("wrong", {"--verify", "all"});
   ASSERT_FALSE(all.timed_out) << all.err;
@@ -168,6 +171,10 @@ TEST(FarmRogueTest, WrongValuesAreCaughtByASecondComputation) {
       << all.err;
   run::Result off = PiWithRogue("wrong", {"--verify", "off"});
   ASSERT_EQ(off.status, 0) << off.err;
+  std::string line = run::LineAfter(off.err, "taskfarm:   rank 3 ");
+  ASSERT_EQ(line.find("): 0 chunks"), std::string::npos)
+      << "the rogue got no work\n"
+      << off.err;
   std::string pi = run::LineAfter(off.out, "PI is approximately ");
   EXPECT_NE(run::LineAfter(off.out, "PI bits = "),
             run::LineAfter(honest.out, "PI bits = "))

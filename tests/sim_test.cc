@@ -32,11 +32,11 @@ void RunSeeds(uint64_t first, uint64_t count, bool faults) {
   }
 }
 
-TEST(SimTest, HealthyFarmsEndExactly) { RunSeeds(1, 2000, false); }
+TEST(SimTest, HealthyFarmsEndExactly) { RunSeeds(1, 1000, false); }
 
-TEST(SimTest, FaultyFarmsEndExactlyA) { RunSeeds(100001, 4000, true); }
+TEST(SimTest, FaultyFarmsEndExactlyA) { RunSeeds(100001, 3000, true); }
 
-TEST(SimTest, FaultyFarmsEndExactlyB) { RunSeeds(200001, 4000, true); }
+TEST(SimTest, FaultyFarmsEndExactlyB) { RunSeeds(200001, 3000, true); }
 
 // Seeds nobody chose: from TASKFARM_SIM_SEED when set (a replay), else
 // from the clock and the pid. The first seed is printed.
@@ -47,10 +47,10 @@ TEST(SimTest, FreshSeedsEndExactly) {
                             (uint64_t)getpid() << 20) %
                                1000000000000ull;
   printf("fresh seeds %llu to %llu (replay: TASKFARM_SIM_SEED=%llu)\n",
-         (unsigned long long)first, (unsigned long long)first + 1999,
+         (unsigned long long)first, (unsigned long long)first + 999,
          (unsigned long long)first);
   RecordProperty("first_seed", std::to_string(first));
-  RunSeeds(first, 2000, true);
+  RunSeeds(first, 1000, true);
 }
 
 // Rank 1 spoils a fifth of its partials; the others are honest. Each

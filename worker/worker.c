@@ -25,6 +25,7 @@
 #include "proto/log.h"
 #include "proto/watchdog.h"
 #include "worker/orders.h"
+#include "worker/sandbox.h"
 
 enum {
   IDLE_YIELD_NS = 100000, /* poll with sched_yield this long when idle */
@@ -62,8 +63,12 @@ typedef struct worker_s {
   const proto_fault_t* speed; /* an injected speed timeline, or NULL */
   const proto_fault_t* corrupt; /* injected corruption, or NULL */
   uint64_t random;              /* its random state (xorshift64) */
-  uint64_t corrupted;           /* partials it corrupted */
+  uint64_t corrupted;           /* partials it corrupted ... */
+  uint64_t corrupted_copies;    /* ... of them for an attempt past the
+                                   first (most likely a check's copy) */
   uint32_t fired;             /* bit f: fault f of the job has fired */
+  int sandboxed;              /* the kernel runs in a process of its own */
+  sandbox_t sandbox;          /* ... this one */
 } worker_t;
 
 int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
@@ -268,6 +273,7 @@ static uint64_t next_random(worker_t* w) {
 static void corrupt(worker_t* w, proto_msg_t* res) {
   if ((double)(next_random(w) >> 11) * 0x1p-53 >= w->corrupt->factor) return;
   w->corrupted++;
+  w->corrupted_copies += res->attempt > 1;
   int bit = (int)(next_random(w) % 32);
   for (int j = PROTO_EXACT_DIGITS - 2; j >= 0; j--) {
     if (res->fsum.digit[j] == 0) continue;
@@ -297,9 +303,12 @@ static int beat_if_due(worker_t* w) {
 /* out->keep_alive: a send that fails is left to the slice's end to find. */
 static void keep_alive(void* arg) { (void)beat_if_due(arg); }
 
+static int run_order_sandboxed(worker_t* w);
+
 /* Computes the order at the head of the queue slice by slice, then reports
  * it unless it was cancelled meanwhile. */
 static int run_order(worker_t* w) {
+  if (w->sandboxed) return run_order_sandboxed(w);
   worker_order_t o = *worker_orders_head(&w->orders);
   proto_msg_t res;
   memset(&res, 0, sizeof(res));
@@ -363,6 +372,127 @@ static int run_order(worker_t* w) {
   return send_msg(w, &res);
 }
 
+/* A kernel that shows no sign of life for this long is taken for frozen:
+ * the master's own limit on a silent rank. */
+static uint64_t frozen_ns(const worker_t* w) {
+  return (uint64_t)(w->job->timeout_floor * 1e9);
+}
+
+/* run_order for a kernel in its own process (worker/sandbox.h): this
+ * process stays with MPI, answers the master and reports progress while
+ * the child computes; the child's death, or its silence past the limit
+ * (it is then killed), fails the chunk with what happened, so the master
+ * can count it against the chunk (--poison-after). */
+static int run_order_sandboxed(worker_t* w) {
+  worker_order_t o = *worker_orders_head(&w->orders);
+  proto_msg_t res;
+  memset(&res, 0, sizeof(res));
+  res.kind = PROTO_TAG_RESULT;
+  res.chunk = o.chunk;
+  res.attempt = o.attempt;
+  res.begin = o.begin;
+  res.end = o.end;
+  proto_exact_init(&res.fsum);
+  uint64_t t0 = proto_now_ns();
+  w->cur = o;
+  w->cur_t0 = w->cur_beat_ns = t0;
+  w->cur_done = 0;
+  w->computing = 1;
+  static char what[SANDBOX_WHAT];
+  int rc = sandbox_compute(&w->sandbox, o.begin, o.end, w->kernel.scale, what,
+                           sizeof(what));
+  int64_t detail = 0;
+  uint64_t life = t0, cancel_at = 0;
+  int cancelled = 0;
+  static sandbox_event_t ev;
+  while (rc == 0) {
+    if (w->job->nfaults > 0) inject_faults(w);
+    int got = sandbox_wait(&w->sandbox, 1, &ev);
+    uint64_t now = proto_now_ns();
+    if (got < 0) {
+      rc = PROTO_EEXITED;
+      detail = -1;
+      break;
+    }
+    if (got > 0 && ev.kind == SANDBOX_EV_PROGRESS) {
+      w->cur_done = ev.done;
+      life = now;
+    } else if (got > 0 && ev.kind == SANDBOX_EV_RESULT) {
+      if (ev.rc < 0) {
+        rc = PROTO_EKERNEL;
+        snprintf(w->kernel.what, sizeof(w->kernel.what), "%s", ev.what);
+      }
+      res.isum = ev.result.isum;
+      res.fsum = ev.result.fsum;
+      break;
+    } else if (got > 0 && ev.kind == SANDBOX_EV_CANCELLED) {
+      cancelled = 1;
+      break;
+    } else if (got > 0 && ev.kind == SANDBOX_EV_DIED) {
+      rc = ev.rc;
+      detail = ev.detail;
+      break;
+    }
+    rc = drain(w);
+    if (rc < 0) break;
+    if ((w->stopping || worker_orders_head(&w->orders)->cancelled) &&
+        cancel_at == 0) {
+      sandbox_cancel(&w->sandbox);
+      cancel_at = now;
+    }
+    if (cancel_at != 0 && now - cancel_at > frozen_ns(w)) {
+      sandbox_kill(&w->sandbox);
+      cancelled = 1;
+      break;
+    }
+    rc = beat_if_due(w);
+    if (rc == 0 && cancel_at == 0 && now - life > frozen_ns(w)) {
+      sandbox_kill(&w->sandbox);
+      rc = PROTO_EFROZE;
+      detail = (int64_t)((now - life) / 1000000);
+    }
+  }
+  w->computing = 0;
+  if (rc == PROTO_EMPI) return rc;
+  cancelled |= w->stopping || worker_orders_head(&w->orders)->cancelled;
+  worker_orders_pop(&w->orders);
+  if (cancelled) return 0;
+  w->chunks_done++;
+  if (rc < 0) {
+    if (proto_error_is_death(rc)) {
+      char how[192];
+      if (rc == PROTO_EKILLED)
+        snprintf(how, sizeof(how), "died by signal %lld (%s)",
+                 (long long)detail, strsignal((int)detail));
+      else if (rc == PROTO_EEXITED)
+        snprintf(how, sizeof(how), "exited with status %lld",
+                 (long long)detail);
+      else
+        snprintf(how, sizeof(how),
+                 "showed no progress for %.1f s and was killed (a compute "
+                 "that spends long on one index calls out->keep_alive)",
+                 (double)detail / 1e3);
+      proto_log(PROTO_LOG_WARN, "worker %d: chunk [%llu, %llu): its kernel %s",
+                w->rank, (unsigned long long)o.begin,
+                (unsigned long long)o.end, how);
+    } else if (!w->told_failure++) {
+      proto_log(PROTO_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
+                w->rank, (unsigned long long)o.begin,
+                (unsigned long long)o.end,
+                w->kernel.what[0] ? w->kernel.what : proto_strerror(rc));
+    }
+    proto_msg_t fail = {.kind = PROTO_TAG_FAIL,
+                        .chunk = o.chunk,
+                        .attempt = o.attempt,
+                        .code = rc,
+                        .detail = detail};
+    return send_msg(w, &fail);
+  }
+  res.busy_ns = proto_now_ns() - t0;
+  if (w->corrupt != NULL) corrupt(w, &res);
+  return send_msg(w, &res);
+}
+
 /* After BYE: drops whatever the master still sends until FIN, then
  * answers FIN, this worker's last word before MPI_Finalize. A master that
  * ends the job with MPI_Abort instead ends this process meanwhile. */
@@ -400,7 +530,8 @@ void worker_say_hello(int rank, int size) {
   fflush(proto_out());
 }
 
-int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
+int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
+               int* leave) {
   worker_t w;
   memset(&w, 0, sizeof(w));
   *leave = 0;
@@ -419,7 +550,10 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
            w.rank, job->master_timeout);
   proto_watchdog_arm(w.start_ns + master_timeout_ns(job) + WATCHDOG_SLACK_NS,
                      EXIT_MASTER_GONE, what);
-  w.kernel_rc = kernel_init(&w.kernel, job);
+  /* A user's kernel is foreign code: it runs in a process of its own. */
+  w.sandboxed = job->kind == PROTO_JOB_RUN;
+  sandbox_init(&w.sandbox, argv);
+  if (!w.sandboxed) w.kernel_rc = kernel_init(&w.kernel, job);
   w.kernel.beat = keep_alive;
   w.kernel.beat_arg = &w;
   if (w.kernel_rc < 0)
@@ -487,9 +621,13 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
   if (w.corrupt != NULL)
     proto_log(PROTO_LOG_WARN,
               "worker %d: --inject corrupt flipped a bit in %llu of the %llu "
-              "partials it sent",
+              "partials it sent (%llu for a first attempt, %llu for a later "
+              "one)%s",
               w.rank, (unsigned long long)w.corrupted,
-              (unsigned long long)w.chunks_done);
+              (unsigned long long)w.chunks_done,
+              (unsigned long long)(w.corrupted - w.corrupted_copies),
+              (unsigned long long)w.corrupted_copies,
+              w.refused ? "; it was refused" : "");
 
 out_cancel_receive:
   if (!w.stopping) {
@@ -497,6 +635,7 @@ out_cancel_receive:
     MPI_Wait(&w.req, MPI_STATUS_IGNORE);
   }
 out_close_kernel:
+  sandbox_close(&w.sandbox);
   kernel_close(&w.kernel);
   if (rc == 0 && w.refused) rc = PROTO_EVERSION;
   return rc;
