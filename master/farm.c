@@ -1465,6 +1465,13 @@ static void on_fail(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
   feed(f, p, now);
 }
 
+/* The secret a rank's guard proves a death report with: only that rank
+ * was told it. */
+static uint64_t death_token(const farm_t* f, int rank) {
+  uint64_t in[2] = {0x6465617468ull, (uint64_t)rank};
+  return master_siphash(f->key, in, sizeof(in));
+}
+
 static void on_hello(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
                      uint64_t now) {
   if (p->greeted) {
@@ -1487,6 +1494,13 @@ static void on_hello(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
   if (p->state == FARM_LOST)
     logf_(f, FARM_LOG_INFO, "rank %d greeted late; it takes work", p->rank);
   set_state(f, p, FARM_ACTIVE, now);
+  if (f->death_port != 0) {
+    proto_msg_t welcome = {.kind = PROTO_TAG_WELCOME,
+                           .token = death_token(f, p->rank),
+                           .port = f->death_port};
+    memcpy(welcome.addr, f->death_addr, sizeof(welcome.addr));
+    if (send_to(f, p, &welcome, now) < 0) return;
+  }
   if (f->job->kind == PROTO_JOB_HELLO) {
     retire(f, p, now);
     return;
@@ -1563,6 +1577,29 @@ void farm_bad_message(farm_t* f, int rank, int rc, int tag, size_t len,
     reject(f, p, proto_strerror(rc), tag, len);
   }
   settle(f, now);
+  check_finished(f, now);
+}
+
+void farm_death_report(farm_t* f, const proto_death_t* d, uint64_t now) {
+  if (d->rank < 1 || d->rank > f->nworkers) return;
+  farm_peer_t* p = peer_of(f, (int)d->rank);
+  if (d->token != death_token(f, p->rank) || !p->greeted || d->pid != p->pid)
+    return; /* not this rank's guard, or about another process */
+  p->died = 1;
+  if (p->state == FARM_GONE) return;
+  char why[96];
+  if (d->signal > 0)
+    snprintf(why, sizeof(why), "its process died by signal %lld (%s), its "
+             "guard says",
+             (long long)d->signal,
+             d->signal < 65 ? strsignal((int)d->signal) : "?");
+  else
+    snprintf(why, sizeof(why),
+             "its process exited with status %lld, its guard says",
+             (long long)d->status);
+  lose(f, p, FARM_GONE, why, now);
+  settle(f, now);
+  feed_idle(f, now);
   check_finished(f, now);
 }
 
@@ -1835,6 +1872,8 @@ int farm_init(farm_t* f, const proto_job_t* job, int workers,
     snprintf(f->self_host, sizeof(f->self_host), "%s", config->host);
   f->key[0] = config->key[0];
   f->key[1] = config->key[1];
+  f->death_port = config->death_port;
+  memcpy(f->death_addr, config->death_addr, sizeof(f->death_addr));
   seed_random(f);
   f->verify = job->verify;
   f->nworkers = workers;

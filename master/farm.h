@@ -129,6 +129,8 @@ struct farm_config_s {
   uint64_t key[2];  /* secret and random for each run: the digests' key
                        and the seed of the verification picks, so no
                        worker can tell which of its results are checked */
+  uint16_t death_port;  /* where guards report deaths (UDP); 0 = nowhere */
+  uint32_t death_addr[4]; /* ... at these IPv4 addresses (network order) */
 };
 
 typedef struct farm_peer_s farm_peer_t;
@@ -167,6 +169,7 @@ struct farm_peer_s {
   farm_peer_t* idle_next;
   int idle;   /* on the idle list */
   int broken; /* a send to it failed with this code */
+  int died;   /* its guard reported its process dead: known gone */
   proto_exact_t* fsum;     /* its accepted float partials summed; NULL
                               until the first */
   unsigned __int128 isum;  /* its accepted integer partials summed */
@@ -284,6 +287,8 @@ struct farm_s {
   char self_host[PROTO_HOST_MAX]; /* the master's host */
   int warned_hosts;               /* the no-journal warning was given */
   uint64_t key[2];                /* farm_config_t.key */
+  uint16_t death_port;            /* farm_config_t.death_port */
+  uint32_t death_addr[4];         /* farm_config_t.death_addr */
   uint64_t rng[4];                /* xoshiro256**, seeded from the key */
   double verify;                  /* fraction of chunks checked */
   farm_ring_t checkq;             /* chunks WANTED: a copy to issue */
@@ -337,6 +342,12 @@ void farm_bad_message(farm_t* f, int rank, int rc, int tag, size_t len,
  * rank is gone for good and what it held goes to the others. what names
  * the call and MPI's error text, for the log. */
 void farm_link_error(farm_t* f, int rank, const char* what, uint64_t now);
+
+/* A datagram from a worker's guard says its process died. Believed only
+ * with the token WELCOME gave that rank and the pid its HELLO said: the
+ * rank is then gone for good, what it held goes to the others at once, and
+ * it counts as known gone for how the job ends (p->died). */
+void farm_death_report(farm_t* f, const proto_death_t* d, uint64_t now);
 
 /* Deadlines, silences, pings, re-issues and speculation; call every few ms.
  * Visits at least FARM_SCAN_MIN workers and every worker once per

@@ -4,12 +4,15 @@
  * and the core is free for the workers. */
 #include "master/loop.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
 
 #include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
+#include "proto/proto.h"
 
 enum {
   POLL_MIN_MS = 1,      /* timer period right after a message */
@@ -113,6 +116,49 @@ static void timer_cb(uv_timer_t* handle) {
   stop_if_done(l);
 }
 
+static void death_alloc_cb(uv_handle_t* handle, size_t suggested,
+                           uv_buf_t* buf) {
+  (void)handle, (void)suggested;
+  static char space[PROTO_DEATH_BYTES + 1]; /* larger ones are cut */
+  buf->base = space;
+  buf->len = sizeof(space);
+}
+
+static void death_cb(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
+                     const struct sockaddr* addr, unsigned flags) {
+  master_loop_t* l = handle->data;
+  if (nread <= 0 || addr == NULL || (flags & UV_UDP_PARTIAL)) return;
+  l->ops.death(l->ops.ctx, (const uint8_t*)buf->base, (size_t)nread);
+  stop_if_done(l);
+}
+
+/* Binds the death-report socket on every interface, on a port the system
+ * picks; a failure costs only the reports (deadlines still find deaths). */
+static void open_deaths(master_loop_t* l) {
+  struct sockaddr_in any;
+  if (uv_udp_init(&l->loop, &l->deaths) != 0) return;
+  l->deaths.data = l;
+  l->deaths_on = 1;
+  if (uv_ip4_addr("0.0.0.0", 0, &any) != 0 ||
+      uv_udp_bind(&l->deaths, (const struct sockaddr*)&any, 0) != 0 ||
+      uv_udp_recv_start(&l->deaths, death_alloc_cb, death_cb) != 0) {
+    uv_close((uv_handle_t*)&l->deaths, NULL);
+    l->deaths_on = 0;
+    return;
+  }
+  uv_unref((uv_handle_t*)&l->deaths);
+}
+
+uint16_t master_loop_death_port(const master_loop_t* l) {
+  if (!l->deaths_on) return 0;
+  struct sockaddr_storage ss;
+  int len = sizeof(ss);
+  if (uv_udp_getsockname(&l->deaths, (struct sockaddr*)&ss, &len) != 0 ||
+      ss.ss_family != AF_INET)
+    return 0;
+  return ntohs(((struct sockaddr_in*)&ss)->sin_port);
+}
+
 static void live_cb(uv_timer_t* handle) {
   master_loop_t* l = handle->data;
   l->ops.live(l->ops.ctx);
@@ -143,6 +189,7 @@ int master_loop_init(master_loop_t* l, const proto_job_t* job,
   l->timer.data = l->hot.data = l->live.data = l;
   l->sigint.data = l->sigterm.data = l;
   l->poll_ms = POLL_MIN_MS;
+  if (ops->death != NULL) open_deaths(l);
   if (job->status_port > 0) {
     int urc = status_start(&l->http, &l->loop, job->status_bind,
                            job->status_port, ops->render, ops->ctx);
@@ -186,6 +233,8 @@ void master_loop_close(master_loop_t* l) {
   uv_close((uv_handle_t*)&l->live, NULL);
   uv_close((uv_handle_t*)&l->sigint, NULL);
   uv_close((uv_handle_t*)&l->sigterm, NULL);
+  if (l->deaths_on) uv_close((uv_handle_t*)&l->deaths, NULL);
+  l->deaths_on = 0;
   /* Runs the close callbacks, and a journal sync still in flight. */
   uv_run(&l->loop, UV_RUN_DEFAULT);
   uv_loop_close(&l->loop);

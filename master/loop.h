@@ -43,6 +43,8 @@ struct master_loop_ops_s {
   void (*fail)(void* ctx, int rc);
   /* Renders /status and /metrics. */
   status_render_cb render;
+  /* A datagram arrived on the death-report socket (len bytes). */
+  void (*death)(void* ctx, const uint8_t* buf, size_t len);
 };
 
 typedef struct master_loop_s master_loop_t;
@@ -55,6 +57,8 @@ struct master_loop_s {
   uv_signal_t sigint;
   uv_signal_t sigterm;
   status_server_t http; /* --status-port */
+  uv_udp_t deaths;      /* guards' death reports (proto_death_t) */
+  int deaths_on;        /* deaths is bound */
   int hot_on;
   int solo_on;      /* ops.solo said a chunk of the master's is out */
   uint64_t poll_ms;          /* current timer period */
@@ -71,6 +75,10 @@ struct master_loop_s {
  * after saying why (the loop is then closed). */
 int master_loop_init(master_loop_t* l, const proto_job_t* job,
                      const master_loop_ops_t* ops);
+
+/* The UDP port guards report deaths to (bound on every interface by
+ * master_loop_init), or 0 when none could be bound. */
+uint16_t master_loop_death_port(const master_loop_t* l);
 
 /* Runs until ops->done() says the run is over. journal may be NULL. */
 int master_loop_run(master_loop_t* l, master_journal_t* journal);

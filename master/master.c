@@ -3,6 +3,8 @@
  * logged or traced goes back out through the callbacks here; the console
  * shows it. The master's own computing, when no worker can, happens here
  * too, one slice per loop iteration, so the loop stays responsive. */
+/* getifaddrs() and the interface flags are BSD and GNU, not POSIX. */
+#define _DEFAULT_SOURCE
 #include "master/master.h"
 
 #include <errno.h>
@@ -11,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -248,6 +253,13 @@ static int op_render(void* ctx, const char* path, status_buf_t* body,
   return 404;
 }
 
+static void op_death(void* ctx, const uint8_t* buf, size_t len) {
+  master_t* m = ctx;
+  proto_death_t d;
+  if (proto_death_decode(buf, len, &d) == 0)
+    farm_death_report(&m->farm, &d, proto_now_ns());
+}
+
 static void clear_progress(void* ctx) {
   master_t* m = ctx;
   master_console_clear(&m->console);
@@ -291,6 +303,24 @@ static void report_load(const char* path, const master_journal_load_t* l) {
               path, (unsigned long long)l->torn_bytes);
 }
 
+/* Up to four IPv4 addresses of this host's interfaces that are up, in
+ * network order, loopback last: a guard on another host reaches one of the
+ * others, one on this host the loopback. */
+static void own_addresses(uint32_t addr[4]) {
+  memset(addr, 0, 4 * sizeof(*addr));
+  struct ifaddrs* list = NULL;
+  if (getifaddrs(&list) != 0) return;
+  int n = 0;
+  for (int loopback = 0; loopback <= 1; loopback++)
+    for (struct ifaddrs* i = list; i != NULL && n < 4; i = i->ifa_next) {
+      if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
+          !(i->ifa_flags & IFF_UP) || !!(i->ifa_flags & IFF_LOOPBACK) != loopback)
+        continue;
+      addr[n++] = ((struct sockaddr_in*)i->ifa_addr)->sin_addr.s_addr;
+    }
+  freeifaddrs(list);
+}
+
 /* What the farm is told of this process: the work scale sent with every
  * chunk, the master's host name (asked once), and a key drawn at random
  * for this run that no worker ever sees (the digests of results and the
@@ -301,6 +331,8 @@ static void farm_config(const master_t* m, farm_config_t* config,
   gethostname(host, len - 1);
   config->scale = m->opts->scale;
   config->host = host;
+  config->death_port = master_loop_death_port(&m->loop);
+  own_addresses(config->death_addr);
   if (getrandom(config->key, sizeof(config->key), 0) !=
       (ssize_t)sizeof(config->key)) {
     /* No entropy source: the clock and the pid are a weak but varying key. */
@@ -379,13 +411,15 @@ static int finalize_is_safe(const master_t* m) {
 }
 
 /* 1 when the MPI process of every worker that did not say BYE is known to
- * be gone: it ran on this host (its HELLO said so) and no process has its
- * pid any more. A rank on another host, or one that never greeted, may be
- * frozen rather than dead: not known. */
+ * be gone: its guard reported its death, or it ran on this host (its HELLO
+ * said so) and no process has its pid any more. A rank on another host
+ * whose guard said nothing, or one that never greeted, may be frozen
+ * rather than dead: not known. */
 static int silent_ranks_are_gone(const master_t* m) {
   for (int i = 0; i < m->link.nworkers; i++) {
     if (m->link.peer[i].bye && !m->link.peer[i].broken) continue;
     const farm_peer_t* p = &m->farm.peer[i];
+    if (p->died) continue; /* its guard saw it end, on whatever host */
     if (p->pid == 0 || strcmp(p->host, m->farm.self_host) != 0) return 0;
     if (kill((pid_t)p->pid, 0) == 0 || errno != ESRCH) return 0;
   }
@@ -475,10 +509,9 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   proto_log_set_quiet(job->quiet);
   int size = 1;
   MPI_Comm_size(comm, &size);
-  master_loop_ops_t ops = {&m,      op_poll,         op_tick,
-                           op_done, op_solo,         op_min_chunk_ns,
-                           op_signal, op_live,       op_fail,
-                           op_render};
+  master_loop_ops_t ops = {&m,        op_poll,   op_tick,  op_done,
+                           op_solo,   op_min_chunk_ns,     op_signal,
+                           op_live,   op_fail,   op_render, op_death};
   /* The status port is bound before the journal is created. */
   int rc = master_loop_init(&m.loop, job, &ops);
   if (rc < 0) return rc;
@@ -507,13 +540,21 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   /* Every worker that may still wait for work is released, including
    * those whose HELLO had not arrived when the last chunk finished. */
   farm_release(&m.farm, proto_now_ns());
+  /* A rank whose guard reported its death says nothing more: it is not
+   * waited for, and no MPI call is made about it. */
+  for (int i = 0; i < m.link.nworkers; i++)
+    if (m.farm.peer[i].died) m.link.peer[i].broken = 1;
   uint64_t bound = m.end_now ? HURRIED_FAREWELL_NS : FAREWELL_NS;
   int missing = master_link_farewell(&m.link, proto_now_ns() + bound);
   int slurm = opts->launch.kind == PROTO_LAUNCH_SLURM;
   const char* then = slurm ? "" : ": the job ends with MPI_Abort";
   for (int i = 0; i < m.link.nworkers && missing > 0; i++) {
     if (m.link.peer[i].bye) continue;
-    if (m.link.peer[i].broken)
+    if (m.farm.peer[i].died)
+      proto_log(PROTO_LOG_INFO,
+                "rank %d is gone (its guard reported its death)%s", i + 1,
+                then);
+    else if (m.link.peer[i].broken)
       proto_log(PROTO_LOG_INFO, "rank %d cannot answer STOP (its link broke)%s",
                 i + 1, then);
     else

@@ -52,6 +52,8 @@ class Farm {
     config.host = host;
     config.key[0] = 0x0123456789abcdefull;
     config.key[1] = 0xfedcba9876543210ull;
+    config.death_port = 40000;
+    config.death_addr[0] = 0x0100007f;
     EXPECT_EQ(farm_init(&f, &job, workers, &io, nullptr, &config, now), 0);
     Check();
   }
@@ -107,6 +109,7 @@ class Farm {
   void Hello(int rank, uint64_t fingerprint = 0) {
     proto_msg_t m = {};
     m.kind = PROTO_TAG_HELLO;
+    m.pid = 100 + (uint64_t)rank;
     m.fingerprint = fingerprint ? fingerprint : proto_job_fingerprint(&job);
     Message(rank, &m, now);
   }
@@ -561,7 +564,7 @@ TEST(FarmTest, ALiarIsRefusedAndEverythingItDeliveredIsComputedAgain) {
     EXPECT_TRUE(t.records[i].revoked);
     EXPECT_EQ(t.records[i].rank, 1);
   }
-  EXPECT_NE(t.log.find("rank 1 (? pid 0) is refused: it sent a RESULT for "
+  EXPECT_NE(t.log.find("rank 1 (? pid 101) is refused: it sent a RESULT for "
                        "chunk"),
             std::string::npos)
       << t.log;
@@ -751,6 +754,51 @@ TEST(FarmTest, AChunkThatKillsTwoRanksIsPoison) {
   EXPECT_NE(text.find("signal 11"), std::string::npos) << text;
   EXPECT_NE(text.find("no progress for 1.0 s"), std::string::npos) << text;
   EXPECT_EQ(farm_describe_poison(&t.f, 1, line, sizeof(line)), -1);
+}
+
+}  // namespace
+
+namespace {
+
+// The guard's report of a death: believed with the token WELCOME gave that
+// rank and the pid its HELLO said, ignored otherwise; believed, it loses
+// the rank for good at once and its chunks go to the others.
+TEST(FarmTest, ADeathReportNeedsTheRanksTokenAndPid) {
+  Farm t(kDot, 2);
+  t.Hello(1);
+  t.Hello(2);
+  uint64_t token = 0;
+  for (const Sent& s : t.sent)
+    if (s.rank == 1 && s.msg.kind == PROTO_TAG_WELCOME) {
+      token = s.msg.token;
+      EXPECT_EQ(s.msg.port, 40000u);
+      EXPECT_EQ(s.msg.addr[0], 0x0100007fu);
+    }
+  ASSERT_NE(token, 0u);
+  uint64_t rank2 = 0;
+  for (const Sent& s : t.sent)
+    if (s.rank == 2 && s.msg.kind == PROTO_TAG_WELCOME) rank2 = s.msg.token;
+  EXPECT_NE(rank2, token) << "each rank has its own token";
+  proto_death_t d = {token ^ 1, 1, 101, 9, 0};
+  farm_death_report(&t.f, &d, t.now);  // another token: a forgery
+  EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE);
+  d = {rank2, 1, 101, 9, 0};  // rank 2's token for rank 1
+  farm_death_report(&t.f, &d, t.now);
+  EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE);
+  d = {token, 1, 999, 9, 0};  // another process
+  farm_death_report(&t.f, &d, t.now);
+  EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE);
+  t.Check();
+  d = {token, 1, 101, 9, 0};
+  farm_death_report(&t.f, &d, t.now);
+  t.Check();
+  EXPECT_EQ(t.Peer(1).state, FARM_GONE);
+  EXPECT_TRUE(t.Peer(1).died);
+  EXPECT_EQ(t.Peer(1).norders, 0);
+  EXPECT_NE(t.log.find("died by signal 9 (Killed), its guard says"),
+            std::string::npos)
+      << t.log;
+  t.ExpectExactEnd({2});
 }
 
 }  // namespace

@@ -81,6 +81,8 @@ struct Worker {
   uint64_t corrupted = 0;   // partials it spoiled
   uint64_t caught_at = 0;   // kCorrupter: partials spoiled when refused
   bool refused = false;     // it was told REFUSE
+  uint64_t welcome = 0;     // the death token WELCOME gave it
+  bool guarded = false;     // its guard reports its death
 };
 
 enum EvType {
@@ -91,7 +93,8 @@ enum EvType {
   kIdleBeat,
   kTickEv,
   kStop,
-  kSolo
+  kSolo,
+  kDeath  // a guard's death report arrives at the master
 };
 
 struct Event {
@@ -386,6 +389,10 @@ void World::StartWorkers() {
       if (x.kind == kCorrupter && !corrupters_) x.kind = kHonest;
       if (x.kind == kCorrupter) x.corrupt = 0.05 + 0.95 * Unit();
       if (Rand(0, 5) == 0) x.die_at = Rand(0, expected + 1);
+      // Most deaths are reported by the rank's guard a moment later.
+      x.guarded = Rand(0, 3) != 0;
+      if (x.die_at && x.guarded)
+        q_.push(New(kDeath, now_ + x.die_at + Rand(1, 5) * kMs, rank - 1));
       if (Rand(0, 5) == 0) {
         x.freeze_from = Rand(0, expected + 1);
         x.freeze_to = x.freeze_from + Rand(100, 6000) * kMs;
@@ -525,6 +532,16 @@ void World::Finish(Worker& x) {
       ToMaster(x, m);
       break;
     case kGarbage: {
+      // A forged death report for another rank, with a made-up token.
+      if (w_.size() > 1) {
+        proto_death_t d = {};
+        d.token = rng_();
+        d.rank = (int)(x.rank % (int)w_.size()) + 1;
+        d.pid = 1000 + (uint64_t)d.rank;
+        d.signal = 9;
+        farm_death_report(&farm_, &d, now_);
+        Invariants();
+      }
       ToMaster(x, m, PROTO_EBADMSG, (int)Rand(0, 200), Rand(0, 700));
       ToMaster(x, m, PROTO_EMSGSIZE, PROTO_TAG_RESULT, PROTO_MAX_BYTES + 1);
       proto_msg_t work = {};
@@ -601,6 +618,9 @@ void World::WorkerGets(Worker& x, const proto_msg_t& m) {
       x.ring.push_back({m.chunk, m.attempt, m.begin, m.end});
       StartNext(x);
       return;
+    case PROTO_TAG_WELCOME:
+      x.welcome = m.token;
+      return;
     case PROTO_TAG_CANCEL:
       for (size_t i = 0; i < x.ring.size(); i++) {
         if (x.ring[i].chunk != m.chunk || x.ring[i].attempt != m.attempt)
@@ -661,6 +681,19 @@ void World::Handle(Event* e) {
   if (e->type == kStop) {
     farm_stop(&farm_, Rand(0, 1) ? FARM_STOP_DRAIN : FARM_STOP_NOW, now_);
     out_.stops++;
+    Invariants();
+    return;
+  }
+  if (e->type == kDeath) {
+    // What the guard knows: the token WELCOME gave (none if it never came:
+    // then the report proves nothing and must be ignored), and the pid.
+    const Worker& x = w_[e->w];
+    proto_death_t d = {};
+    d.token = x.welcome ? x.welcome : 0x5eed;
+    d.rank = x.rank;
+    d.pid = 1000 + (uint64_t)x.rank;
+    d.signal = 9;
+    farm_death_report(&farm_, &d, now_);
     Invariants();
     return;
   }
@@ -816,6 +849,7 @@ Outcome World::Go() {
     // The key, like everything random in a run, from the seed's stream.
     config.key[0] = rng_();
     config.key[1] = rng_();
+    config.death_port = 1;
     if (rc == 0)
       rc = farm_init(&farm_, &job_, (int)w_.size(), &io, &prior, &config,
                      now_);

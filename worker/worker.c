@@ -13,6 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -69,7 +73,19 @@ typedef struct worker_s {
   uint32_t fired;             /* bit f: fault f of the job has fired */
   int sandboxed;              /* the kernel runs in a process of its own */
   sandbox_t sandbox;          /* ... this one */
+  int guard_fd;               /* where WELCOME goes for the guard; -1 */
 } worker_t;
+
+#define GUARD_FD_ENV "TASKFARM_GUARD_FD"
+
+/* What a worker tells its guard (from WELCOME): where and how to report
+ * its death. Written whole (less than PIPE_BUF bytes: atomic). */
+typedef struct guard_note_s guard_note_t;
+struct guard_note_s {
+  uint64_t token;
+  uint64_t port;
+  uint32_t addr[4];
+};
 
 int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
                    proto_msg_t* result) {
@@ -144,6 +160,16 @@ static int handle(worker_t* w, const proto_msg_t* m) {
     case PROTO_TAG_STOP:
       w->stopping = 1;
       return 0;
+    case PROTO_TAG_WELCOME: {
+      if (w->guard_fd < 0 || m->port == 0) return 0;
+      guard_note_t note = {m->token, m->port, {0}};
+      memcpy(note.addr, m->addr, sizeof(note.addr));
+      /* A guard that is gone cannot be told: deadlines find the death. */
+      if (write(w->guard_fd, &note, sizeof(note)) != (ssize_t)sizeof(note))
+        proto_log(PROTO_LOG_INFO, "worker %d: cannot tell its guard: %s",
+                  w->rank, strerror(errno));
+      return 0;
+    }
     case PROTO_TAG_REFUSE:
       proto_log(PROTO_LOG_WARN,
                 "worker %d refused by the master: %s (this worker speaks "
@@ -540,6 +566,10 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
   w.start_ns = w.last_master_ns = proto_now_ns();
   w.slow_factor = 1;
   w.random = w.start_ns ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+  const char* guard = getenv(GUARD_FD_ENV);
+  w.guard_fd = guard != NULL ? atoi(guard) : -1;
+  if (w.guard_fd >= 0 && fcntl(w.guard_fd, F_SETFD, FD_CLOEXEC) < 0)
+    w.guard_fd = -1;
   MPI_Comm_rank(comm, &w.rank);
   /* Start-up is over. check_master() watches the master's silence between
    * MPI calls; the watchdog also inside them (a PMI read, a stuck send). */
@@ -686,6 +716,36 @@ void worker_arm_startup_watchdog(const proto_job_t* job, int rank) {
                      rank == 0 ? EXIT_FAILURE : EXIT_MASTER_GONE, what);
 }
 
+/* The guard's report of its MPI process's death: one datagram to each
+ * address the master gave in WELCOME (read from the pipe fd), at once. */
+static void report_death(int fd, int rank, pid_t pid, int status) {
+  guard_note_t note, last = {0, 0, {0}};
+  int have = 0;
+  while (fd >= 0 && read(fd, &note, sizeof(note)) == (ssize_t)sizeof(note)) {
+    last = note;
+    have = 1;
+  }
+  if (!have || last.port == 0) return;
+  proto_death_t d = {.token = last.token,
+                     .rank = rank,
+                     .pid = (uint64_t)pid,
+                     .signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+                     .status = WIFEXITED(status) ? WEXITSTATUS(status) : 0};
+  uint8_t buf[PROTO_DEATH_BYTES];
+  proto_death_encode(&d, buf);
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return;
+  for (int k = 0; k < 4 && last.addr[k] != 0; k++) {
+    struct sockaddr_in to;
+    memset(&to, 0, sizeof(to));
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)last.port);
+    to.sin_addr.s_addr = last.addr[k];
+    sendto(s, buf, sizeof(buf), 0, (const struct sockaddr*)&to, sizeof(to));
+  }
+  close(s);
+}
+
 int worker_guard(char** argv, const proto_launch_t* launch) {
   if (launch->kind == PROTO_LAUNCH_NONE ||
       launch->kind == PROTO_LAUNCH_SLURM_NOPMI || launch->rank == 0 ||
@@ -701,6 +761,13 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
    * worker, which inherits these settings, keeps computing until then. */
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_IGN);
+  /* The MPI process tells its guard, through this pipe, where the master
+   * takes death reports (WELCOME). */
+  int note[2] = {-1, -1};
+  if (pipe(note) == 0) {
+    fcntl(note[0], F_SETFD, FD_CLOEXEC);
+    fcntl(note[0], F_SETFL, O_NONBLOCK);
+  }
   pid_t guard = getpid();
   pid_t child = fork();
   if (child < 0) {
@@ -718,11 +785,17 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
     if (getppid() != guard) _exit(EXIT_MASTER_GONE);
 #endif
     setenv("TASKFARM_GUARDED", "1", 1);
+    if (note[1] >= 0) {
+      char fd[16];
+      snprintf(fd, sizeof(fd), "%d", note[1]);
+      setenv(GUARD_FD_ENV, fd, 1);
+    }
     execv("/proc/self/exe", argv);
     proto_log(PROTO_LOG_WARN, "rank %s: cannot re-execute itself: %s", rank,
               strerror(errno));
     _exit(127);
   }
+  if (note[1] >= 0) close(note[1]);
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
     if (errno == EINTR) continue;
@@ -730,6 +803,8 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
               rank, strerror(errno));
     _exit(1);
   }
+  if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
+    report_death(note[0], launch->rank, child, status);
   if (WIFSIGNALED(status)) {
     proto_log(PROTO_LOG_WARN, "rank %s (pid %d) died by signal %d", rank,
               (int)child, WTERMSIG(status));
