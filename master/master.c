@@ -390,68 +390,44 @@ static int open_farm(master_t* m, int nworkers) {
   return rc;
 }
 
-/* MPI_Finalize ends the job cleanly only where it returns: ranks that all
- * share one host, with shared memory between them. Over UCX's TCP
- * transport MPICH 4.0.2's MPI_Finalize waits for good in its disconnects
- * in most runs (docs/fault-tolerance.md), so a run over TCP, or across
- * hosts, ends with MPI_Abort instead. */
-static int finalize_is_safe(const master_t* m) {
-  if (farm_host_count(&m->farm) > 1) return 0;
-  const char* tls = getenv("UCX_TLS");
-  if (tls == NULL || *tls == '\0') return 1;
-  static const char* const shared[] = {"all",  "sm",  "shm",  "posix",
-                                       "sysv", "cma", "knem", "xpmem"};
-  char list[256];
-  snprintf(list, sizeof(list), "%s", tls);
-  for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
-       t = strtok_r(NULL, ",", &save))
-    for (size_t k = 0; k < sizeof(shared) / sizeof(shared[0]); k++)
-      if (strcmp(t, shared[k]) == 0) return 1;
-  return 0;
+/* The "known gone" of master/ending.h: the rank's guard reported its
+ * death, or its MPI process ran on this host (its HELLO said so) and no
+ * process has its pid any more. A rank on another host whose guard said
+ * nothing, or one that never greeted, may be frozen rather than dead. */
+static int rank_gone(void* ctx, int rank) {
+  const master_t* m = ctx;
+  const farm_peer_t* p = &m->farm.peer[rank - 1];
+  if (p->died) return 1;
+  if (p->pid == 0 || strcmp(p->host, m->farm.self_host) != 0) return 0;
+  return kill((pid_t)p->pid, 0) != 0 && errno == ESRCH;
 }
 
-/* 1 when the MPI process of every worker that did not say BYE is known to
- * be gone: its guard reported its death, or it ran on this host (its HELLO
- * said so) and no process has its pid any more. A rank on another host
- * whose guard said nothing, or one that never greeted, may be frozen
- * rather than dead: not known. */
-static int silent_ranks_are_gone(const master_t* m) {
-  for (int i = 0; i < m->link.nworkers; i++) {
-    if (m->link.peer[i].bye && !m->link.peer[i].broken) continue;
-    const farm_peer_t* p = &m->farm.peer[i];
-    if (p->died) continue; /* its guard saw it end, on whatever host */
-    if (p->pid == 0 || strcmp(p->host, m->farm.self_host) != 0) return 0;
-    if (kill((pid_t)p->pid, 0) == 0 || errno != ESRCH) return 0;
-  }
-  return 1;
-}
-
-/* How the job ends (master.h), once the farewell is over: `missing` workers
- * did not say BYE, rc is the run's outcome.
- * - Every rank finalizes where that returns (finalize_is_safe) and the
- *   launcher then reports the master's status: Slurm always, hydra only for
- *   0 (after a Ctrl-C it exits 0 however rank 0 returned).
- * - Under Slurm otherwise, the ranks leave without finalizing, each with
- *   its status, when every rank that did not say BYE is known to be gone:
- *   MPI_Abort would make Slurm kill the step (137, FAILED).
- * - Else MPI_Abort: hydra reports its status; a rank that may be frozen
- *   cannot be left behind. */
-static master_ending_t choose_ending(const master_t* m, int missing, int rc) {
-  int slurm = m->opts->launch.kind == PROTO_LAUNCH_SLURM;
-  if (missing == 0 && finalize_is_safe(m) && (slurm || rc == 0))
-    return MASTER_END_FINALIZE;
-  if (slurm && (missing == 0 || silent_ranks_are_gone(m))) {
-    if (missing > 0)
-      proto_log(PROTO_LOG_INFO,
-                "the ranks that did not answer are gone from this host: the "
-                "others leave without MPI_Finalize, so srun keeps the status");
-    return MASTER_END_LEAVE;
-  }
-  if (missing > 0 && slurm)
-    proto_log(PROTO_LOG_INFO,
-              "a rank that did not answer may still run (it is on another "
-              "host or never greeted): the job ends with MPI_Abort");
-  return MASTER_END_ABORT;
+/* How the job ends (master/ending.h), once the farewell is over. */
+static master_ending_t choose_ending(master_t* m, int status) {
+  int* missing = calloc((size_t)m->link.nworkers + 1, sizeof(*missing));
+  int nmissing = 0;
+  for (int i = 0; i < m->link.nworkers; i++)
+    if (!m->link.peer[i].bye || m->link.peer[i].broken) {
+      if (missing != NULL) missing[nmissing] = i + 1;
+      nmissing++;
+    }
+  master_ending_facts_t facts = {
+      .launcher = m->opts->launch.kind,
+      .ucx_tls = getenv("UCX_TLS"),
+      .hosts = farm_host_count(&m->farm),
+      .missing = missing,
+      .nmissing = missing != NULL ? nmissing : 0,
+      .status = status,
+      .gone = rank_gone,
+      .ctx = m,
+  };
+  char why[256];
+  master_ending_t ending = master_choose_ending(&facts, why, sizeof(why));
+  /* Without the list, nobody is known gone: the safe ending. */
+  if (missing == NULL && nmissing > 0) ending = MASTER_END_ABORT;
+  free(missing);
+  if (why[0] != '\0') proto_log(PROTO_LOG_INFO, "%s", why);
+  return ending;
 }
 
 /* What the run printed and wrote at its end; returns the run's outcome. */
@@ -567,7 +543,9 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   if (rc == 0) rc = m.farm.rc;
   if (rc == 0) rc = jrc;
   rc = finish(&m, rc);
-  master_ending_t ending = choose_ending(&m, missing, rc);
+  /* Only success or not matters to the ending (hydra reports 0 after a
+   * finalize whatever rank 0 returns). */
+  master_ending_t ending = choose_ending(&m, rc == 0 ? 0 : 1);
   /* FIN last: the workers finalize or leave on it, and the master's
    * MPI_Finalize must follow theirs closely (proto.h). A rank that does
    * not answer would keep MPI_Finalize (or srun) waiting for good: then the

@@ -9,6 +9,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "master/ending.h"
 #include "proto/job.h"
 #include "proto/launch.h"
 #include "proto/proto.h"
@@ -16,13 +17,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* How the job ends (master_end_job). */
-typedef enum {
-  MASTER_END_ABORT = 0,    /* MPI_Abort with the status */
-  MASTER_END_FINALIZE = 1, /* every rank in MPI_Finalize */
-  MASTER_END_LEAVE = 2,    /* every live rank exits, no MPI_Finalize (Slurm) */
-} master_ending_t;
 
 typedef struct master_options_s master_options_t;
 struct master_options_s {
