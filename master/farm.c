@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "master/digest.h"
+#include "master/farm_private.h"
 #include "proto/error.h"
 
 /* Weight of the newest speed sample in a worker's smoothed speed. */
@@ -1861,10 +1862,12 @@ static int resume(farm_t* f, const master_done_t* done) {
   return 0;
 }
 
-int farm_init(farm_t* f, const proto_job_t* job, int workers,
+int farm_open(farm_t** out, const proto_job_t* job, int workers,
               const farm_io_t* io, const master_done_t* done,
               const farm_config_t* config, uint64_t now) {
-  memset(f, 0, sizeof(*f));
+  *out = NULL;
+  farm_t* f = calloc(1, sizeof(*f));
+  if (f == NULL) return PROTO_ENOMEM;
   f->job = job;
   f->io = *io;
   f->scale = config->scale;
@@ -1887,7 +1890,7 @@ int farm_init(farm_t* f, const proto_job_t* job, int workers,
   int rc =
       master_table_init(&f->table, job->kind == PROTO_JOB_HELLO ? 0 : job->n,
                         master_chunk_align(job));
-  if (rc < 0) return rc;
+  if (rc < 0) goto out;
   rc = resume(f, done);
   if (rc < 0 || workers == 0) goto out;
   f->peer = calloc((size_t)workers, sizeof(*f->peer));
@@ -1911,11 +1914,15 @@ int farm_init(farm_t* f, const proto_job_t* job, int workers,
   f->is_static = master_sched_is_static(&f->sched);
   if (f->is_static) rc = assign_static(f);
 out:
-  if (rc < 0) farm_close(f);
+  if (rc < 0)
+    farm_close(f);
+  else
+    *out = f;
   return rc;
 }
 
 void farm_close(farm_t* f) {
+  if (f == NULL) return;
   for (int i = 0; f->peer != NULL && i < f->nworkers; i++) {
     free(f->peer[i].owned);
     free(f->peer[i].fsum);
@@ -1935,6 +1942,25 @@ void farm_close(farm_t* f) {
   f->peer = NULL;
   master_sched_close(&f->sched);
   master_table_close(&f->table);
+  free(f);
+}
+
+int farm_done(const farm_t* f) { return f->done; }
+
+int farm_rc(const farm_t* f) { return f->rc; }
+
+farm_stop_t farm_stopping(const farm_t* f) { return (farm_stop_t)f->stop; }
+
+uint64_t farm_min_chunk_ns(const farm_t* f) { return f->min_chunk_ns; }
+
+int farm_workers(const farm_t* f) { return f->nworkers; }
+
+void farm_peer_info(const farm_t* f, int rank, farm_peer_info_t* info) {
+  assert(rank >= 1 && rank <= f->nworkers);
+  const farm_peer_t* p = &f->peer[rank - 1];
+  info->pid = p->pid;
+  memcpy(info->host, p->host, sizeof(info->host));
+  info->died = p->died;
 }
 
 /* ---- statistics -------------------------------------------------------- */
@@ -1983,6 +2009,8 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
     r->cancels = p->cancels;
     r->rejected = p->rejected;
     r->lost = p->losses > p->readmits;
+    r->came_back = p->readmits > 0;
+    r->died = p->died;
     r->state = farm_state_name(p->state);
     r->checked = p->checked;
     r->checks_done = p->checks_done;
@@ -1995,6 +2023,12 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
   st->job = f->job;
   st->workers = f->nworkers;
   st->chunks = f->table.count;
+  st->n = f->table.n;
+  st->done_iters = f->table.done_iters;
+  st->inflight = (uint64_t)f->inflight;
+  st->alive = f->alive;
+  st->lost = f->lost;
+  st->recoveries = f->recoveries;
   st->chunk_size = f->chunk_size;
   st->min_chunk = f->min_chunk;
   st->wall_s = seconds(now - f->t0_ns);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "master/chunks.h"
 #include "master/console.h"
 #include "master/farm.h"
 #include "master/journal.h"
@@ -49,7 +50,7 @@ enum {
 typedef struct master_s {
   const proto_job_t* job;
   master_options_t* opts;
-  farm_t farm;
+  farm_t* farm;
   master_link_t link;
   master_loop_t loop;
   master_console_t console;
@@ -59,6 +60,8 @@ typedef struct master_s {
   master_solo_t solo;   /* the master's own computing */
   int end_now;          /* a second signal: end without waiting */
   int stop_signal;      /* the signal that stopped the run; 0 = none */
+  uint64_t t0_ns;       /* when the farm was set up */
+  char host[PROTO_HOST_MAX]; /* this host's name */
 } master_t;
 
 /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
@@ -156,19 +159,19 @@ static void io_event(void* ctx, const master_event_t* e) {
 
 static void on_message(void* ctx, int rank, const proto_msg_t* msg) {
   master_t* m = ctx;
-  farm_message(&m->farm, rank, msg, proto_now_ns());
+  farm_message(m->farm, rank, msg, proto_now_ns());
 }
 
 static void on_bad(void* ctx, int rank, int rc, int tag, size_t len,
                    uint32_t version) {
   master_t* m = ctx;
-  farm_bad_message(&m->farm, rank, rc, tag, len, version, proto_now_ns());
+  farm_bad_message(m->farm, rank, rc, tag, len, version, proto_now_ns());
 }
 
 static void on_link_error(void* ctx, int rank, const char* what) {
   master_t* m = ctx;
   proto_log(PROTO_LOG_WARN, "%s", what);
-  farm_link_error(&m->farm, rank, what, proto_now_ns());
+  farm_link_error(m->farm, rank, what, proto_now_ns());
 }
 
 /* ---- the loop's callbacks ---------------------------------------------- */
@@ -181,12 +184,12 @@ static int op_poll(void* ctx) {
 
 static void op_tick(void* ctx) {
   master_t* m = ctx;
-  farm_tick(&m->farm, proto_now_ns());
+  farm_tick(m->farm, proto_now_ns());
 }
 
 static int op_done(void* ctx) {
   master_t* m = ctx;
-  return m->farm.done || m->end_now;
+  return farm_done(m->farm) || m->end_now;
 }
 
 static int op_solo(void* ctx) {
@@ -196,14 +199,14 @@ static int op_solo(void* ctx) {
 
 static uint64_t op_min_chunk_ns(void* ctx) {
   master_t* m = ctx;
-  return m->farm.min_chunk_ns;
+  return farm_min_chunk_ns(m->farm);
 }
 
 static void op_signal(void* ctx, int signum) {
   master_t* m = ctx;
-  farm_t* f = &m->farm;
+  farm_t* f = m->farm;
   master_console_clear(&m->console);
-  if (f->stop) {
+  if (farm_stopping(f) != FARM_STOP_NONE) {
     /* The second one: end now, without waiting for chunks in flight. */
     proto_log(PROTO_LOG_WARN, "second signal: ending at once");
     m->end_now = 1;
@@ -231,7 +234,7 @@ static void op_live(void* ctx) {
 
 static void op_fail(void* ctx, int rc) {
   master_t* m = ctx;
-  farm_fail(&m->farm, rc);
+  farm_fail(m->farm, rc);
 }
 
 static int op_render(void* ctx, const char* path, status_buf_t* body,
@@ -257,7 +260,7 @@ static void op_death(void* ctx, const uint8_t* buf, size_t len) {
   master_t* m = ctx;
   proto_death_t d;
   if (proto_death_decode(buf, len, &d) == 0)
-    farm_death_report(&m->farm, &d, proto_now_ns());
+    farm_death_report(m->farm, &d, proto_now_ns());
 }
 
 static void clear_progress(void* ctx) {
@@ -361,11 +364,10 @@ static int open_farm(master_t* m, int nworkers) {
   farm_io_t io = {m, io_send, io_record, io_log,
                   job->trace[0] != '\0' ? io_event : NULL};
   farm_config_t config;
-  char host[PROTO_HOST_MAX];
-  farm_config(m, &config, host, sizeof(host));
+  farm_config(m, &config, m->host, sizeof(m->host));
+  m->t0_ns = proto_now_ns();
   if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO)
-    return farm_init(&m->farm, job, nworkers, &io, NULL, &config,
-                     proto_now_ns());
+    return farm_open(&m->farm, job, nworkers, &io, NULL, &config, m->t0_ns);
   master_journal_load_t load;
   char err[PROTO_PATH_MAX + 256];
   int rc = master_journal_open(&m->journal, job->journal, job, job->resume,
@@ -375,8 +377,8 @@ static int open_farm(master_t* m, int nworkers) {
     return rc;
   }
   m->journaling = 1;
-  rc = farm_init(&m->farm, job, nworkers, &io, &load.done, &config,
-                 proto_now_ns());
+  rc = farm_open(&m->farm, job, nworkers, &io, &load.done, &config,
+                 m->t0_ns);
   if (rc == 0 && load.existed)
     proto_log(
         PROTO_LOG_INFO,
@@ -396,10 +398,11 @@ static int open_farm(master_t* m, int nworkers) {
  * nothing, or one that never greeted, may be frozen rather than dead. */
 static int rank_gone(void* ctx, int rank) {
   const master_t* m = ctx;
-  const farm_peer_t* p = &m->farm.peer[rank - 1];
-  if (p->died) return 1;
-  if (p->pid == 0 || strcmp(p->host, m->farm.self_host) != 0) return 0;
-  return kill((pid_t)p->pid, 0) != 0 && errno == ESRCH;
+  farm_peer_info_t p;
+  farm_peer_info(m->farm, rank, &p);
+  if (p.died) return 1;
+  if (p.pid == 0 || strcmp(p.host, m->host) != 0) return 0;
+  return kill((pid_t)p.pid, 0) != 0 && errno == ESRCH;
 }
 
 /* How the job ends (master/ending.h), once the farewell is over. */
@@ -414,7 +417,7 @@ static master_ending_t choose_ending(master_t* m, int status) {
   master_ending_facts_t facts = {
       .launcher = m->opts->launch.kind,
       .ucx_tls = getenv("UCX_TLS"),
-      .hosts = farm_host_count(&m->farm),
+      .hosts = farm_host_count(m->farm),
       .missing = missing,
       .nmissing = missing != NULL ? nmissing : 0,
       .status = status,
@@ -433,36 +436,38 @@ static master_ending_t choose_ending(master_t* m, int status) {
 /* What the run printed and wrote at its end; returns the run's outcome. */
 static int finish(master_t* m, int rc) {
   const proto_job_t* job = m->job;
-  farm_t* f = &m->farm;
+  farm_t* f = m->farm;
   uint64_t now = proto_now_ns();
-  double wall = (double)(now - f->t0_ns) / 1e9;
+  double wall = (double)(now - m->t0_ns) / 1e9;
   /* A finished result is printed whatever signal came after it. */
-  int complete = job->kind == PROTO_JOB_HELLO ? f->done : farm_finished(f);
+  int complete = job->kind == PROTO_JOB_HELLO ? farm_done(f) : farm_finished(f);
   if (rc == 0 && complete) {
-    rc = master_console_print_result(&m->console, wall);
-    master_console_print_summary(&m->console, wall);
+    rc = master_console_print_result(&m->console, now, wall);
+    master_console_print_summary(&m->console, now, wall);
     int orc = master_console_write_outputs(&m->console, &m->trace, wall, now);
     return rc == 0 ? orc : rc;
   }
-  if (f->stop && (rc == 0 || rc == PROTO_ESTOPPED)) {
-    master_console_print_stop(&m->console, m->stop_signal, &m->opts->launch,
-                              m->opts->argc, m->opts->argv);
+  if (farm_stopping(f) != FARM_STOP_NONE &&
+      (rc == 0 || rc == PROTO_ESTOPPED)) {
+    master_console_print_stop(&m->console, now, m->stop_signal,
+                              &m->opts->launch, m->opts->argc, m->opts->argv);
     master_console_write_outputs(&m->console, &m->trace, wall, now);
     m->opts->stopped_by = m->stop_signal;
     return PROTO_ESTOPPED;
   }
   if (rc == PROTO_EPOISON) {
     char line[1024];
-    uint64_t i = 0;
-    for (; i < 10 && farm_describe_poison(f, i, line, sizeof(line)) == 0; i++)
-      proto_log(PROTO_LOG_WARN, "%s", line);
-    if (f->poisoned > i)
+    uint64_t poisoned = 0;
+    for (; farm_describe_poison(f, poisoned, line, sizeof(line)) == 0;
+         poisoned++)
+      if (poisoned < 10) proto_log(PROTO_LOG_WARN, "%s", line);
+    if (poisoned > 10)
       proto_log(PROTO_LOG_WARN, "... and %llu more such chunks",
-                (unsigned long long)(f->poisoned - i));
+                (unsigned long long)(poisoned - 10));
     proto_log(PROTO_LOG_WARN,
               "run failed: %llu chunk%s killed or froze %d computations "
               "each; every other chunk is done%s",
-              (unsigned long long)f->poisoned, f->poisoned == 1 ? "" : "s",
+              (unsigned long long)poisoned, poisoned == 1 ? "" : "s",
               job->poison_after,
               m->journaling ? " and in the journal: fix the kernel and run "
                               "again with --resume"
@@ -497,9 +502,9 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   if (rc == 0) rc = master_console_prepare_image(job);
   if (rc == 0) rc = open_farm(&m, size - 1);
   if (rc < 0) goto out_close_loop;
-  rc = master_console_init(&m.console, &m.farm);
+  rc = master_console_init(&m.console, m.farm, job);
   if (rc < 0) goto out_close_farm;
-  master_solo_init(&m.solo, &m.farm, opts->argv, opts->scale,
+  master_solo_init(&m.solo, m.farm, opts->argv, opts->scale,
                    job->timeout_floor);
   if (m.journaling) {
     m.console.journal = job->journal;
@@ -515,18 +520,23 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   master_console_clear(&m.console);
   /* Every worker that may still wait for work is released, including
    * those whose HELLO had not arrived when the last chunk finished. */
-  farm_release(&m.farm, proto_now_ns());
+  farm_release(m.farm, proto_now_ns());
   /* A rank whose guard reported its death says nothing more: it is not
    * waited for, and no MPI call is made about it. */
-  for (int i = 0; i < m.link.nworkers; i++)
-    if (m.farm.peer[i].died) m.link.peer[i].broken = 1;
+  for (int i = 0; i < m.link.nworkers; i++) {
+    farm_peer_info_t p;
+    farm_peer_info(m.farm, i + 1, &p);
+    if (p.died) m.link.peer[i].broken = 1;
+  }
   uint64_t bound = m.end_now ? HURRIED_FAREWELL_NS : FAREWELL_NS;
   int missing = master_link_farewell(&m.link, proto_now_ns() + bound);
   int slurm = opts->launch.kind == PROTO_LAUNCH_SLURM;
   const char* then = slurm ? "" : ": the job ends with MPI_Abort";
   for (int i = 0; i < m.link.nworkers && missing > 0; i++) {
     if (m.link.peer[i].bye) continue;
-    if (m.farm.peer[i].died)
+    farm_peer_info_t p;
+    farm_peer_info(m.farm, i + 1, &p);
+    if (p.died)
       proto_log(PROTO_LOG_INFO,
                 "rank %d is gone (its guard reported its death)%s", i + 1,
                 then);
@@ -540,7 +550,7 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
                 i + 1, bound / 1e9, then);
   }
   int jrc = master_journal_close(&m.journal);
-  if (rc == 0) rc = m.farm.rc;
+  if (rc == 0) rc = farm_rc(m.farm);
   if (rc == 0) rc = jrc;
   rc = finish(&m, rc);
   /* Only success or not matters to the ending (hydra reports 0 after a
@@ -568,7 +578,7 @@ out_close_console:
   master_solo_close(&m.solo);
   master_console_close(&m.console);
 out_close_farm:
-  farm_close(&m.farm);
+  farm_close(m.farm);
 out_close_loop:
   master_loop_close(&m.loop);
   master_journal_close(&m.journal);

@@ -48,7 +48,7 @@ int master_solo_step(master_solo_t* s, uint64_t now) {
   farm_t* f = s->farm;
   if (!s->on) start(s, now);
   if (!s->on) return 0;
-  if (f->stop || f->done) {
+  if (farm_stopping(f) != FARM_STOP_NONE || farm_done(f)) {
     /* Computed again on resume; the child is not waited for. */
     sandbox_kill(&s->sandbox);
     s->on = 0;

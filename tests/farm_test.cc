@@ -4,6 +4,7 @@
 // in nobody: lies, wrong values, poison chunks. farm_check() runs after
 // every farm call.
 #include "master/farm.h"
+#include "master/farm_private.h"
 
 #include <gtest/gtest.h>
 
@@ -54,44 +55,44 @@ class Farm {
     config.key[1] = 0xfedcba9876543210ull;
     config.death_port = 40000;
     config.death_addr[0] = 0x0100007f;
-    EXPECT_EQ(farm_init(&f, &job, workers, &io, nullptr, &config, now), 0);
+    EXPECT_EQ(farm_open(&fp, &job, workers, &io, nullptr, &config, now), 0);
     Check();
   }
 
   // The farm's invariants, after every call.
   void Check() {
     char why[512];
-    ASSERT_EQ(farm_check(&f, why, sizeof(why)), 0) << why;
+    ASSERT_EQ(farm_check(fp, why, sizeof(why)), 0) << why;
   }
   void Message(int rank, const proto_msg_t* m, uint64_t at) {
-    farm_message(&f, rank, m, at);
+    farm_message(fp, rank, m, at);
     Check();
   }
   void Tick(uint64_t at) {
-    farm_tick(&f, at);
+    farm_tick(fp, at);
     Check();
   }
   void Bad(int rank, int rc, int tag, size_t len, uint32_t version,
            uint64_t at) {
-    farm_bad_message(&f, rank, rc, tag, len, version, at);
+    farm_bad_message(fp, rank, rc, tag, len, version, at);
     Check();
   }
   void LinkError(int rank, const char* what, uint64_t at) {
-    farm_link_error(&f, rank, what, at);
+    farm_link_error(fp, rank, what, at);
     Check();
   }
   void Stop(farm_stop_t how, uint64_t at) {
-    farm_stop(&f, how, at);
+    farm_stop(fp, how, at);
     Check();
   }
   // The result so far, every rank's and the master's.
   u128 Sum() {
     proto_exact_t fsum;
     u128 isum;
-    farm_result(&f, &fsum, &isum);
+    farm_result(fp, &fsum, &isum);
     return isum;
   }
-  ~Farm() { farm_close(&f); }
+  ~Farm() { farm_close(fp); }
 
   static int SendCb(void* ctx, int rank, const proto_msg_t* m) {
     Farm* self = static_cast<Farm*>(ctx);
@@ -114,14 +115,14 @@ class Farm {
     Message(rank, &m, now);
   }
   // The orders rank was sent and still holds, per the farm.
-  const farm_peer_t& Peer(int rank) { return f.peer[rank - 1]; }
+  const farm_peer_t& Peer(int rank) { return fp->peer[rank - 1]; }
   proto_msg_t Result(const farm_order_t& o) {
     proto_msg_t m = {};
     m.kind = PROTO_TAG_RESULT;
     m.chunk = o.chunk;
     m.attempt = o.attempt;
-    m.begin = f.table.chunk[o.chunk].begin;
-    m.end = f.table.chunk[o.chunk].end;
+    m.begin = fp->table.chunk[o.chunk].begin;
+    m.end = fp->table.chunk[o.chunk].end;
     m.busy_ns = 1000;
     m.isum = Partial(m.begin, m.end);
     proto_exact_init(&m.fsum);
@@ -135,22 +136,22 @@ class Farm {
   }
   // Honest ranks answer until the run is over (or nobody holds anything).
   void Drain(const std::vector<int>& honest) {
-    for (int guard = 0; guard < 100000 && !f.done; guard++) {
+    for (int guard = 0; guard < 100000 && !fp->done; guard++) {
       bool any = false;
       for (int r : honest)
-        if (f.peer[r - 1].norders > 0) {
+        if (fp->peer[r - 1].norders > 0) {
           Answer(r);
           any = true;
         }
       now += kMs;
       Tick(now);
-      if (!any && farm_solo_wanted(&f)) {
+      if (!any && farm_solo_wanted(fp)) {
         farm_solo_t s;
-        ASSERT_EQ(farm_solo_take(&f, &s), 1);
+        ASSERT_EQ(farm_solo_take(fp, &s), 1);
         proto_msg_t r = {};
         r.isum = Partial(s.begin, s.end);
         proto_exact_init(&r.fsum);
-        farm_solo_done(&f, &s, &r, now);
+        farm_solo_done(fp, &s, &r, now);
         Check();
       }
     }
@@ -158,7 +159,7 @@ class Farm {
   // Honest ranks finish the run: it must end with the exact sum of [0, n).
   void ExpectExactEnd(const std::vector<int>& honest) {
     Drain(honest);
-    ASSERT_TRUE(farm_finished(&f));
+    ASSERT_TRUE(farm_finished(fp));
     EXPECT_TRUE(Sum() == Partial(0, job.n));
   }
   // Rank 1 greeted; rank 2 stays silent past the hello wait and is lost.
@@ -174,7 +175,7 @@ class Farm {
   }
 
   proto_job_t job;
-  farm_t f;
+  farm_t* fp = nullptr;
   uint64_t now = 1 * kS;
   int send_rc = 0;
   std::vector<Sent> sent;
@@ -242,7 +243,7 @@ TEST(FarmTest, ResultWithWrongRangeGivesTheChunkToAnother) {
       << t.Peer(1).why;
   EXPECT_EQ(t.Count(1, PROTO_TAG_REFUSE), 1);
   // The lying order is closed; the chunk is in line or already re-issued.
-  const master_chunk_t& c = t.f.table.chunk[o.chunk];
+  const master_chunk_t& c = t.fp->table.chunk[o.chunk];
   EXPECT_LT(find_order_of(t.Peer(1), o), 0);
   EXPECT_TRUE(c.queued || (c.state == MASTER_CHUNK_ISSUED && c.live > 0 &&
                            c.attempts > o.attempt));
@@ -275,7 +276,7 @@ TEST(FarmTest, StaticChunksOfARefusedRankGoToOthers) {
     t.Hello(2, 999);  // another job
     ASSERT_EQ(t.Peer(2).state, FARM_REFUSED);
     t.Drain({1});
-    ASSERT_TRUE(farm_finished(&t.f)) << sched;
+    ASSERT_TRUE(farm_finished(t.fp)) << sched;
     EXPECT_TRUE(t.Sum() == Partial(0, 100000)) << sched;
   }
 }
@@ -289,7 +290,7 @@ TEST(FarmTest, OversizedMessageIsRejected) {
                    PROTO_MAX_BYTES + 1, 0, t.now);
   EXPECT_EQ(t.Peer(1).rejected, 1u);
   EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE);
-  EXPECT_EQ(t.f.rc, 0);
+  EXPECT_EQ(t.fp->rc, 0);
 }
 
 // Defect 4: a chunk re-issued more than MASTER_MAX_ATTEMPTS times ended the
@@ -309,9 +310,9 @@ TEST(FarmTest, ManyAttemptsOfOneChunkDoNotEndTheRun) {
     t.Message(1, &beat, t.now);
     t.now += kMs;
     t.Tick(t.now);  // fed again
-    ASSERT_EQ(t.f.rc, 0) << "after " << k << " timeouts";
+    ASSERT_EQ(t.fp->rc, 0) << "after " << k << " timeouts";
   }
-  EXPECT_GT(t.f.table.chunk[0].attempts, 2u * MASTER_MAX_ATTEMPTS);
+  EXPECT_GT(t.fp->table.chunk[0].attempts, 2u * MASTER_MAX_ATTEMPTS);
   t.ExpectExactEnd({1});
 }
 
@@ -346,7 +347,7 @@ TEST(FarmTest, FailedSendLosesOnlyThatRank) {
   t.now += 2 * kS;
   t.Tick(t.now);  // pings fail
   t.send_rc = 0;
-  EXPECT_EQ(t.f.rc, 0);
+  EXPECT_EQ(t.fp->rc, 0);
   EXPECT_EQ(t.Peer(1).state, FARM_GONE);
   EXPECT_EQ(t.Peer(2).state, FARM_GONE);
   // The master computes the rest itself.
@@ -397,7 +398,7 @@ TEST(FarmTest, EveryKindInEveryState) {
       proto_exact_init(&m.fsum);
       t.Message(2, &m, t.now);
       t.Drain({1});
-      ASSERT_TRUE(farm_finished(&t.f))
+      ASSERT_TRUE(farm_finished(t.fp))
           << farm_state_name(s) << " " << proto_tag_name(kind);
       EXPECT_TRUE(t.Sum() == Partial(0, 100000))
           << farm_state_name(s) << " " << proto_tag_name(kind);
@@ -438,10 +439,10 @@ TEST(FarmTest, StopWithdrawsQueuedOrdersAndEndsAfterGrace) {
   ASSERT_GT(t.Peer(1).norders, 1);
   t.Stop(FARM_STOP_DRAIN, t.now);
   EXPECT_EQ(t.Peer(1).norders, 1);
-  EXPECT_FALSE(t.f.done);
+  EXPECT_FALSE(t.fp->done);
   t.Tick(t.now + FARM_STOP_GRACE_MS * kMs + 1);
-  EXPECT_TRUE(t.f.done);
-  EXPECT_FALSE(farm_finished(&t.f));
+  EXPECT_TRUE(t.fp->done);
+  EXPECT_FALSE(farm_finished(t.fp));
 }
 
 TEST(FarmTest, ResumedRunSkipsJournaledRanges) {
@@ -461,36 +462,36 @@ TEST(FarmTest, ResumedRunSkipsJournaledRanges) {
   rec[1].isum = Partial(7000, 8000);
   proto_exact_init(&rec[0].fsum);
   proto_exact_init(&rec[1].fsum);
-  farm_t f;
+  farm_t* fp = nullptr;
   farm_io_t io = {nullptr, Farm::SendCb, nullptr, nullptr, nullptr};
   master_done_t done;
   master_done_init(&done);
   ASSERT_EQ(master_done_add(&done, &rec[0]), 0);
   ASSERT_EQ(master_done_add(&done, &rec[1]), 0);
   farm_config_t config = {};
-  ASSERT_EQ(farm_init(&f, &job, 0, &io, &done, &config, 0), 0);
+  ASSERT_EQ(farm_open(&fp, &job, 0, &io, &done, &config, 0), 0);
   master_done_free(&done);
   farm_solo_t s;
   uint64_t computed = 0;
-  while (farm_solo_wanted(&f)) {
-    ASSERT_EQ(farm_solo_take(&f, &s), 1);
+  while (farm_solo_wanted(fp)) {
+    ASSERT_EQ(farm_solo_take(fp, &s), 1);
     EXPECT_TRUE(s.end <= 7000 || s.begin >= 8000);
     EXPECT_GE(s.begin, 3000u);
     proto_msg_t r = {};
     r.isum = Partial(s.begin, s.end);
     proto_exact_init(&r.fsum);
     computed += s.end - s.begin;
-    farm_solo_done(&f, &s, &r, 1);
+    farm_solo_done(fp, &s, &r, 1);
   }
-  EXPECT_TRUE(farm_finished(&f));
+  EXPECT_TRUE(farm_finished(fp));
   EXPECT_EQ(computed, 6000u);
   proto_exact_t fsum;
   u128 isum;
-  farm_result(&f, &fsum, &isum);
+  farm_result(fp, &fsum, &isum);
   EXPECT_TRUE(isum == Partial(0, 10000));
   char why[256];
-  EXPECT_EQ(farm_check(&f, why, sizeof(why)), 0) << why;
-  farm_close(&f);
+  EXPECT_EQ(farm_check(fp, why, sizeof(why)), 0) << why;
+  farm_close(fp);
 }
 
 // A run on several hosts without --journal is warned about once, after
@@ -558,7 +559,7 @@ TEST(FarmTest, ALiarIsRefusedAndEverythingItDeliveredIsComputedAgain) {
   EXPECT_EQ(t.Peer(1).state, FARM_REFUSED);
   EXPECT_EQ(t.Peer(1).revoked, 5u);
   EXPECT_EQ(t.Peer(1).chunks, 0u);
-  EXPECT_EQ(t.f.liars, 1u);
+  EXPECT_EQ(t.fp->liars, 1u);
   ASSERT_EQ(t.records.size(), records + 5);
   for (size_t i = records; i < t.records.size(); i++) {
     EXPECT_TRUE(t.records[i].revoked);
@@ -605,20 +606,20 @@ TEST(FarmTest, VerifyAllCatchesAWrongValueAndRefusesItsRank) {
   proto_msg_t wrong = t.Result(o);
   wrong.isum += 1;
   t.Message(1, &wrong, t.now);
-  EXPECT_EQ(t.f.checks_open, 1);
+  EXPECT_EQ(t.fp->checks_open, 1);
   EXPECT_TRUE(t.records.empty()) << "journaled before its check";
   t.ExpectExactEnd({2, 3});
   EXPECT_EQ(t.Peer(1).state, FARM_REFUSED);
   EXPECT_NE(std::string(t.Peer(1).why).find("differs from those of rank"),
             std::string::npos)
       << t.Peer(1).why;
-  EXPECT_GE(t.f.mismatches, 1u);
-  EXPECT_EQ(t.f.liars, 1u);
+  EXPECT_GE(t.fp->mismatches, 1u);
+  EXPECT_EQ(t.fp->liars, 1u);
   for (const master_record_t& r : t.records) {
     EXPECT_NE(r.rank, 1);
     EXPECT_TRUE(r.isum == Partial(r.begin, r.end));
   }
-  EXPECT_EQ(t.records.size(), t.f.table.count);
+  EXPECT_EQ(t.records.size(), t.fp->table.count);
 }
 
 // One worker and the master: the master checks the worker's results, and
@@ -631,7 +632,7 @@ TEST(FarmTest, TheMasterDecidesWhenNoOtherRankCan) {
   proto_msg_t wrong = t.Result(o);
   wrong.isum ^= 1;
   t.Message(1, &wrong, t.now);
-  ASSERT_TRUE(farm_solo_wanted(&t.f));
+  ASSERT_TRUE(farm_solo_wanted(t.fp));
   t.ExpectExactEnd({});
   EXPECT_EQ(t.Peer(1).state, FARM_REFUSED);
   EXPECT_NE(std::string(t.Peer(1).why).find("the master computed twice"),
@@ -651,7 +652,7 @@ TEST(FarmTest, ARankThatDisagreesWithItselfIsRefused) {
   m.isum += 3;  // the same order again, other bits
   t.Message(1, &m, t.now);
   EXPECT_EQ(t.Peer(1).state, FARM_REFUSED);
-  EXPECT_EQ(t.f.inconsistent, 1u);
+  EXPECT_EQ(t.fp->inconsistent, 1u);
   t.ExpectExactEnd({2});
 }
 
@@ -663,7 +664,7 @@ TEST(FarmTest, AKernelThatNeverAgreesEndsTheRun) {
   Farm t(args, 3);
   for (int r = 1; r <= 3; r++) t.Hello(r);
   uint64_t noise = 1;
-  for (int guard = 0; guard < 1000 && !t.f.done; guard++) {
+  for (int guard = 0; guard < 1000 && !t.fp->done; guard++) {
     for (int r = 1; r <= 3; r++) {
       if (t.Peer(r).norders == 0) continue;
       proto_msg_t m = t.Result(t.Peer(r).order[0]);
@@ -672,18 +673,18 @@ TEST(FarmTest, AKernelThatNeverAgreesEndsTheRun) {
     }
     t.now += kMs;
     t.Tick(t.now);
-    if (farm_solo_wanted(&t.f)) {
+    if (farm_solo_wanted(t.fp)) {
       farm_solo_t s;
-      ASSERT_EQ(farm_solo_take(&t.f, &s), 1);
+      ASSERT_EQ(farm_solo_take(t.fp, &s), 1);
       proto_msg_t r = {};
       r.isum = Partial(s.begin, s.end) + noise++;
       proto_exact_init(&r.fsum);
-      farm_solo_done(&t.f, &s, &r, t.now);
+      farm_solo_done(t.fp, &s, &r, t.now);
       t.Check();
     }
   }
-  EXPECT_TRUE(t.f.done);
-  EXPECT_EQ(t.f.rc, PROTO_ENONDET);
+  EXPECT_TRUE(t.fp->done);
+  EXPECT_EQ(t.fp->rc, PROTO_ENONDET);
   EXPECT_NE(t.log.find("not deterministic"), std::string::npos) << t.log;
 }
 
@@ -698,9 +699,9 @@ TEST(FarmTest, DuplicatesAreAlwaysCompared) {
   t.Message(1, &m, t.now);
   // Rank 2 was given the same chunk by a re-issue: its result arrives late.
   // Simulated by the accepted chunk's digest and another rank's vote.
-  EXPECT_EQ(t.f.mismatches, 0u);
+  EXPECT_EQ(t.fp->mismatches, 0u);
   t.Message(1, &m, t.now);  // the same bits again: nothing learnt
-  EXPECT_EQ(t.f.mismatches, 0u);
+  EXPECT_EQ(t.fp->mismatches, 0u);
   EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE);
 }
 
@@ -711,7 +712,7 @@ TEST(FarmTest, AChunkThatKillsTwoRanksIsPoison) {
   Farm t(kDot, 3);
   for (int r = 1; r <= 3; r++) t.Hello(r);
   farm_order_t o = t.Peer(1).order[0];
-  uint64_t begin = t.f.table.chunk[o.chunk].begin;
+  uint64_t begin = t.fp->table.chunk[o.chunk].begin;
   proto_msg_t death = {};
   death.kind = PROTO_TAG_FAIL;
   death.chunk = o.chunk;
@@ -719,7 +720,7 @@ TEST(FarmTest, AChunkThatKillsTwoRanksIsPoison) {
   death.code = PROTO_EKILLED;
   death.detail = 11;
   t.Message(1, &death, t.now);
-  EXPECT_EQ(t.f.poisoned, 0u);
+  EXPECT_EQ(t.fp->poisoned, 0u);
   EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE) << "a death is the chunk's fault";
   // Whoever gets it next dies of it too.
   int second = 0;
@@ -737,14 +738,14 @@ TEST(FarmTest, AChunkThatKillsTwoRanksIsPoison) {
     if (second == 0) t.Answer(2), t.Answer(3);
   }
   ASSERT_NE(second, 0);
-  EXPECT_EQ(t.f.poisoned, 1u);
+  EXPECT_EQ(t.fp->poisoned, 1u);
   t.Drain({1, 2, 3});
-  EXPECT_TRUE(t.f.done);
-  EXPECT_EQ(t.f.rc, PROTO_EPOISON);
-  EXPECT_FALSE(farm_finished(&t.f));
-  EXPECT_EQ(t.f.table.done_iters, 100000u - 1000u);
+  EXPECT_TRUE(t.fp->done);
+  EXPECT_EQ(t.fp->rc, PROTO_EPOISON);
+  EXPECT_FALSE(farm_finished(t.fp));
+  EXPECT_EQ(t.fp->table.done_iters, 100000u - 1000u);
   char line[512];
-  ASSERT_EQ(farm_describe_poison(&t.f, 0, line, sizeof(line)), 0);
+  ASSERT_EQ(farm_describe_poison(t.fp, 0, line, sizeof(line)), 0);
   std::string text = line;
   EXPECT_NE(text.find("[" + std::to_string(begin) + ", " +
                       std::to_string(begin + 1000) +
@@ -753,7 +754,7 @@ TEST(FarmTest, AChunkThatKillsTwoRanksIsPoison) {
       << text;
   EXPECT_NE(text.find("signal 11"), std::string::npos) << text;
   EXPECT_NE(text.find("no progress for 1.0 s"), std::string::npos) << text;
-  EXPECT_EQ(farm_describe_poison(&t.f, 1, line, sizeof(line)), -1);
+  EXPECT_EQ(farm_describe_poison(t.fp, 1, line, sizeof(line)), -1);
 }
 
 }  // namespace
@@ -780,17 +781,17 @@ TEST(FarmTest, ADeathReportNeedsTheRanksTokenAndPid) {
     if (s.rank == 2 && s.msg.kind == PROTO_TAG_WELCOME) rank2 = s.msg.token;
   EXPECT_NE(rank2, token) << "each rank has its own token";
   proto_death_t d = {token ^ 1, 1, 101, 9, 0};
-  farm_death_report(&t.f, &d, t.now);  // another token: a forgery
+  farm_death_report(t.fp, &d, t.now);  // another token: a forgery
   EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE);
   d = {rank2, 1, 101, 9, 0};  // rank 2's token for rank 1
-  farm_death_report(&t.f, &d, t.now);
+  farm_death_report(t.fp, &d, t.now);
   EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE);
   d = {token, 1, 999, 9, 0};  // another process
-  farm_death_report(&t.f, &d, t.now);
+  farm_death_report(t.fp, &d, t.now);
   EXPECT_EQ(t.Peer(1).state, FARM_ACTIVE);
   t.Check();
   d = {token, 1, 101, 9, 0};
-  farm_death_report(&t.f, &d, t.now);
+  farm_death_report(t.fp, &d, t.now);
   t.Check();
   EXPECT_EQ(t.Peer(1).state, FARM_GONE);
   EXPECT_TRUE(t.Peer(1).died);

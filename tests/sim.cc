@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "master/farm.h"
+#include "master/farm_private.h"
 #include "proto/error.h"
 #include "proto/job.h"
 
@@ -130,14 +131,13 @@ struct CallbackClock;
 class World {
  public:
   explicit World(const Options& opt) : opt_(opt), rng_(opt.seed) {
-    memset(&farm_, 0, sizeof(farm_));
   }
   ~World() {
     while (!q_.empty()) {
       delete q_.top();
       q_.pop();
     }
-    farm_close(&farm_);
+    farm_close(farm_);
   }
   Outcome Go();
 
@@ -191,7 +191,7 @@ class World {
   Options opt_;
   std::mt19937_64 rng_;
   proto_job_t job_;
-  farm_t farm_;
+  farm_t* farm_ = nullptr;
   std::vector<Worker> w_;
   std::priority_queue<Event*, std::vector<Event*>, Later> q_;
   uint64_t now_ = 0, seq_ = 0;
@@ -283,7 +283,7 @@ void World::Odds(const Event& e, bool was_done) {
   double p = was_done ? 1.0 : out_.verify;
   out_.catch_odds += p;
   out_.catch_var += p * (1 - p);
-  const master_chunk_t& c = farm_.table.chunk[e.msg.chunk];
+  const master_chunk_t& c = farm_->table.chunk[e.msg.chunk];
   compared_ = was_done || (c.state == MASTER_CHUNK_DONE &&
                            c.check != MASTER_CHECK_NONE);
   out_.compared = compared_;
@@ -411,7 +411,7 @@ void World::StartWorkers() {
     bool late = x.kind == kLateGreeter ||
                 (x.kind == kWrongFingerprint && Rand(0, 1) == 1);
     uint64_t hello_at =
-        late ? farm_.hello_wait_ns + Rand(1, 5000) * kMs : Rand(0, 5) * kMs;
+        late ? farm_->hello_wait_ns + Rand(1, 5000) * kMs : Rand(0, 5) * kMs;
     Event* e = New(kToMaster, hello_at, rank - 1);
     proto_msg_t hello = {};
     hello.kind = PROTO_TAG_HELLO;
@@ -440,7 +440,7 @@ void World::StartWorkers() {
         f->msg.chunk = c;
         f->msg.attempt = 1;
         f->msg.begin = 0;
-        f->msg.end = std::min<uint64_t>(job_.n, farm_.chunk_size);
+        f->msg.end = std::min<uint64_t>(job_.n, farm_->chunk_size);
         f->msg.isum = 123456789;
         proto_exact_init(&f->msg.fsum);
         x.to_master = f->t;
@@ -539,7 +539,7 @@ void World::Finish(Worker& x) {
         d.rank = (int)(x.rank % (int)w_.size()) + 1;
         d.pid = 1000 + (uint64_t)d.rank;
         d.signal = 9;
-        farm_death_report(&farm_, &d, now_);
+        farm_death_report(farm_, &d, now_);
         Invariants();
       }
       ToMaster(x, m, PROTO_EBADMSG, (int)Rand(0, 200), Rand(0, 700));
@@ -658,7 +658,7 @@ void World::Call() {
 void World::Invariants() {
   if (!opt_.check || !broken_.empty()) return;
   char why[512];
-  if (farm_check(&farm_, why, sizeof(why)) == 0) return;
+  if (farm_check(farm_, why, sizeof(why)) == 0) return;
   char at[64];
   snprintf(at, sizeof(at), "at %.6f s: ", now_ / 1e9);
   broken_ = std::string(at) + why;
@@ -672,14 +672,14 @@ void World::Handle(Event* e) {
   bool timed = opt_.chunk_ms > 0;
   if (e->type == kTickEv) {
     if (timed) call_start_ = CpuNs();
-    farm_tick(&farm_, now_);
+    farm_tick(farm_, now_);
     if (timed) Call();
     Invariants();
-    if (!farm_.done) q_.push(New(kTickEv, now_ + kTick, 0));
+    if (!farm_->done) q_.push(New(kTickEv, now_ + kTick, 0));
     return;
   }
   if (e->type == kStop) {
-    farm_stop(&farm_, Rand(0, 1) ? FARM_STOP_DRAIN : FARM_STOP_NOW, now_);
+    farm_stop(farm_, Rand(0, 1) ? FARM_STOP_DRAIN : FARM_STOP_NOW, now_);
     out_.stops++;
     Invariants();
     return;
@@ -693,15 +693,15 @@ void World::Handle(Event* e) {
     d.rank = x.rank;
     d.pid = 1000 + (uint64_t)x.rank;
     d.signal = 9;
-    farm_death_report(&farm_, &d, now_);
+    farm_death_report(farm_, &d, now_);
     Invariants();
     return;
   }
   if (e->type == kSolo) {
     if (!solo_on_ || e->token != (uint64_t)segment_) return;
     solo_on_ = false;
-    if (farm_.stop) {
-      farm_solo_drop(&farm_, &solo_, now_);
+    if (farm_->stop) {
+      farm_solo_drop(farm_, &solo_, now_);
       Invariants();
       return;
     }
@@ -709,7 +709,7 @@ void World::Handle(Event* e) {
     r.isum = Partial(solo_.begin, solo_.end);
     r.busy_ns = 1;
     proto_exact_init(&r.fsum);
-    farm_solo_done(&farm_, &solo_, &r, now_);
+    farm_solo_done(farm_, &solo_, &r, now_);
     Invariants();
     return;
   }
@@ -718,13 +718,13 @@ void World::Handle(Event* e) {
     if (timed) call_start_ = CpuNs();
     out_.messages++;
     bool was_done =
-        e->spoiled && e->msg.chunk < farm_.table.count &&
-        farm_.table.chunk[e->msg.chunk].state == MASTER_CHUNK_DONE;
+        e->spoiled && e->msg.chunk < farm_->table.count &&
+        farm_->table.chunk[e->msg.chunk].state == MASTER_CHUNK_DONE;
     if (e->bad)
-      farm_bad_message(&farm_, x.rank, e->bad, e->tag, e->len, e->version,
+      farm_bad_message(farm_, x.rank, e->bad, e->tag, e->len, e->version,
                        now_);
     else
-      farm_message(&farm_, x.rank, &e->msg, now_);
+      farm_message(farm_, x.rank, &e->msg, now_);
     if (timed) Call();
     if (e->spoiled) Odds(*e, was_done);
     Invariants();
@@ -773,16 +773,16 @@ void World::Handle(Event* e) {
 std::string World::Check() {
   char buf[256];
   if (!broken_.empty()) return "an invariant broke " + broken_;
-  if (farm_.rc != 0)
-    return std::string("the run failed: ") + proto_strerror(farm_.rc);
-  if (!farm_finished(&farm_)) return "the run ended unfinished";
+  if (farm_->rc != 0)
+    return std::string("the run failed: ") + proto_strerror(farm_->rc);
+  if (!farm_finished(farm_)) return "the run ended unfinished";
   proto_exact_t fsum;
   u128 isum;
-  farm_result(&farm_, &fsum, &isum);
+  farm_result(farm_, &fsum, &isum);
   out_.exact = isum == Partial(0, job_.n);
-  out_.checks = farm_.checks_passed;
-  out_.chunks = farm_.table.count;
-  out_.liars = farm_.liars;
+  out_.checks = farm_->checks_passed;
+  out_.chunks = farm_->table.count;
+  out_.liars = farm_->liars;
   out_.caught = true;
   for (const Worker& x : w_) {
     out_.spoiled += x.corrupted;
@@ -822,10 +822,10 @@ std::string World::Check() {
     at = r.end;
   }
   if (at != job_.n) return "the journal does not reach n";
-  uint64_t iters = farm_.master_iters + farm_.resumed_iters;
-  for (int i = 0; i < farm_.nworkers; i++) iters += farm_.peer[i].iters;
+  uint64_t iters = farm_->master_iters + farm_->resumed_iters;
+  for (int i = 0; i < farm_->nworkers; i++) iters += farm_->peer[i].iters;
   if (iters != job_.n) return "the statistics do not add up to n";
-  if (farm_.inflight != 0) return "orders are left after the release";
+  if (farm_->inflight != 0) return "orders are left after the release";
   return "";
 }
 
@@ -851,7 +851,7 @@ Outcome World::Go() {
     config.key[1] = rng_();
     config.death_port = 1;
     if (rc == 0)
-      rc = farm_init(&farm_, &job_, (int)w_.size(), &io, &prior, &config,
+      rc = farm_open(&farm_, &job_, (int)w_.size(), &io, &prior, &config,
                      now_);
     master_done_free(&prior);
     if (rc < 0) {
@@ -865,7 +865,7 @@ Outcome World::Go() {
                                      std::max<size_t>(1, w_.size()));
       q_.push(New(kStop, now_ + Rand(0, expected + kMs), 0));
     }
-    while (!farm_.done && !q_.empty()) {
+    while (!farm_->done && !q_.empty()) {
       Event* e = q_.top();
       q_.pop();
       if (e->t > limit_) {
@@ -875,10 +875,10 @@ Outcome World::Go() {
       now_ = std::max(now_, e->t);
       Handle(e);
       delete e;
-      if (!solo_on_ && farm_solo_wanted(&farm_)) {
-        int got = farm_solo_take(&farm_, &solo_);
+      if (!solo_on_ && farm_solo_wanted(farm_)) {
+        int got = farm_solo_take(farm_, &solo_);
         Invariants();
-        if (got < 0) farm_fail(&farm_, got);
+        if (got < 0) farm_fail(farm_, got);
         if (got > 0) {
           if (opt_.verbose)
             fprintf(stderr, "[%.6f] the master computes [%llu, %llu)\n",
@@ -894,18 +894,18 @@ Outcome World::Go() {
         }
       }
     }
-    if (!farm_.done) {
+    if (!farm_->done) {
       snprintf(buf_, sizeof(buf_),
                "the run never ended: %llu of %llu indices done after %.0f "
                "simulated seconds, %d orders held, %d takers",
-               (unsigned long long)farm_.table.done_iters,
-               (unsigned long long)job_.n, now_ / 1e9, farm_.inflight,
-               farm_.takers);
+               (unsigned long long)farm_->table.done_iters,
+               (unsigned long long)job_.n, now_ / 1e9, farm_->inflight,
+               farm_->takers);
       out_.failure = buf_;
       // Where the open chunks and checks are, for the replay.
       for (size_t i = 0, shown = 0;
-           opt_.verbose && i < farm_.table.count && shown < 10; i++) {
-        const master_chunk_t& c = farm_.table.chunk[i];
+           opt_.verbose && i < farm_->table.count && shown < 10; i++) {
+        const master_chunk_t& c = farm_->table.chunk[i];
         if (c.state == MASTER_CHUNK_DONE && c.check != MASTER_CHECK_NONE &&
             c.check != MASTER_CHECK_PASSED) {
           shown++;
@@ -921,14 +921,14 @@ Outcome World::Go() {
                 "live, queued %d, holder of the last %d\n",
                 i, (unsigned long long)c.begin, (unsigned long long)c.end,
                 (int)c.state, c.attempts, c.live, c.queued,
-                master_table_holder(&farm_.table, i, c.attempts));
+                master_table_holder(&farm_->table, i, c.attempts));
       }
       return out_;
     }
-    farm_release(&farm_, now_);
+    farm_release(farm_, now_);
     Invariants();
     out_.sim_seconds = now_ / 1e9;
-    if (farm_finished(&farm_) || farm_.rc != 0 || !farm_.stop) break;
+    if (farm_finished(farm_) || farm_->rc != 0 || !farm_->stop) break;
     // Stopped: the job ends, everything in flight is gone; a new job
     // resumes from the journal with new processes.
     while (!q_.empty()) {
@@ -936,7 +936,8 @@ Outcome World::Go() {
       q_.pop();
     }
     solo_on_ = false;
-    farm_close(&farm_);
+    farm_close(farm_);
+    farm_ = nullptr;
     segment_++;
     now_ += Rand(1, 1000) * kMs;
   }
