@@ -16,6 +16,7 @@
 extern char** environ;
 
 #include "master/resume.h"
+#include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
 #include "worker/taskfarm_kernel.h"
@@ -257,10 +258,10 @@ void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
   master_run_stats_t st;
   farm_snapshot(c->farm, now, c->snap, &st);
   double pct = job->n ? 100.0 * (double)st.done_iters / (double)job->n : 100.0;
-  proto_log(
-      PROTO_LOG_WARN, "stopped by %s: %llu of %llu iterations done (%.1f%%)",
-      master_signal_name(signum), (unsigned long long)st.done_iters,
-      (unsigned long long)job->n, pct);
+  proto_log(PROTO_LOG_WARN,
+            "stopped by %s: %llu of %llu iterations done (%.1f%%)",
+            master_signal_name(signum), (unsigned long long)st.done_iters,
+            (unsigned long long)job->n, pct);
   if (c->journal == NULL) {
     proto_log(PROTO_LOG_WARN,
               "no --journal: this work cannot be resumed; run with "
@@ -313,10 +314,10 @@ int master_console_print_result(master_console_t* c, uint64_t now,
                    (unsigned long long)st.chunks, wall);
   } else if (job->kind == PROTO_JOB_MANDEL) {
     char digits[48];
-    len = snprintf(text, sizeof(text),
-                   "Iterations = %s\nPixels = %u x %u\nTime = %.6f sec\n",
-                   master_u128_str(isum, digits), job->width, job->height,
-                   wall);
+    len =
+        snprintf(text, sizeof(text),
+                 "Iterations = %s\nPixels = %u x %u\nTime = %.6f sec\n",
+                 master_u128_str(isum, digits), job->width, job->height, wall);
   } else if (job->kind == PROTO_JOB_LOOP) {
     char digits[48];
     len = snprintf(text, sizeof(text),
@@ -398,9 +399,9 @@ void master_console_print_summary(master_console_t* c, uint64_t now,
               (unsigned long long)r->chunks, (unsigned long long)r->iters,
               r->busy_s, r->busy_s > 0 ? (double)r->iters / r->busy_s : 0.0,
               (unsigned long long)r->timeouts, (unsigned long long)r->reissued,
-              (unsigned long long)r->duplicates,
-              (unsigned long long)r->cancels, (unsigned long long)r->rejected,
-              r->lost ? ", LOST" : "", r->came_back ? ", came back" : "",
+              (unsigned long long)r->duplicates, (unsigned long long)r->cancels,
+              (unsigned long long)r->rejected, r->lost ? ", LOST" : "",
+              r->came_back ? ", came back" : "",
               strcmp(r->state, "refused") == 0 ? ", REFUSED" : "");
     if (r->refused_why[0] != '\0')
       proto_log(PROTO_LOG_INFO,
@@ -449,7 +450,8 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
     st.has_reference = 1;
     st.reference_kind = "closed form n(n+1)(n+2)/6";
   } else if (job->kind == PROTO_JOB_NOOP) {
-    snprintf(value, sizeof(value), "%llu chunks", (unsigned long long)st.chunks);
+    snprintf(value, sizeof(value), "%llu chunks",
+             (unsigned long long)st.chunks);
   } else if (job->kind == PROTO_JOB_LOOP || job->kind == PROTO_JOB_MANDEL ||
              (job->kind == PROTO_JOB_RUN &&
               job->kernel_result == TASKFARM_RESULT_INT)) {
@@ -472,5 +474,49 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
       rc = wrc;
     }
   }
+  return rc;
+}
+
+int master_console_end(master_console_t* c, int rc, const master_end_t* e) {
+  const proto_job_t* job = c->job;
+  const farm_t* f = c->farm;
+  uint64_t now = proto_now_ns();
+  double wall = (double)(now - e->t0_ns) / 1e9;
+  /* A finished result is printed whatever signal came after it. */
+  int complete = job->kind == PROTO_JOB_HELLO ? farm_done(f) : farm_finished(f);
+  if (rc == 0 && complete) {
+    rc = master_console_print_result(c, now, wall);
+    master_console_print_summary(c, now, wall);
+    int orc = master_console_write_outputs(c, e->trace, wall, now);
+    return rc == 0 ? orc : rc;
+  }
+  if (farm_stopping(f) != FARM_STOP_NONE && (rc == 0 || rc == PROTO_ESTOPPED)) {
+    master_console_print_stop(c, now, e->stop_signal, e->launch, e->argc,
+                              e->argv);
+    master_console_write_outputs(c, e->trace, wall, now);
+    return PROTO_ESTOPPED;
+  }
+  if (rc == PROTO_EPOISON) {
+    char line[1024];
+    uint64_t poisoned = 0;
+    for (; farm_describe_poison(f, poisoned, line, sizeof(line)) == 0;
+         poisoned++)
+      if (poisoned < 10) proto_log(PROTO_LOG_WARN, "%s", line);
+    if (poisoned > 10)
+      proto_log(PROTO_LOG_WARN, "... and %llu more such chunks",
+                (unsigned long long)(poisoned - 10));
+    proto_log(PROTO_LOG_WARN,
+              "run failed: %llu chunk%s killed or froze %d computations "
+              "each; every other chunk is done%s",
+              (unsigned long long)poisoned, poisoned == 1 ? "" : "s",
+              job->poison_after,
+              c->journal != NULL ? " and in the journal: fix the kernel and "
+                                   "run again with --resume"
+                                 : " (run with --journal FILE to keep it)");
+    return rc;
+  }
+  if (rc == 0) rc = PROTO_ECANCELED;
+  if (rc != PROTO_EJOURNAL)
+    proto_log(PROTO_LOG_WARN, "run failed: %s", proto_strerror(rc));
   return rc;
 }

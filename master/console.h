@@ -63,8 +63,7 @@ void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
 
 /* Writes the result lines to stdout and, when asked, to --output. Returns 0
  * or PROTO_EIO after saying which write failed. */
-int master_console_print_result(master_console_t* c, uint64_t now,
-                                double wall);
+int master_console_print_result(master_console_t* c, uint64_t now, double wall);
 
 /* The summary on stderr (not with --quiet). */
 void master_console_print_summary(master_console_t* c, uint64_t now,
@@ -94,6 +93,23 @@ double master_cpu_seconds(void);
 
 /* Writes v in decimal into buf (at least 40 bytes); returns buf. */
 char* master_u128_str(unsigned __int128 v, char* buf);
+
+/* What the end of a run needs said. */
+typedef struct master_end_s master_end_t;
+struct master_end_s {
+  uint64_t t0_ns;               /* when the run started */
+  int stop_signal;              /* the signal that stopped it; 0 = none */
+  const proto_launch_t* launch; /* how it was started, and its command */
+  int argc;                     /* line, for the resume command */
+  char** argv;
+  const master_log_t* trace; /* --trace events */
+};
+
+/* Prints and writes what the run's end calls for, given its outcome rc: a
+ * complete result (whatever signal came after it), the stop and how to
+ * resume, the poisoned chunks, or the failure. Returns the run's outcome
+ * (PROTO_ESTOPPED when stopped; an output that could not be written). */
+int master_console_end(master_console_t* c, int rc, const master_end_t* e);
 
 #ifdef __cplusplus
 }

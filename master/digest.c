@@ -47,7 +47,8 @@ uint64_t master_siphash(const uint64_t key[2], const void* data, size_t len) {
   size_t whole = len / 8 * 8;
   for (size_t i = 0; i < whole; i += 8) absorb(&s, load64(p + i));
   uint64_t last = (uint64_t)(len & 0xff) << 56;
-  for (size_t i = whole; i < len; i++) last |= (uint64_t)p[i] << (8 * (i - whole));
+  for (size_t i = whole; i < len; i++)
+    last |= (uint64_t)p[i] << (8 * (i - whole));
   absorb(&s, last);
   s.v2 ^= 0xff;
   for (int r = 0; r < 4; r++) round_(&s);
@@ -75,6 +76,7 @@ uint64_t master_digest(const uint64_t key[2], const proto_msg_t* result) {
   put64(buf + len, (uint64_t)result->isum), len += 8;
   put64(buf + len, (uint64_t)(result->isum >> 64)), len += 8;
   put64(buf + len, (uint64_t)lo), len += 8;
-  for (int j = lo; j <= hi; j++) put64(buf + len, (uint64_t)sum->digit[j]), len += 8;
+  for (int j = lo; j <= hi; j++)
+    put64(buf + len, (uint64_t)sum->digit[j]), len += 8;
   return master_siphash(key, buf, len);
 }

@@ -280,7 +280,8 @@ static void abandon_all(farm_t* f, farm_peer_t* p, uint64_t now) {
 static int next_owned(farm_peer_t* p, const master_table_t* t, size_t* id) {
   while (p->owned_pos < p->owned_count) {
     size_t c = p->owned[p->owned_pos++];
-    if (t->chunk[c].state == MASTER_CHUNK_PENDING && !t->chunk[c].queued) {
+    if (t->chunk[c].state == MASTER_CHUNK_PENDING && !t->chunk[c].queued &&
+        !t->chunk[c].poisoned) {
       *id = c;
       return 1;
     }
@@ -381,6 +382,9 @@ static int queue_depth(const farm_t* f) {
 static int pick_vote(farm_t* f, const farm_peer_t* p, size_t* id);
 static int pick_check(farm_t* f, const farm_peer_t* p, size_t* id);
 
+static int died_of(const farm_death_t* d, int rank);
+static int someone_else_could(const farm_t* f, const farm_death_t* d);
+
 /* The ranks a chunk killed get it again only when nobody else can. */
 typedef struct {
   farm_t* f;
@@ -389,12 +393,10 @@ typedef struct {
 
 static int killed(void* ctx, size_t id) {
   const avoid_t* a = ctx;
-  if (a->f->ndeaths == 0 || a->f->takers < 2) return 0;
   for (size_t k = 0; k < a->f->ndeaths; k++) {
     const farm_death_t* d = &a->f->death[k];
-    if (d->chunk != id) continue;
-    for (int r = 0; r < d->count; r++)
-      if (d->rank[r] == a->rank) return 1;
+    if (d->chunk == id)
+      return died_of(d, a->rank) && someone_else_could(a->f, d);
   }
   return 0;
 }
@@ -507,7 +509,7 @@ static void speculate(farm_t* f, farm_peer_t* p, uint64_t now) {
     int i = find_order(c->peer, c->chunk, c->attempt);
     const master_chunk_t* ch = &f->table.chunk[c->chunk];
     if (i < 0 || c->peer->order[i].timed_out ||
-        ch->state == MASTER_CHUNK_DONE || ch->live > 1) {
+        ch->state == MASTER_CHUNK_DONE || ch->live > 1 || ch->poisoned) {
       c->peer = NULL; /* finished, copied or given up since */
       continue;
     }
@@ -1256,6 +1258,19 @@ static void describe_death(int code, int64_t detail, char* out, size_t len) {
              (double)detail / 1e3);
 }
 
+static int died_of(const farm_death_t* d, int rank) {
+  for (int k = 0; k < d->count; k++)
+    if (d->rank[k] == rank) return 1;
+  return 0;
+}
+
+/* 1 when a rank that may take work has not died of d's chunk yet. */
+static int someone_else_could(const farm_t* f, const farm_death_t* d) {
+  for (int i = 0; i < f->nworkers; i++)
+    if (is_taker(f, i + 1) && !died_of(d, i + 1)) return 1;
+  return 0;
+}
+
 /* The computation of chunk id killed or froze rank (0: the master's
  * kernel process). After --poison-after different ranks (or deaths of the
  * master computing alone) the chunk is never handed out again. */
@@ -1277,8 +1292,9 @@ static void note_death(farm_t* f, size_t id, int rank, int code, int64_t detail,
     farm_fail(f, PROTO_ENOMEM);
     return;
   }
-  for (int k = 0; k < d->count; k++)
-    if (d->rank[k] == rank && f->takers > 0) return; /* counted already */
+  /* A rank that dies of it again counts once, unless nobody else who may
+   * take work is left to try it (the master alone, or one worker). */
+  if (died_of(d, rank) && someone_else_could(f, d)) return;
   if (d->count < PROTO_POISON_MAX) {
     d->rank[d->count] = rank;
     d->code[d->count] = code;
@@ -1590,7 +1606,8 @@ void farm_death_report(farm_t* f, const proto_death_t* d, uint64_t now) {
   if (p->state == FARM_GONE) return;
   char why[96];
   if (d->signal > 0)
-    snprintf(why, sizeof(why), "its process died by signal %lld (%s), its "
+    snprintf(why, sizeof(why),
+             "its process died by signal %lld (%s), its "
              "guard says",
              (long long)d->signal,
              d->signal < 65 ? strsignal((int)d->signal) : "?");

@@ -59,14 +59,14 @@ enum {
 enum {
   FARM_PING_NS = (int)(PROTO_PING_S * 1e9), /* every worker hears from us
                                                this often */
-  FARM_HELLO_WAIT_S = 30,    /* a rank that never greets is lost */
-  FARM_JOURNAL_HINT_S = 60,  /* a run on several hosts without --journal
-                                is warned after this long */
-  FARM_LEAD_NS = 40000000,   /* predicted work a worker may hoard */
-  FARM_SCAN_NS = 100000000,  /* every worker is checked this often */
-  FARM_SCAN_MIN = 64,        /* ... and at least this many per tick */
-  FARM_STOP_GRACE_MS = 3000, /* after SIGTERM, in-flight chunks may
-                                finish this long */
+  FARM_HELLO_WAIT_S = 30,     /* a rank that never greets is lost */
+  FARM_JOURNAL_HINT_S = 60,   /* a run on several hosts without --journal
+                                 is warned after this long */
+  FARM_LEAD_NS = 40000000,    /* predicted work a worker may hoard */
+  FARM_SCAN_NS = 100000000,   /* every worker is checked this often */
+  FARM_SCAN_MIN = 64,         /* ... and at least this many per tick */
+  FARM_STOP_GRACE_MS = 3000,  /* after SIGTERM, in-flight chunks may
+                                 finish this long */
   FARM_STOP_GRACE_INT_MS = 0, /* ... after SIGINT: none. A user's second
                                  Ctrl-C makes hydra kill the job, so the
                                  stop must be over in well under 50 ms */
@@ -124,12 +124,12 @@ struct farm_solo_s {
 /* What the caller gives farm_open besides the job. */
 typedef struct farm_config_s farm_config_t;
 struct farm_config_s {
-  uint64_t scale;   /* sent with every WORK (proto_msg_t.scale); 0 = none */
-  const char* host; /* the master's host name; NULL or "" = unknown */
-  uint64_t key[2];  /* secret and random for each run: the digests' key
-                       and the seed of the verification picks, so no
-                       worker can tell which of its results are checked */
-  uint16_t death_port;  /* where guards report deaths (UDP); 0 = nowhere */
+  uint64_t scale;      /* sent with every WORK (proto_msg_t.scale); 0 = none */
+  const char* host;    /* the master's host name; NULL or "" = unknown */
+  uint64_t key[2];     /* secret and random for each run: the digests' key
+                          and the seed of the verification picks, so no
+                          worker can tell which of its results are checked */
+  uint16_t death_port; /* where guards report deaths (UDP); 0 = nowhere */
   uint32_t death_addr[4]; /* ... at these IPv4 addresses (network order) */
 };
 

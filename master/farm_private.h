@@ -60,17 +60,17 @@ struct farm_peer_s {
   size_t owned_pos;       /* first one not yet looked at */
   farm_peer_t* idle_prev; /* the idle list (active, no orders) */
   farm_peer_t* idle_next;
-  int idle;   /* on the idle list */
-  int broken; /* a send to it failed with this code */
-  int died;   /* its guard reported its process dead: known gone */
-  proto_exact_t* fsum;     /* its accepted float partials summed; NULL
-                              until the first */
-  unsigned __int128 isum;  /* its accepted integer partials summed */
-  uint64_t checked;        /* its results another rank confirmed */
-  uint64_t checks_done;    /* other ranks' results it confirmed */
-  uint64_t mismatches;     /* its results that others contradicted */
-  uint64_t revoked;        /* accepted chunks withdrawn when refused */
-  char why[FARM_WHY_MAX];  /* why it was refused; "" while it is not */
+  int idle;               /* on the idle list */
+  int broken;             /* a send to it failed with this code */
+  int died;               /* its guard reported its process dead: known gone */
+  proto_exact_t* fsum;    /* its accepted float partials summed; NULL
+                             until the first */
+  unsigned __int128 isum; /* its accepted integer partials summed */
+  uint64_t checked;       /* its results another rank confirmed */
+  uint64_t checks_done;   /* other ranks' results it confirmed */
+  uint64_t mismatches;    /* its results that others contradicted */
+  uint64_t revoked;       /* accepted chunks withdrawn when refused */
+  char why[FARM_WHY_MAX]; /* why it was refused; "" while it is not */
 };
 
 /* Two or more computations of one DONE chunk that disagree, and the
@@ -167,7 +167,7 @@ struct farm_s {
   uint64_t recoveries;   /* faulted chunks finished by someone */
   double recovery_max_s;
   double recovery_sum_s;
-  uint64_t resumed_iters; /* done before this run, from a journal */
+  uint64_t resumed_iters;         /* done before this run, from a journal */
   char self_host[PROTO_HOST_MAX]; /* the master's host */
   int warned_hosts;               /* the no-journal warning was given */
   uint64_t key[2];                /* farm_config_t.key */
@@ -187,17 +187,17 @@ struct farm_s {
   farm_death_t* death; /* chunks whose computation killed a rank */
   size_t ndeaths;
   size_t deaths_cap;
-  uint64_t poisoned;         /* chunks poisoned */
-  uint64_t poisoned_iters;   /* their indices */
-  uint64_t checks_issued;    /* copies issued to check a result */
-  uint64_t checks_passed;    /* results confirmed by another rank */
-  uint64_t free_checks;      /* ... of them by a copy that was out anyway */
-  uint64_t mismatches;       /* computations that contradicted another */
-  uint64_t liars;            /* ranks refused for lying or computing wrong */
-  uint64_t inconsistent;     /* ranks that computed one chunk twice and got
-                                different partials */
-  uint64_t kernel_deaths;    /* computations that killed or froze a rank */
-  uint64_t revoked_iters;    /* indices withdrawn from refused ranks */
+  uint64_t poisoned;       /* chunks poisoned */
+  uint64_t poisoned_iters; /* their indices */
+  uint64_t checks_issued;  /* copies issued to check a result */
+  uint64_t checks_passed;  /* results confirmed by another rank */
+  uint64_t free_checks;    /* ... of them by a copy that was out anyway */
+  uint64_t mismatches;     /* computations that contradicted another */
+  uint64_t liars;          /* ranks refused for lying or computing wrong */
+  uint64_t inconsistent;   /* ranks that computed one chunk twice and got
+                              different partials */
+  uint64_t kernel_deaths;  /* computations that killed or froze a rank */
+  uint64_t revoked_iters;  /* indices withdrawn from refused ranks */
 };
 
 #ifdef __cplusplus

@@ -80,8 +80,7 @@ static void describe(const proto_job_t* job, char* out, size_t len) {
              (unsigned long long)job->n, job->a_path, job->b_path);
   else if (job->kind == PROTO_JOB_RUN)
     snprintf(text, sizeof(text), "run n=%llu kernel %s version %u",
-             (unsigned long long)job->n, job->kernel_name,
-             job->kernel_version);
+             (unsigned long long)job->n, job->kernel_name, job->kernel_version);
   else if (job->kind == PROTO_JOB_LOOP)
     snprintf(text, sizeof(text), "loop n=%llu %s mean %g spread %g seed %llu",
              (unsigned long long)job->n, proto_cost_name(job->cost),
@@ -275,8 +274,8 @@ static uint64_t framed_records(window_t* w, uint64_t from, uint64_t to) {
     if (p == NULL) break;
     size_t size = get32(p + 4);
     if ((get32(p) == kRecordMagic || get32(p) == kRevokeMagic) &&
-        size >= MASTER_JOURNAL_RECORD_MIN &&
-        size <= RECORD_MAX && at + size <= to) {
+        size >= MASTER_JOURNAL_RECORD_MIN && size <= RECORD_MAX &&
+        at + size <= to) {
       count++;
       at += size;
     } else {

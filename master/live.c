@@ -76,19 +76,17 @@ void master_render_status(const master_run_stats_t* st,
                 (unsigned long long)st->speculative,
                 (unsigned long long)timeouts, (unsigned long long)dups,
                 (unsigned long long)st->wasted_iters);
-  status_printf(b,
-                " \"checks\": {\"verify\": %g, \"issued\": %llu, "
-                "\"passed\": %llu, \"free\": %llu, \"mismatches\": %llu, "
-                "\"ranks_refused\": %llu, \"iterations_withdrawn\": %llu, "
-                "\"kernel_deaths\": %llu, \"poisoned_chunks\": %llu},\n",
-                st->verify, (unsigned long long)st->checks_issued,
-                (unsigned long long)st->checks_passed,
-                (unsigned long long)st->free_checks,
-                (unsigned long long)st->mismatches,
-                (unsigned long long)st->liars,
-                (unsigned long long)st->revoked_iters,
-                (unsigned long long)st->kernel_deaths,
-                (unsigned long long)st->poisoned);
+  status_printf(
+      b,
+      " \"checks\": {\"verify\": %g, \"issued\": %llu, "
+      "\"passed\": %llu, \"free\": %llu, \"mismatches\": %llu, "
+      "\"ranks_refused\": %llu, \"iterations_withdrawn\": %llu, "
+      "\"kernel_deaths\": %llu, \"poisoned_chunks\": %llu},\n",
+      st->verify, (unsigned long long)st->checks_issued,
+      (unsigned long long)st->checks_passed,
+      (unsigned long long)st->free_checks, (unsigned long long)st->mismatches,
+      (unsigned long long)st->liars, (unsigned long long)st->revoked_iters,
+      (unsigned long long)st->kernel_deaths, (unsigned long long)st->poisoned);
   if (live->journal) {
     status_printf(b, " \"journal\": {\"path\": ");
     json_str(b, live->journal);

@@ -60,7 +60,7 @@ struct master_loop_s {
   uv_udp_t deaths;      /* guards' death reports (proto_death_t) */
   int deaths_on;        /* deaths is bound */
   int hot_on;
-  int solo_on;      /* ops.solo said a chunk of the master's is out */
+  int solo_on;               /* ops.solo said a chunk of the master's is out */
   uint64_t poll_ms;          /* current timer period */
   uint64_t last_msg_ns;      /* when a poll last found a message */
   master_journal_t* journal; /* NULL without --journal */

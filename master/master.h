@@ -20,12 +20,12 @@ extern "C" {
 
 typedef struct master_options_s master_options_t;
 struct master_options_s {
-  int argc;    /* the command line, for the resume command and the */
-  char** argv; /* master's own computing (master/solo.h) */
-  proto_launch_t launch; /* how the run was started, ditto */
-  uint64_t scale;        /* sent with every chunk (the loop job's work
-                            per 1000 ns, measured here); 0 = none */
-  int stopped_by;        /* out: the signal that stopped the run, or 0 */
+  int argc;               /* the command line, for the resume command and the */
+  char** argv;            /* master's own computing (master/solo.h) */
+  proto_launch_t launch;  /* how the run was started, ditto */
+  uint64_t scale;         /* sent with every chunk (the loop job's work
+                             per 1000 ns, measured here); 0 = none */
+  int stopped_by;         /* out: the signal that stopped the run, or 0 */
   master_ending_t ending; /* out: how the job ends */
 };
 
@@ -33,10 +33,11 @@ struct master_options_s {
  * stdout (and to job->output), a summary on stderr unless job->quiet.
  * SIGINT and SIGTERM stop it cleanly: no new work, in-flight chunks
  * collected for up to 3 s after SIGTERM (dropped at once after SIGINT), the
- * journal flushed, the resume command printed; it then returns PROTO_ESTOPPED with opts->stopped_by set. A
- * second signal ends the job at once (exit 128 + signal), journal flushed.
- * Returns 0 when the result is complete, or a negative proto_error_t after
- * printing why (PROTO_EJOURNAL: the --journal file cannot be used). */
+ * journal flushed, the resume command printed; it then returns PROTO_ESTOPPED
+ * with opts->stopped_by set. A second signal ends the job at once (exit 128 +
+ * signal), journal flushed. Returns 0 when the result is complete, or a
+ * negative proto_error_t after printing why (PROTO_EJOURNAL: the --journal file
+ * cannot be used). */
 int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts);
 
 /* Ends the MPI job from the master once its output is written, with

@@ -169,18 +169,17 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
           (unsigned long long)st->reissues, (unsigned long long)st->speculative,
           (unsigned long long)st->wasted_iters, st->recovery_max_s,
           st->recovery_mean_s);
-  fprintf(f,
-          "  \"checks\": {\"verify\": %g, \"issued\": %llu, \"passed\": "
-          "%llu, \"free\": %llu, \"mismatches\": %llu, \"ranks_refused\": "
-          "%llu, \"iterations_withdrawn\": %llu, \"kernel_deaths\": %llu, "
-          "\"poisoned_chunks\": %llu},\n",
-          st->verify, (unsigned long long)st->checks_issued,
-          (unsigned long long)st->checks_passed,
-          (unsigned long long)st->free_checks,
-          (unsigned long long)st->mismatches, (unsigned long long)st->liars,
-          (unsigned long long)st->revoked_iters,
-          (unsigned long long)st->kernel_deaths,
-          (unsigned long long)st->poisoned);
+  fprintf(
+      f,
+      "  \"checks\": {\"verify\": %g, \"issued\": %llu, \"passed\": "
+      "%llu, \"free\": %llu, \"mismatches\": %llu, \"ranks_refused\": "
+      "%llu, \"iterations_withdrawn\": %llu, \"kernel_deaths\": %llu, "
+      "\"poisoned_chunks\": %llu},\n",
+      st->verify, (unsigned long long)st->checks_issued,
+      (unsigned long long)st->checks_passed,
+      (unsigned long long)st->free_checks, (unsigned long long)st->mismatches,
+      (unsigned long long)st->liars, (unsigned long long)st->revoked_iters,
+      (unsigned long long)st->kernel_deaths, (unsigned long long)st->poisoned);
   fprintf(f,
           "  \"master_iterations\": %llu,\n  \"resumed_iterations\": %llu,\n",
           (unsigned long long)st->master_iters,

@@ -105,7 +105,7 @@ struct master_run_stats_s {
   uint64_t wasted_iters;
   uint64_t master_iters;  /* computed by the master itself */
   uint64_t resumed_iters; /* taken from a journal */
-  uint64_t recoveries; /* faulted chunks finished by someone */
+  uint64_t recoveries;    /* faulted chunks finished by someone */
   double recovery_max_s;
   double recovery_mean_s;
   const char* result; /* the value, as printed */

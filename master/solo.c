@@ -76,8 +76,7 @@ int master_solo_step(master_solo_t* s, uint64_t now) {
   }
   if (s->on && now - s->life_ns > s->frozen_ns) {
     sandbox_kill(&s->sandbox);
-    failed(s, PROTO_EFROZE, (int64_t)((now - s->life_ns) / 1000000), NULL,
-           now);
+    failed(s, PROTO_EFROZE, (int64_t)((now - s->life_ns) / 1000000), NULL, now);
   }
   /* The next chunk goes out at once. */
   if (!s->on) start(s, now);

@@ -22,14 +22,14 @@ extern "C" {
 
 typedef struct master_solo_s master_solo_t;
 struct master_solo_s {
-  farm_t* farm;      /* the farm it computes for; not owned */
-  sandbox_t sandbox; /* the kernel's process */
-  uint64_t scale;    /* the loop job's work units per 1000 ns, or 0 */
+  farm_t* farm;       /* the farm it computes for; not owned */
+  sandbox_t sandbox;  /* the kernel's process */
+  uint64_t scale;     /* the loop job's work units per 1000 ns, or 0 */
   uint64_t frozen_ns; /* a child silent this long is killed */
-  int on;            /* a chunk is out */
-  farm_solo_t chunk; /* that chunk */
-  uint64_t life_ns;  /* when the child last showed life */
-  uint64_t chunks;   /* chunks the master computed */
+  int on;             /* a chunk is out */
+  farm_solo_t chunk;  /* that chunk */
+  uint64_t life_ns;   /* when the child last showed life */
+  uint64_t chunks;    /* chunks the master computed */
 };
 
 /* Sets s up to compute for f, starting children with argv (the master's

@@ -803,3 +803,31 @@ TEST(FarmTest, ADeathReportNeedsTheRanksTokenAndPid) {
 }
 
 }  // namespace
+
+namespace {
+
+// With one worker left, the chunk that kills it can only go back to it:
+// its deaths count again (nobody else is left to try), so the chunk is
+// poisoned instead of handed out for ever.
+TEST(FarmTest, AChunkThatKillsTheOnlyWorkerIsPoisonToo) {
+  Farm t({"dot", "--n", "10000", "--chunk", "1000"}, 1);
+  t.Hello(1);
+  farm_order_t o = t.Peer(1).order[0];
+  for (int k = 0; k < 10 && t.fp->poisoned == 0; k++) {
+    int i = -1;
+    for (int j = 0; j < t.Peer(1).norders; j++)
+      if (t.Peer(1).order[j].chunk == o.chunk) i = j;
+    ASSERT_GE(i, 0) << "the chunk went nowhere after death " << k;
+    proto_msg_t death = {};
+    death.kind = PROTO_TAG_FAIL;
+    death.chunk = o.chunk;
+    death.attempt = t.Peer(1).order[i].attempt;
+    death.code = PROTO_EEXITED;
+    t.Message(1, &death, t.now);
+  }
+  EXPECT_EQ(t.fp->poisoned, 1u);
+  t.Drain({1});
+  EXPECT_EQ(t.fp->rc, PROTO_EPOISON);
+}
+
+}  // namespace

@@ -183,6 +183,12 @@ class World {
   void Invariants();  // farm_check() after a farm call
   std::string broken_;  // the first invariant that did not hold
   bool corrupters_ = false;  // corrupting workers may be drawn
+  // A range of indices whose computation kills the kernel's process (a
+  // poison range): [poison_from_, poison_to_), empty when none.
+  uint64_t poison_from_ = 0, poison_to_ = 0;
+  bool Poisoned(uint64_t b, uint64_t e) const {
+    return b < poison_to_ && poison_from_ < e;
+  }
   uint64_t call_start_ = 0;
   uint64_t callback_ns_ = 0;  // spent in callbacks during the current call
   friend struct CallbackClock;
@@ -335,6 +341,11 @@ void World::Setup() {
   args.push_back("--verify");
   args.push_back(std::to_string(verify));
   out_.verify = verify;
+  // Now and then a stretch of indices kills every kernel that computes it.
+  if (opt_.faults && opt_.corrupt == 0 && Rand(0, 9) == 0) {
+    poison_from_ = Rand(0, n - 1);
+    poison_to_ = std::min<uint64_t>(n, poison_from_ + Rand(1, 3));
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   char err[256];
@@ -512,6 +523,18 @@ void World::Finish(Worker& x) {
   m.isum = Partial(o.begin, o.end);
   proto_exact_init(&m.fsum);
   x.results++;
+  if (Poisoned(o.begin, o.end)) {
+    // The kernel's process died computing it: the worker says so.
+    proto_msg_t fail = {};
+    fail.kind = PROTO_TAG_FAIL;
+    fail.chunk = o.chunk;
+    fail.attempt = o.attempt;
+    fail.code = PROTO_EKILLED;
+    fail.detail = 11;
+    ToMaster(x, fail);
+    StartNext(x);
+    return;
+  }
   switch (x.kind) {
     case kWrongRange:
       if (x.results == 1 && o.end - o.begin > 1) {
@@ -705,6 +728,11 @@ void World::Handle(Event* e) {
       Invariants();
       return;
     }
+    if (Poisoned(solo_.begin, solo_.end)) {
+      farm_solo_failed(farm_, &solo_, PROTO_EKILLED, 11, now_);
+      Invariants();
+      return;
+    }
     proto_msg_t r = {};
     r.isum = Partial(solo_.begin, solo_.end);
     r.busy_ns = 1;
@@ -773,6 +801,20 @@ void World::Handle(Event* e) {
 std::string World::Check() {
   char buf[256];
   if (!broken_.empty()) return "an invariant broke " + broken_;
+  if (poison_to_ > poison_from_) {
+    // Poison: the run must end with every chunk done but those it touches.
+    if (farm_->rc != PROTO_EPOISON)
+      return std::string("a poison range, and the run ended with ") +
+             proto_strerror(farm_->rc);
+    for (size_t i = 0; i < farm_->table.count; i++) {
+      const master_chunk_t& c = farm_->table.chunk[i];
+      if (c.state == MASTER_CHUNK_DONE) continue;
+      if (!c.poisoned || !Poisoned(c.begin, c.end))
+        return "a chunk off the poison range was left undone";
+    }
+    if (farm_->table.next_begin != job_.n) return "chunks were never cut";
+    return "";
+  }
   if (farm_->rc != 0)
     return std::string("the run failed: ") + proto_strerror(farm_->rc);
   if (!farm_finished(farm_)) return "the run ended unfinished";
@@ -929,6 +971,7 @@ Outcome World::Go() {
     Invariants();
     out_.sim_seconds = now_ / 1e9;
     if (farm_finished(farm_) || farm_->rc != 0 || !farm_->stop) break;
+    // (a poisoned run that was stopped is resumed too; its poison with it)
     // Stopped: the job ends, everything in flight is gone; a new job
     // resumes from the journal with new processes.
     while (!q_.empty()) {
