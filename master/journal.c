@@ -167,7 +167,10 @@ size_t master_record_encode(const master_record_t* r, uint8_t* out) {
 }
 
 /* Decodes the record at p (avail bytes): its size, or 0 if it is not a
- * whole, checksummed, plausible record of a job over [0, n). */
+ * whole, checksummed, plausible record of a job over [0, n). Plausible
+ * includes normalised digits and known flags, as proto_decode demands of a
+ * RESULT: the CRC stops accidents, not a crafted file, and digits out of
+ * range would overflow the accumulator a resume adds them to. */
 static size_t decode_record(const uint8_t* p, size_t avail, uint64_t n,
                             uint64_t align, master_record_t* r) {
   if (avail < MASTER_JOURNAL_RECORD_MIN || get32(p) != kRecordMagic) return 0;
@@ -191,8 +194,17 @@ static size_t decode_record(const uint8_t* p, size_t avail, uint64_t n,
   r->isum = (unsigned __int128)get64(p + 40) << 64 | get64(p + 32);
   proto_exact_init(&r->fsum);
   r->fsum.flags = get32(p + 48);
-  for (size_t k = 0; k < count; k++)
-    r->fsum.digit[range[0] + k] = (int64_t)get64(p + 56 + 8 * k);
+  if (r->fsum.flags &
+      ~(uint32_t)(PROTO_EXACT_POS_INF | PROTO_EXACT_NEG_INF | PROTO_EXACT_NAN))
+    return 0;
+  for (size_t k = 0; k < count; k++) {
+    size_t j = range[0] + k;
+    int64_t d = (int64_t)get64(p + 56 + 8 * k);
+    if (d > 0xffffffffll ||
+        d < (j == PROTO_EXACT_DIGITS - 1 ? -0xffffffffll : 0))
+      return 0;
+    r->fsum.digit[j] = d;
+  }
   return size;
 }
 
