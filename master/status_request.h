@@ -17,6 +17,8 @@ extern "C" {
 
 enum {
   STATUS_REQUEST_PARTIAL = 0, /* not complete yet: wait for more bytes */
+  STATUS_REQUEST_MAX = 8192,  /* bytes of request line and headers the
+                                 status server reads at most */
 };
 
 /* A complete, valid request. */
