@@ -50,11 +50,10 @@ TEST(SpecScriptsTest, SupervisorRefusesAMalformedHostfile) {
   std::string hosts = run::TempPath("badhosts");
   std::ofstream(hosts) << "localhost\n-oProxyCommand=x:2\n";
   std::string mpiexec = Script("mpiexec.fake", "echo \"mpiexec $*\"\n");
-  run::Result r = run::Run(
-      {run::Binary("tools/supervise"), "--", mpiexec, "-f", hosts, "-n", "2",
-       "taskfarm", "pi", "--n", "1e6", "--journal",
-       run::TempPath("bad.journal")},
-      30);
+  run::Result r = run::Run({run::Binary("tools/supervise"), "--", mpiexec, "-f",
+                            hosts, "-n", "2", "taskfarm", "pi", "--n", "1e6",
+                            "--journal", run::TempPath("bad.journal")},
+                           30);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("line 2: host name '-oProxyCommand=x' starts with '-'"),
             std::string::npos)
@@ -66,10 +65,10 @@ TEST(SpecScriptsTest, UnevenReadsLeadingZerosAsDecimal) {
   // Without cgroups, --fallback slows rank 2 inside the program: 50% is
   // slow=2 (bash gave the cgroup 40%, octal 050, and never matched "02").
   std::string fake = Script("taskfarm-fake", "echo \"rank-args $*\"\n");
-  run::Result r = run::Run(
-      {run::Binary("tools/uneven"), "-n", "3", "--limit", "02:050",
-       "--fallback", "--binary", fake, "--", "pi", "--n", "1e6"},
-      60, {"TASKFARM_CGROUP_ROOT=/nonexistent/cpu"});
+  run::Result r =
+      run::Run({run::Binary("tools/uneven"), "-n", "3", "--limit", "02:050",
+                "--fallback", "--binary", fake, "--", "pi", "--n", "1e6"},
+               60, {"TASKFARM_CGROUP_ROOT=/nonexistent/cpu"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(run::CountLines(r.out), 3) << r.out;
   EXPECT_NE(r.out.find("rank-args pi --n 1e6 --inject 2:slow=2\n"),
@@ -79,10 +78,10 @@ TEST(SpecScriptsTest, UnevenReadsLeadingZerosAsDecimal) {
 
 TEST(SpecScriptsTest, UnevenRefusesARankLimitedTwice) {
   for (const char* second : {"2:50", "2:100@0,25@1", "02:30"}) {
-    run::Result r = run::Run({run::Binary("tools/uneven"), "-n", "3",
-                              "--limit", "2:25", "--limit", second, "--",
-                              "pi", "--n", "1e6"},
-                             30);
+    run::Result r =
+        run::Run({run::Binary("tools/uneven"), "-n", "3", "--limit", "2:25",
+                  "--limit", second, "--", "pi", "--n", "1e6"},
+                 30);
     EXPECT_EQ(r.status, 2) << second;
     EXPECT_NE(r.err.find("--limit gives rank 2 twice"), std::string::npos)
         << second << ": " << r.err;

@@ -50,10 +50,9 @@ TEST(SpecHostTest, SlotsAreDecimalAndANonNumberCountsOne) {
 
 TEST(SpecHostTest, MalformedLinesAreRefused) {
   for (const std::string& line :
-       {std::string("-oProxyCommand=x"), std::string(":4"),
-        std::string("n:0"), std::string("n:1000001"),
-        std::string("n:99999999999999999999"), std::string("a\x01z"),
-        std::string("n\0x", 3), std::string(300, 'h')}) {
+       {std::string("-oProxyCommand=x"), std::string(":4"), std::string("n:0"),
+        std::string("n:1000001"), std::string("n:99999999999999999999"),
+        std::string("a\x01z"), std::string("n\0x", 3), std::string(300, 'h')}) {
     int rc;
     Host(line, &rc);
     EXPECT_EQ(rc, SPEC_EINVAL) << line;

@@ -84,8 +84,7 @@ int spec_host_line(const char* line, size_t len, spec_host_t* out, char* err,
       long v = decimal(s, slen, SPEC_SLOTS_MAX);
       if (v < 1 || v > SPEC_SLOTS_MAX)
         return fail(err, errlen, "host %s: slots must be 1..%d, got '%.*s'",
-                    out->host, SPEC_SLOTS_MAX, (int)(slen > 32 ? 32 : slen),
-                    s);
+                    out->host, SPEC_SLOTS_MAX, (int)(slen > 32 ? 32 : slen), s);
       out->slots = (int)v;
     }
   }
@@ -158,7 +157,8 @@ int spec_limit_parse(const char* text, spec_limit_t* out, char* err,
   out->rank = (int)rank;
   out->timeline = timeline;
   if (count > SPEC_STEPS_MAX)
-    return fail(err, errlen, "--limit %d: a timeline has at most %d steps, got "
+    return fail(err, errlen,
+                "--limit %d: a timeline has at most %d steps, got "
                 "'%s'",
                 out->rank, SPEC_STEPS_MAX, steps);
   const char* s = steps;
@@ -167,7 +167,8 @@ int spec_limit_parse(const char* text, spec_limit_t* out, char* err,
     while (digit(s[d])) d++;
     long pct = decimal(s, d, 100);
     if (pct < 1 || pct > 100)
-      return fail(err, errlen, "--limit percent for rank %d must be 1..100, "
+      return fail(err, errlen,
+                  "--limit percent for rank %d must be 1..100, "
                   "got %.*s",
                   out->rank, (int)(d > 32 ? 32 : d), s);
     out->pct[k] = (int)pct;
@@ -175,14 +176,16 @@ int spec_limit_parse(const char* text, spec_limit_t* out, char* err,
     if (timeline) {
       size_t t = time_chars(s + 1);
       if (t >= SPEC_TIME_CHARS)
-        return fail(err, errlen, "--limit %d: a time has at most %d "
+        return fail(err, errlen,
+                    "--limit %d: a time has at most %d "
                     "characters, got '%.*s'",
                     out->rank, SPEC_TIME_CHARS - 1, (int)t, s + 1);
       memcpy(out->at_text[k], s + 1, t);
       out->at_text[k][t] = '\0';
       out->at[k] = strtod(out->at_text[k], NULL);
       if (!(out->at[k] <= 1e9))
-        return fail(err, errlen, "--limit %d: a time is at most 1e9 s, got "
+        return fail(err, errlen,
+                    "--limit %d: a time is at most 1e9 s, got "
                     "'%s'",
                     out->rank, out->at_text[k]);
       if (k > 0 && !(out->at[k] > out->at[k - 1]))

@@ -31,8 +31,8 @@ extern "C" {
 #endif
 
 enum {
-  SPEC_EINVAL = -22,       /* the text is refused; err says why */
-  SPEC_HOST_MAX = 256,     /* bytes of a host name, with its NUL */
+  SPEC_EINVAL = -22,   /* the text is refused; err says why */
+  SPEC_HOST_MAX = 256, /* bytes of a host name, with its NUL */
   SPEC_SLOTS_MAX = 1000000,
   SPEC_RANK_MAX = 1000000, /* taskfarm's --inject takes ranks up to this */
   SPEC_STEPS_MAX = 8,      /* steps of a timeline (PROTO_SPEED_STEPS) */
@@ -57,8 +57,8 @@ struct spec_limit_s {
   int rank;     /* the worker it slows, 0..SPEC_RANK_MAX */
   int timeline; /* 1 when given as P@T steps, 0 for a plain PERCENT */
   int nsteps;   /* steps, 1..SPEC_STEPS_MAX */
-  int pct[SPEC_STEPS_MAX];                  /* percent of a core, 1..100 */
-  double at[SPEC_STEPS_MAX];                /* from this second on */
+  int pct[SPEC_STEPS_MAX];                       /* percent of a core, 1..100 */
+  double at[SPEC_STEPS_MAX];                     /* from this second on */
   char at_text[SPEC_STEPS_MAX][SPEC_TIME_CHARS]; /* the time as given */
 };
 
