@@ -1,4 +1,4 @@
-/* --inject's parser (RANK:KIND[@WHEN] and the speed=P@T,... timelines), 
+/* --inject's parser (RANK:KIND[@WHEN] and the speed=P@T,... timelines),
  * through the public proto_job_parse: the input, up to its first NUL, is
  * the value of one --inject of "pi --n 1e6". Properties: an accepted fault
  * keeps the limits of the usage text (rank 1..1e6; slow's factor in
@@ -20,8 +20,8 @@ int LLVMFuzzerInitialize(int* argc, char*** argv) {
 }
 
 static int parse_inject(const char* value, proto_job_t* job) {
-  char* argv[] = {"taskfarm", "pi", "--n", "1000000", "--inject",
-                  (char*)value, NULL};
+  char* argv[] = {"taskfarm", "pi",         "--n", "1000000",
+                  "--inject", (char*)value, NULL};
   char err[512];
   int rc = proto_job_parse(job, 6, argv, err, sizeof(err));
   if (rc < 0) FUZZ_CHECK(err[0] != '\0');

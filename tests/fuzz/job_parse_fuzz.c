@@ -137,9 +137,9 @@ static void check_job(const proto_job_t* job) {
   unsigned char addr[16];
   FUZZ_CHECK(inet_pton(AF_INET, job->status_bind, addr) == 1 ||
              inet_pton(AF_INET6, job->status_bind, addr) == 1);
-  const char* paths[] = {job->a_path,      job->b_path,  job->kernel_path,
-                         job->image,       job->output,  job->report,
-                         job->trace,       job->journal};
+  const char* paths[] = {job->a_path, job->b_path, job->kernel_path,
+                         job->image,  job->output, job->report,
+                         job->trace,  job->journal};
   for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
     FUZZ_CHECK(terminated(paths[i], PROTO_PATH_MAX));
   FUZZ_CHECK(job->nargs >= 0 && job->nargs <= PROTO_ARGS_MAX);

@@ -67,8 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (l.rank < 1) return 0; /* the script refuses rank 0: not a worker */
   static proto_job_t job;
-  char* argv[] = {"taskfarm", "pi", "--n", "1000000", "--inject", inject,
-                  NULL};
+  char* argv[] = {"taskfarm", "pi", "--n", "1000000", "--inject", inject, NULL};
   char jerr[512];
   FUZZ_CHECK(proto_job_parse(&job, 6, argv, jerr, sizeof(jerr)) == 0);
   FUZZ_CHECK(job.nfaults == 1 && job.fault[0].rank == l.rank);

@@ -174,15 +174,13 @@ static void job_seeds(void) {
        "4", "--timeout-floor", "0.5", "--lost-after", "1", "--master-timeout",
        "30", "--speculate", "off", "--inject", "2:freeze@3c", "--inject",
        "1:speed=100@0,25@1,100@2");
-  ARGV("pi-wf", "pi", "--n", "1e9", "--schedule", "wf", "--weights",
-       "1,2,0.5");
+  ARGV("pi-wf", "pi", "--n", "1e9", "--schedule", "wf", "--weights", "1,2,0.5");
   ARGV("pi-fraction", "pi", "--n", "2.5");
   ARGV("pi-too-big", "pi", "--n", "1e99");
   ARGV("pi-help", "pi", "--help");
   ARGV("help", "--help");
   ARGV("dot", "dot", "--n", "1.2e13");
-  ARGV("dot-files", "dot", "--a", "a.f64", "--b", "b.f64", "--output",
-       "o.txt");
+  ARGV("dot-files", "dot", "--a", "a.f64", "--b", "b.f64", "--output", "o.txt");
   ARGV("dot-files-unequal", "dot", "--a", "a.f64", "--b", "c.f64");
   ARGV("dot-files-odd", "dot", "--a", "odd.bin", "--b", "odd.bin");
   ARGV("dot-files-fifo", "dot", "--a", "fifo", "--b", "b.f64");
@@ -318,8 +316,8 @@ static master_record_t record(int k, uint64_t begin, uint64_t end, int rank) {
 }
 
 /* The journal of job k with the given records, read back whole. */
-static size_t journal(int k, const master_record_t* r, int count,
-                      uint8_t* out, size_t cap, size_t* hsize) {
+static size_t journal(int k, const master_record_t* r, int count, uint8_t* out,
+                      size_t cap, size_t* hsize) {
   char path[128], err[512];
   snprintf(path, sizeof(path), "%s/j", folder);
   unlink(path);

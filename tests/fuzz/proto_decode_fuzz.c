@@ -38,9 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (m.kind == PROTO_TAG_FIN)
     FUZZ_CHECK(m.code == PROTO_FIN_FINALIZE || m.code == PROTO_FIN_LEAVE);
   if (m.kind == PROTO_TAG_RESULT) {
-    FUZZ_CHECK((m.fsum.flags & ~(uint32_t)(PROTO_EXACT_POS_INF |
-                                           PROTO_EXACT_NEG_INF |
-                                           PROTO_EXACT_NAN)) == 0);
+    FUZZ_CHECK(
+        (m.fsum.flags & ~(uint32_t)(PROTO_EXACT_POS_INF | PROTO_EXACT_NEG_INF |
+                                    PROTO_EXACT_NAN)) == 0);
     FUZZ_CHECK(m.fsum.pending == 0);
     for (int j = 0; j < PROTO_EXACT_DIGITS - 1; j++)
       FUZZ_CHECK(m.fsum.digit[j] >= 0 && m.fsum.digit[j] <= 0xffffffffll);

@@ -50,8 +50,7 @@ int main(int argc, char** argv) {
     size_t size = 0;
     uint8_t* data = slurp(argv[i], &size);
     if (data == NULL) {
-      fprintf(stderr, "replay: cannot read %s: %s\n", argv[i],
-              strerror(errno));
+      fprintf(stderr, "replay: cannot read %s: %s\n", argv[i], strerror(errno));
       return 1;
     }
     fprintf(stderr, "replay: %s (%zu bytes)\n", argv[i], size);
