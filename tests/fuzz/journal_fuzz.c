@@ -5,6 +5,8 @@
  *   bits 0-2  the job (journal_jobs.h, modulo 5)
  *   bit 3     the file starts with the job's real header, written by this
  *             build at start-up; the input is what follows it
+ *   bit 7     (with bit 3) the input's first bytes are XORed onto that
+ *             header, so mutations change a real header's fields
  *   bit 4     every framed record's CRC-32C is made right
  *   bit 5     the header's CRC-32C is made right
  *   bit 6     4000 zero bytes come before the records: a damaged stretch,
@@ -96,7 +98,9 @@ static void make_jobs(void) {
 
 int LLVMFuzzerInitialize(int* argc, char*** argv) {
   (void)argc, (void)argv;
-  snprintf(folder, sizeof(folder), "/tmp/taskfarm-fuzz-journal.%ld",
+  /* A name of fixed length: the dot of files' header holds the paths, and
+   * seeds that overlay it (mode bit 7) must line up with it. */
+  snprintf(folder, sizeof(folder), "/tmp/taskfarm-fuzz-journal.%010ld",
            (long)getpid());
   if (mkdir(folder, 0755) != 0) abort();
   atexit(cleanup);
@@ -211,22 +215,33 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int mode = data[0];
   int k = (mode & 7) % JOBS;
   const proto_job_t* job = &jobs[k];
-  size_t pre = (mode & 8) ? header_len[k] : 0;
-  size_t pad = (mode & 64) ? PAD : 0;
+  const uint8_t* in = data + 1;
   size_t body = size - 1;
-  size_t len = pre + pad + body;
+  /* The header: the job's real one (bit 3), with input bytes XORed onto it
+   * (bit 7), or the input's own first bytes when they declare a plausible
+   * header size. */
+  uint8_t head[MASTER_JOURNAL_HEADER_MAX];
+  size_t hsize;
+  if (mode & 8) {
+    hsize = header_len[k];
+    memcpy(head, header[k], hsize);
+    size_t over = (mode & 128) ? (body < hsize ? body : hsize) : 0;
+    for (size_t i = 0; i < over; i++) head[i] ^= in[i];
+    in += over;
+    body -= over;
+  } else {
+    hsize = body >= 16 ? get32(in + 12) : 0;
+    if (hsize > body || hsize > sizeof(head)) hsize = 0;
+    memcpy(head, in, hsize);
+    in += hsize;
+    body -= hsize;
+  }
+  size_t pad = (mode & 64) ? PAD : 0;
+  size_t len = hsize + pad + body;
   uint8_t* f = calloc(1, len + 1);
   if (f == NULL) abort();
-  memcpy(f, header[k], pre);
-  /* With bit 6 the padding goes right after the header the file declares
-   * (the template's, or the input's own when that one is plausible). */
-  size_t hsize = pre;
-  if (pre == 0 && body >= 16) {
-    uint32_t h = get32(data + 1 + 12);
-    hsize = h <= body ? h : 0;
-  }
-  memcpy(f + pre, data + 1, hsize - pre);
-  memcpy(f + hsize + pad, data + 1 + (hsize - pre), body - (hsize - pre));
+  memcpy(f, head, hsize);
+  memcpy(f + hsize + pad, in, body);
   if (mode & 32) fix_header(f, len);
   if (mode & 16) fix_records(f, len, hsize);
 

@@ -350,7 +350,9 @@ static void put_journal(const char* name, int mode, const uint8_t* bytes,
 }
 
 static void journal_seeds(void) {
-  snprintf(folder, sizeof(folder), "/tmp/taskfarm-make-seeds.%ld",
+  /* As long as the journal fuzzer's folder name, so that the dot of
+   * files' header has the length of the fuzzer's. */
+  snprintf(folder, sizeof(folder), "/tmp/taskfarm-fuzz-journal.%010ld",
            (long)getpid());
   if (mkdir(folder, 0755) != 0) {
     perror(folder);
@@ -381,6 +383,13 @@ static void journal_seeds(void) {
     put_journal(name, base, from, size - 30);
     snprintf(name, sizeof(name), "%s-fixed-crcs", names[k]);
     put_journal(name, base | 16 | 32, from, size);
+    /* The fuzzer's real header with nothing XORed onto it (zeros), then
+     * the records: mutations of the zeros change the header's fields. */
+    static uint8_t overlay[sizeof(bytes)];
+    memset(overlay, 0, hsize);
+    memcpy(overlay + hsize, bytes + hsize, len - hsize);
+    snprintf(name, sizeof(name), "%s-header-overlay", names[k]);
+    put_journal(name, k | 8 | 32 | 128, overlay, len);
     if (k == 0) {
       /* A damaged record in the middle: its CRC no longer matches. */
       static uint8_t damaged[sizeof(bytes)];
