@@ -390,6 +390,15 @@ static void journal_seeds(void) {
     memcpy(overlay + hsize, bytes + hsize, len - hsize);
     snprintf(name, sizeof(name), "%s-header-overlay", names[k]);
     put_journal(name, k | 8 | 32 | 128, overlay, len);
+    if (dotf) {
+      /* The input files' part of that header (from byte 128: size,
+       * times, device, inode, path length, path), changed. */
+      overlay[128 + 8] = 1; /* --a's modification time */
+      put_journal("dotf-header-file-changed", k | 8 | 32 | 128, overlay, len);
+      overlay[128 + 8] = 0;
+      overlay[128 + 44 + 3] = 1; /* a byte of --a's path */
+      put_journal("dotf-header-other-path", k | 8 | 32 | 128, overlay, len);
+    }
     if (k == 0) {
       /* A damaged record in the middle: its CRC no longer matches. */
       static uint8_t damaged[sizeof(bytes)];
