@@ -22,6 +22,7 @@ enum { MASTER_RATE_SAMPLES = 24 }; /* progress samples kept for the rate */
 typedef struct master_console_s master_console_t;
 struct master_console_s {
   const farm_t* farm;
+  const proto_job_t* job;
   int progress;     /* draw the progress line */
   int tty;          /* redraw it in place (a terminal watches) */
   int drawn;        /* a line is on the terminal */
@@ -38,7 +39,8 @@ struct master_console_s {
 /* Sets c up for farm (which must outlive c). Decides whether the progress
  * line is drawn and how, from the job and the terminal. Returns 0 or
  * PROTO_ENOMEM. */
-int master_console_init(master_console_t* c, const farm_t* farm);
+int master_console_init(master_console_t* c, const farm_t* farm,
+                        const proto_job_t* job);
 void master_console_close(master_console_t* c);
 
 /* Takes a rate sample and draws the progress line if due; call 4 times a
@@ -55,16 +57,18 @@ void master_console_figures(master_console_t* c, uint64_t now,
 
 /* Where the run is after a stop and how to resume it, launched as this
  * run was (launch, and the command line argc/argv). */
-void master_console_print_stop(const master_console_t* c,
+void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
                                const proto_launch_t* launch, int argc,
                                char** argv);
 
 /* Writes the result lines to stdout and, when asked, to --output. Returns 0
  * or PROTO_EIO after saying which write failed. */
-int master_console_print_result(const master_console_t* c, double wall);
+int master_console_print_result(master_console_t* c, uint64_t now,
+                                double wall);
 
 /* The summary on stderr (not with --quiet). */
-void master_console_print_summary(const master_console_t* c, double wall);
+void master_console_print_summary(master_console_t* c, uint64_t now,
+                                  double wall);
 
 /* The --report and --trace files. Returns 0 or PROTO_EIO after saying
  * which could not be written. */

@@ -3,6 +3,8 @@
  * logged or traced goes back out through the callbacks here; the console
  * shows it. The master's own computing, when no worker can, happens here
  * too, one slice per loop iteration, so the loop stays responsive. */
+/* getifaddrs() and the interface flags are BSD and GNU, not POSIX. */
+#define _DEFAULT_SOURCE
 #include "master/master.h"
 
 #include <errno.h>
@@ -11,11 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "master/chunks.h"
 #include "master/console.h"
 #include "master/farm.h"
 #include "master/journal.h"
@@ -23,6 +30,7 @@
 #include "master/loop.h"
 #include "master/report.h"
 #include "master/schedule.h"
+#include "master/solo.h"
 #include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
@@ -42,19 +50,18 @@ enum {
 typedef struct master_s {
   const proto_job_t* job;
   master_options_t* opts;
-  farm_t farm;
+  farm_t* farm;
   master_link_t link;
   master_loop_t loop;
   master_console_t console;
   master_journal_t journal;
   int journaling;
   master_log_t trace;   /* --trace events */
-  int solo_on;          /* a chunk of the master's own is under way */
-  farm_solo_t solo;     /* that chunk */
-  uint64_t solo_at;     /* its first index not yet computed */
-  proto_msg_t solo_res; /* its partial so far */
-  uint64_t solo_slice;  /* the slice size proto_job_next_slice chose */
+  master_solo_t solo;   /* the master's own computing */
   int end_now;          /* a second signal: end without waiting */
+  int stop_signal;      /* the signal that stopped the run; 0 = none */
+  uint64_t t0_ns;       /* when the farm was set up */
+  char host[PROTO_HOST_MAX]; /* this host's name */
 } master_t;
 
 /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
@@ -152,19 +159,19 @@ static void io_event(void* ctx, const master_event_t* e) {
 
 static void on_message(void* ctx, int rank, const proto_msg_t* msg) {
   master_t* m = ctx;
-  farm_message(&m->farm, rank, msg, proto_now_ns());
+  farm_message(m->farm, rank, msg, proto_now_ns());
 }
 
 static void on_bad(void* ctx, int rank, int rc, int tag, size_t len,
                    uint32_t version) {
   master_t* m = ctx;
-  farm_bad_message(&m->farm, rank, rc, tag, len, version, proto_now_ns());
+  farm_bad_message(m->farm, rank, rc, tag, len, version, proto_now_ns());
 }
 
 static void on_link_error(void* ctx, int rank, const char* what) {
   master_t* m = ctx;
   proto_log(PROTO_LOG_WARN, "%s", what);
-  farm_link_error(&m->farm, rank, what, proto_now_ns());
+  farm_link_error(m->farm, rank, what, proto_now_ns());
 }
 
 /* ---- the loop's callbacks ---------------------------------------------- */
@@ -177,70 +184,29 @@ static int op_poll(void* ctx) {
 
 static void op_tick(void* ctx) {
   master_t* m = ctx;
-  farm_tick(&m->farm, proto_now_ns());
+  farm_tick(m->farm, proto_now_ns());
 }
 
 static int op_done(void* ctx) {
   master_t* m = ctx;
-  return m->farm.done || m->end_now;
+  return farm_done(m->farm) || m->end_now;
 }
 
-static int op_solo_wanted(void* ctx) {
+static int op_solo(void* ctx) {
   master_t* m = ctx;
-  return m->solo_on || (m->opts->compute != NULL && farm_solo_wanted(&m->farm));
-}
-
-static int op_solo_step(void* ctx) {
-  master_t* m = ctx;
-  farm_t* f = &m->farm;
-  if (!m->solo_on) {
-    if (!farm_solo_wanted(f)) return 0;
-    int got = farm_solo_take(f, &m->solo);
-    if (got < 0) farm_fail(f, got);
-    if (got <= 0) return 0;
-    m->solo_on = 1;
-    m->solo_at = m->solo.begin;
-    memset(&m->solo_res, 0, sizeof(m->solo_res));
-    proto_exact_init(&m->solo_res.fsum);
-  }
-  if (f->stop_signal) {
-    farm_solo_drop(f, &m->solo, proto_now_ns());
-    m->solo_on = 0;
-    return 0;
-  }
-  /* A slice, as a worker computes, so the loop stays responsive. */
-  uint64_t slice = m->solo_slice ? m->solo_slice : proto_job_slice(m->job);
-  uint64_t end =
-      m->solo.end - m->solo_at <= slice ? m->solo.end : m->solo_at + slice;
-  proto_msg_t part;
-  int rc = m->opts->compute(m->opts->compute_ctx, m->solo_at, end, &part);
-  if (end - m->solo_at == slice)
-    m->solo_slice = proto_job_next_slice(m->job, slice, part.busy_ns);
-  if (rc < 0) {
-    farm_solo_failed(f, &m->solo, rc);
-    m->solo_on = 0;
-    return 0;
-  }
-  proto_exact_merge(&m->solo_res.fsum, &part.fsum);
-  m->solo_res.isum += part.isum;
-  m->solo_res.busy_ns += part.busy_ns;
-  m->solo_at = end;
-  if (end < m->solo.end) return 1;
-  m->solo_on = 0;
-  farm_solo_done(f, &m->solo, &m->solo_res, proto_now_ns());
-  return farm_solo_wanted(f);
+  return master_solo_step(&m->solo, proto_now_ns());
 }
 
 static uint64_t op_min_chunk_ns(void* ctx) {
   master_t* m = ctx;
-  return m->farm.min_chunk_ns;
+  return farm_min_chunk_ns(m->farm);
 }
 
 static void op_signal(void* ctx, int signum) {
   master_t* m = ctx;
-  farm_t* f = &m->farm;
+  farm_t* f = m->farm;
   master_console_clear(&m->console);
-  if (f->stop_signal) {
+  if (farm_stopping(f) != FARM_STOP_NONE) {
     /* The second one: end now, without waiting for chunks in flight. */
     proto_log(PROTO_LOG_WARN, "second signal: ending at once");
     m->end_now = 1;
@@ -256,7 +222,9 @@ static void op_signal(void* ctx, int signum) {
               "%s: handing out no more work; waiting up to %.0f s for the "
               "chunks in flight (a second signal ends at once)",
               master_signal_name(signum), FARM_STOP_GRACE_MS / 1e3);
-  farm_stop(f, signum, proto_now_ns());
+  m->stop_signal = signum;
+  farm_stop(f, signum == SIGINT ? FARM_STOP_NOW : FARM_STOP_DRAIN,
+            proto_now_ns());
 }
 
 static void op_live(void* ctx) {
@@ -266,7 +234,7 @@ static void op_live(void* ctx) {
 
 static void op_fail(void* ctx, int rc) {
   master_t* m = ctx;
-  farm_fail(&m->farm, rc);
+  farm_fail(m->farm, rc);
 }
 
 static int op_render(void* ctx, const char* path, status_buf_t* body,
@@ -286,6 +254,13 @@ static int op_render(void* ctx, const char* path, status_buf_t* body,
     return 200;
   }
   return 404;
+}
+
+static void op_death(void* ctx, const uint8_t* buf, size_t len) {
+  master_t* m = ctx;
+  proto_death_t d;
+  if (proto_death_decode(buf, len, &d) == 0)
+    farm_death_report(m->farm, &d, proto_now_ns());
 }
 
 static void clear_progress(void* ctx) {
@@ -331,13 +306,42 @@ static void report_load(const char* path, const master_journal_load_t* l) {
               path, (unsigned long long)l->torn_bytes);
 }
 
-/* What the farm learns from this process once set up: the work scale sent
- * with every chunk, and the master's host name (asked once). */
-static void farm_settings(master_t* m) {
-  m->farm.scale = m->opts->scale;
-  char self[PROTO_HOST_MAX] = "";
-  gethostname(self, sizeof(self) - 1);
-  farm_set_self_host(&m->farm, self);
+/* Up to four IPv4 addresses of this host's interfaces that are up, in
+ * network order, loopback last: a guard on another host reaches one of the
+ * others, one on this host the loopback. */
+static void own_addresses(uint32_t addr[4]) {
+  memset(addr, 0, 4 * sizeof(*addr));
+  struct ifaddrs* list = NULL;
+  if (getifaddrs(&list) != 0) return;
+  int n = 0;
+  for (int loopback = 0; loopback <= 1; loopback++)
+    for (struct ifaddrs* i = list; i != NULL && n < 4; i = i->ifa_next) {
+      if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
+          !(i->ifa_flags & IFF_UP) || !!(i->ifa_flags & IFF_LOOPBACK) != loopback)
+        continue;
+      addr[n++] = ((struct sockaddr_in*)i->ifa_addr)->sin_addr.s_addr;
+    }
+  freeifaddrs(list);
+}
+
+/* What the farm is told of this process: the work scale sent with every
+ * chunk, the master's host name (asked once), and a key drawn at random
+ * for this run that no worker ever sees (the digests of results and the
+ * picks of --verify). */
+static void farm_config(const master_t* m, farm_config_t* config,
+                        char* host, size_t len) {
+  memset(host, 0, len);
+  gethostname(host, len - 1);
+  config->scale = m->opts->scale;
+  config->host = host;
+  config->death_port = master_loop_death_port(&m->loop);
+  own_addresses(config->death_addr);
+  if (getrandom(config->key, sizeof(config->key), 0) !=
+      (ssize_t)sizeof(config->key)) {
+    /* No entropy source: the clock and the pid are a weak but varying key. */
+    config->key[0] = proto_now_ns() ^ ((uint64_t)getpid() << 32);
+    config->key[1] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+  }
 }
 
 /* Opens --journal and sets the farm up with the chunks it holds as done. */
@@ -359,11 +363,11 @@ static int open_farm(master_t* m, int nworkers) {
   }
   farm_io_t io = {m, io_send, io_record, io_log,
                   job->trace[0] != '\0' ? io_event : NULL};
-  if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO) {
-    int rc = farm_init(&m->farm, job, nworkers, &io, NULL, proto_now_ns());
-    farm_settings(m);
-    return rc;
-  }
+  farm_config_t config;
+  farm_config(m, &config, m->host, sizeof(m->host));
+  m->t0_ns = proto_now_ns();
+  if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO)
+    return farm_open(&m->farm, job, nworkers, &io, NULL, &config, m->t0_ns);
   master_journal_load_t load;
   char err[PROTO_PATH_MAX + 256];
   int rc = master_journal_open(&m->journal, job->journal, job, job->resume,
@@ -373,8 +377,8 @@ static int open_farm(master_t* m, int nworkers) {
     return rc;
   }
   m->journaling = 1;
-  rc = farm_init(&m->farm, job, nworkers, &io, &load.done, proto_now_ns());
-  farm_settings(m);
+  rc = farm_open(&m->farm, job, nworkers, &io, &load.done, &config,
+                 m->t0_ns);
   if (rc == 0 && load.existed)
     proto_log(
         PROTO_LOG_INFO,
@@ -388,88 +392,87 @@ static int open_farm(master_t* m, int nworkers) {
   return rc;
 }
 
-/* MPI_Finalize ends the job cleanly only where it returns: ranks that all
- * share one host, with shared memory between them. Over UCX's TCP
- * transport MPICH 4.0.2's MPI_Finalize waits for good in its disconnects
- * in most runs (docs/fault-tolerance.md), so a run over TCP, or across
- * hosts, ends with MPI_Abort instead. */
-static int finalize_is_safe(const master_t* m) {
-  if (farm_host_count(&m->farm) > 1) return 0;
-  const char* tls = getenv("UCX_TLS");
-  if (tls == NULL || *tls == '\0') return 1;
-  static const char* const shared[] = {"all",  "sm",  "shm",  "posix",
-                                       "sysv", "cma", "knem", "xpmem"};
-  char list[256];
-  snprintf(list, sizeof(list), "%s", tls);
-  for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
-       t = strtok_r(NULL, ",", &save))
-    for (size_t k = 0; k < sizeof(shared) / sizeof(shared[0]); k++)
-      if (strcmp(t, shared[k]) == 0) return 1;
-  return 0;
+/* The "known gone" of master/ending.h: the rank's guard reported its
+ * death, or its MPI process ran on this host (its HELLO said so) and no
+ * process has its pid any more. A rank on another host whose guard said
+ * nothing, or one that never greeted, may be frozen rather than dead. */
+static int rank_gone(void* ctx, int rank) {
+  const master_t* m = ctx;
+  farm_peer_info_t p;
+  farm_peer_info(m->farm, rank, &p);
+  if (p.died) return 1;
+  if (p.pid == 0 || strcmp(p.host, m->host) != 0) return 0;
+  return kill((pid_t)p.pid, 0) != 0 && errno == ESRCH;
 }
 
-/* 1 when the MPI process of every worker that did not say BYE is known to
- * be gone: it ran on this host (its HELLO said so) and no process has its
- * pid any more. A rank on another host, or one that never greeted, may be
- * frozen rather than dead: not known. */
-static int silent_ranks_are_gone(const master_t* m) {
-  for (int i = 0; i < m->link.nworkers; i++) {
-    if (m->link.peer[i].bye && !m->link.peer[i].broken) continue;
-    const farm_peer_t* p = &m->farm.peer[i];
-    if (p->pid == 0 || strcmp(p->host, m->farm.self_host) != 0) return 0;
-    if (kill((pid_t)p->pid, 0) == 0 || errno != ESRCH) return 0;
-  }
-  return 1;
-}
-
-/* How the job ends (master.h), once the farewell is over: `missing` workers
- * did not say BYE, rc is the run's outcome.
- * - Every rank finalizes where that returns (finalize_is_safe) and the
- *   launcher then reports the master's status: Slurm always, hydra only for
- *   0 (after a Ctrl-C it exits 0 however rank 0 returned).
- * - Under Slurm otherwise, the ranks leave without finalizing, each with
- *   its status, when every rank that did not say BYE is known to be gone:
- *   MPI_Abort would make Slurm kill the step (137, FAILED).
- * - Else MPI_Abort: hydra reports its status; a rank that may be frozen
- *   cannot be left behind. */
-static master_ending_t choose_ending(const master_t* m, int missing, int rc) {
-  int slurm = m->opts->launch.kind == PROTO_LAUNCH_SLURM;
-  if (missing == 0 && finalize_is_safe(m) && (slurm || rc == 0))
-    return MASTER_END_FINALIZE;
-  if (slurm && (missing == 0 || silent_ranks_are_gone(m))) {
-    if (missing > 0)
-      proto_log(PROTO_LOG_INFO,
-                "the ranks that did not answer are gone from this host: the "
-                "others leave without MPI_Finalize, so srun keeps the status");
-    return MASTER_END_LEAVE;
-  }
-  if (missing > 0 && slurm)
-    proto_log(PROTO_LOG_INFO,
-              "a rank that did not answer may still run (it is on another "
-              "host or never greeted): the job ends with MPI_Abort");
-  return MASTER_END_ABORT;
+/* How the job ends (master/ending.h), once the farewell is over. */
+static master_ending_t choose_ending(master_t* m, int status) {
+  int* missing = calloc((size_t)m->link.nworkers + 1, sizeof(*missing));
+  int nmissing = 0;
+  for (int i = 0; i < m->link.nworkers; i++)
+    if (!m->link.peer[i].bye || m->link.peer[i].broken) {
+      if (missing != NULL) missing[nmissing] = i + 1;
+      nmissing++;
+    }
+  master_ending_facts_t facts = {
+      .launcher = m->opts->launch.kind,
+      .ucx_tls = getenv("UCX_TLS"),
+      .hosts = farm_host_count(m->farm),
+      .missing = missing,
+      .nmissing = missing != NULL ? nmissing : 0,
+      .status = status,
+      .gone = rank_gone,
+      .ctx = m,
+  };
+  char why[256];
+  master_ending_t ending = master_choose_ending(&facts, why, sizeof(why));
+  /* Without the list, nobody is known gone: the safe ending. */
+  if (missing == NULL && nmissing > 0) ending = MASTER_END_ABORT;
+  free(missing);
+  if (why[0] != '\0') proto_log(PROTO_LOG_INFO, "%s", why);
+  return ending;
 }
 
 /* What the run printed and wrote at its end; returns the run's outcome. */
 static int finish(master_t* m, int rc) {
   const proto_job_t* job = m->job;
-  farm_t* f = &m->farm;
+  farm_t* f = m->farm;
   uint64_t now = proto_now_ns();
-  double wall = (double)(now - f->t0_ns) / 1e9;
+  double wall = (double)(now - m->t0_ns) / 1e9;
   /* A finished result is printed whatever signal came after it. */
-  int complete = job->kind == PROTO_JOB_HELLO ? f->done : farm_finished(f);
+  int complete = job->kind == PROTO_JOB_HELLO ? farm_done(f) : farm_finished(f);
   if (rc == 0 && complete) {
-    rc = master_console_print_result(&m->console, wall);
-    master_console_print_summary(&m->console, wall);
+    rc = master_console_print_result(&m->console, now, wall);
+    master_console_print_summary(&m->console, now, wall);
     int orc = master_console_write_outputs(&m->console, &m->trace, wall, now);
     return rc == 0 ? orc : rc;
   }
-  if (f->stop_signal && (rc == 0 || rc == PROTO_ESTOPPED)) {
-    master_console_print_stop(&m->console, &m->opts->launch, m->opts->argc,
-                              m->opts->argv);
+  if (farm_stopping(f) != FARM_STOP_NONE &&
+      (rc == 0 || rc == PROTO_ESTOPPED)) {
+    master_console_print_stop(&m->console, now, m->stop_signal,
+                              &m->opts->launch, m->opts->argc, m->opts->argv);
     master_console_write_outputs(&m->console, &m->trace, wall, now);
-    m->opts->stopped_by = f->stop_signal;
+    m->opts->stopped_by = m->stop_signal;
     return PROTO_ESTOPPED;
+  }
+  if (rc == PROTO_EPOISON) {
+    char line[1024];
+    uint64_t poisoned = 0;
+    for (; farm_describe_poison(f, poisoned, line, sizeof(line)) == 0;
+         poisoned++)
+      if (poisoned < 10) proto_log(PROTO_LOG_WARN, "%s", line);
+    if (poisoned > 10)
+      proto_log(PROTO_LOG_WARN, "... and %llu more such chunks",
+                (unsigned long long)(poisoned - 10));
+    proto_log(PROTO_LOG_WARN,
+              "run failed: %llu chunk%s killed or froze %d computations "
+              "each; every other chunk is done%s",
+              (unsigned long long)poisoned, poisoned == 1 ? "" : "s",
+              job->poison_after,
+              m->journaling ? " and in the journal: fix the kernel and run "
+                              "again with --resume"
+                            : " (run with --journal FILE to keep it)");
+    return rc;
   }
   if (rc == 0) rc = PROTO_ECANCELED;
   if (rc != PROTO_EJOURNAL)
@@ -487,10 +490,9 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   proto_log_set_quiet(job->quiet);
   int size = 1;
   MPI_Comm_size(comm, &size);
-  master_loop_ops_t ops = {
-      &m,           op_poll,         op_tick,   op_done, op_solo_wanted,
-      op_solo_step, op_min_chunk_ns, op_signal, op_live, op_fail,
-      op_render};
+  master_loop_ops_t ops = {&m,        op_poll,   op_tick,  op_done,
+                           op_solo,   op_min_chunk_ns,     op_signal,
+                           op_live,   op_fail,   op_render, op_death};
   /* The status port is bound before the journal is created. */
   int rc = master_loop_init(&m.loop, job, &ops);
   if (rc < 0) return rc;
@@ -500,8 +502,10 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   if (rc == 0) rc = master_console_prepare_image(job);
   if (rc == 0) rc = open_farm(&m, size - 1);
   if (rc < 0) goto out_close_loop;
-  rc = master_console_init(&m.console, &m.farm);
+  rc = master_console_init(&m.console, m.farm, job);
   if (rc < 0) goto out_close_farm;
+  master_solo_init(&m.solo, m.farm, opts->argv, opts->scale,
+                   job->timeout_floor);
   if (m.journaling) {
     m.console.journal = job->journal;
     m.console.journal_records = &m.journal.appended;
@@ -516,14 +520,27 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   master_console_clear(&m.console);
   /* Every worker that may still wait for work is released, including
    * those whose HELLO had not arrived when the last chunk finished. */
-  farm_release(&m.farm, proto_now_ns());
+  farm_release(m.farm, proto_now_ns());
+  /* A rank whose guard reported its death says nothing more: it is not
+   * waited for, and no MPI call is made about it. */
+  for (int i = 0; i < m.link.nworkers; i++) {
+    farm_peer_info_t p;
+    farm_peer_info(m.farm, i + 1, &p);
+    if (p.died) m.link.peer[i].broken = 1;
+  }
   uint64_t bound = m.end_now ? HURRIED_FAREWELL_NS : FAREWELL_NS;
   int missing = master_link_farewell(&m.link, proto_now_ns() + bound);
   int slurm = opts->launch.kind == PROTO_LAUNCH_SLURM;
   const char* then = slurm ? "" : ": the job ends with MPI_Abort";
   for (int i = 0; i < m.link.nworkers && missing > 0; i++) {
     if (m.link.peer[i].bye) continue;
-    if (m.link.peer[i].broken)
+    farm_peer_info_t p;
+    farm_peer_info(m.farm, i + 1, &p);
+    if (p.died)
+      proto_log(PROTO_LOG_INFO,
+                "rank %d is gone (its guard reported its death)%s", i + 1,
+                then);
+    else if (m.link.peer[i].broken)
       proto_log(PROTO_LOG_INFO, "rank %d cannot answer STOP (its link broke)%s",
                 i + 1, then);
     else
@@ -533,10 +550,12 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
                 i + 1, bound / 1e9, then);
   }
   int jrc = master_journal_close(&m.journal);
-  if (rc == 0) rc = m.farm.rc;
+  if (rc == 0) rc = farm_rc(m.farm);
   if (rc == 0) rc = jrc;
   rc = finish(&m, rc);
-  master_ending_t ending = choose_ending(&m, missing, rc);
+  /* Only success or not matters to the ending (hydra reports 0 after a
+   * finalize whatever rank 0 returns). */
+  master_ending_t ending = choose_ending(&m, rc == 0 ? 0 : 1);
   /* FIN last: the workers finalize or leave on it, and the master's
    * MPI_Finalize must follow theirs closely (proto.h). A rank that does
    * not answer would keep MPI_Finalize (or srun) waiting for good: then the
@@ -556,9 +575,10 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   master_link_close(&m.link, SEND_GRACE_NS);
 out_close_console:
   proto_log_set_hook(NULL, NULL);
+  master_solo_close(&m.solo);
   master_console_close(&m.console);
 out_close_farm:
-  farm_close(&m.farm);
+  farm_close(m.farm);
 out_close_loop:
   master_loop_close(&m.loop);
   master_journal_close(&m.journal);
