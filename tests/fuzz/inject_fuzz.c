@@ -2,10 +2,10 @@
  * through the public proto_job_parse: the input, up to its first NUL, is
  * the value of one --inject of "pi --n 1e6". Properties: an accepted fault
  * keeps the limits of the usage text (rank 1..1e6; slow's factor in
- * (1, 1e6]; a timeline of 1..8 steps, percents 1..100, times from 0 to 1e9
- * strictly rising; WHEN at most 1e9 s), a refused one adds no fault, and an
- * accepted fault written back in canonical form (%.17g) parses to the same
- * fault. */
+ * (1, 1e6]; corrupt's fraction in (0, 1]; a timeline of 1..8 steps,
+ * percents 1..100, times from 0 to 1e9 strictly rising; WHEN at most 1e9 s), a
+ * refused one adds no fault, and an accepted fault written back in canonical
+ * form (%.17g) parses to the same fault. */
 #include <math.h>
 #include <string.h>
 
@@ -45,6 +45,9 @@ static void canonical(const proto_fault_t* f, char* out, size_t cap) {
     case PROTO_FAULT_SLOW:
       n = snprintf(out, cap, "%d:slow=%.17g", f->rank, f->factor);
       break;
+    case PROTO_FAULT_CORRUPT:
+      n = snprintf(out, cap, "%d:corrupt=%.17g", f->rank, f->factor);
+      break;
     case PROTO_FAULT_SPEED:
       n = snprintf(out, cap, "%d:speed=", f->rank);
       for (int k = 0; k < f->nsteps; k++)
@@ -81,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(f->after_seconds >= 0 && f->after_seconds <= PROTO_SECONDS_MAX);
   if (f->kind == PROTO_FAULT_SLOW)
     FUZZ_CHECK(f->factor > 1 && f->factor <= 1e6);
+  if (f->kind == PROTO_FAULT_CORRUPT)
+    FUZZ_CHECK(f->factor > 0 && f->factor <= 1);
   if (f->kind == PROTO_FAULT_SPEED) {
     FUZZ_CHECK(f->nsteps >= 1 && f->nsteps <= PROTO_SPEED_STEPS);
     for (int k = 0; k < f->nsteps; k++) {

@@ -124,6 +124,8 @@ static void check_job(const proto_job_t* job) {
   FUZZ_CHECK(seconds_ok(job->lost_after, 2 * PROTO_BEAT_S));
   FUZZ_CHECK(seconds_ok(job->master_timeout, 2 * PROTO_PING_S));
   FUZZ_CHECK(job->speculate >= -1 && job->speculate <= 1);
+  FUZZ_CHECK(job->verify >= 0 && job->verify <= 1);
+  FUZZ_CHECK(job->poison_after >= 1 && job->poison_after <= PROTO_POISON_MAX);
   FUZZ_CHECK((unsigned)job->schedule < PROTO_SCHED_COUNT);
   FUZZ_CHECK(proto_sched_name(job->schedule) != NULL);
   FUZZ_CHECK((job->schedule == PROTO_SCHED_WF) == (job->nweights > 0));
@@ -169,6 +171,8 @@ static void check_job(const proto_job_t* job) {
     FUZZ_CHECK(f->after_seconds >= 0 && f->after_seconds <= PROTO_SECONDS_MAX);
     if (f->kind == PROTO_FAULT_SLOW)
       FUZZ_CHECK(f->factor > 1 && f->factor <= 1e6);
+    if (f->kind == PROTO_FAULT_CORRUPT)
+      FUZZ_CHECK(f->factor > 0 && f->factor <= 1);
     if (f->kind == PROTO_FAULT_SPEED) {
       FUZZ_CHECK(f->nsteps >= 1 && f->nsteps <= PROTO_SPEED_STEPS);
       for (int k = 0; k < f->nsteps; k++) {

@@ -133,9 +133,10 @@ static void fix_records(uint8_t* f, size_t len, size_t from) {
   size_t at = from;
   while (at + MASTER_JOURNAL_RECORD_MIN <= len) {
     uint32_t size = get32(f + at + 4);
-    if (get32(f + at) == 0x43455254 && size >= MASTER_JOURNAL_RECORD_MIN &&
-        size <= RECORD_MAX && (size - MASTER_JOURNAL_RECORD_MIN) % 8 == 0 &&
-        at + size <= len) {
+    uint32_t magic = get32(f + at); /* "TREC", or "TREV" (a withdrawal) */
+    if ((magic == 0x43455254 || magic == 0x56455254) &&
+        size >= MASTER_JOURNAL_RECORD_MIN && size <= RECORD_MAX &&
+        (size - MASTER_JOURNAL_RECORD_MIN) % 8 == 0 && at + size <= len) {
       put32(f + at + size - 4, master_crc32c(0, f + at, size - 4));
       at += size;
     } else {

@@ -136,6 +136,24 @@ static void proto_seeds(void) {
   m.busy_ns = 100000000;
   put_msg("progress", &m, m.kind);
 
+  memset(&m, 0, sizeof(m));
+  m.kind = PROTO_TAG_WELCOME;
+  m.token = 0x0123456789abcdefull;
+  m.port = 40000;
+  m.addr[0] = 0x0100007f; /* 127.0.0.1 in network order */
+  m.addr[1] = 0x0a0a000a;
+  put_msg("welcome", &m, m.kind);
+
+  /* A guard's death report (first byte 0x44: proto_death_decode). */
+  proto_death_t d = {.token = 0x0123456789abcdefull,
+                     .rank = 3,
+                     .pid = 4242,
+                     .signal = 9,
+                     .status = 0};
+  uint8_t death[1 + PROTO_DEATH_BYTES] = {0x44};
+  proto_death_encode(&d, death + 1);
+  put("proto_decode", "death", death, sizeof(death));
+
   /* Another version's PING; a message cut short. */
   uint8_t old[9] = {PROTO_TAG_PING, 0x31, 0x4d, 0x46, 0x54, 5, 0,
                     PROTO_TAG_PING, 0};
@@ -175,6 +193,9 @@ static void job_seeds(void) {
        "30", "--speculate", "off", "--inject", "2:freeze@3c", "--inject",
        "1:speed=100@0,25@1,100@2");
   ARGV("pi-wf", "pi", "--n", "1e9", "--schedule", "wf", "--weights", "1,2,0.5");
+  ARGV("pi-verify", "pi", "--n", "1e11", "--verify", "all", "--poison-after",
+       "3", "--inject", "2:corrupt=0.2");
+  ARGV("pi-verify-fraction", "pi", "--n", "1e11", "--verify", "0.1");
   ARGV("pi-fraction", "pi", "--n", "2.5");
   ARGV("pi-too-big", "pi", "--n", "1e99");
   ARGV("pi-help", "pi", "--help");
@@ -214,6 +235,8 @@ static void value_seeds(void) {
       {"rank-zero", "0:exit"},
       {"slow-one", "2:slow=1"},
       {"speed-falling", "2:speed=50@2,25@1"},
+      {"corrupt", "2:corrupt=0.2"},
+      {"corrupt-after", "2:corrupt=1@3c"},
   };
   for (size_t i = 0; i < sizeof(inject) / sizeof(inject[0]); i++)
     put_text("inject", inject[i][0], inject[i][1]);
@@ -413,6 +436,14 @@ static void journal_seeds(void) {
                                 r[2]};
       len = journal(k, rep, 5, bytes, sizeof(bytes), &hsize);
       put_journal("pi-repeat-overlap", 0, bytes, len);
+      /* A withdrawal: record 1's rank was refused, its range computed
+       * again by another. */
+      master_record_t w = r[1];
+      w.revoked = 1;
+      master_record_t again = record(0, r[1].begin, r[1].end, 2);
+      master_record_t wd[5] = {r[0], r[1], r[2], w, again};
+      len = journal(k, wd, 5, bytes, sizeof(bytes), &hsize);
+      put_journal("pi-withdrawal", 0, bytes, len);
     }
     if (k == 1) {
       /* More records than the fuzz build's 4 KiB read window holds. */

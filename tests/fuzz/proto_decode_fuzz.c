@@ -1,5 +1,6 @@
 /* proto_decode on any bytes with any tag. Input: one byte, the MPI tag (as a
- * signed char, so negative and unknown tags come too), then the message.
+ * signed char, so negative and unknown tags come too), then the message;
+ * or 0x44, then a death datagram for proto_death_decode.
  * Properties: decode returns one of its documented codes; what it accepts
  * has the tag as its kind, the protocol's size and version, and the
  * invariants the master relies on (begin < end, a NUL-terminated host,
@@ -11,8 +12,27 @@
 #include "proto/proto.h"
 #include "tests/fuzz/fuzz.h"
 
+enum { DEATH = 0x44 }; /* the first byte that selects a death datagram */
+
+/* A guard's UDP report of its worker's death: decoded, it re-encodes to
+ * the same bytes. */
+static void death(const uint8_t* buf, size_t len) {
+  proto_death_t d;
+  int rc = proto_death_decode(buf, len, &d);
+  FUZZ_CHECK(rc == 0 || rc == PROTO_EBADMSG);
+  if (rc != 0) return;
+  FUZZ_CHECK(len == PROTO_DEATH_BYTES);
+  uint8_t out[PROTO_DEATH_BYTES];
+  proto_death_encode(&d, out);
+  FUZZ_CHECK(memcmp(out, buf, len) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
+  if (data[0] == DEATH) {
+    death(data + 1, size - 1);
+    return 0;
+  }
   int tag = (int)(int8_t)data[0];
   const uint8_t* buf = data + 1;
   size_t len = size - 1;
@@ -31,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(m.begin < m.end);
   if (m.kind == PROTO_TAG_WORK || m.kind == PROTO_TAG_REFUSE ||
       m.kind == PROTO_TAG_STOP || m.kind == PROTO_TAG_CANCEL ||
-      m.kind == PROTO_TAG_PING || m.kind == PROTO_TAG_FIN)
+      m.kind == PROTO_TAG_PING || m.kind == PROTO_TAG_FIN ||
+      m.kind == PROTO_TAG_WELCOME)
     FUZZ_CHECK(len <= PROTO_TO_WORKER_MAX_BYTES);
   if (m.kind == PROTO_TAG_HELLO)
     FUZZ_CHECK(memchr(m.host, '\0', sizeof(m.host)) != NULL);
