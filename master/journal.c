@@ -171,7 +171,10 @@ size_t master_record_encode(const master_record_t* r, uint8_t* out) {
 }
 
 /* Decodes the record at p (avail bytes): its size, or 0 if it is not a
- * whole, checksummed, plausible record of a job over [0, n). */
+ * whole, checksummed, plausible record of a job over [0, n). Plausible
+ * includes normalised digits and known flags, as proto_decode demands of a
+ * RESULT: the CRC stops accidents, not a crafted file, and digits out of
+ * range would overflow the accumulator a resume adds them to. */
 static size_t decode_record(const uint8_t* p, size_t avail, uint64_t n,
                             uint64_t align, master_record_t* r) {
   if (avail < MASTER_JOURNAL_RECORD_MIN) return 0;
@@ -199,8 +202,17 @@ static size_t decode_record(const uint8_t* p, size_t avail, uint64_t n,
   r->isum = (unsigned __int128)get64(p + 40) << 64 | get64(p + 32);
   proto_exact_init(&r->fsum);
   r->fsum.flags = get32(p + 48);
-  for (size_t k = 0; k < count; k++)
-    r->fsum.digit[range[0] + k] = (int64_t)get64(p + 56 + 8 * k);
+  if (r->fsum.flags &
+      ~(uint32_t)(PROTO_EXACT_POS_INF | PROTO_EXACT_NEG_INF | PROTO_EXACT_NAN))
+    return 0;
+  for (size_t k = 0; k < count; k++) {
+    size_t j = range[0] + k;
+    int64_t d = (int64_t)get64(p + 56 + 8 * k);
+    if (d > 0xffffffffll ||
+        d < (j == PROTO_EXACT_DIGITS - 1 ? -0xffffffffll : 0))
+      return 0;
+    r->fsum.digit[j] = d;
+  }
   return size;
 }
 
@@ -225,9 +237,22 @@ static int cmp_offset(const void* a, const void* b) {
   return x[2] < y[2] ? -1 : x[2] > y[2];
 }
 
+/* Sorts n (begin, end, offset) triples. qsort's array may not be NULL even
+ * for no element (C11 7.22.5), and t is NULL when the journal holds no
+ * record. */
+static void sort_triples(uint64_t* t, size_t n,
+                         int (*cmp)(const void*, const void*)) {
+  if (n > 1) qsort(t, n, 3 * sizeof(*t), cmp);
+}
+
 /* Sequential reads of a file through a window, so that reading a journal
- * takes the same memory whatever its size. */
-enum { WINDOW = 1 << 20 };
+ * takes the same memory whatever its size. The fuzz build (tools/fuzz)
+ * shrinks it to 4 KiB, so that inputs of a few KiB cross its edges. */
+#ifndef JOURNAL_WINDOW
+#define JOURNAL_WINDOW (1 << 20)
+#endif
+enum { WINDOW = JOURNAL_WINDOW };
+_Static_assert((int)WINDOW >= (int)RECORD_MAX, "a window holds a record");
 typedef struct window_s window_t;
 struct window_s {
   int fd;
@@ -392,7 +417,7 @@ static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
   /* Sorted by range; a record overlapping an earlier one cannot come from
    * one run's exactly-once accounting and is left out (a repeat of the
    * same range loses nothing). */
-  qsort(seen, count, 3 * sizeof(*seen), cmp_begin);
+  sort_triples(seen, count, cmp_begin);
   size_t kept = 0;
   for (size_t i = 0; i < count; i++) {
     if (kept > 0 && seen[3 * i] < seen[3 * (kept - 1) + 1]) {
@@ -420,7 +445,7 @@ static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
     d->iters += seen[3 * i + 1] - seen[3 * i];
   }
   d->count = kept;
-  qsort(seen, kept, 3 * sizeof(*seen), cmp_offset);
+  sort_triples(seen, kept, cmp_offset);
   for (size_t i = 0; i < kept; i++) {
     size_t avail;
     const uint8_t* p = window_at(w, seen[3 * i + 2], &avail);

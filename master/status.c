@@ -1,12 +1,14 @@
 /* The status server of status.h. Each connection reads into a fixed buffer
- * until the blank line that ends the headers, answers once and closes; a
- * timer per connection drops the slow ones. */
+ * until the blank line that ends the headers (status_request.h parses it),
+ * answers once and closes; a timer per connection drops the slow ones. */
 #include "master/status.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "master/status_request.h"
 
 typedef struct status_conn_s conn_t;
 struct status_conn_s {
@@ -128,75 +130,9 @@ static void respond(conn_t* c, int code, const char* type,
     close_conn(c);
 }
 
-/* 1 if c is a token character of RFC 9110 (header names, methods). */
-static int tchar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* 1 if every header line after the request line is "name: value" with a
- * token name and no control characters in the value. */
-static int headers_valid(const char* p) {
-  while (*p) {
-    const char* eol = strpbrk(p, "\r\n");
-    if (eol == NULL) eol = p + strlen(p);
-    if (eol == p) return 1; /* the blank line that ends the headers */
-    const char* colon = p;
-    while (colon < eol && tchar(*colon)) colon++;
-    if (colon == p || colon == eol || *colon != ':') return 0;
-    for (const char* v = colon + 1; v < eol; v++)
-      if ((unsigned char)*v < 0x20 && *v != '\t') return 0;
-    p = eol;
-    if (*p == '\r') p++;
-    if (*p == '\n') p++;
-  }
-  return 1;
-}
-
-/* The request is complete in c->in: parse the request line and answer. */
-static void handle(conn_t* c) {
-  char* line_end = strpbrk(c->in, "\r\n");
-  if (line_end == NULL) {
-    respond(c, 400, "text/plain", NULL);
-    return;
-  }
-  char* rest = line_end + (line_end[0] == '\r' && line_end[1] == '\n' ? 2 : 1);
-  *line_end = '\0';
-  char* sp1 = strchr(c->in, ' ');
-  char* sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-  if (sp1 == NULL || sp1 == c->in || sp2 == NULL ||
-      strchr(sp2 + 1, ' ') != NULL ||
-      (strcmp(sp2 + 1, "HTTP/1.1") != 0 && strcmp(sp2 + 1, "HTTP/1.0") != 0) ||
-      !headers_valid(rest)) {
-    respond(c, 400, "text/plain", NULL);
-    return;
-  }
-  *sp1 = '\0';
-  *sp2 = '\0';
-  for (const char* p = c->in; *p; p++)
-    if (!tchar(*p)) {
-      respond(c, 400, "text/plain", NULL);
-      return;
-    }
-  /* The absolute form (http://host:port/path) names the same resource as
-   * its path (RFC 9112, 3.2.2). */
-  char* target = sp1 + 1;
-  if (strncmp(target, "http://", 7) == 0) {
-    char* slash = strchr(target + 7, '/');
-    target = slash != NULL ? slash : (char*)"/";
-  }
-  if (target[0] != '/') {
-    respond(c, 400, "text/plain", NULL);
-    return;
-  }
-  c->head = strcmp(c->in, "HEAD") == 0;
-  if (strcmp(c->in, "GET") != 0 && !c->head) {
-    respond(c, 405, "text/plain", NULL);
-    return;
-  }
-  char* path = target;
-  char* query = strchr(path, '?');
-  if (query) *query = '\0';
+/* The request is complete in c->in: answer it. */
+static void handle(conn_t* c, const status_request_t* req) {
+  c->head = req->head;
   status_server_t* s = c->server;
   uint64_t now = uv_now(s->loop);
   if (now - s->window_ms >= 1000) {
@@ -209,7 +145,7 @@ static void handle(conn_t* c) {
   }
   status_buf_t body = {0};
   const char* type = "text/plain";
-  int code = c->server->render(c->server->ctx, path, &body, &type);
+  int code = c->server->render(c->server->ctx, req->path, &body, &type);
   if (body.failed) code = 500;
   if (code == 200) {
     respond(c, 200, type, &body);
@@ -234,15 +170,13 @@ static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   c->len += (size_t)nread;
-  c->in[c->len] = '\0';
-  if (memchr(c->in, '\0', c->len) != NULL) {
-    respond(c, 400, "text/plain", NULL);
-    return;
-  }
-  if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n")) {
-    handle(c);
-  } else if (c->len >= STATUS_REQUEST_MAX) {
-    respond(c, 431, "text/plain", NULL);
+  status_request_t req;
+  int code = status_request_parse(c->in, c->len, sizeof(c->in), &req);
+  if (code == 200) {
+    handle(c, &req);
+  } else if (code != STATUS_REQUEST_PARTIAL) {
+    c->head = req.head;
+    respond(c, code, "text/plain", NULL);
   }
 }
 

@@ -13,12 +13,15 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "master/status_request.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 enum {
-  STATUS_REQUEST_MAX = 8192, /* bytes of request line and headers */
+  /* STATUS_REQUEST_MAX (status_request.h): bytes of request line and
+   * headers */
   STATUS_REQUEST_MS = 2000,  /* a request must be complete by then */
   STATUS_CONNECTIONS = 16,   /* open connections at most */
   STATUS_RATE = 100,         /* requests rendered per second at most; the

@@ -245,14 +245,21 @@ static int get_field(const uint8_t* buf, size_t w, field_t f, proto_msg_t* m) {
     case F_CPUS:
       m->cpus = get(buf, w);
       break;
-    case F_HOST:
+    case F_HOST: {
+      /* NUL-padded: every byte after the name is zero, so that a message
+       * has one encoding (what decodes re-encodes to the same bytes). */
       memcpy(m->host, buf + w * 8, PROTO_HOST_MAX);
-      if (m->host[PROTO_HOST_MAX - 1] != '\0') return PROTO_EBADMSG;
+      size_t len = strnlen(m->host, PROTO_HOST_MAX);
+      if (len == PROTO_HOST_MAX) return PROTO_EBADMSG;
+      for (size_t i = len; i < PROTO_HOST_MAX; i++)
+        if (m->host[i] != '\0') return PROTO_EBADMSG;
       break;
+    }
     case F_CODE:
       m->code = (int64_t)get(buf, w);
       break;
-    case F_VERSION: /* the header's version says the same */
+    case F_VERSION: /* the header's version, which the sender repeats */
+      if (get(buf, w) != m->version) return PROTO_EBADMSG;
       break;
     case F_CHUNK:
       m->chunk = get(buf, w);

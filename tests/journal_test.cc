@@ -195,6 +195,32 @@ TEST(JournalTest, DamagedRecordIsLeftOutAndTheRestKept) {
   }
 }
 
+// A record whose CRC checks out but whose digits are not normalised (or
+// whose flags are unknown) is damaged too: added to the resume's sums, such
+// digits overflowed its accumulator (found by tests/fuzz/journal_fuzz.c).
+TEST(JournalTest, ARecordWithUnnormalisedDigitsIsLeftOut) {
+  std::string path = TempFile("unnormalised.journal");
+  proto_job_t job = PiJob(1024 * 100);
+  Write(path, job, 0, 10, false);
+  std::string bytes = Slurp(path);
+  size_t start = RecordAt(bytes, 4);
+  uint32_t size = 0;
+  std::memcpy(&size, bytes.data() + start + 4, 4);
+  for (size_t at : {size_t(56 + 4), size_t(48)}) {  // a digit's top half; flags
+    std::string bad = bytes;
+    bad[start + at] = (char)0x80;
+    uint32_t crc = master_crc32c(0, bad.data() + start, size - 4);
+    std::memcpy(&bad[start + size - 4], &crc, 4);
+    Spit(path, bad);
+    master_journal_load_t load;
+    std::string err;
+    ASSERT_EQ(Load(path, job, &load, &err), 0) << err;
+    EXPECT_EQ(load.damaged, 1u) << at;
+    ExpectDone(load.done, 0, 10, 4);
+    master_journal_free_load(&load);
+  }
+}
+
 // 43 records in a row each with one flipped byte: one damaged stretch, and
 // the count of records in it is 43, not 1.
 TEST(JournalTest, DamagedRecordsInARowAreCountedOneByOne) {

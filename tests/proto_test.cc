@@ -71,6 +71,35 @@ TEST(ProtoTest, HelloCarriesHostAndFingerprint) {
   EXPECT_STREQ(out.host, "node-17");
 }
 
+// A message has one encoding: bytes after the host name's NUL must be zero
+// (found by tests/fuzz/proto_decode_fuzz.c: they decoded, and re-encoded
+// differently).
+TEST(ProtoTest, HostPaddingMustBeZero) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_HELLO;
+  std::strcpy(m.host, "node-17");
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf, sizeof(buf));
+  proto_msg_t out;
+  ASSERT_EQ(proto_decode(buf, len, PROTO_TAG_HELLO, &out), 0);
+  buf[4 * 8 + 10] = 'x';  // the host starts at word 4
+  EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_HELLO, &out), PROTO_EBADMSG);
+}
+
+// REFUSE repeats the master's version: a word that says otherwise is no
+// REFUSE of this protocol (and would re-encode differently).
+TEST(ProtoTest, RefuseRepeatsTheHeadersVersion) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_REFUSE;
+  m.code = -8;
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf, sizeof(buf));
+  proto_msg_t out;
+  ASSERT_EQ(proto_decode(buf, len, PROTO_TAG_REFUSE, &out), 0);
+  buf[2 * 8] = PROTO_VERSION + 1;  // word 2: the version
+  EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_REFUSE, &out), PROTO_EBADMSG);
+}
+
 TEST(ProtoTest, WrongSizeIsRejected) {
   proto_msg_t m = {};
   m.kind = PROTO_TAG_WORK;
