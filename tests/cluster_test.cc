@@ -239,9 +239,13 @@ TEST(ClusterTest, WorkerHostPowerOffCostsOnlyItsRanks) {
   Cluster c;
   NEED_CLUSTER(c);
   std::string journal = NewJournal("poweroff");
-  run::Result r =
-      WithFault(c, c.Farm({"pi", "--n", kN, "--journal", journal}), journal,
-                "poweroff", "node3", "worker host power-off");
+  // The lost ranks must be declared lost before the others finish: on a
+  // fast CPU the run outlasts the fault by less than the default 3 s.
+  run::Result r = WithFault(c,
+                            c.Farm({"pi", "--n", kN, "--journal", journal,
+                                    "--lost-after", "0.5"}),
+                            journal, "poweroff", "node3",
+                            "worker host power-off");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Bits(r), Reference());
   EXPECT_NE(r.err.find("lost ranks: 2"), std::string::npos) << r.err;
