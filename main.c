@@ -7,25 +7,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "master/journal.h"
 #include "master/master.h"
 #include "proto/error.h"
 #include "proto/job.h"
 #include "proto/launch.h"
 #include "proto/log.h"
+#include "proto/proto.h"
 #include "proto/watchdog.h"
 #include "worker/kernel.h"
 #include "worker/loop.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
+#define TASKFARM_VERSION "0.3.0"
+
 enum {
   EXIT_BAD_USAGE = 2,
   PROTO_ARGV_MAX = 4096, /* arguments kept for the kernel's processes */
 };
 
+/* taskfarm --version: what a bug report needs. MPI_Get_library_version
+ * may be called before MPI_Init. */
+static void print_version(void) {
+  char mpi[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+  int len = 0;
+  MPI_Get_library_version(mpi, &len);
+  char* nl = strchr(mpi, '\n');
+  if (nl != NULL) *nl = '\0';
+  printf("taskfarm %s\n", TASKFARM_VERSION);
+  printf("protocol %d, journal format %d (reads %d to %d), kernel interface "
+         "%d (loads %d to %d)\n",
+         PROTO_VERSION, MASTER_JOURNAL_VERSION, MASTER_JOURNAL_OLDEST,
+         MASTER_JOURNAL_VERSION, TASKFARM_KERNEL_ABI, TASKFARM_KERNEL_ABI,
+         TASKFARM_KERNEL_ABI);
+  printf("kernels: the %s path on this CPU\n",
+         kernel_pi_path_name(kernel_pi_path()));
+  printf("MPI: %s\n", mpi);
+}
+
 int main(int argc, char** argv) {
   /* A kernel's own process (worker/sandbox.h) is this binary again. */
   if (getenv(SANDBOX_ENV) != NULL) sandbox_main(argc, argv);
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    print_version();
+    return 0;
+  }
+  if (argc == 2 && strcmp(argv[1], "--options") == 0) {
+    proto_job_list_options(stdout);
+    return 0;
+  }
   static proto_job_t job;
   char err[512];
   /* Rank 0 speaks for everyone before MPI is up. */

@@ -695,6 +695,18 @@ static const option_t kOptions[] = {
 };
 enum { OPTION_COUNT = sizeof(kOptions) / sizeof(kOptions[0]) };
 
+void proto_job_list_options(FILE* out) {
+  fputs("--help\n--version\n--options\n", out);
+  for (size_t k = 0; k < OPTION_COUNT; k++) {
+    fprintf(out, "%s", kOptions[k].name);
+    if (kOptions[k].jobs != JOBS_RANGE && kOptions[k].jobs != JOBS_ALL)
+      for (int j = PROTO_JOB_HELLO; j <= PROTO_JOB_MANDEL; j++)
+        if (kOptions[k].jobs & JOB_BIT(j) && j != PROTO_JOB_DOTF)
+          fprintf(out, " %s", proto_job_name((proto_job_kind_t)j));
+    fputc('\n', out);
+  }
+}
+
 static const option_t* find_option(const char* name, size_t len) {
   for (size_t k = 0; k < OPTION_COUNT; k++)
     if (strlen(kOptions[k].name) == len &&

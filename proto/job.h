@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -237,6 +238,10 @@ uint64_t proto_job_fingerprint(const proto_job_t* job);
  * results are this run's. A rebuilt kernel (a crash fixed) resumes its
  * journal while its version says its results did not change. */
 uint64_t proto_job_results_fingerprint(const proto_job_t* job);
+
+/* Every option the parser accepts, one a line: its name, then the jobs it
+ * is for when it is not for every job that computes a range. */
+void proto_job_list_options(FILE* out);
 
 /* The usage text for kind (PROTO_JOB_NONE: the general one). Static. */
 const char* proto_job_usage(proto_job_kind_t kind);
