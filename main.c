@@ -11,10 +11,10 @@
 #include "master/master.h"
 #include "proto/error.h"
 #include "proto/job.h"
-#include "proto/launch.h"
-#include "proto/log.h"
+#include "base/launch.h"
+#include "base/log.h"
 #include "proto/proto.h"
-#include "proto/watchdog.h"
+#include "base/watchdog.h"
 #include "worker/kernel.h"
 #include "worker/loop.h"
 #include "worker/sandbox.h"
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   static proto_job_t job;
   char err[512];
   /* Rank 0 speaks for everyone before MPI is up. */
-  proto_launch_t launch = proto_launch_self();
+  base_launch_t launch = base_launch_self();
   int first = launch.rank == 0;
   int rc = proto_job_parse(&job, argc, argv, err, sizeof(err));
   if (rc == 0 && job.help) {
@@ -71,8 +71,8 @@ int main(int argc, char** argv) {
   /* A user's kernel is loaded and tried on every rank before MPI starts:
    * a bad object is a usage error, said once. */
   if (rc == 0) rc = kernel_probe(&job, err, sizeof(err));
-  proto_log_set_quiet(rc == 0 && job.quiet);
-  if (rc == 0 && launch.kind == PROTO_LAUNCH_SLURM_NOPMI) {
+  base_log_set_quiet(rc == 0 && job.quiet);
+  if (rc == 0 && launch.kind == BASE_LAUNCH_SLURM_NOPMI) {
     snprintf(err, sizeof(err),
              "srun started %d tasks without a PMI that MPICH can use, so each "
              "would run alone: run srun --mpi=pmi2 (or set MpiDefault=pmi2 in "
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc && i < PROTO_ARGV_MAX; i++) given[i] = argv[i];
   /* Standard output carries the result lines alone: UCX writes its own log
    * lines to stdout, and they go to stderr from here on. */
-  proto_out_private();
+  base_out_private();
   worker_arm_startup_watchdog(&job, launch.rank);
   MPI_Init(&argc, &argv);
   /* No MPI error is fatal by itself: one about a peer costs that peer.
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
 
   if (job.kind == PROTO_JOB_HELLO) worker_say_hello(rank, size);
   if (rank == 0) {
-    proto_watchdog_disarm(); /* start-up is over; the loop is watched */
+    base_watchdog_disarm(); /* start-up is over; the loop is watched */
     /* The loop job's work per nanosecond is this core's, sent with every
      * chunk: every rank does the same work for an iteration, so a slower
      * rank takes longer, as on a real uneven cluster. */

@@ -1,6 +1,6 @@
 /* master/console.h. Everything here reads the farm through farm_snapshot()
  * and farm.h's functions; the result lines are the only text on standard
- * output (proto_out()). */
+ * output (base_out()). */
 #include "master/console.h"
 
 #include <errno.h>
@@ -16,9 +16,9 @@
 extern char** environ;
 
 #include "master/resume.h"
-#include "proto/clock.h"
+#include "base/clock.h"
 #include "proto/error.h"
-#include "proto/log.h"
+#include "base/log.h"
 #include "worker/taskfarm_kernel.h"
 
 static double seconds(uint64_t ns) { return (double)ns / 1e9; }
@@ -136,7 +136,7 @@ int master_console_check_outputs(const proto_job_t* job) {
     char scratch[PROTO_PATH_MAX];
     const char* why = output_problem(outs[k].path, scratch, sizeof(scratch));
     if (why == NULL) continue;
-    proto_log(PROTO_LOG_WARN, "cannot write %s file '%s': %s", outs[k].opt,
+    base_log(BASE_LOG_WARN, "cannot write %s file '%s': %s", outs[k].opt,
               outs[k].path, why);
     return PROTO_EINVAL;
   }
@@ -154,7 +154,7 @@ int master_console_prepare_image(const proto_job_t* job) {
   if (job->resume && job->journal[0] != '\0' && stat(job->journal, &st) == 0) {
     /* The pixels of the chunks in the journal are in the image already. */
     if (have == size) return 0;
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "--image file '%s' is not the image of the run being resumed "
               "(%lld bytes, a %ux%u image has %lld): the pixels the journal "
               "holds would be missing; start afresh with another --journal",
@@ -169,7 +169,7 @@ int master_console_prepare_image(const proto_job_t* job) {
   int saved = errno;
   if (fd >= 0) close(fd);
   if (!ok) {
-    proto_log(PROTO_LOG_WARN, "cannot write --image file '%s': %s", job->image,
+    base_log(BASE_LOG_WARN, "cannot write --image file '%s': %s", job->image,
               strerror(saved));
     return PROTO_EINVAL;
   }
@@ -252,23 +252,23 @@ const char* master_signal_name(int sig) {
 }
 
 void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
-                               const proto_launch_t* launch, int argc,
+                               const base_launch_t* launch, int argc,
                                char** argv) {
   const proto_job_t* job = c->job;
   master_run_stats_t st;
   farm_snapshot(c->farm, now, c->snap, &st);
   double pct = job->n ? 100.0 * (double)st.done_iters / (double)job->n : 100.0;
-  proto_log(PROTO_LOG_WARN,
+  base_log(BASE_LOG_WARN,
             "stopped by %s: %llu of %llu iterations done (%.1f%%)",
             master_signal_name(signum), (unsigned long long)st.done_iters,
             (unsigned long long)job->n, pct);
   if (c->journal == NULL) {
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "no --journal: this work cannot be resumed; run with "
               "--journal FILE to make a run resumable");
     return;
   }
-  proto_log(PROTO_LOG_WARN,
+  base_log(BASE_LOG_WARN,
             "all of it is in journal '%s'; resume with:", c->journal);
   char exe[PROTO_PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -345,9 +345,9 @@ int master_console_print_result(master_console_t* c, uint64_t now,
   } else {
     len = snprintf(text, sizeof(text), "%d ranks said hello\n", st.workers + 1);
   }
-  FILE* results = proto_out();
+  FILE* results = base_out();
   if (fputs(text, results) == EOF || fflush(results) != 0) {
-    proto_log(PROTO_LOG_WARN, "cannot write the result to standard output: %s",
+    base_log(BASE_LOG_WARN, "cannot write the result to standard output: %s",
               strerror(errno));
     return PROTO_EIO;
   }
@@ -360,7 +360,7 @@ int master_console_print_result(master_console_t* c, uint64_t now,
     saved = errno;
   }
   if (!ok) {
-    proto_log(PROTO_LOG_WARN, "cannot write --output file '%s': %s",
+    base_log(BASE_LOG_WARN, "cannot write --output file '%s': %s",
               job->output, strerror(saved));
     return PROTO_EIO;
   }
@@ -374,7 +374,7 @@ void master_console_print_summary(master_console_t* c, uint64_t now,
   master_run_stats_t st;
   farm_snapshot(c->farm, now, c->snap, &st);
   double cpu = master_cpu_seconds() - c->cpu0;
-  proto_log(PROTO_LOG_INFO,
+  base_log(BASE_LOG_INFO,
             "%s n=%llu, schedule %s, %llu chunk%s, %d worker%s, %.3f s; "
             "master CPU %.3f s (%.1f%% of a core), %llu messages",
             proto_job_name(job->kind), (unsigned long long)job->n,
@@ -384,14 +384,14 @@ void master_console_print_summary(master_console_t* c, uint64_t now,
             (unsigned long long)st.messages);
   char line[512];
   master_faults_line(&st, line, sizeof(line));
-  proto_log(PROTO_LOG_INFO, "%s", line);
+  base_log(BASE_LOG_INFO, "%s", line);
   master_checks_line(&st, line, sizeof(line));
-  proto_log(PROTO_LOG_INFO, "%s", line);
+  base_log(BASE_LOG_INFO, "%s", line);
   int lost = 0;
   for (int i = 0; i < st.workers; i++) {
     const master_rank_stats_t* r = &st.rank[i];
     lost += r->lost;
-    proto_log(PROTO_LOG_INFO,
+    base_log(BASE_LOG_INFO,
               "  rank %d (%s pid %llu): %llu chunks, %llu iterations, busy "
               "%.3f s, %.3g it/s, %llu timeouts, %llu re-issued, %llu "
               "duplicates, %llu cancelled, %llu rejected%s%s%s",
@@ -404,15 +404,15 @@ void master_console_print_summary(master_console_t* c, uint64_t now,
               r->came_back ? ", came back" : "",
               strcmp(r->state, "refused") == 0 ? ", REFUSED" : "");
     if (r->refused_why[0] != '\0')
-      proto_log(PROTO_LOG_INFO,
+      base_log(BASE_LOG_INFO,
                 "    refused: %s; %llu chunk%s withdrawn and computed again",
                 r->refused_why, (unsigned long long)r->revoked,
                 r->revoked == 1 ? "" : "s");
   }
   if (st.master_iters > 0)
-    proto_log(PROTO_LOG_INFO, "  rank 0 (the master itself): %llu iterations",
+    base_log(BASE_LOG_INFO, "  rank 0 (the master itself): %llu iterations",
               (unsigned long long)st.master_iters);
-  if (lost > 0) proto_log(PROTO_LOG_INFO, "lost ranks: %d", lost);
+  if (lost > 0) base_log(BASE_LOG_INFO, "lost ranks: %d", lost);
 }
 
 int master_console_write_outputs(master_console_t* c, const master_log_t* log,
@@ -469,7 +469,7 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
                           : master_write_trace(out, &st, log);
     if (out != NULL && fclose(out) != 0) wrc = PROTO_EIO;
     if (wrc < 0) {
-      proto_log(PROTO_LOG_WARN, "cannot write %s file '%s'",
+      base_log(BASE_LOG_WARN, "cannot write %s file '%s'",
                 k == 0 ? "--report" : "--trace", paths[k]);
       rc = wrc;
     }
@@ -480,7 +480,7 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
 int master_console_end(master_console_t* c, int rc, const master_end_t* e) {
   const proto_job_t* job = c->job;
   const farm_t* f = c->farm;
-  uint64_t now = proto_now_ns();
+  uint64_t now = base_now_ns();
   double wall = (double)(now - e->t0_ns) / 1e9;
   /* A finished result is printed whatever signal came after it. */
   int complete = job->kind == PROTO_JOB_HELLO ? farm_done(f) : farm_finished(f);
@@ -501,11 +501,11 @@ int master_console_end(master_console_t* c, int rc, const master_end_t* e) {
     uint64_t poisoned = 0;
     for (; farm_describe_poison(f, poisoned, line, sizeof(line)) == 0;
          poisoned++)
-      if (poisoned < 10) proto_log(PROTO_LOG_WARN, "%s", line);
+      if (poisoned < 10) base_log(BASE_LOG_WARN, "%s", line);
     if (poisoned > 10)
-      proto_log(PROTO_LOG_WARN, "... and %llu more such chunks",
+      base_log(BASE_LOG_WARN, "... and %llu more such chunks",
                 (unsigned long long)(poisoned - 10));
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "run failed: %llu chunk%s killed or froze %d computations "
               "each; every other chunk is done%s",
               (unsigned long long)poisoned, poisoned == 1 ? "" : "s",
@@ -517,6 +517,6 @@ int master_console_end(master_console_t* c, int rc, const master_end_t* e) {
   }
   if (rc == 0) rc = PROTO_ECANCELED;
   if (rc != PROTO_EJOURNAL)
-    proto_log(PROTO_LOG_WARN, "run failed: %s", proto_strerror(rc));
+    base_log(BASE_LOG_WARN, "run failed: %s", proto_strerror(rc));
   return rc;
 }

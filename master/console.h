@@ -11,7 +11,7 @@
 #include "master/farm.h"
 #include "master/live.h"
 #include "master/report.h"
-#include "proto/launch.h"
+#include "base/launch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,7 +58,7 @@ void master_console_figures(master_console_t* c, uint64_t now,
 /* Where the run is after a stop and how to resume it, launched as this
  * run was (launch, and the command line argc/argv). */
 void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
-                               const proto_launch_t* launch, int argc,
+                               const base_launch_t* launch, int argc,
                                char** argv);
 
 /* Writes the result lines to stdout and, when asked, to --output. Returns 0
@@ -99,7 +99,7 @@ typedef struct master_end_s master_end_t;
 struct master_end_s {
   uint64_t t0_ns;               /* when the run started */
   int stop_signal;              /* the signal that stopped it; 0 = none */
-  const proto_launch_t* launch; /* how it was started, and its command */
+  const base_launch_t* launch; /* how it was started, and its command */
   int argc;                     /* line, for the resume command */
   char** argv;
   const master_log_t* trace; /* --trace events */

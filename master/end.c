@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "master/master.h"
-#include "proto/clock.h"
-#include "proto/log.h"
-#include "proto/watchdog.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/watchdog.h"
 
 enum {
   END_PAUSE_NS = 100000000,     /* let mpiexec forward output before the abort,
@@ -49,7 +49,7 @@ static int rank_gone(void* ctx, int rank) {
 /* How the job ends (master/ending.h), once the farewell is over. */
 static master_ending_t choose_ending(const master_link_t* link,
                                      const farm_t* farm,
-                                     const proto_launch_t* launch,
+                                     const base_launch_t* launch,
                                      const char* host, int status) {
   int* missing = calloc((size_t)link->nworkers + 1, sizeof(*missing));
   int nmissing = 0;
@@ -74,7 +74,7 @@ static master_ending_t choose_ending(const master_link_t* link,
   /* Without the list, nobody is known gone: the safe ending. */
   if (missing == NULL && nmissing > 0) ending = MASTER_END_ABORT;
   free(missing);
-  if (why[0] != '\0') proto_log(PROTO_LOG_INFO, "%s", why);
+  if (why[0] != '\0') base_log(BASE_LOG_INFO, "%s", why);
   return ending;
 }
 
@@ -82,8 +82,8 @@ static master_ending_t choose_ending(const master_link_t* link,
  * (including those whose HELLO came after the last chunk), and each is
  * given a moment to say BYE; those that do not are named. */
 void master_farewell(master_link_t* link, farm_t* farm,
-                     const proto_launch_t* launch, uint64_t bound) {
-  farm_release(farm, proto_now_ns());
+                     const base_launch_t* launch, uint64_t bound) {
+  farm_release(farm, base_now_ns());
   /* A rank whose guard reported its death says nothing more: it is not
    * waited for, and no MPI call is made about it. */
   for (int i = 0; i < link->nworkers; i++) {
@@ -91,22 +91,22 @@ void master_farewell(master_link_t* link, farm_t* farm,
     farm_peer_info(farm, i + 1, &p);
     if (p.died) link->peer[i].broken = 1;
   }
-  int missing = master_link_farewell(link, proto_now_ns() + bound);
-  int slurm = launch->kind == PROTO_LAUNCH_SLURM;
+  int missing = master_link_farewell(link, base_now_ns() + bound);
+  int slurm = launch->kind == BASE_LAUNCH_SLURM;
   const char* then = slurm ? "" : ": the job ends with MPI_Abort";
   for (int i = 0; i < link->nworkers && missing > 0; i++) {
     if (link->peer[i].bye) continue;
     farm_peer_info_t p;
     farm_peer_info(farm, i + 1, &p);
     if (p.died)
-      proto_log(PROTO_LOG_INFO,
+      base_log(BASE_LOG_INFO,
                 "rank %d is gone (its guard reported its death)%s", i + 1,
                 then);
     else if (link->peer[i].broken)
-      proto_log(PROTO_LOG_INFO, "rank %d cannot answer STOP (its link broke)%s",
+      base_log(BASE_LOG_INFO, "rank %d cannot answer STOP (its link broke)%s",
                 i + 1, then);
     else
-      proto_log(PROTO_LOG_INFO,
+      base_log(BASE_LOG_INFO,
                 "rank %d did not answer STOP within %.1f s (lost, frozen or "
                 "of another build)%s",
                 i + 1, bound / 1e9, then);
@@ -120,7 +120,7 @@ void master_farewell(master_link_t* link, farm_t* farm,
  * Only success or not matters (hydra reports 0 after a finalize whatever
  * rank 0 returns). */
 master_ending_t master_settle_ending(master_link_t* link, const farm_t* farm,
-                                     const proto_launch_t* launch,
+                                     const base_launch_t* launch,
                                      const char* host, int rc, uint64_t bound) {
   master_ending_t ending =
       choose_ending(link, farm, launch, host, rc == 0 ? 0 : 1);
@@ -128,8 +128,8 @@ master_ending_t master_settle_ending(master_link_t* link, const farm_t* farm,
       master_link_fin(
           link,
           ending == MASTER_END_LEAVE ? PROTO_FIN_LEAVE : PROTO_FIN_FINALIZE,
-          proto_now_ns() + bound) > 0) {
-    proto_log(PROTO_LOG_INFO,
+          base_now_ns() + bound) > 0) {
+    base_log(BASE_LOG_INFO,
               "a rank did not answer FIN within %.1f s: the job ends with "
               "MPI_Abort",
               bound / 1e9);
@@ -140,8 +140,8 @@ master_ending_t master_settle_ending(master_link_t* link, const farm_t* farm,
 
 /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
 static void pause_ns(uint64_t ns) {
-  uint64_t until = proto_now_ns() + ns;
-  for (uint64_t t = proto_now_ns(); t < until; t = proto_now_ns()) {
+  uint64_t until = base_now_ns() + ns;
+  for (uint64_t t = base_now_ns(); t < until; t = base_now_ns()) {
     struct timespec left = {0, (long)(until - t)};
     nanosleep(&left, NULL);
   }
@@ -164,15 +164,15 @@ static int unread_bytes(int fd) {
  * aborted run 0.1 s: long enough that a second Ctrl-C 50 ms after the
  * first reached mpiexec, which then kills the job with status 255. */
 static void drain_output(uint64_t bound_ns) {
-  uint64_t until = proto_now_ns() + bound_ns;
-  while (proto_now_ns() < until &&
+  uint64_t until = base_now_ns() + bound_ns;
+  while (base_now_ns() < until &&
          (unread_bytes(STDOUT_FILENO) > 0 || unread_bytes(STDERR_FILENO) > 0))
     pause_ns(200000);
   pause_ns(DRAINED_PAUSE_NS);
 }
 
 void master_end_job(MPI_Comm* comm, int status, master_ending_t ending) {
-  fflush(proto_out());
+  fflush(base_out());
   fflush(stdout);
   fflush(stderr);
   if (ending == MASTER_END_LEAVE) _exit(status);
@@ -183,14 +183,14 @@ void master_end_job(MPI_Comm* comm, int status, master_ending_t ending) {
     snprintf(what, sizeof(what),
              "MPI_Finalize did not return within %.0f s; ending with status %d",
              FINALIZE_NS / 1e9, status);
-    proto_watchdog_arm(proto_now_ns() + FINALIZE_NS, status, what);
+    base_watchdog_arm(base_now_ns() + FINALIZE_NS, status, what);
     /* Over UCX's TCP transport MPI_Finalize (MPICH 4.0.2) hangs in its
      * disconnects unless the workers are already inside it when the master
      * enters: they are, a moment after their FIN (docs/fault-tolerance.md). */
     pause_ns(FINALIZE_LAG_NS);
     MPI_Comm_free(comm);
     MPI_Finalize();
-    proto_watchdog_disarm();
+    base_watchdog_disarm();
     return;
   }
   drain_output(END_PAUSE_NS);

@@ -25,7 +25,7 @@ int master_ucx_shared_memory(const char* ucx_tls) {
 master_ending_t master_choose_ending(const master_ending_facts_t* f, char* why,
                                      size_t len) {
   if (len > 0) why[0] = '\0';
-  int slurm = f->launcher == PROTO_LAUNCH_SLURM;
+  int slurm = f->launcher == BASE_LAUNCH_SLURM;
   int finalize_returns = f->hosts <= 1 && master_ucx_shared_memory(f->ucx_tls);
   if (f->nmissing == 0 && finalize_returns && (slurm || f->status == 0))
     return MASTER_END_FINALIZE;

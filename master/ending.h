@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "proto/launch.h"
+#include "base/launch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,7 +29,7 @@ typedef enum {
 
 typedef struct master_ending_facts_s master_ending_facts_t;
 struct master_ending_facts_s {
-  proto_launcher_t launcher; /* who started the ranks */
+  base_launcher_t launcher; /* who started the ranks */
   const char* ucx_tls;       /* UCX_TLS as the ranks see it (NULL: unset) */
   int hosts;                 /* distinct hosts the ranks ran on */
   const int* missing;        /* the workers that did not say BYE ... */

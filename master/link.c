@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "proto/clock.h"
+#include "base/clock.h"
 #include "proto/error.h"
 
 /* Describes a failed MPI call into l->what: "MPI_Isend to rank 2: <text>". */
@@ -231,7 +231,7 @@ static int await_last_words(master_link_t* l, uint64_t until_ns) {
       missing++;
       waiting += !l->peer[i].broken; /* a broken link says nothing more */
     }
-    if (waiting == 0 || proto_now_ns() >= until_ns) return missing;
+    if (waiting == 0 || base_now_ns() >= until_ns) return missing;
     if (master_link_poll(l, &cbs) == 0) nap();
   }
 }
@@ -251,7 +251,7 @@ int master_link_fin(master_link_t* l, int how, uint64_t until_ns) {
     l->peer[i].bye = 0; /* from here: 1 once its FIN came back */
     if (l->peer[i].broken || post(l, i) < 0) return l->nworkers;
     while (master_link_send(l, i + 1, &fin) == MASTER_LINK_BUSY &&
-           proto_now_ns() < until_ns)
+           base_now_ns() < until_ns)
       nap();
   }
   return await_last_words(l, until_ns);
@@ -284,10 +284,10 @@ void master_link_close(master_link_t* l, uint64_t grace_ns) {
         leak = 1;
     }
   }
-  uint64_t until = proto_now_ns() + grace_ns;
+  uint64_t until = base_now_ns() + grace_ns;
   for (int i = 0; l->peer != NULL && i < l->nworkers; i++) {
     while (!l->peer[i].broken && !sends_done(&l->peer[i]) &&
-           proto_now_ns() < until)
+           base_now_ns() < until)
       nap();
     if (!sends_done(&l->peer[i])) leak = 1;
   }

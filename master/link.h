@@ -79,7 +79,7 @@ int master_link_send(master_link_t* l, int rank, const proto_msg_t* msg);
 
 /* The end of the job: waits until every worker rank has said BYE (see
  * proto.h), polling and dropping whatever else still arrives, or until
- * until_ns (proto_now_ns()); a rank whose link broke is not waited for.
+ * until_ns (base_now_ns()); a rank whose link broke is not waited for.
  * Returns the number of ranks that have not said BYE (broken ones
  * included): 0 means every rank waits for FIN. */
 int master_link_farewell(master_link_t* l, uint64_t until_ns);

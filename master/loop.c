@@ -9,9 +9,9 @@
 #include <signal.h>
 #include <string.h>
 
-#include "proto/clock.h"
+#include "base/clock.h"
 #include "proto/error.h"
-#include "proto/log.h"
+#include "base/log.h"
 #include "proto/proto.h"
 
 enum {
@@ -39,7 +39,7 @@ static void solo(master_loop_t* l) {
 static void on_synced(uv_fs_t* req) {
   master_loop_t* l = req->data;
   if (req->result < 0) {
-    proto_log(PROTO_LOG_WARN, "cannot sync journal '%s': %s", l->journal->path,
+    base_log(BASE_LOG_WARN, "cannot sync journal '%s': %s", l->journal->path,
               uv_strerror((int)req->result));
     l->ops.fail(l->ops.ctx, PROTO_EIO);
   }
@@ -52,7 +52,7 @@ static void on_synced(uv_fs_t* req) {
 static void journal_tick(master_loop_t* l) {
   master_journal_t* j = l->journal;
   if (j == NULL) return;
-  uint64_t now = proto_now_ns();
+  uint64_t now = base_now_ns();
   int due = now - l->synced_ns >= SYNC_NS;
   if (j->len >= JOURNAL_WRITE_BYTES || (due && j->len > 0))
     if (master_journal_flush(j, 0) < 0) l->ops.fail(l->ops.ctx, PROTO_EIO);
@@ -76,8 +76,8 @@ static void hot_cb(uv_idle_t* handle) {
     empty = n > 0 ? 0 : empty + 1;
   }
   if (got > 0) {
-    l->last_msg_ns = proto_now_ns();
-  } else if (proto_now_ns() - l->last_msg_ns > HOT_NS) {
+    l->last_msg_ns = base_now_ns();
+  } else if (base_now_ns() - l->last_msg_ns > HOT_NS) {
     /* Traffic went quiet: let the timer take over and free the core. */
     uv_idle_stop(&l->hot);
     l->hot_on = 0;
@@ -102,7 +102,7 @@ static void timer_cb(uv_timer_t* handle) {
   journal_tick(l);
   int got = l->ops.poll(l->ops.ctx) > 0;
   if (got) {
-    l->last_msg_ns = proto_now_ns();
+    l->last_msg_ns = base_now_ns();
     if (!l->hot_on) {
       uv_idle_start(&l->hot, hot_cb);
       l->hot_on = 1;
@@ -194,7 +194,7 @@ int master_loop_init(master_loop_t* l, const proto_job_t* job,
     int urc = status_start(&l->http, &l->loop, job->status_bind,
                            job->status_port, ops->render, ops->ctx);
     if (urc != 0) {
-      proto_log(PROTO_LOG_WARN,
+      base_log(BASE_LOG_WARN,
                 "cannot serve --status-port on %s:%d: %s (choose another "
                 "port or --status-bind address)",
                 job->status_bind, job->status_port, uv_strerror(urc));
@@ -203,7 +203,7 @@ int master_loop_init(master_loop_t* l, const proto_job_t* job,
        * a supervisor does not retry. */
       return PROTO_EINVAL;
     }
-    proto_log(PROTO_LOG_INFO, "status at http://%s:%d/status and /metrics",
+    base_log(BASE_LOG_INFO, "status at http://%s:%d/status and /metrics",
               job->status_bind, job->status_port);
   }
   return 0;
@@ -211,7 +211,7 @@ int master_loop_init(master_loop_t* l, const proto_job_t* job,
 
 int master_loop_run(master_loop_t* l, master_journal_t* journal) {
   l->journal = journal;
-  l->synced_ns = proto_now_ns();
+  l->synced_ns = base_now_ns();
   uv_signal_start(&l->sigint, signal_cb, SIGINT);
   uv_signal_start(&l->sigterm, signal_cb, SIGTERM);
   uv_timer_start(&l->live, live_cb, LIVE_MS, LIVE_MS);

@@ -23,10 +23,10 @@
 #include "master/schedule.h"
 #include "master/setup.h"
 #include "master/solo.h"
-#include "proto/clock.h"
+#include "base/clock.h"
 #include "proto/error.h"
-#include "proto/log.h"
-#include "proto/watchdog.h"
+#include "base/log.h"
+#include "base/watchdog.h"
 
 enum {
   SEND_GRACE_NS = 200000000,       /* sends in flight may complete this long */
@@ -57,7 +57,7 @@ static int io_send(void* ctx, int rank, const proto_msg_t* msg) {
   master_t* m = ctx;
   int rc = master_link_send(&m->link, rank, msg);
   if (rc == MASTER_LINK_BUSY) return FARM_SEND_BUSY;
-  if (rc < 0) proto_log(PROTO_LOG_WARN, "%s", m->link.what);
+  if (rc < 0) base_log(BASE_LOG_WARN, "%s", m->link.what);
   return rc;
 }
 
@@ -69,7 +69,7 @@ static int io_record(void* ctx, const master_record_t* r) {
 
 static void io_log(void* ctx, farm_log_level_t level, const char* line) {
   (void)ctx;
-  proto_log(level == FARM_LOG_WARN ? PROTO_LOG_WARN : PROTO_LOG_INFO, "%s",
+  base_log(level == FARM_LOG_WARN ? BASE_LOG_WARN : BASE_LOG_INFO, "%s",
             line);
 }
 
@@ -82,19 +82,19 @@ static void io_event(void* ctx, const master_event_t* e) {
 
 static void on_message(void* ctx, int rank, const proto_msg_t* msg) {
   master_t* m = ctx;
-  farm_message(m->farm, rank, msg, proto_now_ns());
+  farm_message(m->farm, rank, msg, base_now_ns());
 }
 
 static void on_bad(void* ctx, int rank, int rc, int tag, size_t len,
                    uint32_t version) {
   master_t* m = ctx;
-  farm_bad_message(m->farm, rank, rc, tag, len, version, proto_now_ns());
+  farm_bad_message(m->farm, rank, rc, tag, len, version, base_now_ns());
 }
 
 static void on_link_error(void* ctx, int rank, const char* what) {
   master_t* m = ctx;
-  proto_log(PROTO_LOG_WARN, "%s", what);
-  farm_link_error(m->farm, rank, what, proto_now_ns());
+  base_log(BASE_LOG_WARN, "%s", what);
+  farm_link_error(m->farm, rank, what, base_now_ns());
 }
 
 /* ---- the loop's callbacks ---------------------------------------------- */
@@ -107,7 +107,7 @@ static int op_poll(void* ctx) {
 
 static void op_tick(void* ctx) {
   master_t* m = ctx;
-  farm_tick(m->farm, proto_now_ns());
+  farm_tick(m->farm, base_now_ns());
 }
 
 static int op_done(void* ctx) {
@@ -117,7 +117,7 @@ static int op_done(void* ctx) {
 
 static int op_solo(void* ctx) {
   master_t* m = ctx;
-  return master_solo_step(&m->solo, proto_now_ns());
+  return master_solo_step(&m->solo, base_now_ns());
 }
 
 static uint64_t op_min_chunk_ns(void* ctx) {
@@ -131,28 +131,28 @@ static void op_signal(void* ctx, int signum) {
   master_console_clear(&m->console);
   if (farm_stopping(f) != FARM_STOP_NONE) {
     /* The second one: end now, without waiting for chunks in flight. */
-    proto_log(PROTO_LOG_WARN, "second signal: ending at once");
+    base_log(BASE_LOG_WARN, "second signal: ending at once");
     m->end_now = 1;
     return;
   }
   if (signum == SIGINT)
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "SIGINT: stopping now; the chunks in flight are computed again "
               "on resume (SIGTERM waits up to %.0f s for them)",
               FARM_STOP_GRACE_MS / 1e3);
   else
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "%s: handing out no more work; waiting up to %.0f s for the "
               "chunks in flight (a second signal ends at once)",
               master_signal_name(signum), FARM_STOP_GRACE_MS / 1e3);
   m->stop_signal = signum;
   farm_stop(f, signum == SIGINT ? FARM_STOP_NOW : FARM_STOP_DRAIN,
-            proto_now_ns());
+            base_now_ns());
 }
 
 static void op_live(void* ctx) {
   master_t* m = ctx;
-  master_console_tick(&m->console, proto_now_ns());
+  master_console_tick(&m->console, base_now_ns());
 }
 
 static void op_fail(void* ctx, int rc) {
@@ -165,7 +165,7 @@ static int op_render(void* ctx, const char* path, status_buf_t* body,
   master_t* m = ctx;
   master_run_stats_t st;
   master_live_t live;
-  master_console_figures(&m->console, proto_now_ns(), &st, &live);
+  master_console_figures(&m->console, base_now_ns(), &st, &live);
   if (strcmp(path, "/status") == 0) {
     master_render_status(&st, &live, body);
     *type = "application/json";
@@ -183,7 +183,7 @@ static void op_death(void* ctx, const uint8_t* buf, size_t len) {
   master_t* m = ctx;
   proto_death_t d;
   if (proto_death_decode(buf, len, &d) == 0)
-    farm_death_report(m->farm, &d, proto_now_ns());
+    farm_death_report(m->farm, &d, base_now_ns());
 }
 
 static void clear_progress(void* ctx) {
@@ -212,7 +212,7 @@ static int start(master_t* m, MPI_Comm comm, int size) {
              job->trace[0] != '\0' ? io_event : NULL},
       .scale = m->opts->scale,
       .death_port = master_loop_death_port(&m->loop),
-      .t0_ns = proto_now_ns(),
+      .t0_ns = base_now_ns(),
       .journal = &m->journal,
   };
   if (rc == 0) rc = master_setup_farm(&setup);
@@ -228,9 +228,9 @@ static int start(master_t* m, MPI_Comm comm, int size) {
     m->console.journal = job->journal;
     m->console.journal_records = &m->journal.appended;
   }
-  proto_log_set_hook(clear_progress, m);
+  base_log_set_hook(clear_progress, m);
   rc = master_link_open(&m->link, comm, size - 1);
-  if (rc < 0) proto_log(PROTO_LOG_WARN, "%s", m->link.what);
+  if (rc < 0) base_log(BASE_LOG_WARN, "%s", m->link.what);
   return rc;
 }
 
@@ -241,7 +241,7 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   m.opts = opts;
   m.journal.fd = -1;
   m.trace.on = job->trace[0] != '\0';
-  proto_log_set_quiet(job->quiet);
+  base_log_set_quiet(job->quiet);
   int size = 1;
   MPI_Comm_size(comm, &size);
   int rc = start(&m, comm, size);
@@ -261,7 +261,7 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
                                         rc, FAREWELL_NS);
     master_link_close(&m.link, SEND_GRACE_NS);
   }
-  proto_log_set_hook(NULL, NULL);
+  base_log_set_hook(NULL, NULL);
   master_solo_close(&m.solo);
   master_console_close(&m.console);
   farm_close(m.farm);

@@ -11,7 +11,7 @@
 
 #include "master/ending.h"
 #include "proto/job.h"
-#include "proto/launch.h"
+#include "base/launch.h"
 #include "proto/proto.h"
 
 #ifdef __cplusplus
@@ -22,7 +22,7 @@ typedef struct master_options_s master_options_t;
 struct master_options_s {
   int argc;               /* the command line, for the resume command and the */
   char** argv;            /* master's own computing (master/solo.h) */
-  proto_launch_t launch;  /* how the run was started, ditto */
+  base_launch_t launch;  /* how the run was started, ditto */
   uint64_t scale;         /* sent with every chunk (the loop job's work
                              per 1000 ns, measured here); 0 = none */
   int stopped_by;         /* out: the signal that stopped the run, or 0 */

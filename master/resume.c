@@ -46,9 +46,9 @@ void master_resume_write(FILE* out, const master_resume_t* r) {
       quoted(out, eq + 1, "-_./,:+@%");
     }
   int size = r->launch.size;
-  if (r->launch.kind == PROTO_LAUNCH_SLURM)
+  if (r->launch.kind == BASE_LAUNCH_SLURM)
     fprintf(out, " srun --mpi=pmi2 -n %d", size);
-  else if (r->launch.kind == PROTO_LAUNCH_HYDRA && size > 1)
+  else if (r->launch.kind == BASE_LAUNCH_HYDRA && size > 1)
     fprintf(out, " mpiexec.mpich -disable-auto-cleanup -n %d", size);
   int has_resume = 0;
   for (int i = 0; i < r->argc; i++) {
@@ -59,12 +59,12 @@ void master_resume_write(FILE* out, const master_resume_t* r) {
     quoted(out, a, "-_./=,:+@%");
   }
   fprintf(out, "%s\n", has_resume ? "" : " --resume");
-  if (r->launch.kind == PROTO_LAUNCH_HYDRA && r->hosts > 1)
+  if (r->launch.kind == BASE_LAUNCH_HYDRA && r->hosts > 1)
     fprintf(out,
             "  (this run spanned %d hosts: give mpiexec the same -f hostfile "
             "or -hosts list)\n",
             r->hosts);
-  if (r->launch.kind == PROTO_LAUNCH_SLURM)
+  if (r->launch.kind == BASE_LAUNCH_SLURM)
     fputs(
         "  (inside an allocation of as many tasks: salloc, or an sbatch "
         "script)\n",

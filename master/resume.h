@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "proto/launch.h"
+#include "base/launch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -17,7 +17,7 @@ extern "C" {
 
 typedef struct master_resume_s master_resume_t;
 struct master_resume_s {
-  proto_launch_t launch; /* how this run was started */
+  base_launch_t launch; /* how this run was started */
   int argc;              /* its command line; argv[0] as given */
   char** argv;
   const char* exe; /* the binary's absolute path, for an argv[0] found

@@ -14,14 +14,14 @@
 
 #include "master/chunks.h"
 #include "master/schedule.h"
-#include "proto/clock.h"
+#include "base/clock.h"
 #include "proto/error.h"
-#include "proto/log.h"
+#include "base/log.h"
 
 /* Says what reading a journal left out, and what that costs. */
 static void report_load(const char* path, const master_journal_load_t* l) {
   if (l->damaged > 0 && l->damaged_records > 0)
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "journal '%s': %llu damaged stretch%s of %llu bytes left out "
               "(%llu record%s recognisable in them); the chunks they held "
               "are computed again",
@@ -30,25 +30,25 @@ static void report_load(const char* path, const master_journal_load_t* l) {
               (unsigned long long)l->damaged_records,
               l->damaged_records == 1 ? "" : "s");
   else if (l->damaged > 0)
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "journal '%s': %llu damaged stretch%s of %llu bytes left out; "
               "the chunks they held are computed again",
               path, (unsigned long long)l->damaged, l->damaged == 1 ? "" : "es",
               (unsigned long long)l->damaged_bytes);
   if (l->repeated > 0)
-    proto_log(PROTO_LOG_INFO,
+    base_log(BASE_LOG_INFO,
               "journal '%s': %llu record%s of a range recorded before "
               "ignored (nothing to compute again)",
               path, (unsigned long long)l->repeated,
               l->repeated == 1 ? "" : "s");
   if (l->overlapping > 0)
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "journal '%s': %llu record%s overlapping others left out; "
               "what no other record covers is computed again",
               path, (unsigned long long)l->overlapping,
               l->overlapping == 1 ? "" : "s");
   if (l->torn_bytes > 0)
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "journal '%s': cut off %llu bytes of a torn or damaged last "
               "record (a write cut short); that chunk is computed again",
               path, (unsigned long long)l->torn_bytes);
@@ -88,7 +88,7 @@ static void draw_config(master_setup_t* s, farm_config_t* config) {
   if (getrandom(config->key, sizeof(config->key), 0) !=
       (ssize_t)sizeof(config->key)) {
     /* No entropy source: the clock and the pid are a weak but varying key. */
-    config->key[0] = proto_now_ns() ^ ((uint64_t)getpid() << 32);
+    config->key[0] = base_now_ns() ^ ((uint64_t)getpid() << 32);
     config->key[1] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
   }
 }
@@ -97,7 +97,7 @@ int master_setup_farm(master_setup_t* s) {
   const proto_job_t* job = s->job;
   uint64_t chunks = master_fixed_chunk_count(job, s->workers);
   if (chunks > MASTER_CHUNKS_MAX) {
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "--n %llu in chunks of %llu makes %llu chunks; the master keeps "
               "%zu bytes per chunk and takes at most %llu chunks: use "
               "--chunk %llu or more",
@@ -119,15 +119,15 @@ int master_setup_farm(master_setup_t* s) {
   int rc = master_journal_open(s->journal, job->journal, job, job->resume,
                                &load, err, sizeof(err));
   if (rc < 0) {
-    proto_log(PROTO_LOG_WARN, "%s", err);
+    base_log(BASE_LOG_WARN, "%s", err);
     return rc;
   }
   s->journaling = 1;
   rc = farm_open(&s->farm, job, s->workers, &s->io, &load.done, &config,
                  s->t0_ns);
   if (rc == 0 && load.existed)
-    proto_log(
-        PROTO_LOG_INFO,
+    base_log(
+        BASE_LOG_INFO,
         "resuming from journal '%s': %zu chunks, %llu of %llu "
         "iterations (%.1f%%) already done",
         job->journal, load.done.count, (unsigned long long)load.done.iters,

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "proto/error.h"
-#include "proto/log.h"
+#include "base/log.h"
 
 void master_solo_init(master_solo_t* s, farm_t* f, char** argv, uint64_t scale,
                       double frozen_s) {
@@ -21,7 +21,7 @@ static void failed(master_solo_t* s, int rc, int64_t detail, const char* what,
                    uint64_t now) {
   s->on = 0;
   if (!proto_error_is_death(rc))
-    proto_log(PROTO_LOG_WARN, "master: chunk [%llu, %llu) fails: %s",
+    base_log(BASE_LOG_WARN, "master: chunk [%llu, %llu) fails: %s",
               (unsigned long long)s->chunk.begin,
               (unsigned long long)s->chunk.end,
               what != NULL && what[0] ? what : proto_strerror(rc));

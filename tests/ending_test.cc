@@ -12,7 +12,7 @@ namespace {
 
 struct Row {
   const char* what;
-  proto_launcher_t launcher;
+  base_launcher_t launcher;
   const char* ucx_tls;
   int hosts;
   std::vector<int> missing;
@@ -25,8 +25,8 @@ int Gone(void* ctx, int rank) {
   return static_cast<const std::set<int>*>(ctx)->count(rank) > 0;
 }
 
-const proto_launcher_t kHydra = PROTO_LAUNCH_HYDRA;
-const proto_launcher_t kSlurm = PROTO_LAUNCH_SLURM;
+const base_launcher_t kHydra = BASE_LAUNCH_HYDRA;
+const base_launcher_t kSlurm = BASE_LAUNCH_SLURM;
 const char* const kTcp = "tcp,self";
 
 // The rows of the docs' table, in its order.
@@ -59,7 +59,7 @@ const Row kRows[] = {
     {"slurm, one missing, not known gone", kSlurm, nullptr, 1, {2}, {}, 0,
      MASTER_END_ABORT},
     // No launcher: a world of one, nobody to wait for.
-    {"alone", PROTO_LAUNCH_NONE, nullptr, 1, {}, {}, 0, MASTER_END_FINALIZE},
+    {"alone", BASE_LAUNCH_NONE, nullptr, 1, {}, {}, 0, MASTER_END_FINALIZE},
 };
 
 TEST(EndingTest, EveryRowOfTheTable) {

@@ -9,7 +9,7 @@
 
 extern "C" {
 #include "master/resume.h"
-#include "proto/launch.h"
+#include "base/launch.h"
 }
 
 namespace {
@@ -21,49 +21,49 @@ const char* Get(const char* name) {
   return it == g_env->end() ? nullptr : it->second.c_str();
 }
 
-proto_launch_t Detect(std::map<std::string, std::string> env) {
+base_launch_t Detect(std::map<std::string, std::string> env) {
   g_env = &env;
-  return proto_launch_detect(Get);
+  return base_launch_detect(Get);
 }
 
 TEST(LaunchTest, HydraSlurmAndNone) {
-  proto_launch_t l = Detect({{"PMI_RANK", "2"}, {"PMI_SIZE", "4"},
+  base_launch_t l = Detect({{"PMI_RANK", "2"}, {"PMI_SIZE", "4"},
                              {"PMI_FD", "6"}, {"HYDI_CONTROL_FD", "7"}});
-  EXPECT_EQ(l.kind, PROTO_LAUNCH_HYDRA);
+  EXPECT_EQ(l.kind, BASE_LAUNCH_HYDRA);
   EXPECT_EQ(l.rank, 2);
   EXPECT_EQ(l.size, 4);
   // mpiexec inside an sbatch script: hydra's ranks inherit SLURM_*.
   l = Detect({{"PMI_RANK", "0"}, {"PMI_SIZE", "3"}, {"PMI_FD", "6"},
               {"HYDI_CONTROL_FD", "7"}, {"SLURM_PROCID", "0"},
               {"SLURM_STEP_NUM_TASKS", "1"}, {"SLURM_MPI_TYPE", "pmi2"}});
-  EXPECT_EQ(l.kind, PROTO_LAUNCH_HYDRA);
+  EXPECT_EQ(l.kind, BASE_LAUNCH_HYDRA);
   l = Detect({{"PMI_RANK", "1"}, {"PMI_SIZE", "3"}, {"PMI_FD", "11"},
               {"PMI_JOBID", "9.0"}, {"SLURM_MPI_TYPE", "pmi2"},
               {"SLURM_PROCID", "1"}, {"SLURM_STEP_NUM_TASKS", "3"}});
-  EXPECT_EQ(l.kind, PROTO_LAUNCH_SLURM);
+  EXPECT_EQ(l.kind, BASE_LAUNCH_SLURM);
   EXPECT_EQ(l.rank, 1);
   EXPECT_EQ(l.size, 3);
   l = Detect({{"SLURM_PROCID", "1"}, {"SLURM_STEP_NUM_TASKS", "3"},
               {"SLURM_NTASKS", "3"}});
-  EXPECT_EQ(l.kind, PROTO_LAUNCH_SLURM_NOPMI);
+  EXPECT_EQ(l.kind, BASE_LAUNCH_SLURM_NOPMI);
   EXPECT_EQ(l.rank, 1);
   EXPECT_EQ(l.size, 3);
   // A batch script's own process is one task: a plain run.
   l = Detect({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "3"}});
-  EXPECT_EQ(l.kind, PROTO_LAUNCH_NONE);
+  EXPECT_EQ(l.kind, BASE_LAUNCH_NONE);
   EXPECT_EQ(l.size, 1);
   l = Detect({});
-  EXPECT_EQ(l.kind, PROTO_LAUNCH_NONE);
+  EXPECT_EQ(l.kind, BASE_LAUNCH_NONE);
   EXPECT_EQ(l.rank, 0);
   // A PMI_RANK without a PMI socket is not a launcher; junk is not a rank.
   EXPECT_EQ(Detect({{"PMI_RANK", "1"}, {"PMI_SIZE", "2"}}).kind,
-            PROTO_LAUNCH_NONE);
+            BASE_LAUNCH_NONE);
   EXPECT_EQ(Detect({{"PMI_RANK", "x"}, {"PMI_SIZE", "2"}, {"PMI_FD", "6"}})
                 .kind,
-            PROTO_LAUNCH_NONE);
+            BASE_LAUNCH_NONE);
 }
 
-std::string Resume(proto_launch_t launch, std::vector<const char*> args,
+std::string Resume(base_launch_t launch, std::vector<const char*> args,
                    std::vector<const char*> env, int hosts = 1) {
   std::vector<char*> argv, envp;
   for (const char* a : args) argv.push_back(const_cast<char*>(a));
@@ -82,7 +82,7 @@ std::string Resume(proto_launch_t launch, std::vector<const char*> args,
 }
 
 TEST(ResumeTest, EachLauncherGetsItsOwnCommand) {
-  proto_launch_t hydra = {PROTO_LAUNCH_HYDRA, 0, 4};
+  base_launch_t hydra = {BASE_LAUNCH_HYDRA, 0, 4};
   EXPECT_EQ(Resume(hydra, {"bin/taskfarm", "pi", "--journal", "j"},
                    {"HOME=/root", "UCX_TLS=tcp,self",
                     "MPIR_CVAR_CH3_INTERFACE_HOSTNAME=vm"}),
@@ -92,11 +92,11 @@ TEST(ResumeTest, EachLauncherGetsItsOwnCommand) {
             "  mpiexec.mpich -disable-auto-cleanup -n 4 /opt/tf/taskfarm pi "
             "--resume\n  (this run spanned 3 hosts: give mpiexec the same -f "
             "hostfile or -hosts list)\n");
-  proto_launch_t slurm = {PROTO_LAUNCH_SLURM, 0, 3};
+  base_launch_t slurm = {BASE_LAUNCH_SLURM, 0, 3};
   std::string s = Resume(slurm, {"./taskfarm", "pi", "--journal", "a b"}, {});
   EXPECT_EQ(s.substr(0, s.find('\n')),
             "  srun --mpi=pmi2 -n 3 ./taskfarm pi --journal 'a b' --resume");
-  proto_launch_t none = {PROTO_LAUNCH_NONE, 0, 1};
+  base_launch_t none = {BASE_LAUNCH_NONE, 0, 1};
   EXPECT_EQ(Resume(none, {"./taskfarm", "pi", "--x", "it's"}, {}),
             "  ./taskfarm pi --x 'it'\\''s' --resume\n");
 }

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "proto/clock.h"
+#include "base/clock.h"
 #include "proto/job.h"
 #include "worker/kernel.h"
 
@@ -19,7 +19,7 @@ double kernel_pi_ceiling_avx512(uint64_t begin, uint64_t end);
 unsigned __int128 kernel_dot_gen_ceiling(uint64_t n, uint64_t begin,
                                          uint64_t end);
 
-static double now_s(void) { return (double)proto_now_ns() / 1e9; }
+static double now_s(void) { return (double)base_now_ns() / 1e9; }
 
 static volatile double sink;
 

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "proto/clock.h"
+#include "base/clock.h"
 
 static uint64_t mix(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -104,9 +104,9 @@ uint64_t loop_calibrate(void) {
   const uint64_t units = 1 << 20;
   uint64_t best = UINT64_MAX;
   for (int run = 0; run < 7; run++) {
-    uint64_t t0 = proto_now_ns();
+    uint64_t t0 = base_now_ns();
     loop_spin(units);
-    uint64_t dt = proto_now_ns() - t0;
+    uint64_t dt = base_now_ns() - t0;
     if (dt > 0 && dt < best) best = dt;
   }
   if (best == UINT64_MAX) best = 1;

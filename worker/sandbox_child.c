@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "proto/clock.h"
+#include "base/clock.h"
 #include "proto/error.h"
 #include "proto/job.h"
 #include "worker/kernel.h"
@@ -40,7 +40,7 @@ static void send_frame(child_t* c, const frame_t* f) {
 }
 
 static void note(child_t* c, int force) {
-  uint64_t now = proto_now_ns();
+  uint64_t now = base_now_ns();
   if (!force && now - c->noted_ns < SANDBOX_NOTE_NS) return;
   c->noted_ns = now;
   frame_t f;
@@ -81,12 +81,12 @@ static void compute(child_t* c, const frame_t* ask) {
   if (ask->scale != 0) c->kernel.scale = ask->scale;
   const proto_job_t* job = &c->job;
   uint64_t slice = proto_job_slice(job);
-  uint64_t t0 = proto_now_ns();
+  uint64_t t0 = base_now_ns();
   c->done = 0;
   c->noted_ns = t0;
   for (uint64_t at = ask->begin, stop; at < ask->end; at = stop) {
     stop = ask->end - at <= slice ? ask->end : at + slice;
-    uint64_t s0 = proto_now_ns();
+    uint64_t s0 = base_now_ns();
     int rc = kernel_add(&c->kernel, at, stop, &res->fsum, &res->isum);
     if (rc < 0) {
       res->rc = rc;
@@ -95,7 +95,7 @@ static void compute(child_t* c, const frame_t* ask) {
       break;
     }
     if (stop - at == slice)
-      slice = proto_job_next_slice(job, slice, proto_now_ns() - s0);
+      slice = proto_job_next_slice(job, slice, base_now_ns() - s0);
     c->done = stop - ask->begin;
     if (cancelled(c)) {
       frame_t f;
@@ -106,7 +106,7 @@ static void compute(child_t* c, const frame_t* ask) {
     }
     if (stop < ask->end) note(c, 0);
   }
-  res->busy_ns = proto_now_ns() - t0;
+  res->busy_ns = base_now_ns() - t0;
   proto_exact_normalize(&res->fsum);
   send_frame(c, res);
 }

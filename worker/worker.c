@@ -24,10 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/clock.h"
+#include "base/clock.h"
 #include "proto/error.h"
-#include "proto/log.h"
-#include "proto/watchdog.h"
+#include "base/log.h"
+#include "base/watchdog.h"
 #include "worker/orders.h"
 #include "worker/sandbox.h"
 
@@ -94,9 +94,9 @@ int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
   result->begin = begin;
   result->end = end;
   proto_exact_init(&result->fsum);
-  uint64_t t0 = proto_now_ns();
+  uint64_t t0 = base_now_ns();
   int rc = kernel_add(kernel, begin, end, &result->fsum, &result->isum);
-  result->busy_ns = proto_now_ns() - t0;
+  result->busy_ns = base_now_ns() - t0;
   return rc;
 }
 
@@ -144,7 +144,7 @@ static int handle(worker_t* w, const proto_msg_t* m) {
       if (worker_orders_push(&w->orders, &o) == 0) return 0;
       /* Never drop an order in silence: the master re-issues it now
        * instead of waiting for a deadline. */
-      proto_log(PROTO_LOG_INFO,
+      base_log(BASE_LOG_INFO,
                 "worker %d: order queue full, chunk %llu "
                 "handed back",
                 w->rank, (unsigned long long)m->chunk);
@@ -166,12 +166,12 @@ static int handle(worker_t* w, const proto_msg_t* m) {
       memcpy(note.addr, m->addr, sizeof(note.addr));
       /* A guard that is gone cannot be told: deadlines find the death. */
       if (write(w->guard_fd, &note, sizeof(note)) != (ssize_t)sizeof(note))
-        proto_log(PROTO_LOG_INFO, "worker %d: cannot tell its guard: %s",
+        base_log(BASE_LOG_INFO, "worker %d: cannot tell its guard: %s",
                   w->rank, strerror(errno));
       return 0;
     }
     case PROTO_TAG_REFUSE:
-      proto_log(PROTO_LOG_WARN,
+      base_log(BASE_LOG_WARN,
                 "worker %d refused by the master: %s (this worker speaks "
                 "protocol version %d)",
                 w->rank, proto_strerror((int)m->code), PROTO_VERSION);
@@ -193,19 +193,19 @@ static int drain(worker_t* w) {
     if (!done) return 0;
     int len = 0;
     MPI_Get_count(&st, MPI_BYTE, &len);
-    w->last_master_ns = proto_now_ns();
-    proto_watchdog_push(w->last_master_ns + master_timeout_ns(w->job) +
+    w->last_master_ns = base_now_ns();
+    base_watchdog_push(w->last_master_ns + master_timeout_ns(w->job) +
                         WATCHDOG_SLACK_NS);
     proto_msg_t m;
     int rc = proto_decode(w->rbuf, (size_t)len, st.MPI_TAG, &m);
     if (rc == PROTO_EVERSION) {
-      proto_log(PROTO_LOG_WARN,
+      base_log(BASE_LOG_WARN,
                 "worker %d: the master speaks protocol version %u, this "
                 "worker %d: run one build on every rank",
                 w->rank, m.version, PROTO_VERSION);
       w->stopping = w->refused = 1;
     } else if (rc < 0) {
-      proto_log(PROTO_LOG_WARN,
+      base_log(BASE_LOG_WARN,
                 "worker %d: dropped a malformed %s (tag %d, %d bytes) from "
                 "the master: %s",
                 w->rank, proto_tag_name(st.MPI_TAG), st.MPI_TAG, len,
@@ -224,9 +224,9 @@ static int drain(worker_t* w) {
 /* A worker whose master has gone silent (dead, frozen, cut off) would wait
  * forever: it leaves on its own instead. */
 static void check_master(const worker_t* w) {
-  double silent = (double)(proto_now_ns() - w->last_master_ns) / 1e9;
+  double silent = (double)(base_now_ns() - w->last_master_ns) / 1e9;
   if (silent < w->job->master_timeout) return;
-  proto_log(PROTO_LOG_WARN,
+  base_log(BASE_LOG_WARN,
             "worker %d: nothing from the master for %.0f s; exiting", w->rank,
             silent);
   _exit(EXIT_MASTER_GONE);
@@ -237,14 +237,14 @@ static void inject_faults(worker_t* w) {
   for (int f = 0; f < w->job->nfaults; f++) {
     const proto_fault_t* fault = &w->job->fault[f];
     if (fault->rank != w->rank || (w->fired >> f) & 1) continue;
-    double t = (double)(proto_now_ns() - w->start_ns) / 1e9;
+    double t = (double)(base_now_ns() - w->start_ns) / 1e9;
     int due = fault->after_seconds > 0 ? t >= fault->after_seconds
                                        : w->chunks_done >= fault->after_chunks;
     if (!due) continue;
     w->fired |= 1u << f;
     static const char* const names[] = {"?",    "exit",  "abort",  "freeze",
                                         "slow", "speed", "corrupt"};
-    proto_log(PROTO_LOG_WARN, "worker %d: injected fault '%s' fires", w->rank,
+    base_log(BASE_LOG_WARN, "worker %d: injected fault '%s' fires", w->rank,
               names[fault->kind <= PROTO_FAULT_CORRUPT ? fault->kind : 0]);
     switch (fault->kind) {
       case PROTO_FAULT_EXIT:
@@ -272,7 +272,7 @@ static void inject_faults(worker_t* w) {
 static void pace(const worker_t* w, uint64_t slice_ns) {
   double factor = w->slow_factor;
   if (w->speed != NULL) {
-    double t = (double)(proto_now_ns() - w->start_ns) / 1e9, pct = 100;
+    double t = (double)(base_now_ns() - w->start_ns) / 1e9, pct = 100;
     for (int k = 0; k < w->speed->nsteps && t >= w->speed->step_at[k]; k++)
       pct = w->speed->step_pct[k];
     factor *= 100.0 / pct;
@@ -313,7 +313,7 @@ static void corrupt(worker_t* w, proto_msg_t* res) {
  * knows the rank is alive and how far it got. Called between slices, and
  * from inside a long one through the kernel's out->keep_alive. */
 static int beat_if_due(worker_t* w) {
-  uint64_t t = proto_now_ns();
+  uint64_t t = base_now_ns();
   if (!w->computing || t - w->cur_beat_ns < HEARTBEAT_NS) return 0;
   w->cur_beat_ns = t;
   proto_msg_t progress = {.kind = PROTO_TAG_PROGRESS,
@@ -346,7 +346,7 @@ static int run_order(worker_t* w) {
   proto_exact_init(&res.fsum);
   int rc = w->kernel_rc;
   uint64_t slice = w->slice ? w->slice : proto_job_slice(w->job);
-  uint64_t t0 = proto_now_ns();
+  uint64_t t0 = base_now_ns();
   w->cur = o;
   w->cur_t0 = w->cur_beat_ns = t0;
   w->cur_done = 0;
@@ -354,20 +354,20 @@ static int run_order(worker_t* w) {
   for (uint64_t at = o.begin, stop; rc == 0 && at < o.end; at = stop) {
     stop = o.end - at < slice ? o.end : at + slice;
     if (w->job->nfaults > 0) inject_faults(w);
-    uint64_t s0 = proto_now_ns();
+    uint64_t s0 = base_now_ns();
     rc = kernel_add(&w->kernel, at, stop, &res.fsum, &res.isum);
     if (w->job->kind == PROTO_JOB_RUN && stop - at == slice)
       slice = w->slice =
-          proto_job_next_slice(w->job, slice, proto_now_ns() - s0);
+          proto_job_next_slice(w->job, slice, base_now_ns() - s0);
     if (rc < 0) {
       if (!w->told_failure++)
-        proto_log(PROTO_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
+        base_log(BASE_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
                   w->rank, (unsigned long long)o.begin,
                   (unsigned long long)o.end,
                   w->kernel.what[0] ? w->kernel.what : proto_strerror(rc));
       break;
     }
-    pace(w, proto_now_ns() - s0);
+    pace(w, base_now_ns() - s0);
     w->cur_done = stop - o.begin;
     rc = drain(w);
     if (rc == 0 && (w->stopping || worker_orders_head(&w->orders)->cancelled))
@@ -379,7 +379,7 @@ static int run_order(worker_t* w) {
     }
   }
   w->computing = 0;
-  res.busy_ns = proto_now_ns() - t0;
+  res.busy_ns = base_now_ns() - t0;
   int cancelled = w->stopping || worker_orders_head(&w->orders)->cancelled;
   worker_orders_pop(&w->orders);
   if (cancelled) return 0;
@@ -419,7 +419,7 @@ static int run_order_sandboxed(worker_t* w) {
   res.begin = o.begin;
   res.end = o.end;
   proto_exact_init(&res.fsum);
-  uint64_t t0 = proto_now_ns();
+  uint64_t t0 = base_now_ns();
   w->cur = o;
   w->cur_t0 = w->cur_beat_ns = t0;
   w->cur_done = 0;
@@ -434,7 +434,7 @@ static int run_order_sandboxed(worker_t* w) {
   while (rc == 0) {
     if (w->job->nfaults > 0) inject_faults(w);
     int got = sandbox_wait(&w->sandbox, 1, &ev);
-    uint64_t now = proto_now_ns();
+    uint64_t now = base_now_ns();
     if (got < 0) {
       rc = PROTO_EEXITED;
       detail = -1;
@@ -498,11 +498,11 @@ static int run_order_sandboxed(worker_t* w) {
                  "showed no progress for %.1f s and was killed (a compute "
                  "that spends long on one index calls out->keep_alive)",
                  (double)detail / 1e3);
-      proto_log(PROTO_LOG_WARN, "worker %d: chunk [%llu, %llu): its kernel %s",
+      base_log(BASE_LOG_WARN, "worker %d: chunk [%llu, %llu): its kernel %s",
                 w->rank, (unsigned long long)o.begin,
                 (unsigned long long)o.end, how);
     } else if (!w->told_failure++) {
-      proto_log(PROTO_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
+      base_log(BASE_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
                 w->rank, (unsigned long long)o.begin,
                 (unsigned long long)o.end,
                 w->kernel.what[0] ? w->kernel.what : proto_strerror(rc));
@@ -514,7 +514,7 @@ static int run_order_sandboxed(worker_t* w) {
                         .detail = detail};
     return send_msg(w, &fail);
   }
-  res.busy_ns = proto_now_ns() - t0;
+  res.busy_ns = base_now_ns() - t0;
   if (w->corrupt != NULL) corrupt(w, &res);
   return send_msg(w, &res);
 }
@@ -551,9 +551,9 @@ void worker_say_hello(int rank, int size) {
                                         "(^o^)", ":o)", "=)",  "(:"};
   char host[PROTO_HOST_MAX] = "unknown";
   gethostname(host, sizeof(host) - 1);
-  fprintf(proto_out(), "%s rank %d of %d on %s\n", smileys[rank % 8], rank,
+  fprintf(base_out(), "%s rank %d of %d on %s\n", smileys[rank % 8], rank,
           size, host);
-  fflush(proto_out());
+  fflush(base_out());
 }
 
 int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
@@ -563,7 +563,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
   *leave = 0;
   w.job = job;
   w.comm = comm;
-  w.start_ns = w.last_master_ns = proto_now_ns();
+  w.start_ns = w.last_master_ns = base_now_ns();
   w.slow_factor = 1;
   w.random = w.start_ns ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
   const char* guard = getenv(GUARD_FD_ENV);
@@ -578,7 +578,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
            "worker %d: nothing from the master for %.0f s (blocked in MPI); "
            "exiting",
            w.rank, job->master_timeout);
-  proto_watchdog_arm(w.start_ns + master_timeout_ns(job) + WATCHDOG_SLACK_NS,
+  base_watchdog_arm(w.start_ns + master_timeout_ns(job) + WATCHDOG_SLACK_NS,
                      EXIT_MASTER_GONE, what);
   /* A user's kernel is foreign code: it runs in a process of its own. */
   w.sandboxed = job->kind == PROTO_JOB_RUN;
@@ -587,7 +587,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
   w.kernel.beat = keep_alive;
   w.kernel.beat_arg = &w;
   if (w.kernel_rc < 0)
-    proto_log(PROTO_LOG_WARN, "worker %d: %s; every chunk it is given fails",
+    base_log(BASE_LOG_WARN, "worker %d: %s; every chunk it is given fails",
               w.rank,
               w.kernel.what[0] ? w.kernel.what : proto_strerror(w.kernel_rc));
 
@@ -602,7 +602,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
   if (rc < 0) goto out_cancel_receive;
 
   unsigned sleep_us = IDLE_SLEEP_MIN_US;
-  uint64_t idle_since = 0, idle_beat = proto_now_ns();
+  uint64_t idle_since = 0, idle_beat = base_now_ns();
   while (rc == 0) {
     rc = drain(&w);
     if (rc < 0 || w.stopping) break;
@@ -611,19 +611,19 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
       rc = run_order(&w);
       sleep_us = IDLE_SLEEP_MIN_US;
       idle_since = 0;
-      idle_beat = proto_now_ns();
+      idle_beat = base_now_ns();
       continue;
     }
-    if (proto_now_ns() - idle_beat >= IDLE_BEAT_NS) {
+    if (base_now_ns() - idle_beat >= IDLE_BEAT_NS) {
       /* Alive and idle: a master that lost this worker takes it back. */
       proto_msg_t beat = {.kind = PROTO_TAG_PROGRESS};
       rc = send_msg(&w, &beat);
-      idle_beat = proto_now_ns();
+      idle_beat = base_now_ns();
       if (rc < 0) break;
     }
     /* The master's answer to the last result is usually microseconds away:
      * poll, yielding the core, for a short while before sleeping. */
-    uint64_t t = proto_now_ns();
+    uint64_t t = base_now_ns();
     if (idle_since == 0) idle_since = t;
     if (t - idle_since < IDLE_YIELD_NS) {
       sched_yield();
@@ -640,16 +640,16 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
              "worker %d: no FIN from the master, or MPI_Finalize did not "
              "return, within %.0f s (--master-timeout); exiting",
              w.rank, job->master_timeout);
-    proto_watchdog_arm(proto_now_ns() + master_timeout_ns(job),
+    base_watchdog_arm(base_now_ns() + master_timeout_ns(job),
                        EXIT_MASTER_GONE, what);
     proto_msg_t bye = {.kind = PROTO_TAG_BYE};
     rc = send_msg(&w, &bye);
     if (rc == 0) rc = await_fin(&w, leave);
   }
   if (rc < 0)
-    proto_log(PROTO_LOG_WARN, "worker %d: %s", w.rank, proto_strerror(rc));
+    base_log(BASE_LOG_WARN, "worker %d: %s", w.rank, proto_strerror(rc));
   if (w.corrupt != NULL)
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "worker %d: --inject corrupt flipped a bit in %llu of the %llu "
               "partials it sent (%llu for a first attempt, %llu for a later "
               "one)%s",
@@ -672,28 +672,28 @@ out_close_kernel:
 }
 
 void worker_leave(void) {
-  fflush(proto_out());
+  fflush(base_out());
   fflush(stdout);
   fflush(stderr);
   _exit(EXIT_SUCCESS);
 }
 
 void worker_finalize(MPI_Comm* comm) {
-  fflush(proto_out());
+  fflush(base_out());
   fflush(stdout);
   fflush(stderr);
   MPI_Comm_free(comm);
   MPI_Finalize();
-  proto_watchdog_disarm();
+  base_watchdog_disarm();
 }
 
 void worker_await_end(const proto_job_t* job, int status) {
-  fflush(proto_out());
+  fflush(base_out());
   fflush(stdout);
   fflush(stderr);
-  uint64_t until = proto_now_ns() + master_timeout_ns(job);
+  uint64_t until = base_now_ns() + master_timeout_ns(job);
   /* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
-  for (uint64_t t = proto_now_ns(); t < until; t = proto_now_ns()) {
+  for (uint64_t t = base_now_ns(); t < until; t = base_now_ns()) {
     struct timespec pause = {0, 100000000};
     nanosleep(&pause, NULL);
   }
@@ -712,7 +712,7 @@ void worker_arm_startup_watchdog(const proto_job_t* job, int rank) {
              "worker %d: nothing from the master for %.0f s during start-up; "
              "exiting",
              rank, job->master_timeout);
-  proto_watchdog_arm(proto_now_ns() + master_timeout_ns(job),
+  base_watchdog_arm(base_now_ns() + master_timeout_ns(job),
                      rank == 0 ? EXIT_FAILURE : EXIT_MASTER_GONE, what);
 }
 
@@ -746,9 +746,9 @@ static void report_death(int fd, int rank, pid_t pid, int status) {
   close(s);
 }
 
-int worker_guard(char** argv, const proto_launch_t* launch) {
-  if (launch->kind == PROTO_LAUNCH_NONE ||
-      launch->kind == PROTO_LAUNCH_SLURM_NOPMI || launch->rank == 0 ||
+int worker_guard(char** argv, const base_launch_t* launch) {
+  if (launch->kind == BASE_LAUNCH_NONE ||
+      launch->kind == BASE_LAUNCH_SLURM_NOPMI || launch->rank == 0 ||
       getenv("TASKFARM_GUARDED"))
     return 0;
   char rank[16];
@@ -771,7 +771,7 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
   pid_t guard = getpid();
   pid_t child = fork();
   if (child < 0) {
-    proto_log(PROTO_LOG_WARN,
+    base_log(BASE_LOG_WARN,
               "rank %s: cannot fork its MPI process from its guard: %s", rank,
               strerror(errno));
     _exit(EXIT_FAILURE);
@@ -791,7 +791,7 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
       setenv(GUARD_FD_ENV, fd, 1);
     }
     execv("/proc/self/exe", argv);
-    proto_log(PROTO_LOG_WARN, "rank %s: cannot re-execute itself: %s", rank,
+    base_log(BASE_LOG_WARN, "rank %s: cannot re-execute itself: %s", rank,
               strerror(errno));
     _exit(127);
   }
@@ -799,20 +799,20 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
     if (errno == EINTR) continue;
-    proto_log(PROTO_LOG_WARN, "rank %s: lost track of its MPI process: %s",
+    base_log(BASE_LOG_WARN, "rank %s: lost track of its MPI process: %s",
               rank, strerror(errno));
     _exit(1);
   }
   if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
     report_death(note[0], launch->rank, child, status);
   if (WIFSIGNALED(status)) {
-    proto_log(PROTO_LOG_WARN, "rank %s (pid %d) died by signal %d", rank,
+    base_log(BASE_LOG_WARN, "rank %s (pid %d) died by signal %d", rank,
               (int)child, WTERMSIG(status));
     /* Slurm makes the step's status the highest of its tasks': a worker's
      * death, which costs the farm nothing, must not become the job's
      * status (the master's is). hydra takes the master's MPI_Abort status
      * and tolerates this one (-disable-auto-cleanup). */
-    _exit(launch->kind == PROTO_LAUNCH_SLURM ? 0 : 128 + WTERMSIG(status));
+    _exit(launch->kind == BASE_LAUNCH_SLURM ? 0 : 128 + WTERMSIG(status));
   }
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }

@@ -9,7 +9,7 @@
 #include <mpi.h>
 
 #include "proto/job.h"
-#include "proto/launch.h"
+#include "base/launch.h"
 #include "proto/proto.h"
 #include "worker/kernel.h"
 
@@ -49,11 +49,11 @@ int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
  * fork ends the rank with status 1 and a sentence. Returns 0 at once in the
  * child, in rank 0 and without a launcher; the parent never returns. Call
  * before MPI_Init. */
-int worker_guard(char** argv, const proto_launch_t* launch);
+int worker_guard(char** argv, const base_launch_t* launch);
 
 /* Bounds start-up: MPI_Init and the communicator set-up wait for every
  * rank, so a dead host or a frozen master would hang this rank for good.
- * Arms the watchdog (proto/watchdog.h) for job->master_timeout seconds: a
+ * Arms the watchdog (base/watchdog.h) for job->master_timeout seconds: a
  * worker then exits with status 3, rank 0 with status 1, each with a
  * sentence. worker_run() re-arms it for the run; the master disarms it.
  * Call before MPI_Init. */

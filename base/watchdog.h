@@ -3,9 +3,9 @@
  * MPI_Finalize and MPICH's progress engine can block for good (a dead host
  * in a PMI read, a peer that never finalizes); a check in the main loop
  * cannot see that, this thread can. The deadline is moved with
- * proto_watchdog_set(); 0 disarms it. */
-#ifndef TASKFARM_PROTO_WATCHDOG_H_
-#define TASKFARM_PROTO_WATCHDOG_H_
+ * base_watchdog_set(); 0 disarms it. */
+#ifndef TASKFARM_BASE_WATCHDOG_H_
+#define TASKFARM_BASE_WATCHDOG_H_
 
 #include <stdint.h>
 
@@ -13,22 +13,22 @@
 extern "C" {
 #endif
 
-/* Arms (or moves) the deadline: at proto_now_ns() >= deadline_ns the
+/* Arms (or moves) the deadline: at base_now_ns() >= deadline_ns the
  * process writes "taskfarm: <message>\n" to stderr and _exits with status.
  * Starts the thread on first use. Returns 0, or -1 when no thread could be
  * started (the caller is then unguarded; nothing else changes). message is
  * copied (at most 255 bytes). */
-int proto_watchdog_arm(uint64_t deadline_ns, int status, const char* message);
+int base_watchdog_arm(uint64_t deadline_ns, int status, const char* message);
 
 /* Moves an armed deadline only (cheap: one atomic store; no-op when
  * disarmed). */
-void proto_watchdog_push(uint64_t deadline_ns);
+void base_watchdog_push(uint64_t deadline_ns);
 
 /* Disarms it. */
-void proto_watchdog_disarm(void);
+void base_watchdog_disarm(void);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* TASKFARM_PROTO_WATCHDOG_H_ */
+#endif /* TASKFARM_BASE_WATCHDOG_H_ */

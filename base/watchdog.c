@@ -1,7 +1,7 @@
-/* proto/watchdog.h. The thread sleeps in steps of at most 100 ms, so a
+/* base/watchdog.h. The thread sleeps in steps of at most 100 ms, so a
  * deadline is kept to within that; it blocks every signal, so signals keep
  * going to the main thread as before. */
-#include "proto/watchdog.h"
+#include "base/watchdog.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/clock.h"
+#include "base/clock.h"
 
 enum { STEP_NS = 100000000 };
 
@@ -24,7 +24,7 @@ static int started;
 static void* watch(void* arg) {
   (void)arg;
   for (;;) {
-    uint64_t d = atomic_load(&deadline), now = proto_now_ns();
+    uint64_t d = atomic_load(&deadline), now = base_now_ns();
     if (d != 0 && now >= d) {
       char line[300];
       pthread_mutex_lock(&text_lock);
@@ -43,7 +43,7 @@ static void* watch(void* arg) {
   return NULL;
 }
 
-int proto_watchdog_arm(uint64_t deadline_ns, int status, const char* message) {
+int base_watchdog_arm(uint64_t deadline_ns, int status, const char* message) {
   pthread_mutex_lock(&text_lock);
   snprintf(text, sizeof(text), "%s", message);
   atomic_store(&exit_status, status);
@@ -67,9 +67,9 @@ int proto_watchdog_arm(uint64_t deadline_ns, int status, const char* message) {
   return rc;
 }
 
-void proto_watchdog_push(uint64_t deadline_ns) {
+void base_watchdog_push(uint64_t deadline_ns) {
   uint64_t d = atomic_load(&deadline);
   if (d != 0) atomic_compare_exchange_strong(&deadline, &d, deadline_ns);
 }
 
-void proto_watchdog_disarm(void) { atomic_store(&deadline, 0); }
+void base_watchdog_disarm(void) { atomic_store(&deadline, 0); }

@@ -1,6 +1,6 @@
-/* proto/log.h: one line per call, written with one fprintf so lines from
+/* base/log.h: one line per call, written with one fprintf so lines from
  * the ranks that mpiexec merges do not interleave mid-line. */
-#include "proto/log.h"
+#include "base/log.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -12,15 +12,15 @@ static FILE* out;
 static void (*hook)(void* ctx);
 static void* hook_ctx;
 
-void proto_log_set_quiet(int q) { quiet = q; }
+void base_log_set_quiet(int q) { quiet = q; }
 
-void proto_log_set_hook(void (*before)(void* ctx), void* ctx) {
+void base_log_set_hook(void (*before)(void* ctx), void* ctx) {
   hook = before;
   hook_ctx = ctx;
 }
 
-void proto_log(proto_log_level_t level, const char* fmt, ...) {
-  if (level == PROTO_LOG_INFO && quiet) return;
+void base_log(base_log_level_t level, const char* fmt, ...) {
+  if (level == BASE_LOG_INFO && quiet) return;
   if (hook != NULL) hook(hook_ctx);
   char line[1024];
   va_list ap;
@@ -31,7 +31,7 @@ void proto_log(proto_log_level_t level, const char* fmt, ...) {
   fflush(stderr);
 }
 
-int proto_out_private(void) {
+int base_out_private(void) {
   if (out != NULL) return 0;
   fflush(stdout);
   int fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -48,4 +48,4 @@ int proto_out_private(void) {
   return 0;
 }
 
-FILE* proto_out(void) { return out != NULL ? out : stdout; }
+FILE* base_out(void) { return out != NULL ? out : stdout; }

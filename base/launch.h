@@ -12,38 +12,38 @@
  *              or pmix): each task would start as a world of its own, so
  *              the run is refused with a sentence saying what to type
  *   none       no launcher: a world of one process */
-#ifndef TASKFARM_PROTO_LAUNCH_H_
-#define TASKFARM_PROTO_LAUNCH_H_
+#ifndef TASKFARM_BASE_LAUNCH_H_
+#define TASKFARM_BASE_LAUNCH_H_
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef enum {
-  PROTO_LAUNCH_NONE = 0,
-  PROTO_LAUNCH_HYDRA = 1,
-  PROTO_LAUNCH_SLURM = 2,
-  PROTO_LAUNCH_SLURM_NOPMI = 3,
-} proto_launcher_t;
+  BASE_LAUNCH_NONE = 0,
+  BASE_LAUNCH_HYDRA = 1,
+  BASE_LAUNCH_SLURM = 2,
+  BASE_LAUNCH_SLURM_NOPMI = 3,
+} base_launcher_t;
 
-typedef struct proto_launch_s proto_launch_t;
-struct proto_launch_s {
-  proto_launcher_t kind;
+typedef struct base_launch_s base_launch_t;
+struct base_launch_s {
+  base_launcher_t kind;
   int rank; /* this process's rank (SLURM_PROCID without a PMI), 0 alone */
   int size; /* ranks in the job, 1 alone */
 };
 
 /* Reads the environment through get (getenv, or a test's table). */
-proto_launch_t proto_launch_detect(const char* (*get)(const char* name));
+base_launch_t base_launch_detect(const char* (*get)(const char* name));
 
 /* Describes the environment of this process (getenv). */
-proto_launch_t proto_launch_self(void);
+base_launch_t base_launch_self(void);
 
 /* "hydra", "slurm", "slurm-nopmi" or "none". */
-const char* proto_launch_name(proto_launcher_t kind);
+const char* base_launch_name(base_launcher_t kind);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* TASKFARM_PROTO_LAUNCH_H_ */
+#endif /* TASKFARM_BASE_LAUNCH_H_ */

@@ -1,5 +1,5 @@
-/* proto/launch.h. */
-#include "proto/launch.h"
+/* base/launch.h. */
+#include "base/launch.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@ static int number(const char* s) {
   return (int)v;
 }
 
-proto_launch_t proto_launch_detect(const char* (*get)(const char* name)) {
-  proto_launch_t l = {PROTO_LAUNCH_NONE, 0, 1};
+base_launch_t base_launch_detect(const char* (*get)(const char* name)) {
+  base_launch_t l = {BASE_LAUNCH_NONE, 0, 1};
   int pmi_rank = number(get("PMI_RANK"));
   int pmi_size = number(get("PMI_SIZE"));
   int has_pmi = pmi_rank >= 0 && pmi_size > 0 &&
@@ -25,7 +25,7 @@ proto_launch_t proto_launch_detect(const char* (*get)(const char* name)) {
     const char* mpi = get("SLURM_MPI_TYPE");
     int hydra = get("HYDI_CONTROL_FD") != NULL ||
                 (get("PMI_JOBID") == NULL && (mpi == NULL || *mpi == '\0'));
-    l.kind = hydra ? PROTO_LAUNCH_HYDRA : PROTO_LAUNCH_SLURM;
+    l.kind = hydra ? BASE_LAUNCH_HYDRA : BASE_LAUNCH_SLURM;
     l.rank = pmi_rank;
     l.size = pmi_size;
     return l;
@@ -35,7 +35,7 @@ proto_launch_t proto_launch_detect(const char* (*get)(const char* name)) {
   int tasks = number(get("SLURM_STEP_NUM_TASKS"));
   int procid = number(get("SLURM_PROCID"));
   if (tasks > 1 && procid >= 0) {
-    l.kind = PROTO_LAUNCH_SLURM_NOPMI;
+    l.kind = BASE_LAUNCH_SLURM_NOPMI;
     l.rank = procid;
     l.size = tasks;
   }
@@ -44,15 +44,15 @@ proto_launch_t proto_launch_detect(const char* (*get)(const char* name)) {
 
 static const char* env(const char* name) { return getenv(name); }
 
-proto_launch_t proto_launch_self(void) { return proto_launch_detect(env); }
+base_launch_t base_launch_self(void) { return base_launch_detect(env); }
 
-const char* proto_launch_name(proto_launcher_t kind) {
+const char* base_launch_name(base_launcher_t kind) {
   switch (kind) {
-    case PROTO_LAUNCH_HYDRA:
+    case BASE_LAUNCH_HYDRA:
       return "hydra";
-    case PROTO_LAUNCH_SLURM:
+    case BASE_LAUNCH_SLURM:
       return "slurm";
-    case PROTO_LAUNCH_SLURM_NOPMI:
+    case BASE_LAUNCH_SLURM_NOPMI:
       return "slurm-nopmi";
     default:
       return "none";
