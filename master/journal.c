@@ -208,6 +208,14 @@ static int cmp_offset(const void* a, const void* b) {
   return x[2] < y[2] ? -1 : x[2] > y[2];
 }
 
+/* Sorts n (begin, end, offset) triples. qsort's array may not be NULL even
+ * for no element (C11 7.22.5), and t is NULL when the journal holds no
+ * record. */
+static void sort_triples(uint64_t* t, size_t n,
+                         int (*cmp)(const void*, const void*)) {
+  if (n > 1) qsort(t, n, 3 * sizeof(*t), cmp);
+}
+
 /* Sequential reads of a file through a window, so that reading a journal
  * takes the same memory whatever its size. */
 enum { WINDOW = 1 << 20 };
@@ -326,7 +334,7 @@ static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
   /* Sorted by range; a record overlapping an earlier one cannot come from
    * one run's exactly-once accounting and is left out (a repeat of the
    * same range loses nothing). */
-  qsort(seen, count, 3 * sizeof(*seen), cmp_begin);
+  sort_triples(seen, count, cmp_begin);
   size_t kept = 0;
   for (size_t i = 0; i < count; i++) {
     if (kept > 0 && seen[3 * i] < seen[3 * (kept - 1) + 1]) {
@@ -354,7 +362,7 @@ static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
     d->iters += seen[3 * i + 1] - seen[3 * i];
   }
   d->count = kept;
-  qsort(seen, kept, 3 * sizeof(*seen), cmp_offset);
+  sort_triples(seen, kept, cmp_offset);
   for (size_t i = 0; i < kept; i++) {
     size_t avail;
     const uint8_t* p = window_at(w, seen[3 * i + 2], &avail);
