@@ -1,5 +1,6 @@
 // The command runner of run.h: fork, exec, read both pipes with poll, and
-// kill the process group at the deadline.
+// kill the process group at the deadline; under a sanitizer config, collect
+// the reports the command's processes wrote.
 #include "tests/run.h"
 
 #include <dirent.h>
@@ -32,29 +33,21 @@ double Now() {
 // report.PID (the sanitizers' log_path adds the pid).
 std::string ReportDir() { return TempPath("sanitizer-reports"); }
 
-// Before main: points every sanitizer options variable present at
-// ReportDir() for the processes this test starts (this process read its
-// own options already and keeps reporting on stderr). A relative
-// suppressions file becomes absolute, since those processes may run in
-// another directory.
+// Before main: points the sanitizer options present (ASAN_OPTIONS covers
+// UBSan and LeakSanitizer too) at ReportDir() for the processes this test
+// starts; this process read its own options already and keeps reporting
+// on stderr.
 struct RouteSanitizerReports {
   RouteSanitizerReports() {
     bool any = false;
-    char cwd[4096];
-    std::string here = getcwd(cwd, sizeof(cwd)) ? cwd : ".";
-    for (const char* name : {"ASAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    for (const char* name : {"ASAN_OPTIONS", "TSAN_OPTIONS"}) {
       const char* value = getenv(name);
       if (value == nullptr) continue;
       std::string v = value;
-      size_t at = v.find("suppressions=");
-      if (at != std::string::npos && v[at + 13] != '/')
-        v.insert(at + 13, here + "/");
-      if (std::string(name) != "LSAN_OPTIONS") {
-        v += (v.empty() ? "" : ":") + std::string("log_path=") + ReportDir() +
-             "/report";
-        any = true;
-      }
+      v += (v.empty() ? "" : ":") + std::string("log_path=") + ReportDir() +
+           "/report";
       setenv(name, v.c_str(), 1);
+      any = true;
     }
     if (any) {
       mkdir(ReportDir().c_str(), 0700);
