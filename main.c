@@ -15,23 +15,17 @@
 #include "proto/watchdog.h"
 #include "worker/kernel.h"
 #include "worker/loop.h"
+#include "worker/sandbox.h"
 #include "worker/worker.h"
 
-enum { EXIT_BAD_USAGE = 2 };
-
-static int compute_local(void* ctx, uint64_t begin, uint64_t end,
-                         proto_msg_t* result) {
-  int rc = worker_compute(ctx, begin, end, result);
-  const kernel_t* k = ctx;
-  static int told;
-  if (rc < 0 && !told++)
-    proto_log(PROTO_LOG_WARN, "master: chunk [%llu, %llu) fails: %s",
-              (unsigned long long)begin, (unsigned long long)end,
-              k->what[0] ? k->what : proto_strerror(rc));
-  return rc;
-}
+enum {
+  EXIT_BAD_USAGE = 2,
+  PROTO_ARGV_MAX = 4096, /* arguments kept for the kernel's processes */
+};
 
 int main(int argc, char** argv) {
+  /* A kernel's own process (worker/sandbox.h) is this binary again. */
+  if (getenv(SANDBOX_ENV) != NULL) sandbox_main(argc, argv);
   static proto_job_t job;
   char err[512];
   /* Rank 0 speaks for everyone before MPI is up. */
@@ -87,6 +81,9 @@ int main(int argc, char** argv) {
   }
 
   worker_guard(argv, &launch);
+  /* MPI_Init may rearrange argv: the kernel's processes get it as given. */
+  static char* given[PROTO_ARGV_MAX + 1];
+  for (int i = 0; i < argc && i < PROTO_ARGV_MAX; i++) given[i] = argv[i];
   /* Standard output carries the result lines alone: UCX writes its own log
    * lines to stdout, and they go to stderr from here on. */
   proto_out_private();
@@ -107,28 +104,19 @@ int main(int argc, char** argv) {
   if (job.kind == PROTO_JOB_HELLO) worker_say_hello(rank, size);
   if (rank == 0) {
     proto_watchdog_disarm(); /* start-up is over; the loop is watched */
-    static kernel_t kernel;
-    rc = kernel_init(&kernel, &job);
     /* The loop job's work per nanosecond is this core's, sent with every
      * chunk: every rank does the same work for an iteration, so a slower
      * rank takes longer, as on a real uneven cluster. */
-    if (job.kind == PROTO_JOB_LOOP) kernel.scale = loop_calibrate();
-    master_options_t opts = {.compute = compute_local,
-                             .compute_ctx = &kernel,
-                             .argc = argc,
-                             .argv = argv,
-                             .launch = launch,
-                             .scale = kernel.scale};
-    if (rc == 0)
-      rc = master_run(&job, comm, &opts);
-    else
-      fprintf(stderr, "taskfarm: %s\n",
-              kernel.what[0] ? kernel.what : proto_strerror(rc));
-    kernel_close(&kernel);
+    master_options_t opts = {
+        .argc = argc,
+        .argv = given,
+        .launch = launch,
+        .scale = job.kind == PROTO_JOB_LOOP ? loop_calibrate() : 0};
+    rc = master_run(&job, comm, &opts);
     if (rc == PROTO_ESTOPPED) stopped_by = opts.stopped_by;
     ending = opts.ending;
   } else {
-    rc = worker_run(&job, comm, &leave);
+    rc = worker_run(&job, comm, given, &leave);
   }
 
   /* 0 done; 2 bad input found once MPI is up (an output file that cannot

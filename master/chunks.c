@@ -35,7 +35,9 @@ void master_table_close(master_table_t* t) {
 }
 
 static int requeue_push(master_table_t* t, uint64_t id) {
-  if (t->chunk[id].queued || t->chunk[id].state == MASTER_CHUNK_DONE) return 0;
+  if (t->chunk[id].queued || t->chunk[id].state == MASTER_CHUNK_DONE ||
+      t->chunk[id].poisoned)
+    return 0;
   if (t->rq_count == t->rq_cap) {
     size_t cap = t->rq_cap * 2;
     uint64_t* ring = malloc(cap * sizeof(*ring));
@@ -62,11 +64,38 @@ int master_table_pop_requeued(master_table_t* t, size_t* id) {
     t->rq_head = (t->rq_head + 1) % t->rq_cap;
     t->rq_count--;
     t->chunk[c].queued = 0;
-    /* A requeued chunk may have been finished by a late result since. */
-    if (t->chunk[c].state != MASTER_CHUNK_DONE) {
+    /* A requeued chunk may have been finished by a late result since, or
+     * found to be poison. */
+    if (t->chunk[c].state != MASTER_CHUNK_DONE && !t->chunk[c].poisoned) {
       *id = (size_t)c;
       return 1;
     }
+  }
+  return 0;
+}
+
+int master_table_take_requeued(master_table_t* t,
+                               int (*avoid)(void* ctx, size_t id), void* ctx,
+                               size_t look, size_t* id) {
+  size_t k = 0;
+  while (k < t->rq_count && k < look) {
+    size_t at = (t->rq_head + k) % t->rq_cap;
+    uint64_t c = t->requeue[at];
+    int stale = t->chunk[c].state == MASTER_CHUNK_DONE || t->chunk[c].poisoned;
+    if (!stale && avoid(ctx, (size_t)c)) {
+      k++;
+      continue;
+    }
+    /* Out of the ring: the entries before it move up one place. */
+    for (size_t i = k; i > 0; i--)
+      t->requeue[(t->rq_head + i) % t->rq_cap] =
+          t->requeue[(t->rq_head + i - 1) % t->rq_cap];
+    t->rq_head = (t->rq_head + 1) % t->rq_cap;
+    t->rq_count--;
+    t->chunk[c].queued = 0;
+    if (stale) continue;
+    *id = (size_t)c;
+    return 1;
   }
   return 0;
 }
@@ -86,6 +115,7 @@ static master_chunk_t* append_chunk(master_table_t* t, uint64_t begin,
   c->end = end;
   c->state = MASTER_CHUNK_PENDING;
   c->done_by = -1;
+  c->checked_by = -1;
   t->next_begin = end;
   return c;
 }
@@ -142,7 +172,7 @@ int master_table_next(master_table_t* t, uint64_t size, size_t* id) {
 uint32_t master_table_issue(master_table_t* t, size_t id, int rank) {
   assert(id < t->count);
   master_chunk_t* c = &t->chunk[id];
-  assert(c->state != MASTER_CHUNK_DONE);
+  assert(!c->poisoned);
   c->rank_of[c->attempts % MASTER_MAX_ATTEMPTS] = rank;
   c->attempts++;
   c->live++;
@@ -184,6 +214,26 @@ int master_table_abandon(master_table_t* t, size_t id) {
   return requeue_push(t, id);
 }
 
+int master_table_reopen(master_table_t* t, size_t id) {
+  assert(id < t->count);
+  master_chunk_t* c = &t->chunk[id];
+  assert(c->state == MASTER_CHUNK_DONE && c->done_by != MASTER_DONE_BY_JOURNAL);
+  assert(t->done > 0 && t->done_iters >= c->end - c->begin);
+  t->done--;
+  t->done_iters -= c->end - c->begin;
+  c->state = c->live > 0 ? MASTER_CHUNK_ISSUED : MASTER_CHUNK_PENDING;
+  c->done_by = -1;
+  c->checked_by = -1;
+  c->check = MASTER_CHECK_NONE;
+  c->digest = 0;
+  return requeue_push(t, id);
+}
+
+void master_table_poison(master_table_t* t, size_t id) {
+  assert(id < t->count && t->chunk[id].state != MASTER_CHUNK_DONE);
+  t->chunk[id].poisoned = 1;
+}
+
 int master_table_finished(const master_table_t* t) {
   return t->done_iters == t->n && t->next_begin == t->n;
 }
@@ -193,7 +243,8 @@ uint64_t master_table_unissued(const master_table_t* t) {
   for (size_t i = 0; i < t->rq_count; i++) {
     const master_chunk_t* c =
         &t->chunk[t->requeue[(t->rq_head + i) % t->rq_cap]];
-    if (c->state != MASTER_CHUNK_DONE) left += c->end - c->begin;
+    if (c->state != MASTER_CHUNK_DONE && !c->poisoned)
+      left += c->end - c->begin;
   }
   return left;
 }

@@ -3,9 +3,13 @@
  * of the range, so a schedule can choose each size as the run goes; a chunk
  * whose attempt was abandoned (timeout, lost rank, failure) goes back to a
  * queue that is served before new cuts. Invariant: the chunks partition
- * [0, next_begin), and a chunk is DONE at most once, so every index is
- * counted exactly once. A requeued chunk may still have live attempts: the
- * first result for it counts, the others are duplicates. Pure logic, no MPI. */
+ * [0, next_begin), and a chunk is DONE at most once at a time, so every index
+ * is counted exactly once; a DONE chunk is reopened only when the result that
+ * made it DONE is withdrawn (its rank lied). A requeued chunk may still have
+ * live attempts: the first result for it counts, the others are duplicates.
+ * A DONE chunk may be issued again, to check its result: those attempts'
+ * results are duplicates, compared with the accepted one by its digest. A
+ * poisoned chunk is never issued again. Pure logic, no MPI. */
 #ifndef TASKFARM_MASTER_CHUNKS_H_
 #define TASKFARM_MASTER_CHUNKS_H_
 
@@ -32,6 +36,15 @@ typedef enum {
   MASTER_INVALID = 2,   /* no such chunk/attempt/range for this rank: drop */
 } master_verdict_t;
 
+/* Where a chunk's check by a second computation stands (--verify). */
+typedef enum {
+  MASTER_CHECK_NONE = 0, /* not asked for (or not DONE) */
+  MASTER_CHECK_WANTED,   /* picked: a copy must go to another rank */
+  MASTER_CHECK_ISSUED,   /* a copy is out */
+  MASTER_CHECK_DISPUTED, /* two results differ: more computations decide */
+  MASTER_CHECK_PASSED,   /* another rank's result had the same bits */
+} master_check_t;
+
 typedef struct master_chunk_s master_chunk_t;
 struct master_chunk_s {
   uint64_t begin;                       /* first index */
@@ -46,6 +59,17 @@ struct master_chunk_s {
   int queued;                           /* in the requeue ring */
   uint64_t fault_ns;                    /* when a failed attempt was last
                                            heard from; 0 = no fault */
+  uint64_t digest;                      /* DONE: the accepted result's
+                                           digest (master/digest.h) */
+  int32_t checked_by;                   /* PASSED: the rank whose result
+                                           matched; else -1 */
+  uint32_t held;                        /* while its check is open: 1 +
+                                           the farm's index of the result
+                                           held back from the journal; 0 =
+                                           none */
+  uint8_t check;                        /* master_check_t */
+  uint8_t poisoned;                     /* its computation killed ranks:
+                                           never issued again */
 };
 
 typedef struct master_table_s master_table_t;
@@ -97,14 +121,22 @@ int master_table_preload(master_table_t* t, const uint64_t* ranges,
 /* Takes the oldest requeued chunk that is still open: 1 and *id, or 0. */
 int master_table_pop_requeued(master_table_t* t, size_t* id);
 
+/* Like master_table_pop_requeued, but passes over (and leaves in line) the
+ * chunks for which avoid(ctx, id) says 1, among the first `look` open ones:
+ * a chunk that killed a rank goes to another. */
+int master_table_take_requeued(master_table_t* t,
+                               int (*avoid)(void* ctx, size_t id), void* ctx,
+                               size_t look, size_t* id);
+
 /* Cuts a new chunk of `size` indices (rounded up to the alignment, clipped
  * at n) from the unsplit tail: 1 and *id, 0 when all is cut, or
  * PROTO_ENOMEM. */
 int master_table_cut(master_table_t* t, uint64_t size, size_t* id);
 
-/* Records that a new attempt of chunk id (not DONE) goes to rank and opens
- * it. Returns the attempt number (1, 2, ...); there is no limit, the table
- * remembers the holders of the newest MASTER_MAX_ATTEMPTS. */
+/* Records that a new attempt of chunk id goes to rank and opens it; a DONE
+ * chunk stays DONE (the attempt checks its result). Returns the attempt
+ * number (1, 2, ...); there is no limit, the table remembers the holders of
+ * the newest MASTER_MAX_ATTEMPTS. */
 uint32_t master_table_issue(master_table_t* t, size_t id, int rank);
 
 /* The rank that holds attempt of chunk id, or -1 when the attempt was never
@@ -123,6 +155,15 @@ master_verdict_t master_table_complete(master_table_t* t, int rank, uint64_t id,
  * timed out for good or was lost). When no attempt of a chunk that is not
  * DONE is left, the chunk is requeued. Returns 0 or PROTO_ENOMEM. */
 int master_table_abandon(master_table_t* t, size_t id);
+
+/* Withdraws the result of DONE chunk id (its rank turned out to lie): the
+ * chunk is open again and goes back in line; its open attempts stay open
+ * (the first result of one counts). Returns 0 or PROTO_ENOMEM. */
+int master_table_reopen(master_table_t* t, size_t id);
+
+/* Marks chunk id (not DONE) poisoned: it is never handed out again, and a
+ * queued entry of it is skipped. */
+void master_table_poison(master_table_t* t, size_t id);
 
 /* 1 when every index of [0, n) belongs to a DONE chunk. */
 int master_table_finished(const master_table_t* t);

@@ -1,5 +1,5 @@
 /* master/console.h. Everything here reads the farm through farm_snapshot()
- * and its public fields; the result lines are the only text on standard
+ * and farm.h's functions; the result lines are the only text on standard
  * output (proto_out()). */
 #include "master/console.h"
 
@@ -16,6 +16,7 @@
 extern char** environ;
 
 #include "master/resume.h"
+#include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
 #include "worker/taskfarm_kernel.h"
@@ -175,17 +176,18 @@ int master_console_prepare_image(const proto_job_t* job) {
   return 0;
 }
 
-int master_console_init(master_console_t* c, const farm_t* farm) {
+int master_console_init(master_console_t* c, const farm_t* farm,
+                        const proto_job_t* job) {
   memset(c, 0, sizeof(*c));
   c->farm = farm;
-  const proto_job_t* job = farm->job;
+  c->job = job;
   c->cpu0 = master_cpu_seconds();
   int terminal = job->progress != 0 && stderr_is_terminal();
   c->progress = !job->quiet && job->kind != PROTO_JOB_HELLO &&
                 (job->progress == 1 || (job->progress == -1 && terminal));
   c->tty = c->progress && terminal;
-  c->snap = calloc((size_t)(farm->nworkers > 0 ? farm->nworkers : 1),
-                   sizeof(*c->snap));
+  int workers = farm_workers(farm);
+  c->snap = calloc((size_t)(workers > 0 ? workers : 1), sizeof(*c->snap));
   return c->snap == NULL ? PROTO_ENOMEM : 0;
 }
 
@@ -196,15 +198,14 @@ void master_console_close(master_console_t* c) {
 
 void master_console_figures(master_console_t* c, uint64_t now,
                             master_run_stats_t* st, master_live_t* live) {
-  const farm_t* f = c->farm;
-  farm_snapshot(f, now, c->snap, st);
+  farm_snapshot(c->farm, now, c->snap, st);
   st->master_cpu_s = master_cpu_seconds() - c->cpu0;
   memset(live, 0, sizeof(*live));
-  live->done_iters = f->table.done_iters;
-  live->elapsed_s = seconds(now - f->t0_ns);
-  live->inflight = (uint64_t)f->inflight;
-  live->alive = f->alive;
-  live->lost = f->lost;
+  live->done_iters = st->done_iters;
+  live->elapsed_s = st->wall_s;
+  live->inflight = st->inflight;
+  live->alive = st->alive;
+  live->lost = st->lost;
   live->eta_s = -1;
   if (c->rate_count > 1) {
     int oldest = c->rate_count < MASTER_RATE_SAMPLES
@@ -216,8 +217,8 @@ void master_console_figures(master_console_t* c, uint64_t now,
       live->rate = (double)(c->rate_done[newest] - c->rate_done[oldest]) / dt;
   }
   if (live->rate > 0)
-    live->eta_s = (double)(f->table.n - live->done_iters) / live->rate;
-  live->stopping = f->stop_signal != 0;
+    live->eta_s = (double)(st->n - live->done_iters) / live->rate;
+  live->stopping = farm_stopping(c->farm) != FARM_STOP_NONE;
   live->journal = c->journal;
   live->journal_records = c->journal_records ? *c->journal_records : 0;
 }
@@ -228,14 +229,15 @@ void master_console_clear(master_console_t* c) {
 }
 
 void master_console_tick(master_console_t* c, uint64_t now) {
+  master_run_stats_t st;
+  master_live_t live;
+  master_console_figures(c, now, &st, &live);
   int k = c->rate_count++ % MASTER_RATE_SAMPLES;
   c->rate_t[k] = now;
-  c->rate_done[k] = c->farm->table.done_iters;
+  c->rate_done[k] = st.done_iters;
   if (!c->progress) return;
   /* A terminal gets the line redrawn in place; a file a line a second. */
   if (!c->tty && now - c->last_ns < 1000000000u) return;
-  master_run_stats_t st;
-  master_live_t live;
   master_console_figures(c, now, &st, &live);
   char line[256];
   master_progress_line(&st, &live, line, sizeof(line));
@@ -249,17 +251,17 @@ const char* master_signal_name(int sig) {
   return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
-void master_console_print_stop(const master_console_t* c,
+void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
                                const proto_launch_t* launch, int argc,
                                char** argv) {
-  const farm_t* f = c->farm;
-  const proto_job_t* job = f->job;
-  double pct =
-      job->n ? 100.0 * (double)f->table.done_iters / (double)job->n : 100.0;
-  proto_log(
-      PROTO_LOG_WARN, "stopped by %s: %llu of %llu iterations done (%.1f%%)",
-      master_signal_name(f->stop_signal),
-      (unsigned long long)f->table.done_iters, (unsigned long long)job->n, pct);
+  const proto_job_t* job = c->job;
+  master_run_stats_t st;
+  farm_snapshot(c->farm, now, c->snap, &st);
+  double pct = job->n ? 100.0 * (double)st.done_iters / (double)job->n : 100.0;
+  proto_log(PROTO_LOG_WARN,
+            "stopped by %s: %llu of %llu iterations done (%.1f%%)",
+            master_signal_name(signum), (unsigned long long)st.done_iters,
+            (unsigned long long)job->n, pct);
   if (c->journal == NULL) {
     proto_log(PROTO_LOG_WARN,
               "no --journal: this work cannot be resumed; run with "
@@ -273,17 +275,22 @@ void master_console_print_stop(const master_console_t* c,
   exe[len > 0 ? len : 0] = '\0';
   master_resume_t r = {*launch, argc,
                        argv,    len > 0 ? exe : NULL,
-                       environ, farm_host_count(f)};
+                       environ, farm_host_count(c->farm)};
   master_resume_write(stderr, &r);
 }
 
-int master_console_print_result(const master_console_t* c, double wall) {
-  const farm_t* f = c->farm;
-  const proto_job_t* job = f->job;
+int master_console_print_result(master_console_t* c, uint64_t now,
+                                double wall) {
+  const proto_job_t* job = c->job;
+  master_run_stats_t st;
+  farm_snapshot(c->farm, now, c->snap, &st);
+  proto_exact_t fsum;
+  unsigned __int128 isum;
+  farm_result(c->farm, &fsum, &isum);
   char text[512];
   int len = 0;
   if (job->kind == PROTO_JOB_PI) {
-    double pi = proto_exact_to_double(&f->fsum);
+    double pi = proto_exact_to_double(&fsum);
     len = snprintf(text, sizeof(text),
                    "PI is approximately %.16f, Error is %.16f\n"
                    "PI bits = %a\n"
@@ -295,38 +302,38 @@ int master_console_print_result(const master_console_t* c, double wall) {
   } else if (job->kind == PROTO_JOB_DOT) {
     char digits[48];
     len = snprintf(text, sizeof(text), "Dot product is %s\nTime = %.6f sec\n",
-                   master_u128_str(f->isum, digits), wall);
+                   master_u128_str(isum, digits), wall);
   } else if (job->kind == PROTO_JOB_DOTF) {
-    double v = proto_exact_to_double(&f->fsum);
+    double v = proto_exact_to_double(&fsum);
     len = snprintf(text, sizeof(text),
                    "Dot product is %.17g\nDot bits = %a\nElements = %llu\n"
                    "Time = %.6f sec\n",
                    v, v, (unsigned long long)job->n, wall);
   } else if (job->kind == PROTO_JOB_NOOP) {
-    len = snprintf(text, sizeof(text), "Chunks = %zu\nTime = %.6f sec\n",
-                   f->table.count, wall);
+    len = snprintf(text, sizeof(text), "Chunks = %llu\nTime = %.6f sec\n",
+                   (unsigned long long)st.chunks, wall);
   } else if (job->kind == PROTO_JOB_MANDEL) {
     char digits[48];
-    len = snprintf(text, sizeof(text),
-                   "Iterations = %s\nPixels = %u x %u\nTime = %.6f sec\n",
-                   master_u128_str(f->isum, digits), job->width, job->height,
-                   wall);
+    len =
+        snprintf(text, sizeof(text),
+                 "Iterations = %s\nPixels = %u x %u\nTime = %.6f sec\n",
+                 master_u128_str(isum, digits), job->width, job->height, wall);
   } else if (job->kind == PROTO_JOB_LOOP) {
     char digits[48];
     len = snprintf(text, sizeof(text),
                    "Checksum = %s\nIterations = %llu\nTime = %.6f sec\n",
-                   master_u128_str(f->isum, digits), (unsigned long long)job->n,
+                   master_u128_str(isum, digits), (unsigned long long)job->n,
                    wall);
   } else if (job->kind == PROTO_JOB_RUN) {
     len = 0;
     if (job->kernel_result & TASKFARM_RESULT_FLOAT) {
-      double v = proto_exact_to_double(&f->fsum);
+      double v = proto_exact_to_double(&fsum);
       len += snprintf(text + len, sizeof(text) - (size_t)len,
                       "Result = %.17g\nResult bits = %a\n", v, v);
     }
     if (job->kernel_result & TASKFARM_RESULT_INT) {
       char digits[48];
-      unsigned __int128 v = f->isum;
+      unsigned __int128 v = isum;
       int negative = (__int128)v < 0;
       if (negative) v = -v;
       len += snprintf(text + len, sizeof(text) - (size_t)len,
@@ -336,8 +343,7 @@ int master_console_print_result(const master_console_t* c, double wall) {
     len += snprintf(text + len, sizeof(text) - (size_t)len, "Time = %.6f sec\n",
                     wall);
   } else {
-    len =
-        snprintf(text, sizeof(text), "%d ranks said hello\n", f->nworkers + 1);
+    len = snprintf(text, sizeof(text), "%d ranks said hello\n", st.workers + 1);
   }
   FILE* results = proto_out();
   if (fputs(text, results) == EOF || fflush(results) != 0) {
@@ -361,55 +367,61 @@ int master_console_print_result(const master_console_t* c, double wall) {
   return 0;
 }
 
-void master_console_print_summary(const master_console_t* c, double wall) {
-  const farm_t* f = c->farm;
-  if (f->job->kind == PROTO_JOB_HELLO) return;
+void master_console_print_summary(master_console_t* c, uint64_t now,
+                                  double wall) {
+  const proto_job_t* job = c->job;
+  if (job->kind == PROTO_JOB_HELLO) return;
+  master_run_stats_t st;
+  farm_snapshot(c->farm, now, c->snap, &st);
   double cpu = master_cpu_seconds() - c->cpu0;
   proto_log(PROTO_LOG_INFO,
-            "%s n=%llu, schedule %s, %zu chunk%s, %d worker%s, %.3f s; "
+            "%s n=%llu, schedule %s, %llu chunk%s, %d worker%s, %.3f s; "
             "master CPU %.3f s (%.1f%% of a core), %llu messages",
-            proto_job_name(f->job->kind), (unsigned long long)f->job->n,
-            proto_sched_name(f->job->schedule), f->table.count,
-            f->table.count == 1 ? "" : "s", f->nworkers,
-            f->nworkers == 1 ? "" : "s", wall, cpu,
-            wall > 0 ? 100.0 * cpu / wall : 0.0, (unsigned long long)f->msgs);
-  proto_log(PROTO_LOG_INFO,
-            "faults: %llu chunks re-issued, %llu speculative copies, %llu "
-            "iterations computed twice; recovery %.3f s max, %.3f s mean "
-            "over %llu chunks",
-            (unsigned long long)f->reissues, (unsigned long long)f->speculative,
-            (unsigned long long)f->wasted_iters, f->recovery_max_s,
-            farm_recovery_mean_s(f), (unsigned long long)f->recoveries);
+            proto_job_name(job->kind), (unsigned long long)job->n,
+            proto_sched_name(job->schedule), (unsigned long long)st.chunks,
+            st.chunks == 1 ? "" : "s", st.workers, st.workers == 1 ? "" : "s",
+            wall, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
+            (unsigned long long)st.messages);
+  char line[512];
+  master_faults_line(&st, line, sizeof(line));
+  proto_log(PROTO_LOG_INFO, "%s", line);
+  master_checks_line(&st, line, sizeof(line));
+  proto_log(PROTO_LOG_INFO, "%s", line);
   int lost = 0;
-  for (int i = 0; i < f->nworkers; i++) {
-    const farm_peer_t* p = &f->peer[i];
-    double busy = seconds(p->busy_ns);
-    int is_lost = p->losses > p->readmits;
-    lost += is_lost;
+  for (int i = 0; i < st.workers; i++) {
+    const master_rank_stats_t* r = &st.rank[i];
+    lost += r->lost;
     proto_log(PROTO_LOG_INFO,
               "  rank %d (%s pid %llu): %llu chunks, %llu iterations, busy "
               "%.3f s, %.3g it/s, %llu timeouts, %llu re-issued, %llu "
               "duplicates, %llu cancelled, %llu rejected%s%s%s",
-              p->rank, p->host[0] ? p->host : "?", (unsigned long long)p->pid,
-              (unsigned long long)p->chunks, (unsigned long long)p->iters, busy,
-              busy > 0 ? (double)p->iters / busy : 0.0,
-              (unsigned long long)p->timeouts, (unsigned long long)p->reissued,
-              (unsigned long long)p->duplicates, (unsigned long long)p->cancels,
-              (unsigned long long)p->rejected, is_lost ? ", LOST" : "",
-              p->readmits ? ", came back" : "",
-              p->state == FARM_REFUSED ? ", REFUSED" : "");
+              r->rank, r->host[0] ? r->host : "?", (unsigned long long)r->pid,
+              (unsigned long long)r->chunks, (unsigned long long)r->iters,
+              r->busy_s, r->busy_s > 0 ? (double)r->iters / r->busy_s : 0.0,
+              (unsigned long long)r->timeouts, (unsigned long long)r->reissued,
+              (unsigned long long)r->duplicates, (unsigned long long)r->cancels,
+              (unsigned long long)r->rejected, r->lost ? ", LOST" : "",
+              r->came_back ? ", came back" : "",
+              strcmp(r->state, "refused") == 0 ? ", REFUSED" : "");
+    if (r->refused_why[0] != '\0')
+      proto_log(PROTO_LOG_INFO,
+                "    refused: %s; %llu chunk%s withdrawn and computed again",
+                r->refused_why, (unsigned long long)r->revoked,
+                r->revoked == 1 ? "" : "s");
   }
-  if (f->master_iters > 0)
+  if (st.master_iters > 0)
     proto_log(PROTO_LOG_INFO, "  rank 0 (the master itself): %llu iterations",
-              (unsigned long long)f->master_iters);
+              (unsigned long long)st.master_iters);
   if (lost > 0) proto_log(PROTO_LOG_INFO, "lost ranks: %d", lost);
 }
 
 int master_console_write_outputs(master_console_t* c, const master_log_t* log,
                                  double wall, uint64_t now) {
-  const farm_t* f = c->farm;
-  const proto_job_t* job = f->job;
+  const proto_job_t* job = c->job;
   if (job->report[0] == '\0' && job->trace[0] == '\0') return 0;
+  proto_exact_t fsum;
+  unsigned __int128 isum;
+  farm_result(c->farm, &fsum, &isum);
   char value[64] = "", bits[64] = "", reference[64] = "";
   master_run_stats_t st;
   master_live_t live;
@@ -419,7 +431,7 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
   if (job->kind == PROTO_JOB_PI || job->kind == PROTO_JOB_DOTF ||
       (job->kind == PROTO_JOB_RUN &&
        (job->kernel_result & TASKFARM_RESULT_FLOAT))) {
-    st.value = proto_exact_to_double(&f->fsum);
+    st.value = proto_exact_to_double(&fsum);
     snprintf(value, sizeof(value), "%.17g", st.value);
     snprintf(bits, sizeof(bits), "%a", st.value);
     st.bits = bits;
@@ -431,19 +443,20 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
     st.reference_kind = "pi, the limit of S_n";
   } else if (job->kind == PROTO_JOB_DOT) {
     unsigned __int128 ref = master_dot_closed_form(job->n);
-    master_u128_str(f->isum, value);
+    master_u128_str(isum, value);
     master_u128_str(ref, reference);
-    st.value = (double)f->isum;
+    st.value = (double)isum;
     st.reference = (double)ref;
     st.has_reference = 1;
     st.reference_kind = "closed form n(n+1)(n+2)/6";
   } else if (job->kind == PROTO_JOB_NOOP) {
-    snprintf(value, sizeof(value), "%zu chunks", f->table.count);
+    snprintf(value, sizeof(value), "%llu chunks",
+             (unsigned long long)st.chunks);
   } else if (job->kind == PROTO_JOB_LOOP || job->kind == PROTO_JOB_MANDEL ||
              (job->kind == PROTO_JOB_RUN &&
               job->kernel_result == TASKFARM_RESULT_INT)) {
-    master_u128_str(f->isum, value);
-    st.value = (double)f->isum;
+    master_u128_str(isum, value);
+    st.value = (double)isum;
   }
   st.reference_text = reference;
   int rc = 0;
@@ -461,5 +474,49 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
       rc = wrc;
     }
   }
+  return rc;
+}
+
+int master_console_end(master_console_t* c, int rc, const master_end_t* e) {
+  const proto_job_t* job = c->job;
+  const farm_t* f = c->farm;
+  uint64_t now = proto_now_ns();
+  double wall = (double)(now - e->t0_ns) / 1e9;
+  /* A finished result is printed whatever signal came after it. */
+  int complete = job->kind == PROTO_JOB_HELLO ? farm_done(f) : farm_finished(f);
+  if (rc == 0 && complete) {
+    rc = master_console_print_result(c, now, wall);
+    master_console_print_summary(c, now, wall);
+    int orc = master_console_write_outputs(c, e->trace, wall, now);
+    return rc == 0 ? orc : rc;
+  }
+  if (farm_stopping(f) != FARM_STOP_NONE && (rc == 0 || rc == PROTO_ESTOPPED)) {
+    master_console_print_stop(c, now, e->stop_signal, e->launch, e->argc,
+                              e->argv);
+    master_console_write_outputs(c, e->trace, wall, now);
+    return PROTO_ESTOPPED;
+  }
+  if (rc == PROTO_EPOISON) {
+    char line[1024];
+    uint64_t poisoned = 0;
+    for (; farm_describe_poison(f, poisoned, line, sizeof(line)) == 0;
+         poisoned++)
+      if (poisoned < 10) proto_log(PROTO_LOG_WARN, "%s", line);
+    if (poisoned > 10)
+      proto_log(PROTO_LOG_WARN, "... and %llu more such chunks",
+                (unsigned long long)(poisoned - 10));
+    proto_log(PROTO_LOG_WARN,
+              "run failed: %llu chunk%s killed or froze %d computations "
+              "each; every other chunk is done%s",
+              (unsigned long long)poisoned, poisoned == 1 ? "" : "s",
+              job->poison_after,
+              c->journal != NULL ? " and in the journal: fix the kernel and "
+                                   "run again with --resume"
+                                 : " (run with --journal FILE to keep it)");
+    return rc;
+  }
+  if (rc == 0) rc = PROTO_ECANCELED;
+  if (rc != PROTO_EJOURNAL)
+    proto_log(PROTO_LOG_WARN, "run failed: %s", proto_strerror(rc));
   return rc;
 }

@@ -22,6 +22,7 @@ enum { MASTER_RATE_SAMPLES = 24 }; /* progress samples kept for the rate */
 typedef struct master_console_s master_console_t;
 struct master_console_s {
   const farm_t* farm;
+  const proto_job_t* job;
   int progress;     /* draw the progress line */
   int tty;          /* redraw it in place (a terminal watches) */
   int drawn;        /* a line is on the terminal */
@@ -38,7 +39,8 @@ struct master_console_s {
 /* Sets c up for farm (which must outlive c). Decides whether the progress
  * line is drawn and how, from the job and the terminal. Returns 0 or
  * PROTO_ENOMEM. */
-int master_console_init(master_console_t* c, const farm_t* farm);
+int master_console_init(master_console_t* c, const farm_t* farm,
+                        const proto_job_t* job);
 void master_console_close(master_console_t* c);
 
 /* Takes a rate sample and draws the progress line if due; call 4 times a
@@ -55,16 +57,17 @@ void master_console_figures(master_console_t* c, uint64_t now,
 
 /* Where the run is after a stop and how to resume it, launched as this
  * run was (launch, and the command line argc/argv). */
-void master_console_print_stop(const master_console_t* c,
+void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
                                const proto_launch_t* launch, int argc,
                                char** argv);
 
 /* Writes the result lines to stdout and, when asked, to --output. Returns 0
  * or PROTO_EIO after saying which write failed. */
-int master_console_print_result(const master_console_t* c, double wall);
+int master_console_print_result(master_console_t* c, uint64_t now, double wall);
 
 /* The summary on stderr (not with --quiet). */
-void master_console_print_summary(const master_console_t* c, double wall);
+void master_console_print_summary(master_console_t* c, uint64_t now,
+                                  double wall);
 
 /* The --report and --trace files. Returns 0 or PROTO_EIO after saying
  * which could not be written. */
@@ -90,6 +93,23 @@ double master_cpu_seconds(void);
 
 /* Writes v in decimal into buf (at least 40 bytes); returns buf. */
 char* master_u128_str(unsigned __int128 v, char* buf);
+
+/* What the end of a run needs said. */
+typedef struct master_end_s master_end_t;
+struct master_end_s {
+  uint64_t t0_ns;               /* when the run started */
+  int stop_signal;              /* the signal that stopped it; 0 = none */
+  const proto_launch_t* launch; /* how it was started, and its command */
+  int argc;                     /* line, for the resume command */
+  char** argv;
+  const master_log_t* trace; /* --trace events */
+};
+
+/* Prints and writes what the run's end calls for, given its outcome rc: a
+ * complete result (whatever signal came after it), the stop and how to
+ * resume, the poisoned chunks, or the failure. Returns the run's outcome
+ * (PROTO_ESTOPPED when stopped; an output that could not be written). */
+int master_console_end(master_console_t* c, int rc, const master_end_t* e);
 
 #ifdef __cplusplus
 }

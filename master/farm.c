@@ -1,12 +1,13 @@
 /* The farm of farm.h. Each peer's state changes only in set_state(), which
  * also keeps the per-state counts; each order enters through add_order() and
  * leaves through drop_order(), which keep f->inflight and the idle list and
- * close the attempt in the chunk table. A send that fails marks the peer
+ * close the attempt in the chunk table. A chunk's check changes only in
+ * set_check(), which keeps f->checks_open. A send that fails marks the peer
  * broken; it is dropped from the farm by settle() at the end of the call
- * that noticed, so no loop ever sees a peer vanish under it. */
+ * that noticed, so no loop ever sees a peer vanish under it. A pointer into
+ * the chunk table never lives across a call that may cut chunks (feed,
+ * issue): the table may move. */
 #include "master/farm.h"
-
-#include <signal.h>
 
 #include <assert.h>
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "master/digest.h"
+#include "master/farm_private.h"
 #include "proto/error.h"
 
 /* Weight of the newest speed sample in a worker's smoothed speed. */
@@ -42,6 +45,83 @@ static void logf_(farm_t* f, farm_log_level_t level, const char* fmt, ...) {
 static farm_peer_t* peer_of(farm_t* f, int rank) {
   assert(rank >= 1 && rank <= f->nworkers);
   return &f->peer[rank - 1];
+}
+
+static const char* host_of(const farm_peer_t* p) {
+  return p->host[0] ? p->host : "?";
+}
+
+/* ---- randomness: xoshiro256** (Blackman and Vigna), seeded from the key */
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t next_random(farm_t* f) {
+  uint64_t* r = f->rng;
+  uint64_t out = rotl(r[1] * 5, 7) * 9, t = r[1] << 17;
+  r[2] ^= r[0];
+  r[3] ^= r[1];
+  r[1] ^= r[2];
+  r[0] ^= r[3];
+  r[2] ^= t;
+  r[3] = rotl(r[3], 45);
+  return out;
+}
+
+/* 1 with probability p. */
+static int chance(farm_t* f, double p) {
+  if (p >= 1) return 1;
+  if (p <= 0) return 0;
+  return (double)(next_random(f) >> 11) * 0x1p-53 < p;
+}
+
+static void seed_random(farm_t* f) {
+  uint64_t x = f->key[0] ^ rotl(f->key[1], 32) ^ 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 4; i++) { /* splitmix64 */
+    x += 0x9e3779b97f4a7c15ull;
+    uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    f->rng[i] = z ^ (z >> 31);
+  }
+}
+
+/* ---- rings of chunk ids ------------------------------------------------- */
+
+static int ring_push(farm_ring_t* q, size_t id) {
+  if (q->count == q->cap) {
+    size_t cap = q->cap ? 2 * q->cap : 16;
+    size_t* grown = malloc(cap * sizeof(*grown));
+    if (grown == NULL) return PROTO_ENOMEM;
+    for (size_t i = 0; i < q->count; i++)
+      grown[i] = q->id[(q->head + i) % q->cap];
+    free(q->id);
+    q->id = grown;
+    q->cap = cap;
+    q->head = 0;
+  }
+  q->id[(q->head + q->count++) % q->cap] = id;
+  return 0;
+}
+
+/* The k-th entry from the head. */
+static size_t ring_at(const farm_ring_t* q, size_t k) {
+  assert(k < q->count);
+  return q->id[(q->head + k) % q->cap];
+}
+
+/* Removes the k-th entry from the head (k small: the entries before it
+ * move up one place). */
+static void ring_remove(farm_ring_t* q, size_t k) {
+  assert(k < q->count);
+  for (size_t i = k; i > 0; i--)
+    q->id[(q->head + i) % q->cap] = q->id[(q->head + i - 1) % q->cap];
+  q->head = (q->head + 1) % q->cap;
+  q->count--;
+}
+
+static void ring_free(farm_ring_t* q) {
+  free(q->id);
+  memset(q, 0, sizeof(*q));
 }
 
 /* ---- trace events ---------------------------------------------------- */
@@ -162,6 +242,8 @@ static void add_order(farm_t* f, farm_peer_t* p, size_t id, uint64_t attempt,
   refresh_idle(f, p);
 }
 
+static void close_attempt(farm_t* f, size_t id);
+
 /* Removes p's order i and closes its attempt in the chunk table (a chunk
  * left with no attempt and no result goes back in line). The trace gets a
  * slice of kind, from when the computation began (busy_ns before now) or
@@ -185,7 +267,7 @@ static void drop_order(farm_t* f, farm_peer_t* p, int i,
     p->head_start_ns = now;
     p->head_done = 0;
   }
-  if (master_table_abandon(&f->table, o.chunk) < 0) farm_fail(f, PROTO_ENOMEM);
+  close_attempt(f, o.chunk);
   refresh_idle(f, p);
 }
 
@@ -198,7 +280,8 @@ static void abandon_all(farm_t* f, farm_peer_t* p, uint64_t now) {
 static int next_owned(farm_peer_t* p, const master_table_t* t, size_t* id) {
   while (p->owned_pos < p->owned_count) {
     size_t c = p->owned[p->owned_pos++];
-    if (t->chunk[c].state == MASTER_CHUNK_PENDING && !t->chunk[c].queued) {
+    if (t->chunk[c].state == MASTER_CHUNK_PENDING && !t->chunk[c].queued &&
+        !t->chunk[c].poisoned) {
       *id = c;
       return 1;
     }
@@ -244,7 +327,9 @@ void farm_fail(farm_t* f, int rc) {
   f->done = 1;
 }
 
-int farm_finished(const farm_t* f) { return master_table_finished(&f->table); }
+int farm_finished(const farm_t* f) {
+  return master_table_finished(&f->table) && f->checks_open == 0;
+}
 
 static void check_finished(farm_t* f, uint64_t now) {
   if (f->done) return;
@@ -257,7 +342,15 @@ static void check_finished(farm_t* f, uint64_t now) {
     f->done = 1;
     return;
   }
-  if (f->stop_signal &&
+  /* Everything but the poisoned chunks is done and checked: the run ends
+   * with them named (farm_describe_poison). */
+  const master_table_t* t = &f->table;
+  if (f->poisoned > 0 && t->next_begin == t->n && f->checks_open == 0 &&
+      t->done_iters + f->poisoned_iters == t->n) {
+    farm_fail(f, PROTO_EPOISON);
+    return;
+  }
+  if (f->stop &&
       ((f->inflight == 0 && !f->solo_busy) || now >= f->stop_deadline_ns))
     f->done = 1;
 }
@@ -286,8 +379,36 @@ static int queue_depth(const farm_t* f) {
 
 /* The chunk p gets next: a re-issued one first, then what the schedule
  * gives p. 1 and *id, 0 when none, or a negative code. */
+static int pick_vote(farm_t* f, const farm_peer_t* p, size_t* id);
+static int pick_check(farm_t* f, const farm_peer_t* p, size_t* id);
+
+static int died_of(const farm_death_t* d, int rank);
+static int someone_else_could(const farm_t* f, const farm_death_t* d);
+
+/* The ranks a chunk killed get it again only when nobody else can. */
+typedef struct {
+  farm_t* f;
+  int rank;
+} avoid_t;
+
+static int killed(void* ctx, size_t id) {
+  const avoid_t* a = ctx;
+  for (size_t k = 0; k < a->f->ndeaths; k++) {
+    const farm_death_t* d = &a->f->death[k];
+    if (d->chunk == id)
+      return died_of(d, a->rank) && someone_else_could(a->f, d);
+  }
+  return 0;
+}
+
 static int pick_chunk(farm_t* f, farm_peer_t* p, size_t* id) {
-  if (master_table_pop_requeued(&f->table, id)) return 1;
+  /* A disputed result waits for the vote that decides it; chunks taken
+   * back from others come next; then copies that check a result. */
+  if (pick_vote(f, p, id)) return 1;
+  avoid_t avoid = {f, p->rank};
+  if (master_table_take_requeued(&f->table, killed, &avoid, IDLE_LOOK, id))
+    return 1;
+  if (pick_check(f, p, id)) return 1;
   if (f->is_static) return next_owned(p, &f->table, id);
   if (f->table.next_begin >= f->table.n) return 0;
   uint64_t size =
@@ -317,7 +438,7 @@ static void speculate(farm_t* f, farm_peer_t* p, uint64_t now);
 /* Gives p orders until it holds queue_depth() or nothing is left to issue;
  * an idle worker with nothing left may get a copy of a straggler's chunk. */
 static void feed(farm_t* f, farm_peer_t* p, uint64_t now) {
-  if (f->stop_signal || f->done) return;
+  if (f->stop || f->done) return;
   int depth = queue_depth(f);
   while (feedable(p) && p->norders < depth) {
     /* Prefetch hides the master's reaction time; a worker that already
@@ -342,7 +463,9 @@ static void feed(farm_t* f, farm_peer_t* p, uint64_t now) {
 /* Chunks waiting for re-issue go to the fastest of the first IDLE_LOOK idle
  * workers, a bounded number at a time. */
 static void feed_idle(farm_t* f, uint64_t now) {
-  for (int n = 0; n < IDLE_FEEDS && f->table.rq_count > 0 && f->idle_head;
+  for (int n = 0;
+       n < IDLE_FEEDS && f->idle_head &&
+       (f->table.rq_count > 0 || f->refq.count > 0 || f->checkq.count > 0);
        n++) {
     farm_peer_t* best = f->idle_head;
     farm_peer_t* q = best->idle_next;
@@ -386,7 +509,7 @@ static void speculate(farm_t* f, farm_peer_t* p, uint64_t now) {
     int i = find_order(c->peer, c->chunk, c->attempt);
     const master_chunk_t* ch = &f->table.chunk[c->chunk];
     if (i < 0 || c->peer->order[i].timed_out ||
-        ch->state == MASTER_CHUNK_DONE || ch->live > 1) {
+        ch->state == MASTER_CHUNK_DONE || ch->live > 1 || ch->poisoned) {
       c->peer = NULL; /* finished, copied or given up since */
       continue;
     }
@@ -510,7 +633,7 @@ static void settle(farm_t* f, uint64_t now) {
   }
 }
 
-/* ---- messages ---------------------------------------------------------- */
+/* ---- speeds and recoveries --------------------------------------------- */
 
 /* Folds a speed sample (indices per ns) into p's smoothed speed. */
 static void learn_speed(farm_t* f, farm_peer_t* p, double indices, double ns) {
@@ -536,9 +659,223 @@ static void note_recovery(farm_t* f, size_t id, uint64_t now) {
   if (s > f->recovery_max_s) f->recovery_max_s = s;
 }
 
-/* A chunk is done: every other holder of it drops it. */
+/* ---- checks: digests, second computations, disputes -------------------- */
+
+static int check_open(int check) {
+  return check == MASTER_CHECK_WANTED || check == MASTER_CHECK_ISSUED ||
+         check == MASTER_CHECK_DISPUTED;
+}
+
+static void record(farm_t* f, size_t id, int rank, uint64_t attempt,
+                   const proto_msg_t* msg);
+
+/* Holds chunk id's accepted result back from the journal until its check
+ * is over. Without a journal nothing is held. */
+static void hold(farm_t* f, size_t id, int rank, uint64_t attempt,
+                 const proto_msg_t* msg) {
+  if (f->io.record == NULL) return;
+  assert(f->table.chunk[id].held == 0);
+  if (f->nheld == f->held_cap) {
+    size_t cap = f->held_cap ? 2 * f->held_cap : 16;
+    farm_held_t* grown = realloc(f->held, cap * sizeof(*grown));
+    if (grown == NULL) {
+      farm_fail(f, PROTO_ENOMEM);
+      return;
+    }
+    f->held = grown;
+    f->held_cap = cap;
+  }
+  master_record_t* r = malloc(sizeof(*r));
+  if (r == NULL) {
+    farm_fail(f, PROTO_ENOMEM);
+    return;
+  }
+  const master_chunk_t* c = &f->table.chunk[id];
+  *r = (master_record_t){.begin = c->begin,
+                         .end = c->end,
+                         .rank = rank,
+                         .attempt = (uint32_t)attempt,
+                         .isum = msg->isum,
+                         .fsum = msg->fsum};
+  f->held[f->nheld] = (farm_held_t){id, rank, (uint32_t)attempt, r};
+  f->table.chunk[id].held = (uint32_t)++f->nheld;
+}
+
+/* Ends the hold of chunk id's result: journaled when keep, else dropped. */
+static void release(farm_t* f, size_t id, int keep) {
+  master_chunk_t* c = &f->table.chunk[id];
+  if (c->held == 0) return;
+  size_t k = c->held - 1;
+  c->held = 0;
+  master_record_t* r = f->held[k].record;
+  if (keep && f->io.record != NULL) {
+    int rc = f->io.record(f->io.ctx, r);
+    if (rc < 0) farm_fail(f, rc);
+  }
+  free(r);
+  f->held[k] = f->held[--f->nheld];
+  if (k < f->nheld) f->table.chunk[f->held[k].chunk].held = (uint32_t)k + 1;
+}
+
+/* The only place a chunk's check changes; a chunk that becomes WANTED is
+ * queued for a copy. A result held back from the journal is written when
+ * its check passes and dropped when the chunk is withdrawn. */
+static void set_check(farm_t* f, size_t id, master_check_t next) {
+  master_chunk_t* c = &f->table.chunk[id];
+  /* The master's own results are trusted: nobody checks them. */
+  assert(next != MASTER_CHECK_WANTED || c->done_by != 0);
+  f->checks_open += check_open(next) - check_open(c->check);
+  assert(f->checks_open >= 0);
+  c->check = (uint8_t)next;
+  if (next == MASTER_CHECK_PASSED) release(f, id, 1);
+  if (next == MASTER_CHECK_NONE) release(f, id, 0);
+  if (next != MASTER_CHECK_PASSED) c->checked_by = -1;
+  if (next == MASTER_CHECK_WANTED && ring_push(&f->checkq, id) < 0)
+    farm_fail(f, PROTO_ENOMEM);
+}
+
+static int is_taker(const farm_t* f, int rank) {
+  if (rank < 1 || rank > f->nworkers) return 0;
+  farm_state_t s = f->peer[rank - 1].state;
+  return s == FARM_ACTIVE || s == FARM_WAITING;
+}
+
+static farm_dispute_t* dispute_of(farm_t* f, size_t id) {
+  for (size_t k = 0; k < f->ndisputes; k++)
+    if (f->dispute[k].chunk == id) return &f->dispute[k];
+  return NULL;
+}
+
+static int voted(const farm_dispute_t* d, int rank) {
+  for (int k = 0; k < d->votes; k++)
+    if (d->rank[k] == rank) return 1;
+  return 0;
+}
+
+static void dispute_close(farm_t* f, farm_dispute_t* d) {
+  *d = f->dispute[--f->ndisputes];
+}
+
+/* A disputed chunk needs one more computation: queued unless one is out. */
+static void want_vote(farm_t* f, size_t id) {
+  if (f->table.chunk[id].live > 0) return;
+  if (ring_push(&f->refq, id) < 0) farm_fail(f, PROTO_ENOMEM);
+}
+
+/* Closes one open attempt of chunk id. A DONE chunk whose check copy or
+ * vote went away without a result wants another one. */
+static void close_attempt(farm_t* f, size_t id) {
+  if (master_table_abandon(&f->table, id) < 0) farm_fail(f, PROTO_ENOMEM);
+  const master_chunk_t* c = &f->table.chunk[id];
+  if (c->state != MASTER_CHUNK_DONE || c->live > 0) return;
+  if (c->check == MASTER_CHECK_ISSUED) set_check(f, id, MASTER_CHECK_WANTED);
+  if (c->check == MASTER_CHECK_DISPUTED) want_vote(f, id);
+}
+
+/* The next disputed chunk p has not computed: 1 and *id, or 0. Entries
+ * that no longer wait for a vote are dropped on the way. */
+static int pick_vote(farm_t* f, const farm_peer_t* p, size_t* id) {
+  for (size_t k = 0; k < f->refq.count && k < IDLE_LOOK;) {
+    size_t c = ring_at(&f->refq, k);
+    const farm_dispute_t* d = dispute_of(f, c);
+    if (d == NULL || f->table.chunk[c].live > 0) {
+      ring_remove(&f->refq, k);
+      continue;
+    }
+    if (!voted(d, p->rank)) {
+      ring_remove(&f->refq, k);
+      *id = c;
+      return 1;
+    }
+    k++;
+  }
+  return 0;
+}
+
+/* The next chunk wanting a check that p did not compute, on another host
+ * than the one that did where there is one: 1 and *id, or 0. */
+static int pick_check(farm_t* f, const farm_peer_t* p, size_t* id) {
+  size_t best = SIZE_MAX;
+  for (size_t k = 0; k < f->checkq.count && k < IDLE_LOOK;) {
+    size_t c = ring_at(&f->checkq, k);
+    const master_chunk_t* ch = &f->table.chunk[c];
+    if (ch->check != MASTER_CHECK_WANTED) {
+      ring_remove(&f->checkq, k);
+      continue;
+    }
+    if (ch->done_by != p->rank) {
+      const char* other = ch->done_by >= 1 ? f->peer[ch->done_by - 1].host : "";
+      if (best == SIZE_MAX) best = k;
+      if (strcmp(other, p->host) != 0) {
+        best = k;
+        break;
+      }
+    }
+    k++;
+  }
+  if (best == SIZE_MAX) return 0;
+  *id = ring_at(&f->checkq, best);
+  ring_remove(&f->checkq, best);
+  set_check(f, *id, MASTER_CHECK_ISSUED);
+  f->checks_issued++;
+  return 1;
+}
+
+/* A queued check or vote that no worker can take, because every rank that
+ * may still take work computed that chunk already: the master computes it.
+ * 1 and *id (taken off its queue when take), or 0. Entries that wait for
+ * nothing any more are dropped on the way. */
+static int pick_for_master(farm_t* f, size_t* id, int take) {
+  if (f->takers > FARM_VOTES_MAX) return 0; /* some taker has not voted */
+  for (size_t k = 0; k < f->refq.count && k < IDLE_LOOK;) {
+    size_t c = ring_at(&f->refq, k);
+    farm_dispute_t* d = dispute_of(f, c);
+    if (d == NULL || f->table.chunk[c].live > 0) {
+      ring_remove(&f->refq, k);
+      continue;
+    }
+    /* Takers that have not computed it go first; then the master, which
+     * computes it a second time to confirm its own result. */
+    int open = f->takers;
+    for (int v = 0; v < d->votes; v++) open -= is_taker(f, d->rank[v]);
+    if (open > 0) {
+      k++;
+      continue;
+    }
+    if (take) ring_remove(&f->refq, k);
+    *id = c;
+    return 1;
+  }
+  for (size_t k = 0; k < f->checkq.count && k < IDLE_LOOK;) {
+    size_t c = ring_at(&f->checkq, k);
+    const master_chunk_t* ch = &f->table.chunk[c];
+    if (ch->check != MASTER_CHECK_WANTED) {
+      ring_remove(&f->checkq, k);
+      continue;
+    }
+    if (f->takers - is_taker(f, ch->done_by) > 0) {
+      k++;
+      continue;
+    }
+    if (take) {
+      ring_remove(&f->checkq, k);
+      set_check(f, c, MASTER_CHECK_ISSUED);
+      f->checks_issued++;
+    }
+    *id = c;
+    return 1;
+  }
+  return 0;
+}
+
+static void refuse_liar(farm_t* f, farm_peer_t* p, uint64_t now,
+                        const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A chunk is done: every other holder of it drops it, but for one copy kept
+ * to check the result when keep is set (it then counts as the check). */
 static void cancel_copies(farm_t* f, size_t id, int winner,
-                          uint64_t win_attempt, uint64_t now) {
+                          uint64_t win_attempt, int keep, uint64_t now) {
   /* feed() below may cut new chunks and so move the table: the chunk is
    * held by its id, never by a pointer across it. Its attempts cannot
    * change meanwhile (it is done). */
@@ -551,6 +888,12 @@ static void cancel_copies(farm_t* f, size_t id, int winner,
     farm_peer_t* q = peer_of(f, r);
     int i = find_order(q, id, a);
     if (i < 0) continue;
+    if (keep && r != winner &&
+        f->table.chunk[id].check == MASTER_CHECK_WANTED) {
+      set_check(f, id, MASTER_CHECK_ISSUED);
+      f->checks_issued++;
+      continue;
+    }
     uint64_t done = i == 0 ? q->head_done : 0;
     instant(f, r, MASTER_EV_CANCEL, id, a, now);
     drop_order(f, q, i, MASTER_EV_CANCELLED, 0, now);
@@ -561,81 +904,540 @@ static void cancel_copies(farm_t* f, size_t id, int winner,
   }
 }
 
-/* Adds an accepted partial to the result and the journal. */
-static void accept(farm_t* f, size_t id, int rank, uint64_t attempt,
-                   const proto_msg_t* msg, uint64_t now) {
-  proto_exact_merge(&f->fsum, &msg->fsum);
-  f->isum += msg->isum;
-  if (f->io.record != NULL) {
-    const master_chunk_t* c = &f->table.chunk[id];
-    master_record_t r = {.begin = c->begin,
-                         .end = c->end,
-                         .rank = rank,
-                         .attempt = (uint32_t)attempt,
-                         .isum = msg->isum,
-                         .fsum = msg->fsum};
-    int rc = f->io.record(f->io.ctx, &r);
-    if (rc < 0) farm_fail(f, rc);
+/* Writes a journal record for chunk id: its accepted partial, or with msg
+ * NULL the withdrawal of the one recorded before. */
+static void record(farm_t* f, size_t id, int rank, uint64_t attempt,
+                   const proto_msg_t* msg) {
+  if (f->io.record == NULL) return;
+  const master_chunk_t* c = &f->table.chunk[id];
+  master_record_t r = {.begin = c->begin,
+                       .end = c->end,
+                       .rank = rank,
+                       .attempt = (uint32_t)attempt,
+                       .revoked = msg == NULL};
+  if (msg != NULL) {
+    r.isum = msg->isum;
+    r.fsum = msg->fsum;
+  } else {
+    proto_exact_init(&r.fsum);
   }
+  int rc = f->io.record(f->io.ctx, &r);
+  if (rc < 0) farm_fail(f, rc);
+}
+
+/* Adds an accepted partial to its rank's sums (p NULL: the master's) and
+ * the journal; picks the chunk for a check with probability f->verify. */
+static void accept(farm_t* f, size_t id, farm_peer_t* p, uint64_t attempt,
+                   const proto_msg_t* msg, uint64_t now) {
+  if (p == NULL) {
+    proto_exact_merge(&f->fsum, &msg->fsum);
+    f->isum += msg->isum;
+  } else {
+    if (p->fsum == NULL) {
+      p->fsum = malloc(sizeof(*p->fsum));
+      if (p->fsum == NULL) {
+        farm_fail(f, PROTO_ENOMEM);
+        return;
+      }
+      proto_exact_init(p->fsum);
+    }
+    proto_exact_merge(p->fsum, &msg->fsum);
+    p->isum += msg->isum;
+  }
+  master_chunk_t* c = &f->table.chunk[id];
+  c->digest = master_digest(f->key, msg);
+  if (c->poisoned) {
+    /* A rank computed what killed others: not poison after all. */
+    c->poisoned = 0;
+    f->poisoned--;
+    f->poisoned_iters -= c->end - c->begin;
+  }
+  int rank = p != NULL ? p->rank : 0;
   note_recovery(f, id, now);
-  cancel_copies(f, id, rank, attempt, now);
+  int keep = p != NULL && chance(f, f->verify);
+  if (keep) {
+    hold(f, id, rank, attempt, msg);
+    set_check(f, id, MASTER_CHECK_WANTED);
+  } else {
+    record(f, id, rank, attempt, msg);
+  }
+  cancel_copies(f, id, rank, attempt, keep, now);
+}
+
+/* Withdraws everything p delivered: its sums, and every chunk it made DONE
+ * goes back in line (the journal records the withdrawal); every check it
+ * passed is wanted again, and its votes no longer count. */
+static void revoke_past(farm_t* f, farm_peer_t* p, uint64_t now) {
+  p->isum = 0;
+  if (p->fsum != NULL) proto_exact_init(p->fsum);
+  for (size_t id = 0; id < f->table.count; id++) {
+    const master_chunk_t* c = &f->table.chunk[id];
+    if (c->state != MASTER_CHUNK_DONE) continue;
+    if (c->done_by == p->rank) {
+      uint64_t size = c->end - c->begin;
+      farm_dispute_t* d = dispute_of(f, id);
+      if (d != NULL) dispute_close(f, d);
+      /* Journaled unless held back for its check. */
+      if (c->held == 0) record(f, id, p->rank, 0, NULL);
+      set_check(f, id, MASTER_CHECK_NONE);
+      if (master_table_reopen(&f->table, id) < 0) farm_fail(f, PROTO_ENOMEM);
+      p->revoked++;
+      p->chunks--;
+      p->iters -= size;
+      f->revoked_iters += size;
+    } else if (c->check == MASTER_CHECK_PASSED && c->checked_by == p->rank &&
+               c->done_by != 0) {
+      set_check(f, id, MASTER_CHECK_WANTED);
+    }
+  }
+  for (size_t k = 0; k < f->ndisputes;) {
+    farm_dispute_t* d = &f->dispute[k];
+    int kept = 0;
+    for (int v = 0; v < d->votes; v++)
+      if (d->rank[v] != p->rank) {
+        d->rank[kept] = d->rank[v];
+        d->digest[kept++] = d->digest[v];
+      }
+    d->votes = kept;
+    if (kept >= 2) {
+      want_vote(f, d->chunk);
+      k++;
+      continue;
+    }
+    /* One result is left, the accepted one: it wants a check afresh,
+     * unless it is the master's own. */
+    size_t id = d->chunk;
+    dispute_close(f, d);
+    set_check(f, id,
+              f->table.chunk[id].done_by == 0 ? MASTER_CHECK_NONE
+                                              : MASTER_CHECK_WANTED);
+  }
+  feed_idle(f, now);
+}
+
+/* p sent what can only be a lie, or computed a result that others
+ * contradict: it never gets work again, and nothing it delivered counts. */
+static void refuse_liar(farm_t* f, farm_peer_t* p, uint64_t now,
+                        const char* fmt, ...) {
+  if (p->why[0] != '\0') return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(p->why, sizeof(p->why), fmt, ap);
+  va_end(ap);
+  if (p->why[0] == '\0') snprintf(p->why, sizeof(p->why), "it lied");
+  f->liars++;
+  uint64_t chunks = p->chunks;
+  logf_(f, FARM_LOG_WARN,
+        "rank %d (%s pid %llu) is refused: %s; the %llu chunk%s it delivered "
+        "are computed again",
+        p->rank, host_of(p), (unsigned long long)p->pid, p->why,
+        (unsigned long long)chunks, chunks == 1 ? "" : "s");
+  if (p->state != FARM_GONE && p->state != FARM_REFUSED)
+    refuse(f, p, PROTO_ELIAR, now);
+  revoke_past(f, p, now);
+}
+
+/* A rank (0: the master) computed chunk id twice with different partials:
+ * its core or the kernel is not deterministic. */
+static void inconsistent(farm_t* f, size_t id, int rank, uint64_t now) {
+  const master_chunk_t* c = &f->table.chunk[id];
+  unsigned long long b = c->begin, e = c->end;
+  f->inconsistent++;
+  if (rank == 0) {
+    logf_(f, FARM_LOG_WARN,
+          "the master computed chunk %zu [%llu, %llu) twice and got different "
+          "partials: the kernel is not deterministic (its result depends on "
+          "more than the index range), so no result of it can be verified",
+          id, b, e);
+    farm_fail(f, PROTO_ENONDET);
+    return;
+  }
+  refuse_liar(f, peer_of(f, rank), now,
+              "it computed chunk %zu [%llu, %llu) twice and got different "
+              "partials (a faulty core, or a kernel that is not deterministic)",
+              id, b, e);
+}
+
+static void decide(farm_t* f, farm_dispute_t* d, int agree, int second,
+                   uint64_t now);
+
+/* "rank 3", or "the master" for rank 0. */
+static const char* voter_name(int rank, char* buf, size_t len) {
+  if (rank == 0) return "the master";
+  snprintf(buf, len, "rank %d", rank);
+  return buf;
+}
+
+/* One more computation of disputed chunk id: when two ranks agree, every
+ * rank that got something else is refused. */
+static void add_vote(farm_t* f, farm_dispute_t* d, int rank, uint64_t digest,
+                     uint64_t now) {
+  size_t id = d->chunk;
+  int agree = -1, second = -1;
+  for (int v = 0; v < d->votes; v++) {
+    if (d->rank[v] != rank) continue;
+    if (d->digest[v] != digest) {
+      inconsistent(f, id, rank, now);
+      return;
+    }
+    if (rank != 0) return; /* the same again: nothing learnt */
+    /* The master, trusted, confirmed its own result: it decides. */
+    agree = second = v;
+  }
+  if (agree >= 0) {
+    decide(f, d, agree, second, now);
+    return;
+  }
+  if (d->votes == FARM_VOTES_MAX) {
+    const master_chunk_t* c = &f->table.chunk[id];
+    logf_(f, FARM_LOG_WARN,
+          "chunk %zu [%llu, %llu) was computed %d times by different ranks "
+          "and no two results agree: the kernel is not deterministic",
+          id, (unsigned long long)c->begin, (unsigned long long)c->end,
+          FARM_VOTES_MAX);
+    farm_fail(f, PROTO_ENONDET);
+    return;
+  }
+  d->rank[d->votes] = rank;
+  d->digest[d->votes++] = digest;
+  for (int v = 0; v < d->votes && agree < 0; v++)
+    for (int w = v + 1; w < d->votes; w++)
+      if (d->digest[v] == d->digest[w]) {
+        agree = v;
+        second = w;
+        break;
+      }
+  if (agree < 0) {
+    want_vote(f, id);
+    return;
+  }
+  decide(f, d, agree, second, now);
+}
+
+/* Votes agree and second of dispute d agree (the same vote twice: the
+ * master confirmed its own): their result stands, every rank that got
+ * another is refused. */
+static void decide(farm_t* f, farm_dispute_t* d, int agree, int second,
+                   uint64_t now) {
+  size_t id = d->chunk;
+  /* The dispute is closed before anyone is refused (a refusal withdraws
+   * chunks and votes). */
+  farm_dispute_t done = *d;
+  char one[24], two[24];
+  dispute_close(f, d);
+  uint64_t winner = done.digest[agree];
+  const master_chunk_t* c = &f->table.chunk[id];
+  unsigned long long b = c->begin, e = c->end;
+  int accepted_won = c->digest == winner;
+  if (accepted_won) {
+    int by =
+        done.rank[agree] != c->done_by ? done.rank[agree] : done.rank[second];
+    /* The master's own result, confirmed by itself, needed no check. */
+    set_check(f, id,
+              by == c->done_by ? MASTER_CHECK_NONE : MASTER_CHECK_PASSED);
+    if (by != c->done_by) f->table.chunk[id].checked_by = by;
+  }
+  for (int v = 0; v < done.votes && !f->done; v++) {
+    if (done.digest[v] == winner) continue;
+    if (done.rank[v] == 0) {
+      logf_(f, FARM_LOG_WARN,
+            "ranks %d and %d agree on chunk %zu [%llu, %llu) and the master "
+            "computed something else: the kernel is not deterministic",
+            done.rank[agree], done.rank[second], id, b, e);
+      farm_fail(f, PROTO_ENONDET);
+      return;
+    }
+    farm_peer_t* q = peer_of(f, done.rank[v]);
+    q->mismatches++;
+    if (agree == second)
+      refuse_liar(f, q, now,
+                  "its result for chunk %zu [%llu, %llu) differs from the "
+                  "master's, which the master computed twice",
+                  id, b, e);
+    else
+      refuse_liar(f, q, now,
+                  "its result for chunk %zu [%llu, %llu) differs from those "
+                  "of %s and %s, which agree",
+                  id, b, e, voter_name(done.rank[agree], one, sizeof(one)),
+                  voter_name(done.rank[second], two, sizeof(two)));
+  }
+}
+
+/* Another computation of DONE chunk id (by rank; 0: the master) gave a
+ * partial with this digest: the same bits confirm the accepted result,
+ * other bits start a dispute that further computations decide. */
+static void compare(farm_t* f, size_t id, int rank, uint64_t attempt,
+                    uint64_t digest, uint64_t now) {
+  const master_chunk_t* c = &f->table.chunk[id];
+  if (c->done_by == MASTER_DONE_BY_JOURNAL) return;
+  farm_dispute_t* d = dispute_of(f, id);
+  if (d != NULL) {
+    add_vote(f, d, rank, digest, now);
+    return;
+  }
+  if (digest == c->digest) {
+    /* The same rank again, or the master's own result: nothing learnt. */
+    if (rank == c->done_by || c->done_by == 0) return;
+    if (c->check != MASTER_CHECK_ISSUED) f->free_checks++;
+    if (c->check == MASTER_CHECK_PASSED) return;
+    f->checks_passed++;
+    if (c->done_by >= 1) peer_of(f, c->done_by)->checked++;
+    if (rank >= 1) peer_of(f, rank)->checks_done++;
+    set_check(f, id, MASTER_CHECK_PASSED);
+    f->table.chunk[id].checked_by = rank;
+    cancel_copies(f, id, rank, attempt, 0, now);
+    return;
+  }
+  f->mismatches++;
+  if (rank == c->done_by) {
+    inconsistent(f, id, rank, now);
+    return;
+  }
+  if (f->verify <= 0) {
+    logf_(f, FARM_LOG_WARN,
+          "ranks %d and %d computed different partials for chunk %zu [%llu, "
+          "%llu); with --verify off nothing is done about it",
+          c->done_by, rank, id, (unsigned long long)c->begin,
+          (unsigned long long)c->end);
+    return;
+  }
+  if (f->ndisputes == f->disputes_cap) {
+    size_t cap = f->disputes_cap ? 2 * f->disputes_cap : 8;
+    farm_dispute_t* grown = realloc(f->dispute, cap * sizeof(*grown));
+    if (grown == NULL) {
+      farm_fail(f, PROTO_ENOMEM);
+      return;
+    }
+    f->dispute = grown;
+    f->disputes_cap = cap;
+  }
+  logf_(f, FARM_LOG_INFO,
+        "ranks %d and %d computed different partials for chunk %zu [%llu, "
+        "%llu): another computation decides",
+        c->done_by, rank, id, (unsigned long long)c->begin,
+        (unsigned long long)c->end);
+  d = &f->dispute[f->ndisputes++];
+  memset(d, 0, sizeof(*d));
+  d->chunk = id;
+  d->votes = 1;
+  d->rank[0] = c->done_by;
+  d->digest[0] = c->digest;
+  set_check(f, id, MASTER_CHECK_DISPUTED);
+  add_vote(f, d, rank, digest, now);
+}
+
+/* ---- poison chunks ------------------------------------------------------ */
+
+static farm_death_t* death_of(farm_t* f, size_t id) {
+  for (size_t k = 0; k < f->ndeaths; k++)
+    if (f->death[k].chunk == id) return &f->death[k];
+  if (f->ndeaths == f->deaths_cap) {
+    size_t cap = f->deaths_cap ? 2 * f->deaths_cap : 8;
+    farm_death_t* grown = realloc(f->death, cap * sizeof(*grown));
+    if (grown == NULL) return NULL;
+    f->death = grown;
+    f->deaths_cap = cap;
+  }
+  farm_death_t* d = &f->death[f->ndeaths++];
+  memset(d, 0, sizeof(*d));
+  d->chunk = id;
+  return d;
+}
+
+/* "died by signal 11 (Segmentation fault)": what a death code says. */
+static void describe_death(int code, int64_t detail, char* out, size_t len) {
+  if (code == PROTO_EKILLED)
+    snprintf(out, len, "its kernel died by signal %lld (%s)", (long long)detail,
+             detail > 0 && detail < 65 ? strsignal((int)detail) : "?");
+  else if (code == PROTO_EEXITED)
+    snprintf(out, len,
+             "its kernel exited with status %lld in the middle of the chunk",
+             (long long)detail);
+  else
+    snprintf(out, len, "its kernel showed no progress for %.1f s",
+             (double)detail / 1e3);
+}
+
+static int died_of(const farm_death_t* d, int rank) {
+  for (int k = 0; k < d->count; k++)
+    if (d->rank[k] == rank) return 1;
+  return 0;
+}
+
+/* 1 when a rank that may take work has not died of d's chunk yet. */
+static int someone_else_could(const farm_t* f, const farm_death_t* d) {
+  for (int i = 0; i < f->nworkers; i++)
+    if (is_taker(f, i + 1) && !died_of(d, i + 1)) return 1;
+  return 0;
+}
+
+/* The computation of chunk id killed or froze rank (0: the master's
+ * kernel process). After --poison-after different ranks (or deaths of the
+ * master computing alone) the chunk is never handed out again. */
+static void note_death(farm_t* f, size_t id, int rank, int code, int64_t detail,
+                       uint64_t now) {
+  (void)now;
+  f->kernel_deaths++;
+  const master_chunk_t* c = &f->table.chunk[id];
+  char what[128], who[24];
+  describe_death(code, detail, what, sizeof(what));
+  unsigned long long b = c->begin, e = c->end;
+  if (c->state == MASTER_CHUNK_DONE || c->poisoned) {
+    logf_(f, FARM_LOG_WARN, "chunk %zu [%llu, %llu) on %s: %s", id, b, e,
+          voter_name(rank, who, sizeof(who)), what);
+    return;
+  }
+  farm_death_t* d = death_of(f, id);
+  if (d == NULL) {
+    farm_fail(f, PROTO_ENOMEM);
+    return;
+  }
+  /* A rank that dies of it again counts once, unless nobody else who may
+   * take work is left to try it (the master alone, or one worker). */
+  if (died_of(d, rank) && someone_else_could(f, d)) return;
+  if (d->count < PROTO_POISON_MAX) {
+    d->rank[d->count] = rank;
+    d->code[d->count] = code;
+    d->detail[d->count++] = detail;
+  }
+  logf_(f, FARM_LOG_WARN, "chunk %zu [%llu, %llu) on %s: %s (%d of %d)", id, b,
+        e, voter_name(rank, who, sizeof(who)), what, d->count,
+        f->job->poison_after);
+  if (d->count < f->job->poison_after) return;
+  master_table_poison(&f->table, id);
+  f->poisoned++;
+  f->poisoned_iters += e - b;
+  logf_(f, FARM_LOG_WARN,
+        "chunk %zu [%llu, %llu) is poison: it is not handed out again; the "
+        "run finishes the rest and ends with exit 1",
+        id, b, e);
+}
+
+int farm_describe_poison(const farm_t* f, uint64_t i, char* out, size_t len) {
+  for (size_t k = 0; k < f->ndeaths; k++) {
+    const farm_death_t* d = &f->death[k];
+    const master_chunk_t* c = &f->table.chunk[d->chunk];
+    if (!c->poisoned || i-- > 0) continue;
+    size_t at = (size_t)snprintf(
+        out, len,
+        "chunk %zu [%llu, %llu) killed or froze its computation %d "
+        "time%s:",
+        d->chunk, (unsigned long long)c->begin, (unsigned long long)c->end,
+        d->count, d->count == 1 ? "" : "s");
+    for (int r = 0; r < d->count && at < len; r++) {
+      char what[128], who[24];
+      describe_death(d->code[r], d->detail[r], what, sizeof(what));
+      at += (size_t)snprintf(out + at, len - at, "%s %s (%s)", r ? ";" : "",
+                             voter_name(d->rank[r], who, sizeof(who)), what);
+    }
+    return 0;
+  }
+  return -1;
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* 1 when attempt of chunk is one the table issued but no longer remembers
+ * the holder of (too many attempts since): it can be judged by nobody. */
+static int forgotten(const farm_t* f, uint64_t chunk, uint64_t attempt) {
+  if (chunk >= f->table.count) return 0;
+  const master_chunk_t* c = &f->table.chunk[chunk];
+  return attempt >= 1 && attempt <= c->attempts &&
+         c->attempts - attempt >= MASTER_MAX_ATTEMPTS;
 }
 
 static void on_result(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
                       uint64_t now) {
+  size_t id = (size_t)msg->chunk;
   int held = find_order(p, msg->chunk, msg->attempt);
-  master_verdict_t v = master_table_complete(
-      &f->table, p->rank, msg->chunk, msg->attempt, msg->begin, msg->end);
-  if (held >= 0)
-    drop_order(f, p, held,
-               v == MASTER_ACCEPT      ? MASTER_EV_ACCEPTED
-               : v == MASTER_DUPLICATE ? MASTER_EV_DUPLICATE
-                                       : MASTER_EV_ABANDONED,
-               msg->busy_ns > 0 ? msg->busy_ns : 1, now);
-  if (v == MASTER_INVALID) {
-    /* A range that does not match an order it holds is a lie: the order is
-     * given up above, and the chunk goes to someone else. */
-    reject(f, p, "RESULT for a chunk, attempt or range it was not given",
+  if (forgotten(f, msg->chunk, msg->attempt)) {
+    if (held >= 0) drop_order(f, p, held, MASTER_EV_ABANDONED, 0, now);
+    reject(f, p, "RESULT for an attempt too old to be checked",
            PROTO_TAG_RESULT, proto_size(PROTO_TAG_RESULT));
     feed_idle(f, now);
     feed(f, p, now);
     return;
   }
-  if (held < 0)
-    slice(f, p->rank, (size_t)msg->chunk, msg->attempt,
-          v == MASTER_DUPLICATE ? MASTER_EV_DUPLICATE : MASTER_EV_ACCEPTED,
-          msg->busy_ns < since_start(f, now) ? now - msg->busy_ns : f->t0_ns,
-          now);
+  if (master_table_holder(&f->table, msg->chunk, msg->attempt) != p->rank) {
+    refuse_liar(f, p, now,
+                "it sent a RESULT for chunk %llu attempt %llu, which it was "
+                "never given",
+                (unsigned long long)msg->chunk,
+                (unsigned long long)msg->attempt);
+    return;
+  }
+  const master_chunk_t* c = &f->table.chunk[id];
+  if (c->begin != msg->begin || c->end != msg->end) {
+    refuse_liar(f, p, now,
+                "it sent a RESULT for [%llu, %llu) for its order of chunk %zu "
+                "[%llu, %llu)",
+                (unsigned long long)msg->begin, (unsigned long long)msg->end,
+                id, (unsigned long long)c->begin, (unsigned long long)c->end);
+    return;
+  }
+  master_verdict_t v = master_table_complete(
+      &f->table, p->rank, msg->chunk, msg->attempt, msg->begin, msg->end);
+  assert(v != MASTER_INVALID);
   uint64_t size = msg->end - msg->begin;
   learn_speed(f, p, (double)size, (double)msg->busy_ns);
   master_sched_learn(&f->sched, p->rank - 1, size, (double)msg->busy_ns / 1e9);
   p->strikes = 0;
   p->fails = 0;
+  uint64_t busy = msg->busy_ns > 0 ? msg->busy_ns : 1;
   if (v == MASTER_DUPLICATE) {
     p->duplicates++;
     f->wasted_iters += size;
+    /* Compared before the order is closed: a vote still out keeps the
+     * dispute from asking for another. The comparison may refuse p, which
+     * drops its orders. */
+    compare(f, id, p->rank, msg->attempt, master_digest(f->key, msg), now);
+    held = find_order(p, msg->chunk, msg->attempt);
+    if (held >= 0)
+      drop_order(f, p, held, MASTER_EV_DUPLICATE, busy, now);
+    else if (p->why[0] == '\0')
+      slice(f, p->rank, id, msg->attempt, MASTER_EV_DUPLICATE,
+            busy < since_start(f, now) ? now - busy : f->t0_ns, now);
   } else {
+    if (held >= 0)
+      drop_order(f, p, held, MASTER_EV_ACCEPTED, busy, now);
+    else
+      slice(f, p->rank, id, msg->attempt, MASTER_EV_ACCEPTED,
+            busy < since_start(f, now) ? now - busy : f->t0_ns, now);
     p->chunks++;
     p->iters += size;
     p->busy_ns += msg->busy_ns;
     p->finish_ns = now;
     if (f->min_chunk_ns == 0 || msg->busy_ns < f->min_chunk_ns)
       f->min_chunk_ns = msg->busy_ns;
-    accept(f, (size_t)msg->chunk, p->rank, msg->attempt, msg, now);
+    accept(f, id, p, msg->attempt, msg, now);
   }
   feed(f, p, now);
 }
 
-static void on_progress(farm_t* f, farm_peer_t* p, const proto_msg_t* msg) {
+static void on_progress(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
+                        uint64_t now) {
+  if (msg->attempt == 0) return; /* an idle worker's heartbeat */
+  if (forgotten(f, msg->chunk, msg->attempt)) return;
+  if (master_table_holder(&f->table, msg->chunk, msg->attempt) != p->rank) {
+    refuse_liar(f, p, now,
+                "it sent PROGRESS for chunk %llu attempt %llu, which it was "
+                "never given",
+                (unsigned long long)msg->chunk,
+                (unsigned long long)msg->attempt);
+    return;
+  }
+  const master_chunk_t* c = &f->table.chunk[msg->chunk];
+  if (msg->done > c->end - c->begin) {
+    refuse_liar(f, p, now,
+                "it sent PROGRESS of %llu indices for chunk %llu, which has "
+                "%llu",
+                (unsigned long long)msg->done, (unsigned long long)msg->chunk,
+                (unsigned long long)(c->end - c->begin));
+    return;
+  }
   if (p->norders == 0 || p->order[0].chunk != msg->chunk ||
       p->order[0].attempt != msg->attempt)
     return; /* a cancelled or stale order: the heartbeat still counted */
-  const master_chunk_t* c = &f->table.chunk[p->order[0].chunk];
-  if (msg->done > c->end - c->begin) {
-    reject(f, p, "PROGRESS past the end of its chunk", PROTO_TAG_PROGRESS,
-           proto_size(PROTO_TAG_PROGRESS));
-    return;
-  }
   if (msg->done > p->head_done) {
     /* The busy time of the new indices, in proportion (in doubles: the
      * product of two 64-bit counts can overflow). */
@@ -650,21 +1452,41 @@ static void on_fail(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
                     uint64_t now) {
   int i = find_order(p, msg->chunk, msg->attempt);
   if (i < 0) {
+    if (!forgotten(f, msg->chunk, msg->attempt) &&
+        master_table_holder(&f->table, msg->chunk, msg->attempt) != p->rank) {
+      refuse_liar(f, p, now,
+                  "it sent FAIL for chunk %llu attempt %llu, which it was "
+                  "never given",
+                  (unsigned long long)msg->chunk,
+                  (unsigned long long)msg->attempt);
+      return;
+    }
     reject(f, p, "FAIL for a chunk it does not hold", PROTO_TAG_FAIL,
            proto_size(PROTO_TAG_FAIL));
     return;
   }
+  size_t id = p->order[i].chunk;
   drop_order(f, p, i, MASTER_EV_ABANDONED, 0, now);
-  /* A full order queue is the worker's back-pressure, not a failure. */
-  if (msg->code != PROTO_EQUEUE && ++p->fails >= FARM_FAIL_LIMIT) {
+  if (proto_error_is_death((int)msg->code)) {
+    /* The chunk's fault, not the rank's: it may take other chunks. */
+    note_death(f, id, p->rank, (int)msg->code, msg->detail, now);
+  } else if (msg->code != PROTO_EQUEUE && ++p->fails >= FARM_FAIL_LIMIT) {
+    /* A full order queue is the worker's back-pressure, not a failure. */
     logf_(f, FARM_LOG_WARN,
           "rank %d on %s cannot compute chunks (%s); it gets no more work",
-          p->rank, p->host[0] ? p->host : "?", proto_strerror((int)msg->code));
+          p->rank, host_of(p), proto_strerror((int)msg->code));
     retire(f, p, now);
   }
   /* Another worker picks the chunk up. */
   feed_idle(f, now);
   feed(f, p, now);
+}
+
+/* The secret a rank's guard proves a death report with: only that rank
+ * was told it. */
+static uint64_t death_token(const farm_t* f, int rank) {
+  uint64_t in[2] = {0x6465617468ull, (uint64_t)rank};
+  return master_siphash(f->key, in, sizeof(in));
 }
 
 static void on_hello(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
@@ -689,6 +1511,13 @@ static void on_hello(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
   if (p->state == FARM_LOST)
     logf_(f, FARM_LOG_INFO, "rank %d greeted late; it takes work", p->rank);
   set_state(f, p, FARM_ACTIVE, now);
+  if (f->death_port != 0) {
+    proto_msg_t welcome = {.kind = PROTO_TAG_WELCOME,
+                           .token = death_token(f, p->rank),
+                           .port = f->death_port};
+    memcpy(welcome.addr, f->death_addr, sizeof(welcome.addr));
+    if (send_to(f, p, &welcome, now) < 0) return;
+  }
   if (f->job->kind == PROTO_JOB_HELLO) {
     retire(f, p, now);
     return;
@@ -738,7 +1567,7 @@ void farm_message(farm_t* f, int rank, const proto_msg_t* msg, uint64_t now) {
       on_fail(f, p, msg, now);
       break;
     case PROTO_TAG_PROGRESS:
-      on_progress(f, p, msg);
+      on_progress(f, p, msg, now);
       break;
     default:
       reject(f, p, "message kind a worker never sends", (int)msg->kind,
@@ -765,6 +1594,30 @@ void farm_bad_message(farm_t* f, int rank, int rc, int tag, size_t len,
     reject(f, p, proto_strerror(rc), tag, len);
   }
   settle(f, now);
+  check_finished(f, now);
+}
+
+void farm_death_report(farm_t* f, const proto_death_t* d, uint64_t now) {
+  if (d->rank < 1 || d->rank > f->nworkers) return;
+  farm_peer_t* p = peer_of(f, (int)d->rank);
+  if (d->token != death_token(f, p->rank) || !p->greeted || d->pid != p->pid)
+    return; /* not this rank's guard, or about another process */
+  p->died = 1;
+  if (p->state == FARM_GONE) return;
+  char why[96];
+  if (d->signal > 0)
+    snprintf(why, sizeof(why),
+             "its process died by signal %lld (%s), its "
+             "guard says",
+             (long long)d->signal,
+             d->signal < 65 ? strsignal((int)d->signal) : "?");
+  else
+    snprintf(why, sizeof(why),
+             "its process exited with status %lld, its guard says",
+             (long long)d->status);
+  lose(f, p, FARM_GONE, why, now);
+  settle(f, now);
+  feed_idle(f, now);
   check_finished(f, now);
 }
 
@@ -884,11 +1737,12 @@ out:
   check_finished(f, now);
 }
 
-void farm_stop(farm_t* f, int signum, uint64_t now) {
-  if (f->stop_signal) return;
-  f->stop_signal = signum;
+void farm_stop(farm_t* f, farm_stop_t how, uint64_t now) {
+  assert(how == FARM_STOP_DRAIN || how == FARM_STOP_NOW);
+  if (f->stop) return;
+  f->stop = how;
   uint64_t grace_ms =
-      signum == SIGINT ? FARM_STOP_GRACE_INT_MS : FARM_STOP_GRACE_MS;
+      how == FARM_STOP_NOW ? FARM_STOP_GRACE_INT_MS : FARM_STOP_GRACE_MS;
   f->stop_deadline_ns = now + grace_ms * 1000000u;
   /* Orders not yet started are withdrawn; the ones being computed may
    * still finish and count. */
@@ -918,18 +1772,23 @@ void farm_release(farm_t* f, uint64_t now) {
 
 /* ---- the master computing alone ---------------------------------------- */
 
-int farm_solo_wanted(const farm_t* f) {
-  return !f->done && !f->stop_signal && !f->solo_busy && f->takers == 0 &&
-         !farm_finished(f);
+int farm_solo_wanted(farm_t* f) {
+  if (f->done || f->stop || f->solo_busy || farm_finished(f)) return 0;
+  if (f->takers == 0) return 1;
+  size_t id;
+  return pick_for_master(f, &id, 0);
 }
 
 int farm_solo_take(farm_t* f, farm_solo_t* s) {
   size_t id;
-  int got = master_table_pop_requeued(&f->table, &id);
+  int got = pick_for_master(f, &id, 1);
+  if (!got && f->takers > 0) return 0;
+  if (!got) got = master_table_pop_requeued(&f->table, &id);
   /* Chunks cut up front (static schedules) and never issued. */
   while (!got && f->solo_scan < f->table.count) {
     const master_chunk_t* c = &f->table.chunk[f->solo_scan];
-    if (c->state == MASTER_CHUNK_PENDING && c->attempts == 0 && !c->queued) {
+    if (c->state == MASTER_CHUNK_PENDING && c->attempts == 0 && !c->queued &&
+        !c->poisoned) {
       id = f->solo_scan;
       got = 1;
     }
@@ -943,39 +1802,47 @@ int farm_solo_take(farm_t* f, farm_solo_t* s) {
   s->begin = c->begin;
   s->end = c->end;
   f->solo_busy = 1;
+  f->solo_chunk = id;
   return 1;
 }
 
 void farm_solo_done(farm_t* f, const farm_solo_t* s, const proto_msg_t* result,
                     uint64_t now) {
-  assert(f->solo_busy);
+  assert(f->solo_busy && f->solo_chunk == s->chunk);
   f->solo_busy = 0;
   master_verdict_t v = master_table_complete(&f->table, 0, s->chunk, s->attempt,
                                              s->begin, s->end);
   assert(v != MASTER_INVALID);
-  if (master_table_abandon(&f->table, s->chunk) < 0) farm_fail(f, PROTO_ENOMEM);
   if (v == MASTER_ACCEPT) {
+    close_attempt(f, s->chunk);
     f->master_iters += s->end - s->begin;
-    accept(f, s->chunk, 0, s->attempt, result, now);
+    accept(f, s->chunk, NULL, s->attempt, result, now);
   } else {
     f->wasted_iters += s->end - s->begin;
+    compare(f, s->chunk, 0, s->attempt, master_digest(f->key, result), now);
+    close_attempt(f, s->chunk);
   }
   settle(f, now);
   check_finished(f, now);
 }
 
 void farm_solo_drop(farm_t* f, const farm_solo_t* s, uint64_t now) {
-  assert(f->solo_busy);
+  assert(f->solo_busy && f->solo_chunk == s->chunk);
   f->solo_busy = 0;
-  if (master_table_abandon(&f->table, s->chunk) < 0) farm_fail(f, PROTO_ENOMEM);
+  close_attempt(f, s->chunk);
   check_finished(f, now);
 }
 
-void farm_solo_failed(farm_t* f, const farm_solo_t* s, int rc) {
-  assert(f->solo_busy);
+void farm_solo_failed(farm_t* f, const farm_solo_t* s, int rc, int64_t detail,
+                      uint64_t now) {
+  assert(f->solo_busy && f->solo_chunk == s->chunk);
   f->solo_busy = 0;
-  if (master_table_abandon(&f->table, s->chunk) < 0) rc = PROTO_ENOMEM;
-  farm_fail(f, rc);
+  close_attempt(f, s->chunk);
+  if (proto_error_is_death(rc))
+    note_death(f, s->chunk, 0, rc, detail, now);
+  else
+    farm_fail(f, rc);
+  check_finished(f, now);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -1012,11 +1879,23 @@ static int resume(farm_t* f, const master_done_t* done) {
   return 0;
 }
 
-int farm_init(farm_t* f, const proto_job_t* job, int workers,
-              const farm_io_t* io, const master_done_t* done, uint64_t now) {
-  memset(f, 0, sizeof(*f));
+int farm_open(farm_t** out, const proto_job_t* job, int workers,
+              const farm_io_t* io, const master_done_t* done,
+              const farm_config_t* config, uint64_t now) {
+  *out = NULL;
+  farm_t* f = calloc(1, sizeof(*f));
+  if (f == NULL) return PROTO_ENOMEM;
   f->job = job;
   f->io = *io;
+  f->scale = config->scale;
+  if (config->host != NULL)
+    snprintf(f->self_host, sizeof(f->self_host), "%s", config->host);
+  f->key[0] = config->key[0];
+  f->key[1] = config->key[1];
+  f->death_port = config->death_port;
+  memcpy(f->death_addr, config->death_addr, sizeof(f->death_addr));
+  seed_random(f);
+  f->verify = job->verify;
   f->nworkers = workers;
   f->t0_ns = f->scanned_ns = now;
   f->hello_wait_ns = (uint64_t)FARM_HELLO_WAIT_S * 1000000000u;
@@ -1028,7 +1907,7 @@ int farm_init(farm_t* f, const proto_job_t* job, int workers,
   int rc =
       master_table_init(&f->table, job->kind == PROTO_JOB_HELLO ? 0 : job->n,
                         master_chunk_align(job));
-  if (rc < 0) return rc;
+  if (rc < 0) goto out;
   rc = resume(f, done);
   if (rc < 0 || workers == 0) goto out;
   f->peer = calloc((size_t)workers, sizeof(*f->peer));
@@ -1052,17 +1931,53 @@ int farm_init(farm_t* f, const proto_job_t* job, int workers,
   f->is_static = master_sched_is_static(&f->sched);
   if (f->is_static) rc = assign_static(f);
 out:
-  if (rc < 0) farm_close(f);
+  if (rc < 0)
+    farm_close(f);
+  else
+    *out = f;
   return rc;
 }
 
 void farm_close(farm_t* f) {
-  for (int i = 0; f->peer != NULL && i < f->nworkers; i++)
+  if (f == NULL) return;
+  for (int i = 0; f->peer != NULL && i < f->nworkers; i++) {
     free(f->peer[i].owned);
+    free(f->peer[i].fsum);
+  }
+  ring_free(&f->checkq);
+  ring_free(&f->refq);
+  free(f->dispute);
+  free(f->death);
+  for (size_t k = 0; k < f->nheld; k++) free(f->held[k].record);
+  free(f->held);
+  f->held = NULL;
+  f->nheld = f->held_cap = 0;
+  f->dispute = NULL;
+  f->death = NULL;
+  f->ndisputes = f->ndeaths = f->disputes_cap = f->deaths_cap = 0;
   free(f->peer);
   f->peer = NULL;
   master_sched_close(&f->sched);
   master_table_close(&f->table);
+  free(f);
+}
+
+int farm_done(const farm_t* f) { return f->done; }
+
+int farm_rc(const farm_t* f) { return f->rc; }
+
+farm_stop_t farm_stopping(const farm_t* f) { return (farm_stop_t)f->stop; }
+
+uint64_t farm_min_chunk_ns(const farm_t* f) { return f->min_chunk_ns; }
+
+int farm_workers(const farm_t* f) { return f->nworkers; }
+
+void farm_peer_info(const farm_t* f, int rank, farm_peer_info_t* info) {
+  assert(rank >= 1 && rank <= f->nworkers);
+  const farm_peer_t* p = &f->peer[rank - 1];
+  info->pid = p->pid;
+  memcpy(info->host, p->host, sizeof(info->host));
+  info->died = p->died;
 }
 
 /* ---- statistics -------------------------------------------------------- */
@@ -1111,7 +2026,13 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
     r->cancels = p->cancels;
     r->rejected = p->rejected;
     r->lost = p->losses > p->readmits;
+    r->came_back = p->readmits > 0;
+    r->died = p->died;
     r->state = farm_state_name(p->state);
+    r->checked = p->checked;
+    r->checks_done = p->checks_done;
+    r->revoked = p->revoked;
+    memcpy(r->refused_why, p->why, sizeof(r->refused_why));
     r->speed = p->speed * 1e9;
     master_sched_learned(&f->sched, i, &r->learned);
   }
@@ -1119,6 +2040,12 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
   st->job = f->job;
   st->workers = f->nworkers;
   st->chunks = f->table.count;
+  st->n = f->table.n;
+  st->done_iters = f->table.done_iters;
+  st->inflight = (uint64_t)f->inflight;
+  st->alive = f->alive;
+  st->lost = f->lost;
+  st->recoveries = f->recoveries;
   st->chunk_size = f->chunk_size;
   st->min_chunk = f->min_chunk;
   st->wall_s = seconds(now - f->t0_ns);
@@ -1130,12 +2057,30 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
   st->resumed_iters = f->resumed_iters;
   st->recovery_max_s = f->recovery_max_s;
   st->recovery_mean_s = farm_recovery_mean_s(f);
-  st->stopped = f->stop_signal != 0;
+  st->stopped = f->stop != FARM_STOP_NONE;
+  st->verify = f->verify;
+  st->checks_issued = f->checks_issued;
+  st->checks_passed = f->checks_passed;
+  st->free_checks = f->free_checks;
+  st->mismatches = f->mismatches;
+  st->liars = f->liars;
+  st->inconsistent = f->inconsistent;
+  st->kernel_deaths = f->kernel_deaths;
+  st->poisoned = f->poisoned;
+  st->revoked_iters = f->revoked_iters;
   st->rank = rank;
 }
 
-void farm_set_self_host(farm_t* f, const char* self) {
-  snprintf(f->self_host, sizeof(f->self_host), "%s", self);
+void farm_result(const farm_t* f, proto_exact_t* fsum,
+                 unsigned __int128* isum) {
+  *fsum = f->fsum;
+  *isum = f->isum;
+  for (int i = 0; i < f->nworkers; i++) {
+    const farm_peer_t* p = &f->peer[i];
+    if (p->fsum != NULL) proto_exact_merge(fsum, p->fsum);
+    *isum += p->isum;
+  }
+  proto_exact_normalize(fsum);
 }
 
 int farm_host_count(const farm_t* f) {
@@ -1149,4 +2094,230 @@ int farm_host_count(const farm_t* f) {
     hosts += !seen;
   }
   return hosts;
+}
+
+/* ---- invariants ---------------------------------------------------------- */
+
+/* The invariant that does not hold, into why: farm_check's failure. */
+static int broken(char* why, size_t len, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int broken(char* why, size_t len, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, len, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* farm_check's scratch: counts per chunk, kept from call to call (it runs
+ * after every farm call in the simulator; the allocation would dominate). */
+static _Thread_local struct {
+  uint8_t* bytes;
+  size_t cap;
+} scratch;
+
+int farm_check(const farm_t* f, char* why, size_t len) {
+  const master_table_t* t = &f->table;
+  /* Per chunk: orders held (4 bytes), in the requeue, check and vote
+   * queues (3), owned by a static schedule's peer (1). */
+  size_t need = (t->count + 1) * 8;
+  if (need > scratch.cap) {
+    free(scratch.bytes);
+    scratch.bytes = malloc(need);
+    scratch.cap = scratch.bytes != NULL ? need : 0;
+    if (scratch.bytes == NULL) {
+      snprintf(why, len, "out of memory checking the farm");
+      return -1;
+    }
+  }
+  memset(scratch.bytes, 0, need);
+  uint32_t* held = (uint32_t*)scratch.bytes;
+  uint8_t* queued = scratch.bytes + 4 * (t->count + 1);
+  uint8_t* owned = queued + 3 * (t->count + 1);
+  /* Peers: the per-state counts, the orders, the idle list. */
+  int alive = 0, takers = 0, lost = 0, inflight = 0, idle = 0, known = 0;
+  for (int i = 0; i < f->nworkers; i++) {
+    const farm_peer_t* p = &f->peer[i];
+    if (!(p->rank == i + 1))
+      return broken(why, len, "peer %d has rank %d", i, p->rank);
+    alive += p->state == FARM_ACTIVE;
+    takers += p->state == FARM_ACTIVE || p->state == FARM_WAITING;
+    lost += p->state == FARM_LOST || p->state == FARM_GONE;
+    known += p->speed > 0;
+    if (!(p->norders >= 0 && p->norders <= FARM_QUEUE_DEPTH))
+      return broken(why, len, "rank %d holds %d orders", p->rank, p->norders);
+    inflight += p->norders;
+    for (int k = 0; k < p->norders; k++) {
+      const farm_order_t* o = &p->order[k];
+      if (!(o->chunk < t->count))
+        return broken(why, len, "rank %d holds chunk %zu of %zu", p->rank,
+                      o->chunk, t->count);
+      int holder = master_table_holder(t, o->chunk, o->attempt);
+      if (!(holder == p->rank || forgotten(f, o->chunk, o->attempt)))
+        return broken(
+            why, len,
+            "rank %d holds chunk %zu attempt %llu, which the table gives to "
+            "rank %d",
+            p->rank, o->chunk, (unsigned long long)o->attempt, holder);
+      held[o->chunk]++;
+    }
+    if (!((p->state != FARM_REFUSED && p->state != FARM_GONE &&
+           p->state != FARM_RETIRED) ||
+          p->norders == 0))
+      return broken(why, len, "rank %d is %s and holds %d orders", p->rank,
+                    farm_state_name(p->state), p->norders);
+    if (!(p->idle == (feedable(p) && p->norders == 0)))
+      return broken(why, len, "rank %d is %son the idle list", p->rank,
+                    p->idle ? "" : "not ");
+    idle += p->idle;
+    if (p->why[0] != '\0')
+      if (!(p->isum == 0 && p->chunks == 0))
+        return broken(why, len,
+                      "rank %d was refused (%s) and still has results counted",
+                      p->rank, p->why);
+    for (size_t k = p->owned_pos; k < p->owned_count; k++)
+      owned[p->owned[k]] = 1;
+  }
+  if (!(alive == f->alive && takers == f->takers && lost == f->lost))
+    return broken(why, len,
+                  "counts alive/takers/lost %d/%d/%d, the peers say %d/%d/%d",
+                  f->alive, f->takers, f->lost, alive, takers, lost);
+  if (!(inflight == f->inflight))
+    return broken(why, len, "inflight %d, the peers hold %d", f->inflight,
+                  inflight);
+  if (!(known == f->speed_known))
+    return broken(why, len, "speed_known %d, %d peers have a speed",
+                  f->speed_known, known);
+  for (const farm_peer_t* p = f->idle_head; p != NULL; p = p->idle_next) {
+    if (!(p->idle))
+      return broken(why, len, "rank %d is listed idle without its flag",
+                    p->rank);
+    idle--;
+  }
+  if (!(idle == 0))
+    return broken(why, len, "the idle list misses %d idle peers", idle);
+  if (f->solo_busy) held[f->solo_chunk]++;
+  /* The queues. */
+  if (!(t->rq_count <= t->rq_cap))
+    return broken(why, len, "requeue ring overflows");
+  for (size_t k = 0; k < t->rq_count; k++) {
+    uint64_t id = t->requeue[(t->rq_head + k) % t->rq_cap];
+    if (!(id < t->count && t->chunk[id].queued))
+      return broken(why, len, "requeue entry %llu is not a queued chunk",
+                    (unsigned long long)id);
+    if (!(!(queued[3 * id] & 1)))
+      return broken(why, len, "chunk %llu is requeued twice",
+                    (unsigned long long)id);
+    queued[3 * id] = 1;
+  }
+  for (size_t k = 0; k < f->checkq.count; k++) {
+    size_t id = ring_at(&f->checkq, k);
+    if (!(id < t->count))
+      return broken(why, len, "check queue entry %zu of %zu chunks", id,
+                    t->count);
+    queued[3 * id + 1] = 1;
+  }
+  for (size_t k = 0; k < f->refq.count; k++) {
+    size_t id = ring_at(&f->refq, k);
+    if (!(id < t->count))
+      return broken(why, len, "vote queue entry %zu of %zu chunks", id,
+                    t->count);
+    queued[3 * id + 2] = 1;
+  }
+  /* The chunks: a partition of [0, next_begin), counted once each. */
+  uint64_t at = 0, done_iters = 0, poisoned_iters = 0;
+  size_t done = 0, poisoned = 0;
+  int open = 0;
+  for (size_t id = 0; id < t->count; id++) {
+    const master_chunk_t* c = &t->chunk[id];
+    if (!(c->begin == at && c->end > c->begin))
+      return broken(why, len,
+                    "chunk %zu is [%llu, %llu), the one before ends at %llu",
+                    id, (unsigned long long)c->begin,
+                    (unsigned long long)c->end, (unsigned long long)at);
+    at = c->end;
+    if (!(c->live == held[id]))
+      return broken(why, len, "chunk %zu has %u open attempts, %u are held", id,
+                    c->live, held[id]);
+    if (!(c->queued == (queued[3 * id] & 1)))
+      return broken(why, len, "chunk %zu queued flag %d", id, c->queued);
+    if (!(c->held == 0 ||
+          (c->held <= f->nheld && f->held[c->held - 1].chunk == id)))
+      return broken(why, len, "chunk %zu points at held result %u", id,
+                    c->held);
+    open += check_open(c->check);
+    if (c->state == MASTER_CHUNK_DONE) {
+      done++;
+      done_iters += c->end - c->begin;
+      if (!(!c->poisoned))
+        return broken(why, len, "chunk %zu is done and poisoned", id);
+      int by = c->done_by;
+      if (!(by == MASTER_DONE_BY_JOURNAL || by == 0 ||
+            (by >= 1 && by <= f->nworkers && f->peer[by - 1].why[0] == 0)))
+        return broken(why, len, "chunk %zu is done by %d, who may not count",
+                      id, by);
+      if (!(c->check != MASTER_CHECK_WANTED || queued[3 * id + 1]))
+        return broken(why, len, "chunk %zu wants a check and is not queued",
+                      id);
+      if (!(c->check != MASTER_CHECK_DISPUTED ||
+            (dispute_of((farm_t*)f, id) != NULL &&
+             (c->live > 0 || queued[3 * id + 2]))))
+        return broken(why, len,
+                      "disputed chunk %zu has no dispute, vote out or queued",
+                      id);
+      if (!(c->check != MASTER_CHECK_PASSED || c->checked_by != c->done_by))
+        return broken(why, len, "chunk %zu passed its check by its own rank",
+                      id);
+      continue;
+    }
+    if (!(c->check == MASTER_CHECK_NONE))
+      return broken(why, len, "open chunk %zu has check %d", id, c->check);
+    if (c->poisoned) {
+      poisoned++;
+      poisoned_iters += c->end - c->begin;
+      continue;
+    }
+    /* Somebody will compute it. */
+    if (!(c->live > 0 || c->queued || owned[id] ||
+          (f->stop != FARM_STOP_NONE && f->done) || f->rc != 0))
+      return broken(
+          why, len,
+          "open chunk %zu [%llu, %llu) is held by nobody, queued nowhere and "
+          "owned by nobody",
+          id, (unsigned long long)c->begin, (unsigned long long)c->end);
+  }
+  if (!(at == t->next_begin))
+    return broken(why, len, "the chunks end at %llu, next_begin is %llu",
+                  (unsigned long long)at, (unsigned long long)t->next_begin);
+  if (!(done == t->done && done_iters == t->done_iters))
+    return broken(
+        why, len,
+        "%zu chunks of %llu indices are done, the table says %zu of %llu", done,
+        (unsigned long long)done_iters, t->done,
+        (unsigned long long)t->done_iters);
+  if (!(poisoned == f->poisoned && poisoned_iters == f->poisoned_iters))
+    return broken(why, len, "%zu chunks are poisoned, the farm says %llu",
+                  poisoned, (unsigned long long)f->poisoned);
+  if (!(open == f->checks_open))
+    return broken(why, len, "%d chunks are being checked, the farm says %d",
+                  open, f->checks_open);
+  for (size_t k = 0; k < f->nheld; k++) {
+    size_t id = f->held[k].chunk;
+    if (!(id < t->count && t->chunk[id].held == k + 1 &&
+          t->chunk[id].state == MASTER_CHUNK_DONE &&
+          check_open(t->chunk[id].check)))
+      return broken(
+          why, len,
+          "result %zu held back for chunk %zu whose check is not open", k, id);
+  }
+  for (size_t k = 0; k < f->ndisputes; k++) {
+    const farm_dispute_t* d = &f->dispute[k];
+    if (!(d->chunk < t->count &&
+          t->chunk[d->chunk].check == MASTER_CHECK_DISPUTED && d->votes >= 2 &&
+          d->votes <= FARM_VOTES_MAX))
+      return broken(why, len, "dispute %zu over chunk %zu is not open", k,
+                    d->chunk);
+  }
+  return 0;
 }

@@ -2,26 +2,38 @@
  * holds the workers (peers) and the orders each holds, the chunk table and
  * the schedule, and decides who gets which chunk, when a deadline passed,
  * when a rank is lost, re-admitted or refused, when to speculate and cancel,
- * when the master must compute alone and when the run is over. It has no
- * MPI, no libuv, no clock and no printing: time comes in as a number,
- * messages come in decoded, and what the farm wants done (send a message,
- * append a journal record, log a line, record a trace event) goes out
- * through the callbacks of farm_io_t. The binary and the simulator
- * (tests/sim.cc) drive the same object.
+ * which results to check by a second computation and who was wrong when two
+ * disagree, when a chunk is poison, when the master must compute alone and
+ * when the run is over. It has no MPI, no libuv, no clock, no randomness of
+ * its own and no printing: time comes in as a number, messages come in
+ * decoded, the random key comes with the config, and what the farm wants
+ * done (send a message, append a journal record, log a line, record a trace
+ * event) goes out through the callbacks of farm_io_t. The binary and the
+ * simulator (tests/sim.cc) drive the same object.
  *
- * Invariants (asserted): a chunk is accepted at most once, and only from a
- * rank that greeted with this job's fingerprint and holds that very order;
- * every open chunk is held by some peer, queued for re-issue, or not yet cut,
- * so a run whose workers or master can compute always ends; the orders the
- * peers hold add up to f->inflight. Per message the work is O(1) in the
- * number of workers; farm_tick() visits a bounded slice of the workers. */
+ * Invariants (farm_check() verifies every one of them):
+ * - a chunk is DONE at most once at a time, and only by a result from a
+ *   rank that greeted with this job's fingerprint and held that very order;
+ *   the result of a rank refused for lying is withdrawn and its chunks
+ *   reopened, so no index counts a refused rank's partial;
+ * - every open chunk that is not poisoned is held by some peer or by the
+ *   master, queued for re-issue, owned by a static schedule's peer, or not
+ *   yet cut, so a run whose workers or master can compute always ends;
+ * - the orders the peers hold add up to f->inflight, and each chunk's open
+ *   attempts to the orders held for it;
+ * - the per-state counts (alive, takers, lost) match the peers' states, and
+ *   the idle list holds exactly the feedable peers without orders;
+ * - the chunks still to be checked (WANTED, ISSUED or DISPUTED) number
+ *   f->checks_open, and each WANTED or DISPUTED one is queued.
+ * Per message the work is O(1) in the number of workers, except when a
+ * rank is refused (its chunks are found in one pass over the table);
+ * farm_tick() visits a bounded slice of the workers. */
 #ifndef TASKFARM_MASTER_FARM_H_
 #define TASKFARM_MASTER_FARM_H_
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "master/chunks.h"
 #include "master/journal.h"
 #include "master/report.h"
 #include "master/schedule.h"
@@ -39,24 +51,33 @@ enum {
   FARM_STRIKE_LIMIT = 3, /* consecutive timeouts before a worker is lost */
   FARM_CANDIDATES = 8,   /* stragglers remembered for speculation */
   FARM_SEND_BUSY = 1,    /* send(): the peer's sends are backed up */
+  FARM_VOTES_MAX = 6,    /* computations of one disputed chunk at most */
+  FARM_WHY_MAX = 160,    /* bytes of the reason a rank was refused */
 };
 
 /* Times the farm works with, in ns (all have defaults, see farm_init). */
 enum {
   FARM_PING_NS = (int)(PROTO_PING_S * 1e9), /* every worker hears from us
                                                this often */
-  FARM_HELLO_WAIT_S = 30,    /* a rank that never greets is lost */
-  FARM_JOURNAL_HINT_S = 60,  /* a run on several hosts without --journal
-                                is warned after this long */
-  FARM_LEAD_NS = 40000000,   /* predicted work a worker may hoard */
-  FARM_SCAN_NS = 100000000,  /* every worker is checked this often */
-  FARM_SCAN_MIN = 64,        /* ... and at least this many per tick */
-  FARM_STOP_GRACE_MS = 3000, /* after SIGTERM, in-flight chunks may
-                                finish this long */
+  FARM_HELLO_WAIT_S = 30,     /* a rank that never greets is lost */
+  FARM_JOURNAL_HINT_S = 60,   /* a run on several hosts without --journal
+                                 is warned after this long */
+  FARM_LEAD_NS = 40000000,    /* predicted work a worker may hoard */
+  FARM_SCAN_NS = 100000000,   /* every worker is checked this often */
+  FARM_SCAN_MIN = 64,         /* ... and at least this many per tick */
+  FARM_STOP_GRACE_MS = 3000,  /* after SIGTERM, in-flight chunks may
+                                 finish this long */
   FARM_STOP_GRACE_INT_MS = 0, /* ... after SIGINT: none. A user's second
                                  Ctrl-C makes hydra kill the job, so the
                                  stop must be over in well under 50 ms */
 };
+
+/* How a stop treats the chunks being computed. */
+typedef enum {
+  FARM_STOP_NONE = 0,  /* not stopping */
+  FARM_STOP_DRAIN = 1, /* they may finish for FARM_STOP_GRACE_MS */
+  FARM_STOP_NOW = 2,   /* they are dropped at once */
+} farm_stop_t;
 
 typedef enum {
   FARM_LOG_INFO = 0, /* progress of the run: hidden by --quiet */
@@ -91,52 +112,6 @@ typedef enum {
   FARM_GONE,        /* its link is broken: never heard from again */
 } farm_state_t;
 
-typedef struct farm_order_s farm_order_t;
-struct farm_order_s {
-  size_t chunk;       /* chunk table id */
-  uint64_t attempt;   /* attempt number given to this worker */
-  uint64_t issued_ns; /* when the order was sent */
-  int timed_out;      /* its deadline passed and the chunk was requeued */
-};
-
-typedef struct farm_peer_s farm_peer_t;
-struct farm_peer_s {
-  int rank;
-  farm_state_t state;
-  int greeted;                          /* its HELLO was checked and accepted */
-  farm_order_t order[FARM_QUEUE_DEPTH]; /* outstanding, oldest first */
-  int norders;
-  int fails;                 /* consecutive FAIL messages */
-  int strikes;               /* consecutive timeouts */
-  int suspect;               /* timed out or backed up: no new work */
-  uint64_t pid;              /* from HELLO */
-  char host[PROTO_HOST_MAX]; /* from HELLO */
-  double speed;              /* indices per ns, smoothed; 0 = unknown */
-  uint64_t head_start_ns;    /* when order[0] became the one it works on */
-  uint64_t head_done;        /* indices of order[0] done (PROGRESS) */
-  uint64_t last_heard_ns;    /* when its last message arrived */
-  uint64_t last_sent_ns;     /* when we last sent it anything */
-  uint64_t chunks;           /* results accepted */
-  uint64_t iters;            /* indices in accepted results */
-  uint64_t busy_ns;          /* compute time reported with them */
-  uint64_t duplicates;       /* results for chunks already done */
-  uint64_t rejected;         /* malformed, forged or misplaced messages */
-  uint64_t timeouts;         /* deadlines it missed */
-  uint64_t reissued;         /* its chunks put back in line for others */
-  uint64_t cancels;          /* orders cancelled because done elsewhere */
-  uint64_t losses;           /* times it was declared lost */
-  uint64_t readmits;         /* times it came back after being lost */
-  uint64_t finish_ns;        /* when its last accepted result arrived */
-  size_t* owned;             /* static schedules: its chunks, in order */
-  size_t owned_count;
-  size_t owned_cap;
-  size_t owned_pos;       /* first one not yet looked at */
-  farm_peer_t* idle_prev; /* the idle list (active, no orders) */
-  farm_peer_t* idle_next;
-  int idle;   /* on the idle list */
-  int broken; /* a send to it failed with this code */
-};
-
 /* A chunk the master computes itself (no worker can). */
 typedef struct farm_solo_s farm_solo_t;
 struct farm_solo_s {
@@ -146,73 +121,60 @@ struct farm_solo_s {
   uint64_t end;
 };
 
-typedef struct farm_candidate_s farm_candidate_t;
-struct farm_candidate_s {
-  farm_peer_t* peer; /* NULL: empty */
-  size_t chunk;
-  uint64_t attempt;
-  uint64_t finish_ns; /* predicted, when last looked at */
+/* What the caller gives farm_open besides the job. */
+typedef struct farm_config_s farm_config_t;
+struct farm_config_s {
+  uint64_t scale;      /* sent with every WORK (proto_msg_t.scale); 0 = none */
+  const char* host;    /* the master's host name; NULL or "" = unknown */
+  uint64_t key[2];     /* secret and random for each run: the digests' key
+                          and the seed of the verification picks, so no
+                          worker can tell which of its results are checked */
+  uint16_t death_port; /* where guards report deaths (UDP); 0 = nowhere */
+  uint32_t death_addr[4]; /* ... at these IPv4 addresses (network order) */
 };
 
+/* The farm; its fields are farm.c's (master/farm_private.h, for farm.c
+ * and its tests). */
 typedef struct farm_s farm_t;
-struct farm_s {
-  const proto_job_t* job;
-  farm_io_t io;
-  int nworkers;
-  farm_peer_t* peer; /* peer[i] is rank i + 1 */
-  master_table_t table;
-  master_sched_t sched;
-  int is_static; /* every chunk was cut and assigned up front */
-  int speculate; /* backup copies at the end */
-  uint64_t fingerprint;
-  uint64_t scale; /* sent with every WORK (proto_msg_t.scale); 0 = none */
-  uint64_t chunk_size;
-  uint64_t min_chunk;
-  uint64_t t0_ns;         /* the run's start */
-  uint64_t hello_wait_ns; /* a rank silent this long from the start is lost */
-  proto_exact_t fsum;     /* float result, exact */
-  unsigned __int128 isum; /* integer result, exact */
-  int done;               /* the run is over (finished, stopped or failed) */
-  int rc;                 /* the run's outcome: 0 or a negative code */
-  int stop_signal;        /* the signal that asked for a stop; 0 = none */
-  uint64_t stop_deadline_ns;
-  int takers;             /* peers WAITING or ACTIVE */
-  int alive;              /* peers ACTIVE */
-  int lost;               /* peers LOST or GONE */
-  int inflight;           /* orders held by all peers */
-  double speed_sum;       /* sum of the known speeds */
-  int speed_known;        /* peers with a known speed */
-  farm_peer_t* idle_head; /* active peers with no orders, newest first */
-  int broken_any;         /* some peer is broken and not yet dropped */
-  size_t scan_pos;        /* farm_tick's cursor */
-  uint64_t scanned_ns;    /* when farm_tick last ran */
-  farm_candidate_t cand[FARM_CANDIDATES]; /* latest predicted finishes */
-  int solo_busy;                          /* the master computes a chunk now */
-  size_t solo_scan;      /* chunks before this were looked at for it */
-  uint64_t min_chunk_ns; /* shortest compute time reported so far */
-  uint64_t msgs;         /* messages received */
-  uint64_t reissues;     /* chunks put back in line after a fault */
-  uint64_t master_iters; /* indices the master computed itself */
-  uint64_t speculative;  /* copies of stragglers' chunks issued */
-  uint64_t wasted_iters; /* indices computed more than once */
-  uint64_t recoveries;   /* faulted chunks finished by someone */
-  double recovery_max_s;
-  double recovery_sum_s;
-  uint64_t resumed_iters; /* done before this run, from a journal */
-  char self_host[PROTO_HOST_MAX]; /* the master's host (farm_set_self_host) */
-  int warned_hosts;               /* the no-journal warning was given */
+
+/* Makes a farm for job with `workers` worker ranks (1..workers), starting
+ * at now, into *out. done (NULL: none) holds what a journal recorded, taken
+ * as done before this run: its ranges are never cut again and its sums are
+ * added. The static schedules cut and assign every chunk here. io and
+ * config are copied; job must outlive the farm. Returns 0, PROTO_EINVAL or
+ * PROTO_ENOMEM (*out is then NULL). */
+int farm_open(farm_t** out, const proto_job_t* job, int workers,
+              const farm_io_t* io, const master_done_t* done,
+              const farm_config_t* config, uint64_t now);
+
+/* Frees f and what it holds; farm_close(NULL) is harmless. */
+void farm_close(farm_t* f);
+
+/* 1 once the run is over (finished, stopped or failed). */
+int farm_done(const farm_t* f);
+
+/* The run's outcome once over: 0 or a negative code. */
+int farm_rc(const farm_t* f);
+
+/* How the run was asked to stop (FARM_STOP_NONE: it was not). */
+farm_stop_t farm_stopping(const farm_t* f);
+
+/* The shortest compute time of a chunk reported so far (0: none yet). */
+uint64_t farm_min_chunk_ns(const farm_t* f);
+
+/* Worker ranks of the farm (1..farm_workers). */
+int farm_workers(const farm_t* f);
+
+/* What the farm knows of a worker's process. */
+typedef struct farm_peer_info_s farm_peer_info_t;
+struct farm_peer_info_s {
+  uint64_t pid;              /* from its HELLO; 0 before */
+  char host[PROTO_HOST_MAX]; /* from its HELLO; "" before */
+  int died;                  /* its guard reported its death */
 };
 
-/* Sets up f for job with `workers` worker ranks (1..workers), starting at
- * now. done (NULL: none) holds what a journal recorded, taken as done before
- * this run: its ranges are never cut again and its sums are added. The static
- * schedules cut and assign every chunk here. io is copied. Returns 0,
- * PROTO_EINVAL or PROTO_ENOMEM (f is then closed). */
-int farm_init(farm_t* f, const proto_job_t* job, int workers,
-              const farm_io_t* io, const master_done_t* done, uint64_t now);
-
-/* Frees what f holds; safe on a zeroed or closed farm. */
-void farm_close(farm_t* f);
+/* Fills *info for worker rank (1..farm_workers). */
+void farm_peer_info(const farm_t* f, int rank, farm_peer_info_t* info);
 
 /* A decoded message from worker rank arrived at now. */
 void farm_message(farm_t* f, int rank, const proto_msg_t* msg, uint64_t now);
@@ -229,16 +191,23 @@ void farm_bad_message(farm_t* f, int rank, int rc, int tag, size_t len,
  * the call and MPI's error text, for the log. */
 void farm_link_error(farm_t* f, int rank, const char* what, uint64_t now);
 
+/* A datagram from a worker's guard says its process died. Believed only
+ * with the token WELCOME gave that rank and the pid its HELLO said: the
+ * rank is then gone for good, what it held goes to the others at once, and
+ * it counts as known gone for how the job ends (p->died). */
+void farm_death_report(farm_t* f, const proto_death_t* d, uint64_t now);
+
 /* Deadlines, silences, pings, re-issues and speculation; call every few ms.
  * Visits at least FARM_SCAN_MIN workers and every worker once per
  * FARM_SCAN_NS. */
 void farm_tick(farm_t* f, uint64_t now);
 
-/* A signal asks the run to stop: no new work, orders not yet started are
+/* The run is asked to stop: no new work, orders not yet started are
  * withdrawn, the ones being computed may finish for FARM_STOP_GRACE_MS
- * (SIGTERM) or FARM_STOP_GRACE_INT_MS (SIGINT); after that they are dropped
- * and computed again on resume. */
-void farm_stop(farm_t* f, int signum, uint64_t now);
+ * (FARM_STOP_DRAIN, what SIGTERM asks) or FARM_STOP_GRACE_INT_MS
+ * (FARM_STOP_NOW, SIGINT); after that they are dropped and computed again on
+ * resume. */
+void farm_stop(farm_t* f, farm_stop_t how, uint64_t now);
 
 /* Ends the run with rc (a negative code) at once. */
 void farm_fail(farm_t* f, int rc);
@@ -246,9 +215,11 @@ void farm_fail(farm_t* f, int rc);
 /* Sends STOP to every rank that may still wait for work (the run is over). */
 void farm_release(farm_t* f, uint64_t now);
 
-/* 1 when the master must compute (no worker can take work) and has not a
- * chunk in hand. */
-int farm_solo_wanted(const farm_t* f);
+/* 1 when the master must compute and has not a chunk in hand: no worker
+ * can take work, or a check or vote waits that only the master can do
+ * (every worker that could computed that chunk already). May drop queue
+ * entries that wait for nothing any more. */
+int farm_solo_wanted(farm_t* f);
 
 /* The next chunk for the master to compute: 1 and *s, 0 when none is left
  * to compute, or a negative code. */
@@ -262,11 +233,28 @@ void farm_solo_done(farm_t* f, const farm_solo_t* s, const proto_msg_t* result,
  * line, for a resumed run. */
 void farm_solo_drop(farm_t* f, const farm_solo_t* s, uint64_t now);
 
-/* The master could not compute s (rc < 0): the run fails with rc. */
-void farm_solo_failed(farm_t* f, const farm_solo_t* s, int rc);
+/* The master could not compute s (rc < 0, detail as in a FAIL): a death
+ * of its kernel's process (proto_error_is_death) costs the chunk, which
+ * counts toward --poison-after; anything else fails the run with rc. */
+void farm_solo_failed(farm_t* f, const farm_solo_t* s, int rc, int64_t detail,
+                      uint64_t now);
 
-/* 1 when every index has been accepted. */
+/* 1 when every index has been accepted and every check is over. */
 int farm_finished(const farm_t* f);
+
+/* The run's result: the journal's, the master's own and every rank's
+ * accepted partials that were not withdrawn, summed exactly. */
+void farm_result(const farm_t* f, proto_exact_t* fsum, unsigned __int128* isum);
+
+/* The poisoned chunk i (0 <= i < f->poisoned), described in one sentence
+ * into out ("chunk 7 [700, 800) killed 2 ranks: rank 1 (...), ..."). Returns
+ * 0, or -1 when there is no such chunk. */
+int farm_describe_poison(const farm_t* f, uint64_t i, char* out, size_t len);
+
+/* Checks every invariant of the top of this file. Returns 0, or -1 with
+ * the first one that does not hold described in why (len bytes). Costs
+ * O(chunks + workers): for the simulator and the tests, after every call. */
+int farm_check(const farm_t* f, char* why, size_t len);
 
 /* The statistics so far: the run's into *st, the workers' into rank[]
  * (nworkers entries). st->rank points at rank. */
@@ -276,11 +264,6 @@ void farm_snapshot(const farm_t* f, uint64_t now, master_rank_stats_t* rank,
 /* Mean seconds from a fault to its chunk done, over the chunks that had
  * one; 0 when none had. */
 double farm_recovery_mean_s(const farm_t* f);
-
-/* The master's host name. A run on several hosts without --journal gets
- * one warning after FARM_JOURNAL_HINT_S: hydra ends the whole job when any
- * host's processes all die, and only a journal keeps the finished work. */
-void farm_set_self_host(farm_t* f, const char* self);
 
 /* Distinct hosts of the run: the master's (farm_set_self_host) and those
  * the workers that greeted named in their HELLO. */

@@ -14,6 +14,7 @@
 
 static const char kMagic[8] = {'T', 'F', 'J', 'O', 'U', 'R', 'N', 'L'};
 static const uint32_t kRecordMagic = 0x43455254; /* "TREC" */
+static const uint32_t kRevokeMagic = 0x56455254; /* "TREV" */
 enum {
   DESC_AT = 40,    /* the description's offset in the header */
   DESC_LEN = 80,   /* its bytes, NUL-padded */
@@ -78,9 +79,8 @@ static void describe(const proto_job_t* job, char* out, size_t len) {
     snprintf(text, sizeof(text), "dot n=%llu a=%s b=%s",
              (unsigned long long)job->n, job->a_path, job->b_path);
   else if (job->kind == PROTO_JOB_RUN)
-    snprintf(text, sizeof(text), "run n=%llu kernel %s %016llx",
-             (unsigned long long)job->n, job->kernel_name,
-             (unsigned long long)job->kernel_hash);
+    snprintf(text, sizeof(text), "run n=%llu kernel %s version %u",
+             (unsigned long long)job->n, job->kernel_name, job->kernel_version);
   else if (job->kind == PROTO_JOB_LOOP)
     snprintf(text, sizeof(text), "loop n=%llu %s mean %g spread %g seed %llu",
              (unsigned long long)job->n, proto_cost_name(job->cost),
@@ -106,7 +106,7 @@ static size_t encode_header(const proto_job_t* job, uint8_t* h) {
   memset(h, 0, MASTER_JOURNAL_HEADER_MAX);
   memcpy(h, kMagic, 8);
   put32(h + 8, MASTER_JOURNAL_VERSION);
-  put64(h + 16, proto_job_fingerprint(job));
+  put64(h + 16, proto_job_results_fingerprint(job));
   put32(h + 24, (uint32_t)job->kind);
   put32(h + 28, (uint32_t)proto_job_align(job));
   put64(h + 32, job->n);
@@ -149,15 +149,19 @@ size_t master_record_encode(const master_record_t* r, uint8_t* out) {
   int count = first <= last ? last - first + 1 : 0;
   if (count == 0) first = 0;
   size_t size = MASTER_JOURNAL_RECORD_MIN + 8 * (size_t)count;
-  put32(out, kRecordMagic);
+  if (r->revoked) {
+    count = first = 0;
+    size = MASTER_JOURNAL_RECORD_MIN;
+  }
+  put32(out, r->revoked ? kRevokeMagic : kRecordMagic);
   put32(out + 4, (uint32_t)size);
   put64(out + 8, r->begin);
   put64(out + 16, r->end);
   put32(out + 24, (uint32_t)r->rank);
   put32(out + 28, r->attempt);
-  put64(out + 32, (uint64_t)r->isum);
-  put64(out + 40, (uint64_t)(r->isum >> 64));
-  put32(out + 48, f->flags);
+  put64(out + 32, r->revoked ? 0 : (uint64_t)r->isum);
+  put64(out + 40, r->revoked ? 0 : (uint64_t)(r->isum >> 64));
+  put32(out + 48, r->revoked ? 0 : f->flags);
   uint16_t range[2] = {(uint16_t)first, (uint16_t)count};
   memcpy(out + 52, range, 4);
   for (int k = 0; k < count; k++)
@@ -170,7 +174,9 @@ size_t master_record_encode(const master_record_t* r, uint8_t* out) {
  * whole, checksummed, plausible record of a job over [0, n). */
 static size_t decode_record(const uint8_t* p, size_t avail, uint64_t n,
                             uint64_t align, master_record_t* r) {
-  if (avail < MASTER_JOURNAL_RECORD_MIN || get32(p) != kRecordMagic) return 0;
+  if (avail < MASTER_JOURNAL_RECORD_MIN) return 0;
+  uint32_t magic = get32(p);
+  if (magic != kRecordMagic && magic != kRevokeMagic) return 0;
   size_t size = get32(p + 4);
   if (size < MASTER_JOURNAL_RECORD_MIN || size > RECORD_MAX || size > avail ||
       (size - MASTER_JOURNAL_RECORD_MIN) % 8 != 0)
@@ -180,7 +186,9 @@ static size_t decode_record(const uint8_t* p, size_t avail, uint64_t n,
   memcpy(range, p + 52, 4);
   size_t count = (size - MASTER_JOURNAL_RECORD_MIN) / 8;
   if (range[1] != count || range[0] + count > PROTO_EXACT_DIGITS) return 0;
+  if (magic == kRevokeMagic && size != MASTER_JOURNAL_RECORD_MIN) return 0;
   memset(r, 0, sizeof(*r));
+  r->revoked = magic == kRevokeMagic;
   r->begin = get64(p + 8);
   r->end = get64(p + 16);
   if (r->begin >= r->end || r->end > n || r->begin % align != 0 ||
@@ -200,6 +208,15 @@ static int cmp_begin(const void* a, const void* b) {
   const uint64_t* x = a;
   const uint64_t* y = b;
   return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* By range, then by offset. */
+static int cmp_range(const void* a, const void* b) {
+  const uint64_t* x = a;
+  const uint64_t* y = b;
+  for (int k = 0; k < 3; k++)
+    if (x[k] != y[k]) return x[k] < y[k] ? -1 : 1;
+  return 0;
 }
 
 static int cmp_offset(const void* a, const void* b) {
@@ -264,8 +281,9 @@ static uint64_t framed_records(window_t* w, uint64_t from, uint64_t to) {
     const uint8_t* p = window_at(w, at, &avail);
     if (p == NULL) break;
     size_t size = get32(p + 4);
-    if (get32(p) == kRecordMagic && size >= MASTER_JOURNAL_RECORD_MIN &&
-        size <= RECORD_MAX && at + size <= to) {
+    if ((get32(p) == kRecordMagic || get32(p) == kRevokeMagic) &&
+        size >= MASTER_JOURNAL_RECORD_MIN && size <= RECORD_MAX &&
+        at + size <= to) {
       count++;
       at += size;
     } else {
@@ -275,6 +293,52 @@ static uint64_t framed_records(window_t* w, uint64_t from, uint64_t to) {
   return count;
 }
 
+/* Offsets fit in 63 bits: the top one marks a withdrawal in read_records. */
+static const uint64_t kWithdrawal = (uint64_t)1 << 63;
+
+/* Each withdrawal voids the latest record of its range written before it
+ * (one not voided already); the withdrawals and the records they void are
+ * removed from seen (count entries). Returns the entries left. */
+static size_t apply_withdrawals(uint64_t* seen, size_t count,
+                                master_journal_load_t* load) {
+  /* By range, then offset (the flag sorts a withdrawal after the records
+   * of its range at any offset, so the offset is compared without it). */
+  for (size_t i = 0; i < count; i++) {
+    uint64_t off = seen[3 * i + 2];
+    seen[3 * i + 2] = (off & ~kWithdrawal) << 1 | (off >> 63);
+  }
+  qsort(seen, count, 3 * sizeof(*seen), cmp_range);
+  size_t i = 0;
+  while (i < count) {
+    size_t j = i;
+    while (j < count && seen[3 * j] == seen[3 * i] &&
+           seen[3 * j + 1] == seen[3 * i + 1])
+      j++;
+    /* [i, j): one range, in file order. A withdrawal voids the nearest
+     * live record before it. */
+    for (size_t k = i; k < j; k++) {
+      if (!(seen[3 * k + 2] & 1)) continue;
+      for (size_t m = k; m-- > i;) {
+        if (seen[3 * m + 2] & 1 || seen[3 * m + 2] == UINT64_MAX) continue;
+        seen[3 * m + 2] = UINT64_MAX;
+        load->revoked++;
+        break;
+      }
+    }
+    i = j;
+  }
+  size_t kept = 0;
+  for (size_t k = 0; k < count; k++) {
+    uint64_t off = seen[3 * k + 2];
+    if (off == UINT64_MAX || (off & 1)) continue;
+    seen[3 * kept] = seen[3 * k];
+    seen[3 * kept + 1] = seen[3 * k + 1];
+    seen[3 * kept + 2] = off >> 1;
+    kept++;
+  }
+  return kept;
+}
+
 /* Reads the records after the header (hsize bytes) of an open journal of
  * job into load; sets *valid_end to the end of the last trusted byte.
  * Pass 1 keeps each valid record's range and offset (24 bytes), pass 2
@@ -282,8 +346,8 @@ static uint64_t framed_records(window_t* w, uint64_t from, uint64_t to) {
 static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
                         master_journal_load_t* load, uint64_t* valid_end,
                         char* err, size_t errlen) {
-  uint64_t* seen = NULL; /* begin, end, offset */
-  size_t count = 0, cap = 0;
+  uint64_t* seen = NULL; /* begin, end, offset; withdrawals flagged */
+  size_t count = 0, cap = 0, withdrawals = 0;
   uint64_t at = hsize;
   *valid_end = at;
   uint64_t align = proto_job_align(job);
@@ -320,7 +384,8 @@ static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
     }
     seen[3 * count] = r.begin;
     seen[3 * count + 1] = r.end;
-    seen[3 * count + 2] = at;
+    seen[3 * count + 2] = at | (r.revoked ? kWithdrawal : 0);
+    withdrawals += r.revoked != 0;
     count++;
     at += used;
     *valid_end = at;
@@ -331,6 +396,7 @@ static int read_records(window_t* w, uint64_t hsize, const proto_job_t* job,
                       strerror(errno));
   }
   load->torn_bytes = w->size - *valid_end;
+  if (withdrawals > 0) count = apply_withdrawals(seen, count, load);
   /* Sorted by range; a record overlapping an earlier one cannot come from
    * one run's exactly-once accounting and is left out (a repeat of the
    * same range loses nothing). */
@@ -455,13 +521,13 @@ static int check_header(const uint8_t* h, size_t size, const proto_job_t* job,
         "journal '%s' has format version %u, written by a newer "
         "taskfarm; this one reads version %d (use the newer build)",
         path, get32(h + 8), MASTER_JOURNAL_VERSION);
-  if (size >= 12 && get32(h + 8) < MASTER_JOURNAL_VERSION)
+  if (size >= 12 && get32(h + 8) < MASTER_JOURNAL_OLDEST)
     return proto_fail(
         err, errlen, PROTO_EJOURNAL,
         "journal '%s' has format version %u, written by an older "
-        "taskfarm; this one reads version %d (finish it with the older "
-        "build, or start afresh with another --journal file)",
-        path, get32(h + 8), MASTER_JOURNAL_VERSION);
+        "taskfarm; this one reads versions %d to %d (finish it with the "
+        "older build, or start afresh with another --journal file)",
+        path, get32(h + 8), MASTER_JOURNAL_OLDEST, MASTER_JOURNAL_VERSION);
   size_t hsize = size >= 16 ? get32(h + 12) : 0;
   if (hsize < MASTER_JOURNAL_HEADER + 4 || hsize > size ||
       get32(h + hsize - 4) != master_crc32c(0, h, hsize - 4))
@@ -470,7 +536,8 @@ static int check_header(const uint8_t* h, size_t size, const proto_job_t* job,
         "journal '%s' has a damaged header (checksum); it is left as "
         "it is",
         path);
-  if (get64(h + 16) != proto_job_fingerprint(job) || get64(h + 32) != job->n) {
+  if (get64(h + 16) != proto_job_results_fingerprint(job) ||
+      get64(h + 32) != job->n) {
     char mine[DESC_LEN + 1], theirs[DESC_LEN + 1];
     describe(job, mine, sizeof(mine));
     memcpy(theirs, h + DESC_AT, DESC_LEN);

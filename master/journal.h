@@ -11,7 +11,10 @@
  *     path (proto_input_t); CRC-32C of the bytes before it;
  *   records, 60 + 8 k bytes: magic "TREC", size, begin, end, rank, attempt,
  *     the 128-bit integer partial, the exact float partial as k normalised
- *     digits from a first index, CRC-32C of the bytes before it.
+ *     digits from a first index, CRC-32C of the bytes before it;
+ *   withdrawals (format 4), 60 bytes: the same with magic "TREV" and no
+ *     partial: the latest record of that range before it no longer counts
+ *     (its rank was refused for lying), and the range is computed again.
  * Records are appended whole. Reading stops trusting the file at the first
  * record that does not check out: one followed by valid records is skipped
  * (its range is computed again), a damaged tail is cut off before appending.
@@ -31,10 +34,12 @@ extern "C" {
 #endif
 
 enum {
-  MASTER_JOURNAL_VERSION = 3,       /* the format this build writes and reads
-                                       (2: the exact digits of proto/exact.h's
-                                       wider accumulator; 3: input files'
-                                       identity in the header) */
+  MASTER_JOURNAL_VERSION = 4,       /* the format this build writes (2: the
+                                       exact digits of proto/exact.h's wider
+                                       accumulator; 3: input files' identity
+                                       in the header; 4: withdrawals) */
+  MASTER_JOURNAL_OLDEST = 3,        /* the oldest it reads: format 3 is
+                                       format 4 without withdrawals */
   MASTER_JOURNAL_HEADER = 128,      /* header bytes before the input files */
   MASTER_JOURNAL_HEADER_MAX = 4096, /* the whole header at most */
   MASTER_JOURNAL_RECORD_MIN = 60,   /* a record without float digits */
@@ -47,8 +52,9 @@ struct master_record_s {
   uint64_t end;
   int32_t rank; /* who computed it (0: the master) */
   uint32_t attempt;
+  int revoked; /* a withdrawal: the range's earlier record is void */
   unsigned __int128 isum;
-  proto_exact_t fsum; /* normalised */
+  proto_exact_t fsum; /* normalised; zero in a withdrawal */
 };
 
 /* Chunks done before this run: their ranges and their results summed. */
@@ -78,6 +84,7 @@ struct master_journal_load_s {
   uint64_t repeated;        /* records of a range already recorded: ignored, and
                                nothing to compute again */
   uint64_t overlapping;     /* records overlapping others, left out */
+  uint64_t revoked;         /* records withdrawn by a later withdrawal */
   uint64_t torn_bytes;      /* bytes of a damaged tail cut off */
   int existed;              /* the file was there before */
 };

@@ -186,8 +186,8 @@ int master_link_send(master_link_t* l, int rank, const proto_msg_t* msg) {
     if (p->send_req[k] == MPI_REQUEST_NULL) free_slot = k;
   }
   if (free_slot < 0) return MASTER_LINK_BUSY;
-  size_t len = proto_encode(msg, p->send_buf[free_slot],
-                            sizeof(p->send_buf[free_slot]));
+  size_t len =
+      proto_encode(msg, p->send_buf[free_slot], sizeof(p->send_buf[free_slot]));
   /* The slots hold every message a master sends (link.h). */
   assert(len > 0);
   int rc = MPI_Isend(p->send_buf[free_slot], (int)len, MPI_BYTE, rank,

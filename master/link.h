@@ -40,12 +40,12 @@ struct master_link_cbs_s {
 
 typedef struct master_link_peer_s master_link_peer_t;
 struct master_link_peer_s {
-  uint8_t rbuf[PROTO_MAX_BYTES];              /* posted receive's buffer */
-  MPI_Request send_req[MASTER_LINK_SENDS];    /* sends in flight */
+  uint8_t rbuf[PROTO_MAX_BYTES];           /* posted receive's buffer */
+  MPI_Request send_req[MASTER_LINK_SENDS]; /* sends in flight */
   uint8_t send_buf[MASTER_LINK_SENDS]
                   [PROTO_TO_WORKER_MAX_BYTES]; /* their buffers */
-  int broken;                                 /* no more MPI calls */
-  int bye; /* said its last word: nothing more is received from it */
+  int broken;                                  /* no more MPI calls */
+  int bye;     /* said its last word: nothing more is received from it */
   int unasked; /* no FIN was sent to it (lost, broken): none awaited */
 };
 

@@ -76,6 +76,17 @@ void master_render_status(const master_run_stats_t* st,
                 (unsigned long long)st->speculative,
                 (unsigned long long)timeouts, (unsigned long long)dups,
                 (unsigned long long)st->wasted_iters);
+  status_printf(
+      b,
+      " \"checks\": {\"verify\": %g, \"issued\": %llu, "
+      "\"passed\": %llu, \"free\": %llu, \"mismatches\": %llu, "
+      "\"ranks_refused\": %llu, \"iterations_withdrawn\": %llu, "
+      "\"kernel_deaths\": %llu, \"poisoned_chunks\": %llu},\n",
+      st->verify, (unsigned long long)st->checks_issued,
+      (unsigned long long)st->checks_passed,
+      (unsigned long long)st->free_checks, (unsigned long long)st->mismatches,
+      (unsigned long long)st->liars, (unsigned long long)st->revoked_iters,
+      (unsigned long long)st->kernel_deaths, (unsigned long long)st->poisoned);
   if (live->journal) {
     status_printf(b, " \"journal\": {\"path\": ");
     json_str(b, live->journal);
@@ -92,11 +103,16 @@ void master_render_status(const master_run_stats_t* st,
         ", \"state\": \"%s\", \"speed\": %.6g, \"chunks\": "
         "%llu, \"iterations\": %llu, \"busy_s\": %.3f, "
         "\"timeouts\": %llu, \"reissued\": %llu, "
-        "\"duplicates\": %llu, \"cancelled\": %llu}",
+        "\"duplicates\": %llu, \"cancelled\": %llu, \"refused\": ",
         r->state ? r->state : "?", r->speed, (unsigned long long)r->chunks,
         (unsigned long long)r->iters, r->busy_s,
         (unsigned long long)r->timeouts, (unsigned long long)r->reissued,
         (unsigned long long)r->duplicates, (unsigned long long)r->cancels);
+    if (r->refused_why[0] != '\0')
+      json_str(b, r->refused_why);
+    else
+      status_printf(b, "null");
+    status_printf(b, "}");
   }
   status_printf(b,
                 "\n ],\n \"totals\": {\"rank_chunks\": %llu, "
@@ -125,7 +141,8 @@ typedef enum {
   RANK_CHUNKS,
   RANK_SPEED,
   RANK_TIMEOUTS,
-  RANK_UP
+  RANK_UP,
+  RANK_REFUSED
 } rank_field_t;
 
 static double rank_value(const master_rank_stats_t* r, rank_field_t f) {
@@ -140,6 +157,8 @@ static double rank_value(const master_rank_stats_t* r, rank_field_t f) {
       return (double)r->timeouts;
     case RANK_UP:
       return r->state && strcmp(r->state, "active") == 0;
+    case RANK_REFUSED:
+      return r->refused_why[0] != '\0';
   }
   return 0;
 }
@@ -179,6 +198,27 @@ void master_render_metrics(const master_run_stats_t* st,
          "Chunks put back in line after a fault.", (double)st->reissues);
   metric(b, "speculative_copies_total", "counter",
          "Backup copies of stragglers' chunks.", (double)st->speculative);
+  metric(b, "checks_issued_total", "counter",
+         "Copies issued to compute a result a second time (--verify).",
+         (double)st->checks_issued);
+  metric(b, "checks_passed_total", "counter",
+         "Results another rank's computation confirmed bit for bit.",
+         (double)st->checks_passed);
+  metric(b, "mismatches_total", "counter",
+         "Computations of a chunk that contradicted another.",
+         (double)st->mismatches);
+  metric(b, "ranks_refused_total", "counter",
+         "Ranks refused for lying or computing wrong results.",
+         (double)st->liars);
+  metric(b, "iterations_withdrawn_total", "counter",
+         "Iterations withdrawn from refused ranks and computed again.",
+         (double)st->revoked_iters);
+  metric(b, "kernel_deaths_total", "counter",
+         "Computations that killed or froze a kernel's process.",
+         (double)st->kernel_deaths);
+  metric(b, "poisoned_chunks", "gauge",
+         "Chunks never handed out again (--poison-after).",
+         (double)st->poisoned);
   header(b, "workers", "gauge", "Workers by state.");
   status_printf(b, "taskfarm_workers{state=\"alive\"} %d\n", live->alive);
   status_printf(b, "taskfarm_workers{state=\"lost\"} %d\n", live->lost);
@@ -193,4 +233,8 @@ void master_render_metrics(const master_run_stats_t* st,
               "Deadlines missed per worker rank.", RANK_TIMEOUTS);
   rank_metric(b, st, "rank_up", "gauge", "1 while the worker rank takes work.",
               RANK_UP);
+  rank_metric(b, st, "rank_refused", "gauge",
+              "1 when the worker rank was refused for lying or wrong "
+              "results (the reason is in /status).",
+              RANK_REFUSED);
 }

@@ -4,12 +4,15 @@
  * and the core is free for the workers. */
 #include "master/loop.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
 
 #include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
+#include "proto/proto.h"
 
 enum {
   POLL_MIN_MS = 1,      /* timer period right after a message */
@@ -26,16 +29,11 @@ static void stop_if_done(master_loop_t* l) {
   if (!l->ops.done(l->ops.ctx)) return;
   uv_timer_stop(&l->timer);
   uv_idle_stop(&l->hot);
-  uv_idle_stop(&l->solo);
   uv_stop(&l->loop);
 }
 
-static void solo_cb(uv_idle_t* handle);
-
-static void start_solo_if_wanted(master_loop_t* l) {
-  if (l->solo_on || !l->ops.solo_wanted(l->ops.ctx)) return;
-  uv_idle_start(&l->solo, solo_cb);
-  l->solo_on = 1;
+static void solo(master_loop_t* l) {
+  if (!l->ops.done(l->ops.ctx)) l->solo_on = l->ops.solo(l->ops.ctx);
 }
 
 static void on_synced(uv_fs_t* req) {
@@ -84,7 +82,6 @@ static void hot_cb(uv_idle_t* handle) {
     uv_idle_stop(&l->hot);
     l->hot_on = 0;
   }
-  start_solo_if_wanted(l);
   stop_if_done(l);
 }
 
@@ -92,7 +89,7 @@ static void hot_cb(uv_idle_t* handle) {
  * a quarter of the shortest chunk seen, so a worker's prefetched chunk always
  * outlasts the master's reaction time. */
 static uint64_t next_period(const master_loop_t* l, int got_messages) {
-  if (got_messages) return POLL_MIN_MS;
+  if (got_messages || l->solo_on) return POLL_MIN_MS;
   uint64_t cap = l->ops.min_chunk_ns(l->ops.ctx) / 4000000u;
   if (cap > POLL_MAX_MS) cap = POLL_MAX_MS;
   if (cap < POLL_MIN_MS) cap = POLL_MIN_MS;
@@ -112,21 +109,54 @@ static void timer_cb(uv_timer_t* handle) {
     }
   }
   if (!l->ops.done(l->ops.ctx)) l->ops.tick(l->ops.ctx);
+  solo(l);
   l->poll_ms = next_period(l, got);
   if (!l->ops.done(l->ops.ctx))
     uv_timer_start(&l->timer, timer_cb, l->poll_ms, 0);
-  start_solo_if_wanted(l);
   stop_if_done(l);
 }
 
-static void solo_cb(uv_idle_t* handle) {
+static void death_alloc_cb(uv_handle_t* handle, size_t suggested,
+                           uv_buf_t* buf) {
+  (void)handle, (void)suggested;
+  static char space[PROTO_DEATH_BYTES + 1]; /* larger ones are cut */
+  buf->base = space;
+  buf->len = sizeof(space);
+}
+
+static void death_cb(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
+                     const struct sockaddr* addr, unsigned flags) {
   master_loop_t* l = handle->data;
-  journal_tick(l);
-  if (l->ops.done(l->ops.ctx) || !l->ops.solo_step(l->ops.ctx)) {
-    uv_idle_stop(&l->solo);
-    l->solo_on = 0;
-  }
+  if (nread <= 0 || addr == NULL || (flags & UV_UDP_PARTIAL)) return;
+  l->ops.death(l->ops.ctx, (const uint8_t*)buf->base, (size_t)nread);
   stop_if_done(l);
+}
+
+/* Binds the death-report socket on every interface, on a port the system
+ * picks; a failure costs only the reports (deadlines still find deaths). */
+static void open_deaths(master_loop_t* l) {
+  struct sockaddr_in any;
+  if (uv_udp_init(&l->loop, &l->deaths) != 0) return;
+  l->deaths.data = l;
+  l->deaths_on = 1;
+  if (uv_ip4_addr("0.0.0.0", 0, &any) != 0 ||
+      uv_udp_bind(&l->deaths, (const struct sockaddr*)&any, 0) != 0 ||
+      uv_udp_recv_start(&l->deaths, death_alloc_cb, death_cb) != 0) {
+    uv_close((uv_handle_t*)&l->deaths, NULL);
+    l->deaths_on = 0;
+    return;
+  }
+  uv_unref((uv_handle_t*)&l->deaths);
+}
+
+uint16_t master_loop_death_port(const master_loop_t* l) {
+  if (!l->deaths_on) return 0;
+  struct sockaddr_storage ss;
+  int len = sizeof(ss);
+  if (uv_udp_getsockname(&l->deaths, (struct sockaddr*)&ss, &len) != 0 ||
+      ss.ss_family != AF_INET)
+    return 0;
+  return ntohs(((struct sockaddr_in*)&ss)->sin_port);
 }
 
 static void live_cb(uv_timer_t* handle) {
@@ -153,13 +183,13 @@ int master_loop_init(master_loop_t* l, const proto_job_t* job,
   l->open = 1;
   uv_timer_init(&l->loop, &l->timer);
   uv_idle_init(&l->loop, &l->hot);
-  uv_idle_init(&l->loop, &l->solo);
   uv_timer_init(&l->loop, &l->live);
   uv_signal_init(&l->loop, &l->sigint);
   uv_signal_init(&l->loop, &l->sigterm);
-  l->timer.data = l->hot.data = l->solo.data = l->live.data = l;
+  l->timer.data = l->hot.data = l->live.data = l;
   l->sigint.data = l->sigterm.data = l;
   l->poll_ms = POLL_MIN_MS;
+  if (ops->death != NULL) open_deaths(l);
   if (job->status_port > 0) {
     int urc = status_start(&l->http, &l->loop, job->status_bind,
                            job->status_port, ops->render, ops->ctx);
@@ -189,7 +219,7 @@ int master_loop_run(master_loop_t* l, master_journal_t* journal) {
   uv_unref((uv_handle_t*)&l->sigint);
   uv_unref((uv_handle_t*)&l->sigterm);
   if (uv_timer_start(&l->timer, timer_cb, l->poll_ms, 0) != 0) return PROTO_EUV;
-  start_solo_if_wanted(l);
+  solo(l);
   stop_if_done(l);
   if (!l->ops.done(l->ops.ctx)) uv_run(&l->loop, UV_RUN_DEFAULT);
   return 0;
@@ -200,10 +230,11 @@ void master_loop_close(master_loop_t* l) {
   status_stop(&l->http);
   uv_close((uv_handle_t*)&l->timer, NULL);
   uv_close((uv_handle_t*)&l->hot, NULL);
-  uv_close((uv_handle_t*)&l->solo, NULL);
   uv_close((uv_handle_t*)&l->live, NULL);
   uv_close((uv_handle_t*)&l->sigint, NULL);
   uv_close((uv_handle_t*)&l->sigterm, NULL);
+  if (l->deaths_on) uv_close((uv_handle_t*)&l->deaths, NULL);
+  l->deaths_on = 0;
   /* Runs the close callbacks, and a journal sync still in flight. */
   uv_run(&l->loop, UV_RUN_DEFAULT);
   uv_loop_close(&l->loop);

@@ -1,125 +1,55 @@
-/* The master's wiring: the farm (decisions) is driven by the loop (libuv)
- * with what the link (MPI) receives; what the farm wants sent, journaled,
- * logged or traced goes back out through the callbacks here; the console
- * shows it. The master's own computing, when no worker can, happens here
- * too, one slice per loop iteration, so the loop stays responsive. */
+/* The master's wiring: the farm (decisions, master/farm.h) is driven by
+ * the loop (libuv, loop.h) with what the link (MPI, link.h) receives; what
+ * the farm wants sent, journaled, logged or traced goes back out through
+ * the callbacks here; the console shows it; solo.h computes when no worker
+ * can; setup.h opens the farm and end.c ends the job. */
 #include "master/master.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "master/chunks.h"
 #include "master/console.h"
+#include "master/end.h"
 #include "master/farm.h"
 #include "master/journal.h"
 #include "master/link.h"
 #include "master/loop.h"
 #include "master/report.h"
 #include "master/schedule.h"
+#include "master/setup.h"
+#include "master/solo.h"
 #include "proto/clock.h"
 #include "proto/error.h"
 #include "proto/log.h"
 #include "proto/watchdog.h"
 
 enum {
-  END_PAUSE_NS = 100000000,   /* let mpiexec forward output before the abort,
-                                 at most (drain_output) */
-  DRAINED_PAUSE_NS = 2000000, /* ... and this long once it has read it */
-  SEND_GRACE_NS = 200000000,  /* sends in flight may complete this long */
-  FAREWELL_NS = 2000000000,   /* every worker says BYE within this */
+  SEND_GRACE_NS = 200000000,       /* sends in flight may complete this long */
+  FAREWELL_NS = 2000000000,        /* every worker says BYE within this */
   HURRIED_FAREWELL_NS = 500000000, /* ... after a second signal */
-  FINALIZE_NS = 10000000000ull,    /* MPI_Finalize returns within this */
-  FINALIZE_LAG_NS = 20000000,      /* the master finalizes this long after */
 };
 
 typedef struct master_s {
   const proto_job_t* job;
   master_options_t* opts;
-  farm_t farm;
+  farm_t* farm;
   master_link_t link;
   master_loop_t loop;
   master_console_t console;
   master_journal_t journal;
   int journaling;
-  master_log_t trace;   /* --trace events */
-  int solo_on;          /* a chunk of the master's own is under way */
-  farm_solo_t solo;     /* that chunk */
-  uint64_t solo_at;     /* its first index not yet computed */
-  proto_msg_t solo_res; /* its partial so far */
-  uint64_t solo_slice;  /* the slice size proto_job_next_slice chose */
-  int end_now;          /* a second signal: end without waiting */
+  master_log_t trace;        /* --trace events */
+  master_solo_t solo;        /* the master's own computing */
+  int end_now;               /* a second signal: end without waiting */
+  int stop_signal;           /* the signal that stopped the run; 0 = none */
+  uint64_t t0_ns;            /* when the farm was set up */
+  char host[PROTO_HOST_MAX]; /* this host's name */
 } master_t;
-
-/* hydra interrupts sleeps with SIGUSR1: sleep until the clock says so. */
-static void pause_ns(uint64_t ns) {
-  uint64_t until = proto_now_ns() + ns;
-  for (uint64_t t = proto_now_ns(); t < until; t = proto_now_ns()) {
-    struct timespec left = {0, (long)(until - t)};
-    nanosleep(&left, NULL);
-  }
-}
-
-/* Bytes written to fd that its reader has not taken yet: a pipe's
- * contents, a socket's unsent queue; 0 for anything else. */
-static int unread_bytes(int fd) {
-  struct stat st;
-  int n = 0;
-  if (fstat(fd, &st) != 0) return 0;
-  if (S_ISFIFO(st.st_mode) && ioctl(fd, FIONREAD, &n) == 0) return n;
-  if (S_ISSOCK(st.st_mode) && ioctl(fd, TIOCOUTQ, &n) == 0) return n;
-  return 0;
-}
-
-/* Waits until the launcher has read what this process wrote to stdout and
- * stderr (hydra's proxy reads them from pipes and forwards them ahead of
- * the abort that follows), for at most bound_ns. A fixed pause cost every
- * aborted run 0.1 s: long enough that a second Ctrl-C 50 ms after the
- * first reached mpiexec, which then kills the job with status 255. */
-static void drain_output(uint64_t bound_ns) {
-  uint64_t until = proto_now_ns() + bound_ns;
-  while (proto_now_ns() < until &&
-         (unread_bytes(STDOUT_FILENO) > 0 || unread_bytes(STDERR_FILENO) > 0))
-    pause_ns(200000);
-  pause_ns(DRAINED_PAUSE_NS);
-}
-
-void master_end_job(MPI_Comm* comm, int status, master_ending_t ending) {
-  fflush(proto_out());
-  fflush(stdout);
-  fflush(stderr);
-  if (ending == MASTER_END_LEAVE) _exit(status);
-  if (ending == MASTER_END_FINALIZE) {
-    /* Every worker is in MPI_Finalize: join them. The watchdog covers a
-     * rank that died after its BYE (MPI_Finalize would wait for it). */
-    char what[160];
-    snprintf(what, sizeof(what),
-             "MPI_Finalize did not return within %.0f s; ending with status %d",
-             FINALIZE_NS / 1e9, status);
-    proto_watchdog_arm(proto_now_ns() + FINALIZE_NS, status, what);
-    /* Over UCX's TCP transport MPI_Finalize (MPICH 4.0.2) hangs in its
-     * disconnects unless the workers are already inside it when the master
-     * enters: they are, a moment after their FIN (docs/fault-tolerance.md). */
-    pause_ns(FINALIZE_LAG_NS);
-    MPI_Comm_free(comm);
-    MPI_Finalize();
-    proto_watchdog_disarm();
-    return;
-  }
-  drain_output(END_PAUSE_NS);
-  int devnull = open("/dev/null", O_WRONLY);
-  if (devnull >= 0) dup2(devnull, STDERR_FILENO);
-  /* MPICH 4.0.2 spins in MPI_Abort on a duplicated communicator; on
-   * MPI_COMM_WORLD it ends the job at once. */
-  MPI_Abort(MPI_COMM_WORLD, status);
-  _exit(status);
-}
 
 /* ---- the farm's callbacks ---------------------------------------------- */
 
@@ -152,19 +82,19 @@ static void io_event(void* ctx, const master_event_t* e) {
 
 static void on_message(void* ctx, int rank, const proto_msg_t* msg) {
   master_t* m = ctx;
-  farm_message(&m->farm, rank, msg, proto_now_ns());
+  farm_message(m->farm, rank, msg, proto_now_ns());
 }
 
 static void on_bad(void* ctx, int rank, int rc, int tag, size_t len,
                    uint32_t version) {
   master_t* m = ctx;
-  farm_bad_message(&m->farm, rank, rc, tag, len, version, proto_now_ns());
+  farm_bad_message(m->farm, rank, rc, tag, len, version, proto_now_ns());
 }
 
 static void on_link_error(void* ctx, int rank, const char* what) {
   master_t* m = ctx;
   proto_log(PROTO_LOG_WARN, "%s", what);
-  farm_link_error(&m->farm, rank, what, proto_now_ns());
+  farm_link_error(m->farm, rank, what, proto_now_ns());
 }
 
 /* ---- the loop's callbacks ---------------------------------------------- */
@@ -177,70 +107,29 @@ static int op_poll(void* ctx) {
 
 static void op_tick(void* ctx) {
   master_t* m = ctx;
-  farm_tick(&m->farm, proto_now_ns());
+  farm_tick(m->farm, proto_now_ns());
 }
 
 static int op_done(void* ctx) {
   master_t* m = ctx;
-  return m->farm.done || m->end_now;
+  return farm_done(m->farm) || m->end_now;
 }
 
-static int op_solo_wanted(void* ctx) {
+static int op_solo(void* ctx) {
   master_t* m = ctx;
-  return m->solo_on || (m->opts->compute != NULL && farm_solo_wanted(&m->farm));
-}
-
-static int op_solo_step(void* ctx) {
-  master_t* m = ctx;
-  farm_t* f = &m->farm;
-  if (!m->solo_on) {
-    if (!farm_solo_wanted(f)) return 0;
-    int got = farm_solo_take(f, &m->solo);
-    if (got < 0) farm_fail(f, got);
-    if (got <= 0) return 0;
-    m->solo_on = 1;
-    m->solo_at = m->solo.begin;
-    memset(&m->solo_res, 0, sizeof(m->solo_res));
-    proto_exact_init(&m->solo_res.fsum);
-  }
-  if (f->stop_signal) {
-    farm_solo_drop(f, &m->solo, proto_now_ns());
-    m->solo_on = 0;
-    return 0;
-  }
-  /* A slice, as a worker computes, so the loop stays responsive. */
-  uint64_t slice = m->solo_slice ? m->solo_slice : proto_job_slice(m->job);
-  uint64_t end =
-      m->solo.end - m->solo_at <= slice ? m->solo.end : m->solo_at + slice;
-  proto_msg_t part;
-  int rc = m->opts->compute(m->opts->compute_ctx, m->solo_at, end, &part);
-  if (end - m->solo_at == slice)
-    m->solo_slice = proto_job_next_slice(m->job, slice, part.busy_ns);
-  if (rc < 0) {
-    farm_solo_failed(f, &m->solo, rc);
-    m->solo_on = 0;
-    return 0;
-  }
-  proto_exact_merge(&m->solo_res.fsum, &part.fsum);
-  m->solo_res.isum += part.isum;
-  m->solo_res.busy_ns += part.busy_ns;
-  m->solo_at = end;
-  if (end < m->solo.end) return 1;
-  m->solo_on = 0;
-  farm_solo_done(f, &m->solo, &m->solo_res, proto_now_ns());
-  return farm_solo_wanted(f);
+  return master_solo_step(&m->solo, proto_now_ns());
 }
 
 static uint64_t op_min_chunk_ns(void* ctx) {
   master_t* m = ctx;
-  return m->farm.min_chunk_ns;
+  return farm_min_chunk_ns(m->farm);
 }
 
 static void op_signal(void* ctx, int signum) {
   master_t* m = ctx;
-  farm_t* f = &m->farm;
+  farm_t* f = m->farm;
   master_console_clear(&m->console);
-  if (f->stop_signal) {
+  if (farm_stopping(f) != FARM_STOP_NONE) {
     /* The second one: end now, without waiting for chunks in flight. */
     proto_log(PROTO_LOG_WARN, "second signal: ending at once");
     m->end_now = 1;
@@ -256,7 +145,9 @@ static void op_signal(void* ctx, int signum) {
               "%s: handing out no more work; waiting up to %.0f s for the "
               "chunks in flight (a second signal ends at once)",
               master_signal_name(signum), FARM_STOP_GRACE_MS / 1e3);
-  farm_stop(f, signum, proto_now_ns());
+  m->stop_signal = signum;
+  farm_stop(f, signum == SIGINT ? FARM_STOP_NOW : FARM_STOP_DRAIN,
+            proto_now_ns());
 }
 
 static void op_live(void* ctx) {
@@ -266,7 +157,7 @@ static void op_live(void* ctx) {
 
 static void op_fail(void* ctx, int rc) {
   master_t* m = ctx;
-  farm_fail(&m->farm, rc);
+  farm_fail(m->farm, rc);
 }
 
 static int op_render(void* ctx, const char* path, status_buf_t* body,
@@ -288,6 +179,13 @@ static int op_render(void* ctx, const char* path, status_buf_t* body,
   return 404;
 }
 
+static void op_death(void* ctx, const uint8_t* buf, size_t len) {
+  master_t* m = ctx;
+  proto_death_t d;
+  if (proto_death_decode(buf, len, &d) == 0)
+    farm_death_report(m->farm, &d, proto_now_ns());
+}
+
 static void clear_progress(void* ctx) {
   master_t* m = ctx;
   master_console_clear(&m->console);
@@ -295,185 +193,44 @@ static void clear_progress(void* ctx) {
 
 /* ---- set-up ------------------------------------------------------------ */
 
-/* Says what reading a journal left out, and what that costs. */
-static void report_load(const char* path, const master_journal_load_t* l) {
-  if (l->damaged > 0 && l->damaged_records > 0)
-    proto_log(PROTO_LOG_WARN,
-              "journal '%s': %llu damaged stretch%s of %llu bytes left out "
-              "(%llu record%s recognisable in them); the chunks they held "
-              "are computed again",
-              path, (unsigned long long)l->damaged, l->damaged == 1 ? "" : "es",
-              (unsigned long long)l->damaged_bytes,
-              (unsigned long long)l->damaged_records,
-              l->damaged_records == 1 ? "" : "s");
-  else if (l->damaged > 0)
-    proto_log(PROTO_LOG_WARN,
-              "journal '%s': %llu damaged stretch%s of %llu bytes left out; "
-              "the chunks they held are computed again",
-              path, (unsigned long long)l->damaged, l->damaged == 1 ? "" : "es",
-              (unsigned long long)l->damaged_bytes);
-  if (l->repeated > 0)
-    proto_log(PROTO_LOG_INFO,
-              "journal '%s': %llu record%s of a range recorded before "
-              "ignored (nothing to compute again)",
-              path, (unsigned long long)l->repeated,
-              l->repeated == 1 ? "" : "s");
-  if (l->overlapping > 0)
-    proto_log(PROTO_LOG_WARN,
-              "journal '%s': %llu record%s overlapping others left out; "
-              "what no other record covers is computed again",
-              path, (unsigned long long)l->overlapping,
-              l->overlapping == 1 ? "" : "s");
-  if (l->torn_bytes > 0)
-    proto_log(PROTO_LOG_WARN,
-              "journal '%s': cut off %llu bytes of a torn or damaged last "
-              "record (a write cut short); that chunk is computed again",
-              path, (unsigned long long)l->torn_bytes);
-}
-
-/* What the farm learns from this process once set up: the work scale sent
- * with every chunk, and the master's host name (asked once). */
-static void farm_settings(master_t* m) {
-  m->farm.scale = m->opts->scale;
-  char self[PROTO_HOST_MAX] = "";
-  gethostname(self, sizeof(self) - 1);
-  farm_set_self_host(&m->farm, self);
-}
-
-/* Opens --journal and sets the farm up with the chunks it holds as done. */
-static int open_farm(master_t* m, int nworkers) {
+/* Everything the run needs, in an order where a bad path or port costs
+ * nothing and leaves nothing behind: the status port is bound before the
+ * output files are checked, and they before the journal is created. */
+static int start(master_t* m, MPI_Comm comm, int size) {
   const proto_job_t* job = m->job;
-  uint64_t chunks = master_fixed_chunk_count(job, nworkers);
-  if (chunks > MASTER_CHUNKS_MAX) {
-    proto_log(PROTO_LOG_WARN,
-              "--n %llu in chunks of %llu makes %llu chunks; the master keeps "
-              "%zu bytes per chunk and takes at most %llu chunks: use "
-              "--chunk %llu or more",
-              (unsigned long long)job->n,
-              (unsigned long long)master_chunk_size(job, nworkers),
-              (unsigned long long)chunks, sizeof(master_chunk_t),
-              (unsigned long long)MASTER_CHUNKS_MAX,
-              (unsigned long long)((job->n + MASTER_CHUNKS_MAX - 1) /
-                                   MASTER_CHUNKS_MAX));
-    return PROTO_EINVAL;
+  master_loop_ops_t ops = {m,       op_poll,         op_tick,   op_done,
+                           op_solo, op_min_chunk_ns, op_signal, op_live,
+                           op_fail, op_render,       op_death};
+  int rc = master_loop_init(&m->loop, job, &ops);
+  if (rc < 0) return rc;
+  rc = master_console_check_outputs(job);
+  if (rc == 0) rc = master_console_prepare_image(job);
+  master_setup_t setup = {
+      .job = job,
+      .workers = size - 1,
+      .io = {m, io_send, io_record, io_log,
+             job->trace[0] != '\0' ? io_event : NULL},
+      .scale = m->opts->scale,
+      .death_port = master_loop_death_port(&m->loop),
+      .t0_ns = proto_now_ns(),
+      .journal = &m->journal,
+  };
+  if (rc == 0) rc = master_setup_farm(&setup);
+  m->farm = setup.farm;
+  m->journaling = setup.journaling;
+  m->t0_ns = setup.t0_ns;
+  memcpy(m->host, setup.host, sizeof(m->host));
+  if (rc == 0) rc = master_console_init(&m->console, m->farm, job);
+  if (rc < 0) return rc;
+  master_solo_init(&m->solo, m->farm, m->opts->argv, m->opts->scale,
+                   job->timeout_floor);
+  if (m->journaling) {
+    m->console.journal = job->journal;
+    m->console.journal_records = &m->journal.appended;
   }
-  farm_io_t io = {m, io_send, io_record, io_log,
-                  job->trace[0] != '\0' ? io_event : NULL};
-  if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO) {
-    int rc = farm_init(&m->farm, job, nworkers, &io, NULL, proto_now_ns());
-    farm_settings(m);
-    return rc;
-  }
-  master_journal_load_t load;
-  char err[PROTO_PATH_MAX + 256];
-  int rc = master_journal_open(&m->journal, job->journal, job, job->resume,
-                               &load, err, sizeof(err));
-  if (rc < 0) {
-    proto_log(PROTO_LOG_WARN, "%s", err);
-    return rc;
-  }
-  m->journaling = 1;
-  rc = farm_init(&m->farm, job, nworkers, &io, &load.done, proto_now_ns());
-  farm_settings(m);
-  if (rc == 0 && load.existed)
-    proto_log(
-        PROTO_LOG_INFO,
-        "resuming from journal '%s': %zu chunks, %llu of %llu "
-        "iterations (%.1f%%) already done",
-        job->journal, load.done.count, (unsigned long long)load.done.iters,
-        (unsigned long long)job->n,
-        job->n ? 100.0 * (double)load.done.iters / (double)job->n : 100.0);
-  if (rc == 0) report_load(job->journal, &load);
-  master_journal_free_load(&load);
-  return rc;
-}
-
-/* MPI_Finalize ends the job cleanly only where it returns: ranks that all
- * share one host, with shared memory between them. Over UCX's TCP
- * transport MPICH 4.0.2's MPI_Finalize waits for good in its disconnects
- * in most runs (docs/fault-tolerance.md), so a run over TCP, or across
- * hosts, ends with MPI_Abort instead. */
-static int finalize_is_safe(const master_t* m) {
-  if (farm_host_count(&m->farm) > 1) return 0;
-  const char* tls = getenv("UCX_TLS");
-  if (tls == NULL || *tls == '\0') return 1;
-  static const char* const shared[] = {"all",  "sm",  "shm",  "posix",
-                                       "sysv", "cma", "knem", "xpmem"};
-  char list[256];
-  snprintf(list, sizeof(list), "%s", tls);
-  for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
-       t = strtok_r(NULL, ",", &save))
-    for (size_t k = 0; k < sizeof(shared) / sizeof(shared[0]); k++)
-      if (strcmp(t, shared[k]) == 0) return 1;
-  return 0;
-}
-
-/* 1 when the MPI process of every worker that did not say BYE is known to
- * be gone: it ran on this host (its HELLO said so) and no process has its
- * pid any more. A rank on another host, or one that never greeted, may be
- * frozen rather than dead: not known. */
-static int silent_ranks_are_gone(const master_t* m) {
-  for (int i = 0; i < m->link.nworkers; i++) {
-    if (m->link.peer[i].bye && !m->link.peer[i].broken) continue;
-    const farm_peer_t* p = &m->farm.peer[i];
-    if (p->pid == 0 || strcmp(p->host, m->farm.self_host) != 0) return 0;
-    if (kill((pid_t)p->pid, 0) == 0 || errno != ESRCH) return 0;
-  }
-  return 1;
-}
-
-/* How the job ends (master.h), once the farewell is over: `missing` workers
- * did not say BYE, rc is the run's outcome.
- * - Every rank finalizes where that returns (finalize_is_safe) and the
- *   launcher then reports the master's status: Slurm always, hydra only for
- *   0 (after a Ctrl-C it exits 0 however rank 0 returned).
- * - Under Slurm otherwise, the ranks leave without finalizing, each with
- *   its status, when every rank that did not say BYE is known to be gone:
- *   MPI_Abort would make Slurm kill the step (137, FAILED).
- * - Else MPI_Abort: hydra reports its status; a rank that may be frozen
- *   cannot be left behind. */
-static master_ending_t choose_ending(const master_t* m, int missing, int rc) {
-  int slurm = m->opts->launch.kind == PROTO_LAUNCH_SLURM;
-  if (missing == 0 && finalize_is_safe(m) && (slurm || rc == 0))
-    return MASTER_END_FINALIZE;
-  if (slurm && (missing == 0 || silent_ranks_are_gone(m))) {
-    if (missing > 0)
-      proto_log(PROTO_LOG_INFO,
-                "the ranks that did not answer are gone from this host: the "
-                "others leave without MPI_Finalize, so srun keeps the status");
-    return MASTER_END_LEAVE;
-  }
-  if (missing > 0 && slurm)
-    proto_log(PROTO_LOG_INFO,
-              "a rank that did not answer may still run (it is on another "
-              "host or never greeted): the job ends with MPI_Abort");
-  return MASTER_END_ABORT;
-}
-
-/* What the run printed and wrote at its end; returns the run's outcome. */
-static int finish(master_t* m, int rc) {
-  const proto_job_t* job = m->job;
-  farm_t* f = &m->farm;
-  uint64_t now = proto_now_ns();
-  double wall = (double)(now - f->t0_ns) / 1e9;
-  /* A finished result is printed whatever signal came after it. */
-  int complete = job->kind == PROTO_JOB_HELLO ? f->done : farm_finished(f);
-  if (rc == 0 && complete) {
-    rc = master_console_print_result(&m->console, wall);
-    master_console_print_summary(&m->console, wall);
-    int orc = master_console_write_outputs(&m->console, &m->trace, wall, now);
-    return rc == 0 ? orc : rc;
-  }
-  if (f->stop_signal && (rc == 0 || rc == PROTO_ESTOPPED)) {
-    master_console_print_stop(&m->console, &m->opts->launch, m->opts->argc,
-                              m->opts->argv);
-    master_console_write_outputs(&m->console, &m->trace, wall, now);
-    m->opts->stopped_by = f->stop_signal;
-    return PROTO_ESTOPPED;
-  }
-  if (rc == 0) rc = PROTO_ECANCELED;
-  if (rc != PROTO_EJOURNAL)
-    proto_log(PROTO_LOG_WARN, "run failed: %s", proto_strerror(rc));
+  proto_log_set_hook(clear_progress, m);
+  rc = master_link_open(&m->link, comm, size - 1);
+  if (rc < 0) proto_log(PROTO_LOG_WARN, "%s", m->link.what);
   return rc;
 }
 
@@ -487,79 +244,27 @@ int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
   proto_log_set_quiet(job->quiet);
   int size = 1;
   MPI_Comm_size(comm, &size);
-  master_loop_ops_t ops = {
-      &m,           op_poll,         op_tick,   op_done, op_solo_wanted,
-      op_solo_step, op_min_chunk_ns, op_signal, op_live, op_fail,
-      op_render};
-  /* The status port is bound before the journal is created. */
-  int rc = master_loop_init(&m.loop, job, &ops);
-  if (rc < 0) return rc;
-  /* Output files are checked, then the journal created: a bad path costs
-   * nothing and leaves nothing behind. */
-  rc = master_console_check_outputs(job);
-  if (rc == 0) rc = master_console_prepare_image(job);
-  if (rc == 0) rc = open_farm(&m, size - 1);
-  if (rc < 0) goto out_close_loop;
-  rc = master_console_init(&m.console, &m.farm);
-  if (rc < 0) goto out_close_farm;
-  if (m.journaling) {
-    m.console.journal = job->journal;
-    m.console.journal_records = &m.journal.appended;
+  int rc = start(&m, comm, size);
+  if (rc == 0) {
+    rc = master_loop_run(&m.loop, m.journaling ? &m.journal : NULL);
+    master_console_clear(&m.console);
+    master_farewell(&m.link, m.farm, &opts->launch,
+                    m.end_now ? HURRIED_FAREWELL_NS : FAREWELL_NS);
+    int jrc = master_journal_close(&m.journal);
+    if (rc == 0) rc = farm_rc(m.farm);
+    if (rc == 0) rc = jrc;
+    master_end_t end = {m.t0_ns,    m.stop_signal, &opts->launch,
+                        opts->argc, opts->argv,    &m.trace};
+    rc = master_console_end(&m.console, rc, &end);
+    if (rc == PROTO_ESTOPPED) opts->stopped_by = m.stop_signal;
+    opts->ending = master_settle_ending(&m.link, m.farm, &opts->launch, m.host,
+                                        rc, FAREWELL_NS);
+    master_link_close(&m.link, SEND_GRACE_NS);
   }
-  proto_log_set_hook(clear_progress, &m);
-  rc = master_link_open(&m.link, comm, size - 1);
-  if (rc < 0) {
-    proto_log(PROTO_LOG_WARN, "%s", m.link.what);
-    goto out_close_console;
-  }
-  rc = master_loop_run(&m.loop, m.journaling ? &m.journal : NULL);
-  master_console_clear(&m.console);
-  /* Every worker that may still wait for work is released, including
-   * those whose HELLO had not arrived when the last chunk finished. */
-  farm_release(&m.farm, proto_now_ns());
-  uint64_t bound = m.end_now ? HURRIED_FAREWELL_NS : FAREWELL_NS;
-  int missing = master_link_farewell(&m.link, proto_now_ns() + bound);
-  int slurm = opts->launch.kind == PROTO_LAUNCH_SLURM;
-  const char* then = slurm ? "" : ": the job ends with MPI_Abort";
-  for (int i = 0; i < m.link.nworkers && missing > 0; i++) {
-    if (m.link.peer[i].bye) continue;
-    if (m.link.peer[i].broken)
-      proto_log(PROTO_LOG_INFO, "rank %d cannot answer STOP (its link broke)%s",
-                i + 1, then);
-    else
-      proto_log(PROTO_LOG_INFO,
-                "rank %d did not answer STOP within %.1f s (lost, frozen or "
-                "of another build)%s",
-                i + 1, bound / 1e9, then);
-  }
-  int jrc = master_journal_close(&m.journal);
-  if (rc == 0) rc = m.farm.rc;
-  if (rc == 0) rc = jrc;
-  rc = finish(&m, rc);
-  master_ending_t ending = choose_ending(&m, missing, rc);
-  /* FIN last: the workers finalize or leave on it, and the master's
-   * MPI_Finalize must follow theirs closely (proto.h). A rank that does
-   * not answer would keep MPI_Finalize (or srun) waiting for good: then the
-   * job is aborted, the others with it. */
-  if (ending != MASTER_END_ABORT &&
-      master_link_fin(&m.link,
-                      ending == MASTER_END_LEAVE ? PROTO_FIN_LEAVE
-                                                 : PROTO_FIN_FINALIZE,
-                      proto_now_ns() + FAREWELL_NS) > 0) {
-    proto_log(PROTO_LOG_INFO,
-              "a rank did not answer FIN within %.1f s: the job ends with "
-              "MPI_Abort",
-              FAREWELL_NS / 1e9);
-    ending = MASTER_END_ABORT;
-  }
-  opts->ending = ending;
-  master_link_close(&m.link, SEND_GRACE_NS);
-out_close_console:
   proto_log_set_hook(NULL, NULL);
+  master_solo_close(&m.solo);
   master_console_close(&m.console);
-out_close_farm:
-  farm_close(&m.farm);
-out_close_loop:
+  farm_close(m.farm);
   master_loop_close(&m.loop);
   master_journal_close(&m.journal);
   master_log_close(&m.trace);

@@ -1,15 +1,15 @@
 /* The master rank: hands chunks to workers on demand, checks and combines
- * their results exactly once, and prints the result. master.c only wires
- * the parts together: farm.h decides, link.h speaks MPI, loop.h runs libuv,
- * console.h talks to the user, journal.h keeps the work. It does not link
- * the kernels: the caller passes a compute function, used when there is no
- * worker. */
+ * their results exactly once, and prints the result. farm.h decides,
+ * link.h speaks MPI, loop.h runs libuv, console.h talks to the user,
+ * journal.h keeps the work, solo.h computes when no worker can (in a
+ * child process: the master never runs a kernel itself). */
 #ifndef TASKFARM_MASTER_MASTER_H_
 #define TASKFARM_MASTER_MASTER_H_
 
 #include <mpi.h>
 #include <stdint.h>
 
+#include "master/ending.h"
 #include "proto/job.h"
 #include "proto/launch.h"
 #include "proto/proto.h"
@@ -18,28 +18,14 @@
 extern "C" {
 #endif
 
-/* Computes [begin, end) of the job into *result (isum/fsum, busy_ns).
- * Returns 0 or a negative proto_error_t. */
-typedef int (*master_compute_cb)(void* ctx, uint64_t begin, uint64_t end,
-                                 proto_msg_t* result);
-
-/* How the job ends (master_end_job). */
-typedef enum {
-  MASTER_END_ABORT = 0,    /* MPI_Abort with the status */
-  MASTER_END_FINALIZE = 1, /* every rank in MPI_Finalize */
-  MASTER_END_LEAVE = 2,    /* every live rank exits, no MPI_Finalize (Slurm) */
-} master_ending_t;
-
 typedef struct master_options_s master_options_t;
 struct master_options_s {
-  master_compute_cb compute; /* the master's own kernel, for -n 1 */
-  void* compute_ctx;         /* passed to compute */
-  int argc;                  /* the command line, for the resume command */
-  char** argv;
-  proto_launch_t launch; /* how the run was started, ditto */
-  uint64_t scale;        /* sent with every chunk (the loop job's work
-                            per 1000 ns, measured here); 0 = none */
-  int stopped_by;        /* out: the signal that stopped the run, or 0 */
+  int argc;               /* the command line, for the resume command and the */
+  char** argv;            /* master's own computing (master/solo.h) */
+  proto_launch_t launch;  /* how the run was started, ditto */
+  uint64_t scale;         /* sent with every chunk (the loop job's work
+                             per 1000 ns, measured here); 0 = none */
+  int stopped_by;         /* out: the signal that stopped the run, or 0 */
   master_ending_t ending; /* out: how the job ends */
 };
 
@@ -47,10 +33,11 @@ struct master_options_s {
  * stdout (and to job->output), a summary on stderr unless job->quiet.
  * SIGINT and SIGTERM stop it cleanly: no new work, in-flight chunks
  * collected for up to 3 s after SIGTERM (dropped at once after SIGINT), the
- * journal flushed, the resume command printed; it then returns PROTO_ESTOPPED with opts->stopped_by set. A
- * second signal ends the job at once (exit 128 + signal), journal flushed.
- * Returns 0 when the result is complete, or a negative proto_error_t after
- * printing why (PROTO_EJOURNAL: the --journal file cannot be used). */
+ * journal flushed, the resume command printed; it then returns PROTO_ESTOPPED
+ * with opts->stopped_by set. A second signal ends the job at once (exit 128 +
+ * signal), journal flushed. Returns 0 when the result is complete, or a
+ * negative proto_error_t after printing why (PROTO_EJOURNAL: the --journal file
+ * cannot be used). */
 int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts);
 
 /* Ends the MPI job from the master once its output is written, with

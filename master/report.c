@@ -169,6 +169,17 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
           (unsigned long long)st->reissues, (unsigned long long)st->speculative,
           (unsigned long long)st->wasted_iters, st->recovery_max_s,
           st->recovery_mean_s);
+  fprintf(
+      f,
+      "  \"checks\": {\"verify\": %g, \"issued\": %llu, \"passed\": "
+      "%llu, \"free\": %llu, \"mismatches\": %llu, \"ranks_refused\": "
+      "%llu, \"iterations_withdrawn\": %llu, \"kernel_deaths\": %llu, "
+      "\"poisoned_chunks\": %llu},\n",
+      st->verify, (unsigned long long)st->checks_issued,
+      (unsigned long long)st->checks_passed,
+      (unsigned long long)st->free_checks, (unsigned long long)st->mismatches,
+      (unsigned long long)st->liars, (unsigned long long)st->revoked_iters,
+      (unsigned long long)st->kernel_deaths, (unsigned long long)st->poisoned);
   fprintf(f,
           "  \"master_iterations\": %llu,\n  \"resumed_iterations\": %llu,\n",
           (unsigned long long)st->master_iters,
@@ -187,7 +198,9 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
             "\"lost\": %s, \"learned\": {\"chunks\": %llu, "
             "\"mean_s_per_iteration\": %.6g, "
             "\"recent_mean_s_per_iteration\": %.6g, "
-            "\"sd_s_per_iteration\": %.6g, \"weight\": %.6g}}",
+            "\"sd_s_per_iteration\": %.6g, \"weight\": %.6g}, "
+            "\"checked\": %llu, \"checks_done\": %llu, \"withdrawn\": %llu, "
+            "\"refused\": ",
             (unsigned long long)r->pid, (unsigned long long)r->chunks,
             (unsigned long long)r->iters, r->busy_s, idle > 0 ? idle : 0,
             r->finish_s, r->busy_s > 0 ? (double)r->iters / r->busy_s : 0.0,
@@ -195,10 +208,43 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
             (unsigned long long)r->duplicates, (unsigned long long)r->cancels,
             (unsigned long long)r->rejected, r->lost ? "true" : "false",
             (unsigned long long)r->learned.chunks, r->learned.mean_s,
-            r->learned.recent_mean_s, r->learned.sd_s, r->learned.weight);
+            r->learned.recent_mean_s, r->learned.sd_s, r->learned.weight,
+            (unsigned long long)r->checked, (unsigned long long)r->checks_done,
+            (unsigned long long)r->revoked);
+    if (r->refused_why[0] != '\0')
+      master_json_string(f, r->refused_why);
+    else
+      fputs("null", f);
+    fputs("}", f);
   }
   fprintf(f, "\n  ]\n}\n");
   return ferror(f) ? PROTO_EIO : 0;
+}
+
+void master_faults_line(const master_run_stats_t* st, char* out, size_t len) {
+  snprintf(out, len,
+           "faults: %llu chunks re-issued, %llu speculative copies, %llu "
+           "iterations computed twice; recovery %.3f s max, %.3f s mean over "
+           "%llu chunks",
+           (unsigned long long)st->reissues,
+           (unsigned long long)st->speculative,
+           (unsigned long long)st->wasted_iters, st->recovery_max_s,
+           st->recovery_mean_s, (unsigned long long)st->recoveries);
+}
+
+void master_checks_line(const master_run_stats_t* st, char* out, size_t len) {
+  snprintf(out, len,
+           "verify: %g of the chunks; %llu checked by a second rank (%llu "
+           "copies issued, %llu free), %llu mismatches, %llu rank%s refused "
+           "for lies or wrong results, %llu iterations withdrawn; %llu kernel "
+           "deaths, %llu poisoned chunk%s",
+           st->verify, (unsigned long long)st->checks_passed,
+           (unsigned long long)st->checks_issued,
+           (unsigned long long)st->free_checks,
+           (unsigned long long)st->mismatches, (unsigned long long)st->liars,
+           st->liars == 1 ? "" : "s", (unsigned long long)st->revoked_iters,
+           (unsigned long long)st->kernel_deaths,
+           (unsigned long long)st->poisoned, st->poisoned == 1 ? "" : "s");
 }
 
 static double us(uint64_t ns) { return (double)ns / 1000.0; }

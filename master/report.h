@@ -74,6 +74,12 @@ struct master_rank_stats_s {
   uint64_t cancels;
   uint64_t rejected;
   int lost;                 /* lost at the end of the run */
+  int came_back;            /* it was lost and spoke again */
+  int died;                 /* its guard reported its death */
+  uint64_t checked;         /* its results another rank confirmed */
+  uint64_t checks_done;     /* others' results it confirmed */
+  uint64_t revoked;         /* its chunks withdrawn when it was refused */
+  char refused_why[160];    /* why it was refused for lying; "" if not */
   const char* state;        /* waiting, active, refused, retired or lost */
   double speed;             /* smoothed iterations per second; 0 = unknown */
   master_learned_t learned; /* what the schedule learnt from its results */
@@ -84,6 +90,11 @@ struct master_run_stats_s {
   const proto_job_t* job;
   int workers;
   uint64_t chunks;     /* chunks cut */
+  uint64_t n;          /* indices in the run */
+  uint64_t done_iters; /* indices accepted so far (a journal's included) */
+  uint64_t inflight;   /* orders the workers hold */
+  int alive;           /* workers taking work */
+  int lost;            /* workers lost or gone */
   uint64_t chunk_size; /* the fixed size of dynamic/cyclic */
   uint64_t min_chunk;
   double wall_s;
@@ -94,6 +105,7 @@ struct master_run_stats_s {
   uint64_t wasted_iters;
   uint64_t master_iters;  /* computed by the master itself */
   uint64_t resumed_iters; /* taken from a journal */
+  uint64_t recoveries;    /* faulted chunks finished by someone */
   double recovery_max_s;
   double recovery_mean_s;
   const char* result; /* the value, as printed */
@@ -104,6 +116,18 @@ struct master_run_stats_s {
   const char* reference_text;
   const char* reference_kind;      /* what the reference is */
   int stopped;                     /* ended by a signal before finishing */
+  double verify;                   /* --verify: fraction of chunks checked */
+  uint64_t checks_issued;          /* copies issued to check a result */
+  uint64_t checks_passed;          /* results another rank confirmed */
+  uint64_t free_checks;            /* ... by a copy that was out anyway */
+  uint64_t mismatches;             /* computations that contradicted one */
+  uint64_t liars;                  /* ranks refused for lying */
+  uint64_t inconsistent;           /* ranks whose two computations of one
+                                      chunk differed */
+  uint64_t kernel_deaths;          /* computations that killed or froze a
+                                      rank's kernel */
+  uint64_t poisoned;               /* chunks never handed out again */
+  uint64_t revoked_iters;          /* indices withdrawn from refused ranks */
   const master_rank_stats_t* rank; /* [workers] */
 };
 
@@ -121,6 +145,11 @@ struct master_balance_s {
 };
 
 void master_balance(const master_run_stats_t* st, master_balance_t* out);
+
+/* The summary's line about faults ("faults: 3 chunks re-issued, ...") and
+ * the one about checks ("verify: 0.01 of the chunks; ..."), into out. */
+void master_faults_line(const master_run_stats_t* st, char* out, size_t len);
+void master_checks_line(const master_run_stats_t* st, char* out, size_t len);
 
 /* Writes the --report JSON to f. Returns 0 or PROTO_EIO. */
 int master_write_report(FILE* f, const master_run_stats_t* st);

@@ -65,7 +65,8 @@ void master_resume_write(FILE* out, const master_resume_t* r) {
             "or -hosts list)\n",
             r->hosts);
   if (r->launch.kind == PROTO_LAUNCH_SLURM)
-    fputs("  (inside an allocation of as many tasks: salloc, or an sbatch "
-          "script)\n",
-          out);
+    fputs(
+        "  (inside an allocation of as many tasks: salloc, or an sbatch "
+        "script)\n",
+        out);
 }

@@ -20,10 +20,10 @@ struct master_resume_s {
   proto_launch_t launch; /* how this run was started */
   int argc;              /* its command line; argv[0] as given */
   char** argv;
-  const char* exe;  /* the binary's absolute path, for an argv[0] found
-                       through PATH (NULL: keep argv[0]) */
-  char** env;       /* NULL-terminated NAME=VALUE list (environ) */
-  int hosts;        /* distinct hosts the ranks ran on */
+  const char* exe; /* the binary's absolute path, for an argv[0] found
+                      through PATH (NULL: keep argv[0]) */
+  char** env;      /* NULL-terminated NAME=VALUE list (environ) */
+  int hosts;       /* distinct hosts the ranks ran on */
 };
 
 /* Writes the resume command (one line, starting with two spaces) and, when

@@ -40,8 +40,24 @@ const char* proto_strerror(int code) {
       return "the worker's order queue is full";
     case PROTO_EKERNEL:
       return "the kernel failed a chunk";
+    case PROTO_EKILLED:
+      return "the kernel's process died by a signal";
+    case PROTO_EEXITED:
+      return "the kernel's process exited in the middle of a chunk";
+    case PROTO_EFROZE:
+      return "the kernel showed no progress for too long";
+    case PROTO_EPOISON:
+      return "a chunk killed or froze every rank it went to";
+    case PROTO_ENONDET:
+      return "the kernel is not deterministic";
+    case PROTO_ELIAR:
+      return "a peer lied";
   }
   return "unknown error";
+}
+
+int proto_error_is_death(int code) {
+  return code == PROTO_EKILLED || code == PROTO_EEXITED || code == PROTO_EFROZE;
 }
 
 int proto_fail(char* err, size_t errlen, int code, const char* fmt, ...) {

@@ -28,7 +28,21 @@ typedef enum {
   PROTO_ESTOPPED = -14,  /* the run was stopped by a signal */
   PROTO_EQUEUE = -15,    /* a worker's order queue is full */
   PROTO_EKERNEL = -16,   /* a kernel failed a chunk (--kernel's compute) */
+  PROTO_EKILLED = -17,   /* the kernel's process died by a signal (the
+                            detail is the signal) */
+  PROTO_EEXITED = -18,   /* the kernel's process exited (the detail is
+                            its status) */
+  PROTO_EFROZE = -19,    /* the kernel showed no progress for too long
+                            (the detail is the limit, in ms) */
+  PROTO_EPOISON = -20,   /* a chunk killed or froze the ranks it went to */
+  PROTO_ENONDET = -21,   /* computations of one chunk keep disagreeing:
+                            the kernel is not deterministic */
+  PROTO_ELIAR = -22,     /* a peer sent what can only be a lie */
 } proto_error_t;
+
+/* 1 when code says a kernel's computation died or froze (PROTO_EKILLED,
+ * PROTO_EEXITED, PROTO_EFROZE): the chunk's fault, not the rank's. */
+int proto_error_is_death(int code);
 
 /* A static, human-readable sentence for code; never NULL. */
 const char* proto_strerror(int code);

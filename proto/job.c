@@ -286,6 +286,12 @@ static int parse_fault(const char* text, proto_fault_t* f) {
       if (*end != ',') return PROTO_EINVAL;
       at = end + 1;
     }
+  } else if (klen > 8 && strncmp(kind, "corrupt=", 8) == 0) {
+    f->kind = PROTO_FAULT_CORRUPT;
+    errno = 0;
+    f->factor = strtod(kind + 8, &end);
+    if (end != kind + klen || errno != 0 || !(f->factor > 0) || f->factor > 1)
+      return PROTO_EINVAL;
   } else if (klen > 5 && strncmp(kind, "slow=", 5) == 0) {
     f->kind = PROTO_FAULT_SLOW;
     errno = 0;
@@ -459,6 +465,37 @@ static int opt_speculate(parse_t* p, const char* opt, const char* v) {
   }
   return 0;
 }
+static int opt_verify(parse_t* p, const char* opt, const char* v) {
+  if (strcmp(v, "all") == 0) {
+    p->job->verify = 1;
+    return 0;
+  }
+  if (strcmp(v, "off") == 0) {
+    p->job->verify = 0;
+    return 0;
+  }
+  char* end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (end == v || *end != '\0' || errno != 0 || !(x >= 0) || !(x <= 1))
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s takes a fraction of the chunks from 0 to 1 (0.01 "
+                      "checks one chunk in a hundred), all or off; got '%s'",
+                      opt, v);
+  p->job->verify = x;
+  return 0;
+}
+static int opt_poison_after(parse_t* p, const char* opt, const char* v) {
+  char* end;
+  errno = 0;
+  long k = strtol(v, &end, 10);
+  if (end == v || *end != '\0' || errno != 0 || k < 1 || k > PROTO_POISON_MAX)
+    return proto_fail(p->err, p->errlen, PROTO_EINVAL,
+                      "%s takes a number of ranks from 1 to %d, got '%s'", opt,
+                      PROTO_POISON_MAX, v);
+  p->job->poison_after = (int)k;
+  return 0;
+}
 static int opt_inject(parse_t* p, const char* opt, const char* v) {
   (void)opt;
   proto_job_t* job = p->job;
@@ -473,7 +510,9 @@ static int opt_inject(parse_t* p, const char* opt, const char* v) {
   if (parse_fault(v, &job->fault[job->nfaults]) < 0)
     return proto_fail(p->err, p->errlen, PROTO_EINVAL,
                       "--inject takes RANK:KIND[@WHEN] with KIND exit, abort, "
-                      "freeze or slow=F (1 < F <= 1e6) and WHEN Nc or Ts, "
+                      "freeze, slow=F (1 < F <= 1e6) or corrupt=P (a fraction "
+                      "0 < P <= 1 of its partials get one bit flipped) and "
+                      "WHEN Nc or Ts, "
                       "e.g. 2:freeze@3c, or RANK:speed=P@T,P@T,... (percent "
                       "1-100 from T seconds on, T rising, at most 8 "
                       "steps); got '%s'",
@@ -640,6 +679,8 @@ static const option_t kOptions[] = {
     {"--lost-after", opt_lost_after, 1, 0, JOBS_RANGE},
     {"--master-timeout", opt_master_timeout, 1, 0, JOBS_ALL},
     {"--speculate", opt_speculate, 1, 0, JOBS_RANGE},
+    {"--verify", opt_verify, 1, 0, JOBS_RANGE},
+    {"--poison-after", opt_poison_after, 1, 0, JOBS_RANGE},
     {"--inject", opt_inject, 1, 1, JOBS_RANGE},
     {"--kernel", opt_kernel, 1, 0, JOB_BIT(PROTO_JOB_RUN)},
     {"--arg", opt_arg, 1, 1, JOB_BIT(PROTO_JOB_RUN)},
@@ -720,6 +761,8 @@ int proto_job_parse(proto_job_t* job, int argc, char** argv, char* err,
   job->lost_after = 3.0;
   job->master_timeout = 60.0;
   job->speculate = -1;
+  job->verify = PROTO_VERIFY_DEFAULT;
+  job->poison_after = PROTO_POISON_DEFAULT;
   job->progress = -1;
   memcpy(job->status_bind, "127.0.0.1", sizeof("127.0.0.1"));
   for (int i = 1; i < argc; i++)
@@ -870,14 +913,21 @@ static uint64_t fnv1a(uint64_t h, const void* data, size_t len) {
   return h;
 }
 
-uint64_t proto_job_fingerprint(const proto_job_t* job) {
+/* The fingerprint; a kernel object enters by its bytes (by_bytes) or by
+ * the name and version it declares. */
+static uint64_t fingerprint(const proto_job_t* job, int by_bytes) {
   uint64_t h = 14695981039346656037ull;
   uint64_t fields[4] = {(uint64_t)job->kind, job->n, PROTO_PI_GRAIN,
                         PROTO_KERNEL_VERSION};
   h = fnv1a(h, fields, sizeof(fields));
   if (job->kind == PROTO_JOB_RUN) {
-    /* The object's bytes (not its path) and its arguments, in order. */
-    h = fnv1a(h, &job->kernel_hash, sizeof(job->kernel_hash));
+    /* The object (not its path) and its arguments, in order. */
+    if (by_bytes) {
+      h = fnv1a(h, &job->kernel_hash, sizeof(job->kernel_hash));
+    } else {
+      h = fnv1a(h, job->kernel_name, strnlen(job->kernel_name, 63) + 1);
+      h = fnv1a(h, &job->kernel_version, sizeof(job->kernel_version));
+    }
     for (int i = 0; i < job->nargs; i++)
       h = fnv1a(h, job->arg[i], strlen(job->arg[i]) + 1);
   }
@@ -893,6 +943,14 @@ uint64_t proto_job_fingerprint(const proto_job_t* job) {
     h = fnv1a(h, more, sizeof(more));
   }
   return h;
+}
+
+uint64_t proto_job_fingerprint(const proto_job_t* job) {
+  return fingerprint(job, 1);
+}
+
+uint64_t proto_job_results_fingerprint(const proto_job_t* job) {
+  return fingerprint(job, 0);
 }
 
 /* The identity of a readable regular file, or a negative code. Opened

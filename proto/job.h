@@ -76,6 +76,8 @@ typedef enum {
   PROTO_FAULT_FREEZE = 3, /* the worker stops itself (SIGSTOP) */
   PROTO_FAULT_SLOW = 4,   /* the worker computes `factor` times slower */
   PROTO_FAULT_SPEED = 5,  /* the worker's speed follows a timeline */
+  PROTO_FAULT_CORRUPT = 6, /* the worker flips one bit in a fraction
+                              `factor` of its partial results */
 } proto_fault_kind_t;
 
 enum { PROTO_SPEED_STEPS = 8 };
@@ -85,7 +87,8 @@ typedef struct proto_fault_s proto_fault_t;
 struct proto_fault_s {
   int rank;                /* which worker */
   proto_fault_kind_t kind; /* what happens */
-  double factor;           /* SLOW: slowdown factor (> 1) */
+  double factor;           /* SLOW: slowdown factor (> 1); CORRUPT: the
+                              fraction of partials corrupted (0, 1] */
   uint64_t after_chunks;   /* trigger after this many chunks done ... */
   double after_seconds;    /* ... or after this many seconds of work */
   int nsteps;              /* SPEED: from step_at[k] seconds after the
@@ -120,6 +123,13 @@ enum {
   PROTO_ARGS_MAX = 32,   /* --arg K=V entries */
   PROTO_ARG_BYTES = 256, /* each, with its NUL */
 };
+
+/* --verify's default: the fraction of chunks computed a second time by
+ * another rank and compared bit for bit. It costs that fraction of the
+ * work (docs/fault-tolerance.md has what it detects). */
+#define PROTO_VERIFY_DEFAULT 0.01
+/* --poison-after: its default and largest value. */
+enum { PROTO_POISON_DEFAULT = 2, PROTO_POISON_MAX = 16 };
 
 /* The largest n of the run and loop jobs. */
 #define PROTO_RUN_N_MAX ((uint64_t)1 << 60)
@@ -175,6 +185,11 @@ struct proto_job_s {
   int speculate;               /* duplicate stragglers' chunks at the end:
                                   1 on, 0 off, -1 auto (off for static and
                                   cyclic, whose point is a fixed assignment) */
+  double verify;               /* --verify: fraction of chunks checked by a
+                                  second rank, 0 (off) to 1 (all) */
+  int poison_after;            /* --poison-after: a chunk whose computation
+                                  killed or froze this many ranks ends the
+                                  run */
   proto_sched_t schedule;      /* --schedule */
   uint64_t min_chunk;          /* --min-chunk; 0 = automatic */
   int nweights;                /* --weights entries (wf) */
@@ -216,6 +231,12 @@ int proto_parse_count(const char* text, uint64_t max, uint64_t* out);
  * two paths name the same contents is the journal's question (it keeps the
  * files' proto_input_t). */
 uint64_t proto_job_fingerprint(const proto_job_t* job);
+
+/* The same, but a --kernel object enters by the name and version it
+ * declares rather than by its bytes: what decides whether a journal's
+ * results are this run's. A rebuilt kernel (a crash fixed) resumes its
+ * journal while its version says its results did not change. */
+uint64_t proto_job_results_fingerprint(const proto_job_t* job);
 
 /* The usage text for kind (PROTO_JOB_NONE: the general one). Static. */
 const char* proto_job_usage(proto_job_kind_t kind);

@@ -30,6 +30,9 @@ typedef enum {
   F_DIGITS,
   F_DONE,
   F_DETAIL,
+  F_TOKEN,
+  F_PORT,
+  F_ADDRS,
 } field_t;
 
 enum { LAYOUT_MAX = 9 }; /* most fields of one message, plus F_NONE */
@@ -47,6 +50,7 @@ static const uint8_t kLayout[PROTO_TAG_MAX + 1][LAYOUT_MAX] = {
     [PROTO_TAG_PING] = {PROTO_LAYOUT_PING(FIELD_) F_NONE},
     [PROTO_TAG_BYE] = {PROTO_LAYOUT_BYE(FIELD_) F_NONE},
     [PROTO_TAG_FIN] = {PROTO_LAYOUT_FIN(FIELD_) F_NONE},
+    [PROTO_TAG_WELCOME] = {PROTO_LAYOUT_WELCOME(FIELD_) F_NONE},
 };
 #undef FIELD_
 
@@ -62,6 +66,7 @@ static const uint16_t kWords[PROTO_TAG_MAX + 1] = {
     [PROTO_TAG_PING] = PROTO_WORDS_PING,
     [PROTO_TAG_BYE] = PROTO_WORDS_BYE,
     [PROTO_TAG_FIN] = PROTO_WORDS_FIN,
+    [PROTO_TAG_WELCOME] = PROTO_WORDS_WELCOME,
 };
 
 static const uint16_t kWidth[] = {
@@ -82,6 +87,9 @@ static const uint16_t kWidth[] = {
     [F_DIGITS] = PROTO_WIDTH_DIGITS,
     [F_DONE] = PROTO_WIDTH_DONE,
     [F_DETAIL] = PROTO_WIDTH_DETAIL,
+    [F_TOKEN] = PROTO_WIDTH_TOKEN,
+    [F_PORT] = PROTO_WIDTH_PORT,
+    [F_ADDRS] = PROTO_WIDTH_ADDRS,
 };
 
 _Static_assert(PROTO_HOST_MAX % 8 == 0, "the host name fills whole words");
@@ -118,6 +126,8 @@ const char* proto_tag_name(int kind) {
       return "BYE";
     case PROTO_TAG_FIN:
       return "FIN";
+    case PROTO_TAG_WELCOME:
+      return "WELCOME";
   }
   return "UNKNOWN";
 }
@@ -208,6 +218,15 @@ static void put_field(uint8_t* buf, size_t w, field_t f, const proto_msg_t* m) {
     case F_DETAIL:
       put(buf, w, (uint64_t)m->detail);
       break;
+    case F_TOKEN:
+      put(buf, w, m->token);
+      break;
+    case F_PORT:
+      put(buf, w, m->port);
+      break;
+    case F_ADDRS:
+      for (size_t k = 0; k < 4; k++) put(buf, w + k, m->addr[k]);
+      break;
   }
 }
 
@@ -281,6 +300,20 @@ static int get_field(const uint8_t* buf, size_t w, field_t f, proto_msg_t* m) {
     case F_DETAIL:
       m->detail = (int64_t)get(buf, w);
       break;
+    case F_TOKEN:
+      m->token = get(buf, w);
+      break;
+    case F_PORT:
+      m->port = get(buf, w);
+      if (m->port > 65535) return PROTO_EBADMSG;
+      break;
+    case F_ADDRS:
+      for (size_t k = 0; k < 4; k++) {
+        uint64_t a = get(buf, w + k);
+        if (a > 0xffffffffu) return PROTO_EBADMSG;
+        m->addr[k] = (uint32_t)a;
+      }
+      break;
   }
   return 0;
 }
@@ -324,5 +357,28 @@ int proto_decode(const uint8_t* buf, size_t len, int tag, proto_msg_t* m) {
   if (m->kind == PROTO_TAG_FIN && m->code != PROTO_FIN_FINALIZE &&
       m->code != PROTO_FIN_LEAVE)
     return PROTO_EBADMSG;
+  return 0;
+}
+
+void proto_death_encode(const proto_death_t* d, uint8_t* buf) {
+  put(buf, 0, (uint64_t)PROTO_DEATH_MAGIC | (uint64_t)PROTO_VERSION << 32);
+  put(buf, 1, d->token);
+  put(buf, 2, (uint64_t)d->rank);
+  put(buf, 3, d->pid);
+  put(buf, 4, (uint64_t)d->signal);
+  put(buf, 5, (uint64_t)d->status);
+}
+
+int proto_death_decode(const uint8_t* buf, size_t len, proto_death_t* d) {
+  memset(d, 0, sizeof(*d));
+  if (len != PROTO_DEATH_BYTES) return PROTO_EBADMSG;
+  uint64_t h = get(buf, 0);
+  if ((h & 0xffffffffu) != PROTO_DEATH_MAGIC || h >> 32 != PROTO_VERSION)
+    return PROTO_EBADMSG;
+  d->token = get(buf, 1);
+  d->rank = (int64_t)get(buf, 2);
+  d->pid = get(buf, 3);
+  d->signal = (int64_t)get(buf, 4);
+  d->status = (int64_t)get(buf, 5);
   return 0;
 }

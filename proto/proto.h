@@ -22,12 +22,17 @@
  *                                     busy ns so far
  *   PING     9      m -> w       1    (none): the master is alive
  *   BYE     10      w -> m       1    (none): stopped, nothing in flight
+ *   WELCOME 12      m -> w       7    death token, UDP port, the master's IPv4
+ *                                     addresses (4 words, 0 = none)
  *   FIN     11      m -> w       2    how the job ends: 0 every rank calls
  *                   w -> m              MPI_Finalize, 1 every rank leaves
  *                                       without it (the answer repeats it)
  *
  * HELLO opens a worker's conversation; the master answers a wrong version or
- * job with REFUSE and never gives that rank work. WORK orders one chunk
+ * job with REFUSE and never gives that rank work, the right one with
+ * WELCOME: where the worker's guard (the parent process that outlives it)
+ * reports its death, as a datagram (proto_death_t) carrying this rank's
+ * token, so the master learns it at once instead of from silence. WORK orders one chunk
  * [begin, end) of the index range; a worker may hold several and computes
  * them in order. RESULT returns one chunk's exact partial result: pi and
  * dot-from-files fill the exact digits, dot --n fills the 128-bit integer.
@@ -91,7 +96,8 @@ typedef enum {
   PROTO_TAG_PING = 9,
   PROTO_TAG_BYE = 10,
   PROTO_TAG_FIN = 11,
-  PROTO_TAG_MAX = 11,
+  PROTO_TAG_WELCOME = 12,
+  PROTO_TAG_MAX = 12,
 } proto_tag_t;
 
 /* Each message's layout after its header word, field by field: the one
@@ -110,6 +116,7 @@ typedef enum {
 #define PROTO_LAYOUT_PING(X)
 #define PROTO_LAYOUT_BYE(X)
 #define PROTO_LAYOUT_FIN(X) X(CODE)
+#define PROTO_LAYOUT_WELCOME(X) X(TOKEN) X(PORT) X(ADDRS)
 
 /* Words of each field. */
 enum {
@@ -130,6 +137,9 @@ enum {
   PROTO_WIDTH_DIGITS = PROTO_EXACT_DIGITS,
   PROTO_WIDTH_DONE = 1,
   PROTO_WIDTH_DETAIL = 1,
+  PROTO_WIDTH_TOKEN = 1,
+  PROTO_WIDTH_PORT = 1,
+  PROTO_WIDTH_ADDRS = 4,
 };
 
 #define PROTO_ADD_WIDTH_(field) +PROTO_WIDTH_##field
@@ -148,6 +158,7 @@ enum {
   PROTO_WORDS_PING = 1 PROTO_LAYOUT_PING(PROTO_ADD_WIDTH_),
   PROTO_WORDS_BYE = 1 PROTO_LAYOUT_BYE(PROTO_ADD_WIDTH_),
   PROTO_WORDS_FIN = 1 PROTO_LAYOUT_FIN(PROTO_ADD_WIDTH_),
+  PROTO_WORDS_WELCOME = 1 PROTO_LAYOUT_WELCOME(PROTO_ADD_WIDTH_),
 };
 
 enum {
@@ -162,7 +173,8 @@ enum {
   PROTO_TO_WORKER_MAX_WORDS = PROTO_MAX_(
       PROTO_MAX_(PROTO_MAX_(PROTO_WORDS_REFUSE, PROTO_WORDS_WORK),
                  PROTO_MAX_(PROTO_WORDS_STOP, PROTO_WORDS_CANCEL)),
-      PROTO_MAX_(PROTO_WORDS_PING, PROTO_WORDS_FIN)),
+      PROTO_MAX_(PROTO_MAX_(PROTO_WORDS_PING, PROTO_WORDS_FIN),
+                 PROTO_WORDS_WELCOME)),
   PROTO_TO_WORKER_MAX_BYTES = PROTO_TO_WORKER_MAX_WORDS * 8,
 };
 
@@ -188,9 +200,35 @@ struct proto_msg_s {
   int64_t detail;            /* FAIL: what the code needs said (the signal
                                 or exit status of a kernel that died, the
                                 seconds a silent one was given); 0: none */
+  uint64_t token;            /* WELCOME: the rank's death token */
+  uint64_t port;             /* WELCOME: the master's UDP port (0: none) */
+  uint32_t addr[4];          /* WELCOME: its IPv4 addresses, network order;
+                                0 = none */
   unsigned __int128 isum;    /* RESULT: exact integer partial result */
   proto_exact_t fsum;        /* RESULT: exact float partial result */
 };
+
+/* A worker's death, as its guard reports it to the master in one UDP
+ * datagram of PROTO_DEATH_BYTES: magic "TFD1" and the protocol version,
+ * then the rank's token (from WELCOME), rank, the MPI process's pid, and
+ * the signal that killed it or the status it exited with. */
+enum { PROTO_DEATH_MAGIC = 0x31444654, PROTO_DEATH_BYTES = 48 };
+
+typedef struct proto_death_s proto_death_t;
+struct proto_death_s {
+  uint64_t token;  /* the rank's, from WELCOME */
+  int64_t rank;
+  uint64_t pid;    /* of the process that died */
+  int64_t signal;  /* the signal that killed it, or 0 */
+  int64_t status;  /* its exit status when no signal killed it */
+};
+
+/* Encodes d into buf (PROTO_DEATH_BYTES). */
+void proto_death_encode(const proto_death_t* d, uint8_t* buf);
+
+/* Decodes len bytes; returns 0, or PROTO_EBADMSG (wrong size, magic or
+ * version). */
+int proto_death_decode(const uint8_t* buf, size_t len, proto_death_t* d);
 
 /* Encodes msg into buf, which holds cap bytes. Returns the byte count, or 0
  * (nothing written) when msg's kind is unknown or its size exceeds cap. */

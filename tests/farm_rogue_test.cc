@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "proto/proto.h"
 #include "tests/run.h"
@@ -21,6 +22,20 @@ run::Result WithRogueWorker(const std::string& mode) {
        "--chunk", "1000", ":", "-n", "1", run::Binary("tests/rogue"), mode,
        "dot", "--n", "1e6", "--chunk", "1000"},
       60);
+}
+
+// Two honest workers and a rogue one (rank 3) on pi; extra goes to every
+// rank's command line.
+run::Result PiWithRogue(const std::string& mode,
+                        const std::vector<std::string>& extra) {
+  // Chunks of a few milliseconds: the rogue gets work before it is over.
+  std::vector<std::string> job = {"pi", "--n", "2e10", "--chunk", "1.024e8"};
+  job.insert(job.end(), extra.begin(), extra.end());
+  std::vector<std::string> argv = {"mpiexec.mpich", "-n", "3", run::Binary()};
+  argv.insert(argv.end(), job.begin(), job.end());
+  argv.insert(argv.end(), {":", "-n", "1", run::Binary("tests/rogue"), mode});
+  argv.insert(argv.end(), job.begin(), job.end());
+  return run::Run(argv, 60);
 }
 
 run::Result WithRogue(const std::string& mode) {
@@ -59,13 +74,13 @@ TEST(FarmRogueTest, OtherProtocolVersionIsRefused) {
   EXPECT_NE(r.out.find("rogue got REFUSE"), std::string::npos) << r.out;
 }
 
-TEST(FarmRogueTest, DuplicatedAndStrayResultsAreNotCounted) {
+TEST(FarmRogueTest, DuplicatedResultsAreNotCounted) {
   run::Result r = WithRogueWorker("dup");
   ASSERT_FALSE(r.timed_out);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(run::LineAfter(r.out, "Dot product is "), kDot1e6);
   // Rank 2 did real work, and each of its results came twice; every copy
-  // and the stray result were dropped (the result above is exact).
+  // was compared with the result it repeats and dropped.
   std::string line = run::LineAfter(r.err, "taskfarm:   rank 2 ");
   ASSERT_FALSE(line.empty()) << r.err;
   long chunks = atol(line.substr(line.find("): ") + 3).c_str());
@@ -76,7 +91,30 @@ TEST(FarmRogueTest, DuplicatedAndStrayResultsAreNotCounted) {
   // The copy of the very last result may arrive after the run has ended.
   EXPECT_GE(atol(line.substr(num_at, dup_at - num_at).c_str()), chunks - 1)
       << line;
-  EXPECT_NE(line.find("1 rejected"), std::string::npos) << line;
+  EXPECT_NE(line.find("0 rejected"), std::string::npos) << line;
+  EXPECT_EQ(line.find("REFUSED"), std::string::npos) << line;
+  EXPECT_NE(r.err.find(" 0 mismatches"), std::string::npos) << r.err;
+}
+
+// After three honest results, a PROGRESS and a RESULT for a chunk it was
+// never given: lies. The rank is refused, the chunks it delivered are
+// withdrawn and computed again, and the result is exact.
+TEST(FarmRogueTest, AStrayResultIsALieAndItsPastIsComputedAgain) {
+  run::Result r = WithRogueWorker("stray");
+  ASSERT_FALSE(r.timed_out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run::LineAfter(r.out, "Dot product is "), kDot1e6);
+  // Whichever lie came first (the chunk it names may be one it holds, with
+  // another range).
+  EXPECT_NE(r.err.find("rank 2 (? pid 0) is refused: it sent "),
+            std::string::npos)
+      << r.err;
+  std::string line = run::LineAfter(r.err, "taskfarm:   rank 2 ");
+  EXPECT_NE(line.find("0 chunks, 0 iterations"), std::string::npos) << line;
+  EXPECT_NE(line.find("REFUSED"), std::string::npos) << line;
+  EXPECT_NE(r.err.find("chunks withdrawn and computed again"),
+            std::string::npos)
+      << r.err;
 }
 
 // Messages larger than any of the protocol truncate in the master's
@@ -95,6 +133,52 @@ TEST(FarmRogueTest, OversizedMessagesAreDroppedNotFatal) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.out.find("rogue got REFUSE"), std::string::npos) << r.out;
+}
+
+// The liar of the issue that asked for all this: it answered each order
+// with a RESULT of a wrong range (dropped), then got the chunk back and
+// answered with the right range and a wrong value, which was believed. Now
+// the first lie refuses it, and the bits are those of an honest run.
+TEST(FarmRogueTest, ALiarIsRefusedAtItsFirstLieAndTheBitsAreHonest) {
+  run::Result honest =
+      run::Farm(3, {"pi", "--n", "2e10", "--chunk", "1.024e8"});
+  ASSERT_EQ(honest.status, 0) << honest.err;
+  run::Result r = PiWithRogue("liar", {});
+  ASSERT_FALSE(r.timed_out) << r.err;
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run::LineAfter(r.out, "PI bits = "),
+            run::LineAfter(honest.out, "PI bits = "));
+  EXPECT_NE(r.err.find("rank 3 (? pid 0) is refused: it sent a RESULT for ["),
+            std::string::npos)
+      << r.err;
+}
+
+// A rank whose values are wrong but whose messages are all in order: only
+// a second computation finds it. With --verify all it is refused and the
+// bits are exact; with --verify off its values are believed (what a check
+// is for).
+TEST(FarmRogueTest, WrongValuesAreCaughtByASecondComputation) {
+  run::Result honest =
+      run::Farm(3, {"pi", "--n", "2e10", "--chunk", "1.024e8"});
+  ASSERT_EQ(honest.status, 0) << honest.err;
+  run::Result all = PiWithRogue("wrong", {"--verify", "all"});
+  ASSERT_FALSE(all.timed_out) << all.err;
+  ASSERT_EQ(all.status, 0) << all.err;
+  EXPECT_EQ(run::LineAfter(all.out, "PI bits = "),
+            run::LineAfter(honest.out, "PI bits = "));
+  EXPECT_NE(all.err.find("rank 3 (? pid 0) is refused: its result for chunk"),
+            std::string::npos)
+      << all.err;
+  run::Result off = PiWithRogue("wrong", {"--verify", "off"});
+  ASSERT_EQ(off.status, 0) << off.err;
+  std::string line = run::LineAfter(off.err, "taskfarm:   rank 3 ");
+  ASSERT_EQ(line.find("): 0 chunks"), std::string::npos)
+      << "the rogue got no work\n"
+      << off.err;
+  std::string pi = run::LineAfter(off.out, "PI is approximately ");
+  EXPECT_NE(run::LineAfter(off.out, "PI bits = "),
+            run::LineAfter(honest.out, "PI bits = "))
+      << pi;
 }
 
 // A rank that turns to another protocol version mid-run is refused and the

@@ -268,7 +268,7 @@ TEST(JournalTest, UnusableJournalsGetAnErrorAndStayAsTheyWere) {
       {good.substr(0, 8) + Version(MASTER_JOURNAL_VERSION + 1) +
            good.substr(12),
        PiJob(1024 * 100), "written by a newer taskfarm"},
-      {good.substr(0, 8) + Version(MASTER_JOURNAL_VERSION - 1) +
+      {good.substr(0, 8) + Version(MASTER_JOURNAL_OLDEST - 1) +
            good.substr(12),
        PiJob(1024 * 100), "written by an older taskfarm"},
       {good.substr(0, 50) + "X" + good.substr(51), PiJob(1024 * 100),
@@ -293,6 +293,62 @@ TEST(JournalTest, UnusableJournalsGetAnErrorAndStayAsTheyWere) {
       PROTO_EJOURNAL);
   EXPECT_NE(std::string(err).find("already exists"), std::string::npos) << err;
   EXPECT_EQ(Slurp(path), good);
+}
+
+// A withdrawal voids the latest record of its range written before it;
+// a record of that range written after it counts again. The withdrawn
+// partial is not in the sums.
+TEST(JournalTest, AWithdrawalVoidsTheRecordBeforeIt) {
+  std::string path = TempFile("withdrawn.journal");
+  proto_job_t job = PiJob(1024 * 6);
+  Write(path, job, 0, 6, false);
+  master_journal_t j;
+  master_journal_load_t load;
+  char err[512];
+  ASSERT_EQ(master_journal_open(&j, path.c_str(), &job, 1, &load, err,
+                                sizeof(err)),
+            0)
+      << err;
+  master_journal_free_load(&load);
+  // Record 2 and record 4 are withdrawn (a refused rank's); record 4 is
+  // then written again (another rank computed it).
+  for (uint64_t k : {2, 4}) {
+    master_record_t w = Record(k);
+    w.revoked = 1;
+    ASSERT_EQ(master_journal_append(&j, &w), 0);
+  }
+  master_record_t again = Record(4);
+  ASSERT_EQ(master_journal_append(&j, &again), 0);
+  ASSERT_EQ(master_journal_close(&j), 0);
+  std::string e;
+  ASSERT_EQ(Load(path, job, &load, &e), 0) << e;
+  EXPECT_EQ(load.revoked, 2u);
+  EXPECT_EQ(load.repeated, 0u);
+  EXPECT_EQ(load.damaged, 0u);
+  ExpectDone(load.done, 0, 6, 2);
+  master_journal_free_load(&load);
+}
+
+// A journal of format 3 (no withdrawals yet) is read as it is.
+TEST(JournalTest, FormatThreeIsStillRead) {
+  std::string path = TempFile("three.journal");
+  proto_job_t job = PiJob(1024 * 4);
+  Write(path, job, 0, 4, false);
+  std::string bytes = Slurp(path);
+  uint32_t hsize = 0;
+  std::memcpy(&hsize, bytes.data() + 12, 4);
+  std::string header = bytes.substr(0, hsize - 4);
+  uint32_t three = 3;
+  std::memcpy(&header[8], &three, 4);
+  uint32_t crc = master_crc32c(0, header.data(), header.size());
+  std::string fixed = header + std::string((const char*)&crc, 4) +
+                      bytes.substr(hsize);
+  Spit(path, fixed);
+  master_journal_load_t load;
+  std::string e;
+  ASSERT_EQ(Load(path, job, &load, &e), 0) << e;
+  ExpectDone(load.done, 0, 4);
+  master_journal_free_load(&load);
 }
 
 // A dot journal of two files: the files' identity is checked on resume.

@@ -11,7 +11,8 @@ TEST(LinkTest, EverySendSlotHoldsEveryMessageTheMasterSends) {
   master_link_peer_t p;
   const size_t slot = sizeof(p.send_buf[0]);
   for (proto_tag_t k : {PROTO_TAG_REFUSE, PROTO_TAG_WORK, PROTO_TAG_STOP,
-                        PROTO_TAG_CANCEL, PROTO_TAG_PING, PROTO_TAG_FIN})
+                        PROTO_TAG_CANCEL, PROTO_TAG_PING, PROTO_TAG_FIN,
+                        PROTO_TAG_WELCOME})
     EXPECT_GE(slot, proto_size(k)) << proto_tag_name(k);
   EXPECT_EQ(sizeof(p.send_buf) / slot, (size_t)MASTER_LINK_SENDS);
 }

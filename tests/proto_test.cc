@@ -189,6 +189,45 @@ TEST(ProtoTest, FailCarriesCodeAndDetail) {
   EXPECT_EQ(out.detail, 11);
 }
 
+TEST(ProtoTest, WelcomeCarriesWhereDeathsAreReported) {
+  proto_msg_t m = {};
+  m.kind = PROTO_TAG_WELCOME;
+  m.token = 0x0123456789abcdefull;
+  m.port = 40000;
+  m.addr[0] = 0x0100007f;
+  m.addr[1] = 0x0a00fe0a;
+  int rc;
+  proto_msg_t out = RoundTrip(m, &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(out.token, m.token);
+  EXPECT_EQ(out.port, 40000u);
+  EXPECT_EQ(out.addr[0], m.addr[0]);
+  EXPECT_EQ(out.addr[1], m.addr[1]);
+  EXPECT_EQ(out.addr[2], 0u);
+  uint8_t buf[PROTO_MAX_BYTES];
+  size_t len = proto_encode(&m, buf, sizeof(buf));
+  buf[2 * 8 + 2] = 1;  // port 65536 + ...: no such port
+  EXPECT_EQ(proto_decode(buf, len, PROTO_TAG_WELCOME, &out), PROTO_EBADMSG);
+}
+
+TEST(ProtoTest, DeathReportsRoundTripAndRefuseGarbage) {
+  proto_death_t d = {0xfeedfacecafebeefull, 3, 4242, 9, 0};
+  uint8_t buf[PROTO_DEATH_BYTES];
+  proto_death_encode(&d, buf);
+  proto_death_t out;
+  ASSERT_EQ(proto_death_decode(buf, sizeof(buf), &out), 0);
+  EXPECT_EQ(out.token, d.token);
+  EXPECT_EQ(out.rank, 3);
+  EXPECT_EQ(out.pid, 4242u);
+  EXPECT_EQ(out.signal, 9);
+  EXPECT_EQ(proto_death_decode(buf, sizeof(buf) - 1, &out), PROTO_EBADMSG);
+  buf[0] ^= 1;
+  EXPECT_EQ(proto_death_decode(buf, sizeof(buf), &out), PROTO_EBADMSG);
+  buf[0] ^= 1;
+  buf[4] ^= 1;  // another protocol version
+  EXPECT_EQ(proto_death_decode(buf, sizeof(buf), &out), PROTO_EBADMSG);
+}
+
 // Sizes written out independently of the layout lists: a layout that
 // changes by accident changes one of these.
 TEST(ProtoTest, SizesAreTheDocumentedOnes) {
@@ -203,13 +242,15 @@ TEST(ProtoTest, SizesAreTheDocumentedOnes) {
   EXPECT_EQ(proto_size(PROTO_TAG_PING), 8u);
   EXPECT_EQ(proto_size(PROTO_TAG_BYE), 8u);
   EXPECT_EQ(proto_size(PROTO_TAG_FIN), 2u * 8);
+  EXPECT_EQ(proto_size(PROTO_TAG_WELCOME), 7u * 8);
   EXPECT_EQ(proto_size((proto_tag_t)0), 0u);
   EXPECT_EQ(proto_size((proto_tag_t)(PROTO_TAG_MAX + 1)), 0u);
   size_t largest = 0, to_worker = 0;
   for (int k = 1; k <= PROTO_TAG_MAX; k++)
     largest = std::max(largest, proto_size((proto_tag_t)k));
   for (proto_tag_t k : {PROTO_TAG_REFUSE, PROTO_TAG_WORK, PROTO_TAG_STOP,
-                        PROTO_TAG_CANCEL, PROTO_TAG_PING, PROTO_TAG_FIN})
+                        PROTO_TAG_CANCEL, PROTO_TAG_PING, PROTO_TAG_FIN,
+                        PROTO_TAG_WELCOME})
     to_worker = std::max(to_worker, proto_size(k));
   EXPECT_EQ(largest, (size_t)PROTO_MAX_BYTES);
   EXPECT_EQ(to_worker, (size_t)PROTO_TO_WORKER_MAX_BYTES);

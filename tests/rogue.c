@@ -34,11 +34,20 @@ static void send_msg(const proto_msg_t* m) {
   send_raw(buf, (int)len, (int)m->kind);
 }
 
-/* Works like a worker, but every RESULT goes out twice; with `turn` set it
- * instead answers its first order, then speaks another protocol version and
- * keeps sending results with a wrong partial (the master must refuse it and
- * give its orders to others). */
-static int duplicating_worker(int argc, char** argv, int turn) {
+/* Works like a worker, but misbehaves as mode says:
+ * - dup: every RESULT goes out twice;
+ * - stray: the same, and after its third result a PROGRESS and a RESULT
+ *   for a chunk it was never given (a lie: it must be refused and its
+ *   results computed again);
+ * - turn: answers its first order, then speaks another protocol version
+ *   and keeps sending results with a wrong partial;
+ * - liar: answers an order first with a RESULT of a wrong range, and when
+ *   it gets the chunk again, with the right range and a wrong partial;
+ * - wrong: answers every order with the right range and a wrong partial,
+ *   which only a second computation (--verify) can tell. */
+static int misbehaving_worker(int argc, char** argv, const char* mode) {
+  int turn = strcmp(mode, "turn") == 0, stray = strcmp(mode, "stray") == 0;
+  int liar = strcmp(mode, "liar") == 0, wrong = strcmp(mode, "wrong") == 0;
   proto_job_t job;
   char err[256];
   if (proto_job_parse(&job, argc, argv, err, sizeof(err)) < 0) return 1;
@@ -48,7 +57,8 @@ static int duplicating_worker(int argc, char** argv, int turn) {
                        .fingerprint = proto_job_fingerprint(&job)};
   send_msg(&hello);
   uint8_t buf[PROTO_MAX_BYTES];
-  int sent_stray = 0;
+  int sent_stray = 0, results = 0;
+  uint64_t seen[64] = {0}; /* liar: chunks it has lied about (id + 1) */
   for (;;) {
     MPI_Status st;
     int len = 0;
@@ -56,12 +66,30 @@ static int duplicating_worker(int argc, char** argv, int turn) {
     MPI_Get_count(&st, MPI_BYTE, &len);
     proto_msg_t m;
     if (proto_decode(buf, (size_t)len, st.MPI_TAG, &m) < 0) continue;
-    if (m.kind == PROTO_TAG_STOP) break;
+    if (m.kind == PROTO_TAG_STOP || m.kind == PROTO_TAG_REFUSE) break;
     if (m.kind != PROTO_TAG_WORK) continue;
     proto_msg_t res;
     worker_compute(&kernel, m.begin, m.end, &res);
     res.chunk = m.chunk;
     res.attempt = m.attempt;
+    results++;
+    if (liar || wrong) {
+      int again = 0;
+      for (int k = 0; k < 64 && seen[k] != 0; k++) again |= seen[k] == m.chunk + 1;
+      if (liar && !again) {
+        for (int k = 0; k < 64; k++)
+          if (seen[k] == 0) {
+            seen[k] = m.chunk + 1;
+            break;
+          }
+        res.end = res.end - 1 > res.begin ? res.end - 1 : res.end + 1;
+      } else {
+        res.isum += 1;
+        proto_exact_add(&res.fsum, 1e8);
+      }
+      send_msg(&res);
+      continue;
+    }
     if (turn) {
       if (sent_stray) res.isum += 1; /* lies from here on */
       send_msg(&res);
@@ -77,7 +105,7 @@ static int duplicating_worker(int argc, char** argv, int turn) {
     }
     send_msg(&res);
     send_msg(&res);
-    if (!sent_stray) {
+    if (stray && results == 3 && !sent_stray) {
       /* A heartbeat and a result for a chunk this rank never held. */
       proto_msg_t beat = {.kind = PROTO_TAG_PROGRESS,
                           .chunk = m.chunk + 1,
@@ -115,8 +143,10 @@ int main(int argc, char** argv) {
       MPI_Recv(buf, PROTO_MAX_BYTES, MPI_BYTE, 0, MPI_ANY_TAG, comm,
                MPI_STATUS_IGNORE);
   }
-  if (strcmp(mode, "dup") == 0 || strcmp(mode, "turn") == 0) {
-    int rc = duplicating_worker(argc - 1, argv + 1, mode[0] == 't');
+  if (strcmp(mode, "dup") == 0 || strcmp(mode, "turn") == 0 ||
+      strcmp(mode, "stray") == 0 || strcmp(mode, "liar") == 0 ||
+      strcmp(mode, "wrong") == 0) {
+    int rc = misbehaving_worker(argc - 1, argv + 1, mode);
     MPI_Finalize();
     return rc;
   }

@@ -12,7 +12,7 @@ namespace {
 
 const char kUsage[] =
     "usage: tools/sim [--seeds N] [--seed S] [--workers W] [--no-faults]\n"
-    "                 [--n N] [--verbose]\n"
+    "                 [--n N] [--verbose] [--no-check]\n"
     "       tools/sim --scale W --chunk-ms MS [--seeds N]\n"
     "Runs the real master/farm.c against simulated workers and faults.\n"
     "  --seeds N     run seeds S, S+1, ..., S+N-1 (default 1000)\n"
@@ -21,6 +21,7 @@ const char kUsage[] =
     "  --no-faults   every worker honest and healthy\n"
     "  --n N         indices in the run (default: drawn from each seed)\n"
     "  --verbose     print the farm's log lines and each worker's faults\n"
+    "  --no-check    skip farm_check() after every farm call (faster)\n"
     "  --scale W     measure the farm's CPU cost per decision with W honest\n"
     "                workers whose chunks take --chunk-ms each\n";
 
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
       opt.faults = false;
     } else if (a == "--verbose") {
       opt.verbose = true;
+    } else if (a == "--no-check") {
+      opt.check = false;
     } else if (v != nullptr && a == "--seeds") {
       seeds = strtoull(v, nullptr, 10), i++, seeds_given = true;
     } else if (v != nullptr && a == "--seed") {

@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proto/error.h"
@@ -115,8 +118,8 @@ void kernel_close(kernel_t* k) {
   k->buf = NULL;
 }
 
-int kernel_probe(proto_job_t* job, char* err, size_t errlen) {
-  if (job->kind != PROTO_JOB_RUN) return 0;
+/* kernel_probe's work, in the process that calls it. */
+static int probe_here(proto_job_t* job, char* err, size_t errlen) {
   static kernel_t k; /* what[] is large */
   int rc = kernel_init(&k, job);
   if (rc == 0) {
@@ -133,9 +136,113 @@ int kernel_probe(proto_job_t* job, char* err, size_t errlen) {
     job->kernel_version = d->version;
     snprintf(job->kernel_name, sizeof(job->kernel_name), "%s", d->name);
   }
-  if (rc < 0) snprintf(err, errlen, "%s", k.what);
+  if (rc < 0) {
+    size_t n = strnlen(k.what, errlen - 1);
+    memcpy(err, k.what, n);
+    err[n] = '\0';
+  }
   kernel_close(&k);
   return rc < 0 ? PROTO_EINVAL : 0;
+}
+
+void kernel_default_crash_signals(void) {
+  static const int crash[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS,
+                              SIGTRAP};
+  for (size_t i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
+    signal(crash[i], SIG_DFL);
+}
+
+/* What a probe's child tells its parent. */
+typedef struct probe_report_s {
+  int rc;
+  uint64_t align;
+  uint32_t result;
+  uint32_t version;
+  char name[64];
+  char err[512];
+} probe_report_t;
+
+int kernel_probe(proto_job_t* job, char* err, size_t errlen) {
+  if (job->kind != PROTO_JOB_RUN) return 0;
+  /* The object's constructors and init are foreign code: they run in a
+   * child, so a crash, an exit or a hang there is reported, not suffered. */
+  int pipefd[2];
+  if (pipe(pipefd) != 0)
+    return proto_fail(err, errlen, PROTO_EINVAL,
+                      "cannot try --kernel '%s': %s", job->kernel_path,
+                      strerror(errno));
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return proto_fail(err, errlen, PROTO_EINVAL,
+                      "cannot try --kernel '%s': %s", job->kernel_path,
+                      strerror(errno));
+  }
+  if (pid == 0) {
+    close(pipefd[0]);
+    kernel_default_crash_signals();
+    static probe_report_t r;
+    r.rc = probe_here(job, r.err, sizeof(r.err));
+    r.align = job->align;
+    r.result = job->kernel_result;
+    r.version = job->kernel_version;
+    memcpy(r.name, job->kernel_name, sizeof(r.name));
+    ssize_t n = write(pipefd[1], &r, sizeof(r));
+    _exit(n == (ssize_t)sizeof(r) ? 0 : 1);
+  }
+  close(pipefd[1]);
+  static probe_report_t r;
+  size_t got = 0;
+  uint64_t limit_ms = (uint64_t)(job->master_timeout * 1e3);
+  uint64_t waited_ms = 0;
+  while (got < sizeof(r) && waited_ms <= limit_ms) {
+    struct pollfd p = {pipefd[0], POLLIN, 0};
+    int ready = poll(&p, 1, 100);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      waited_ms += 100;
+      continue;
+    }
+    ssize_t n = read(pipefd[0], (char*)&r + got, sizeof(r) - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  close(pipefd[0]);
+  if (got < sizeof(r)) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (got < sizeof(r)) {
+    if (waited_ms > limit_ms)
+      return proto_fail(err, errlen, PROTO_EINVAL,
+                        "--kernel '%s' did not finish loading and its init "
+                        "within %.0f s (--master-timeout)",
+                        job->kernel_path, job->master_timeout);
+    if (WIFSIGNALED(status))
+      return proto_fail(err, errlen, PROTO_EINVAL,
+                        "--kernel '%s' crashed while it was loaded and "
+                        "initialised (signal %d, %s)",
+                        job->kernel_path, WTERMSIG(status),
+                        strsignal(WTERMSIG(status)));
+    return proto_fail(err, errlen, PROTO_EINVAL,
+                      "--kernel '%s' ended the process while it was loaded "
+                      "and initialised (exit status %d): a kernel must never "
+                      "call exit",
+                      job->kernel_path,
+                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  }
+  r.err[sizeof(r.err) - 1] = '\0';
+  r.name[sizeof(r.name) - 1] = '\0';
+  if (r.rc < 0) return proto_fail(err, errlen, r.rc, "%s", r.err);
+  job->align = r.align;
+  job->kernel_result = r.result;
+  job->kernel_version = r.version;
+  memcpy(job->kernel_name, r.name, sizeof(job->kernel_name));
+  return 0;
 }
 
 static double pair_term(double x) { return 8.0 / (x * x - 1.0); }

@@ -82,6 +82,12 @@ int kernel_add(kernel_t* k, uint64_t begin, uint64_t end, proto_exact_t* fsum,
  * sentence in err. Other jobs: 0. */
 int kernel_probe(proto_job_t* job, char* err, size_t errlen);
 
+/* Puts the signals of a crash (SIGSEGV, SIGABRT, ...) back to their
+ * default action, which libraries loaded with MPI replace with handlers of
+ * their own: a process that runs a user's kernel dies of them plainly, and
+ * its parent reports the signal. */
+void kernel_default_crash_signals(void);
+
 /* The built-in kernel of job's kind (NULL for hello and run). */
 const taskfarm_kernel_t* kernel_builtin(proto_job_kind_t kind);
 

@@ -13,6 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -25,6 +29,7 @@
 #include "proto/log.h"
 #include "proto/watchdog.h"
 #include "worker/orders.h"
+#include "worker/sandbox.h"
 
 enum {
   IDLE_YIELD_NS = 100000, /* poll with sched_yield this long when idle */
@@ -60,8 +65,27 @@ typedef struct worker_s {
   uint64_t chunks_done;       /* results sent */
   double slow_factor;         /* injected slowdown, 1 = none */
   const proto_fault_t* speed; /* an injected speed timeline, or NULL */
+  const proto_fault_t* corrupt; /* injected corruption, or NULL */
+  uint64_t random;              /* its random state (xorshift64) */
+  uint64_t corrupted;           /* partials it corrupted ... */
+  uint64_t corrupted_copies;    /* ... of them for an attempt past the
+                                   first (most likely a check's copy) */
   uint32_t fired;             /* bit f: fault f of the job has fired */
+  int sandboxed;              /* the kernel runs in a process of its own */
+  sandbox_t sandbox;          /* ... this one */
+  int guard_fd;               /* where WELCOME goes for the guard; -1 */
 } worker_t;
+
+#define GUARD_FD_ENV "TASKFARM_GUARD_FD"
+
+/* What a worker tells its guard (from WELCOME): where and how to report
+ * its death. Written whole (less than PIPE_BUF bytes: atomic). */
+typedef struct guard_note_s guard_note_t;
+struct guard_note_s {
+  uint64_t token;
+  uint64_t port;
+  uint32_t addr[4];
+};
 
 int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
                    proto_msg_t* result) {
@@ -136,6 +160,16 @@ static int handle(worker_t* w, const proto_msg_t* m) {
     case PROTO_TAG_STOP:
       w->stopping = 1;
       return 0;
+    case PROTO_TAG_WELCOME: {
+      if (w->guard_fd < 0 || m->port == 0) return 0;
+      guard_note_t note = {m->token, m->port, {0}};
+      memcpy(note.addr, m->addr, sizeof(note.addr));
+      /* A guard that is gone cannot be told: deadlines find the death. */
+      if (write(w->guard_fd, &note, sizeof(note)) != (ssize_t)sizeof(note))
+        proto_log(PROTO_LOG_INFO, "worker %d: cannot tell its guard: %s",
+                  w->rank, strerror(errno));
+      return 0;
+    }
     case PROTO_TAG_REFUSE:
       proto_log(PROTO_LOG_WARN,
                 "worker %d refused by the master: %s (this worker speaks "
@@ -208,10 +242,10 @@ static void inject_faults(worker_t* w) {
                                        : w->chunks_done >= fault->after_chunks;
     if (!due) continue;
     w->fired |= 1u << f;
-    static const char* const names[] = {"?",      "exit", "abort",
-                                        "freeze", "slow", "speed"};
+    static const char* const names[] = {"?",    "exit",  "abort",  "freeze",
+                                        "slow", "speed", "corrupt"};
     proto_log(PROTO_LOG_WARN, "worker %d: injected fault '%s' fires", w->rank,
-              names[fault->kind <= PROTO_FAULT_SPEED ? fault->kind : 0]);
+              names[fault->kind <= PROTO_FAULT_CORRUPT ? fault->kind : 0]);
     switch (fault->kind) {
       case PROTO_FAULT_EXIT:
         _exit(3);
@@ -225,6 +259,9 @@ static void inject_faults(worker_t* w) {
         break;
       case PROTO_FAULT_SPEED:
         w->speed = fault;
+        break;
+      case PROTO_FAULT_CORRUPT:
+        w->corrupt = fault;
         break;
     }
   }
@@ -247,6 +284,31 @@ static void pace(const worker_t* w, uint64_t slice_ns) {
   nanosleep(&pause, NULL);
 }
 
+static uint64_t next_random(worker_t* w) {
+  uint64_t x = w->random;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return w->random = x;
+}
+
+/* --inject R:corrupt=P: with probability P, one bit of the partial flips,
+ * as a silently faulty core would do it: in the highest non-zero digit of
+ * the float sum, else in the integer sum. The digits stay normalised, so
+ * the master cannot tell by looking. */
+static void corrupt(worker_t* w, proto_msg_t* res) {
+  if ((double)(next_random(w) >> 11) * 0x1p-53 >= w->corrupt->factor) return;
+  w->corrupted++;
+  w->corrupted_copies += res->attempt > 1;
+  int bit = (int)(next_random(w) % 32);
+  for (int j = PROTO_EXACT_DIGITS - 2; j >= 0; j--) {
+    if (res->fsum.digit[j] == 0) continue;
+    res->fsum.digit[j] ^= (int64_t)1 << bit;
+    return;
+  }
+  res->isum ^= (unsigned __int128)1 << (next_random(w) % 64);
+}
+
 /* A PROGRESS for the order being computed when one is due, so the master
  * knows the rank is alive and how far it got. Called between slices, and
  * from inside a long one through the kernel's out->keep_alive. */
@@ -267,9 +329,12 @@ static int beat_if_due(worker_t* w) {
 /* out->keep_alive: a send that fails is left to the slice's end to find. */
 static void keep_alive(void* arg) { (void)beat_if_due(arg); }
 
+static int run_order_sandboxed(worker_t* w);
+
 /* Computes the order at the head of the queue slice by slice, then reports
  * it unless it was cancelled meanwhile. */
 static int run_order(worker_t* w) {
+  if (w->sandboxed) return run_order_sandboxed(w);
   worker_order_t o = *worker_orders_head(&w->orders);
   proto_msg_t res;
   memset(&res, 0, sizeof(res));
@@ -326,6 +391,131 @@ static int run_order(worker_t* w) {
                         .code = rc};
     return send_msg(w, &fail);
   }
+  if (w->corrupt != NULL) {
+    proto_exact_normalize(&res.fsum);
+    corrupt(w, &res);
+  }
+  return send_msg(w, &res);
+}
+
+/* A kernel that shows no sign of life for this long is taken for frozen:
+ * the master's own limit on a silent rank. */
+static uint64_t frozen_ns(const worker_t* w) {
+  return (uint64_t)(w->job->timeout_floor * 1e9);
+}
+
+/* run_order for a kernel in its own process (worker/sandbox.h): this
+ * process stays with MPI, answers the master and reports progress while
+ * the child computes; the child's death, or its silence past the limit
+ * (it is then killed), fails the chunk with what happened, so the master
+ * can count it against the chunk (--poison-after). */
+static int run_order_sandboxed(worker_t* w) {
+  worker_order_t o = *worker_orders_head(&w->orders);
+  proto_msg_t res;
+  memset(&res, 0, sizeof(res));
+  res.kind = PROTO_TAG_RESULT;
+  res.chunk = o.chunk;
+  res.attempt = o.attempt;
+  res.begin = o.begin;
+  res.end = o.end;
+  proto_exact_init(&res.fsum);
+  uint64_t t0 = proto_now_ns();
+  w->cur = o;
+  w->cur_t0 = w->cur_beat_ns = t0;
+  w->cur_done = 0;
+  w->computing = 1;
+  static char what[SANDBOX_WHAT];
+  int rc = sandbox_compute(&w->sandbox, o.begin, o.end, w->kernel.scale, what,
+                           sizeof(what));
+  int64_t detail = 0;
+  uint64_t life = t0, cancel_at = 0;
+  int cancelled = 0;
+  static sandbox_event_t ev;
+  while (rc == 0) {
+    if (w->job->nfaults > 0) inject_faults(w);
+    int got = sandbox_wait(&w->sandbox, 1, &ev);
+    uint64_t now = proto_now_ns();
+    if (got < 0) {
+      rc = PROTO_EEXITED;
+      detail = -1;
+      break;
+    }
+    if (got > 0 && ev.kind == SANDBOX_EV_PROGRESS) {
+      w->cur_done = ev.done;
+      life = now;
+    } else if (got > 0 && ev.kind == SANDBOX_EV_RESULT) {
+      if (ev.rc < 0) {
+        rc = PROTO_EKERNEL;
+        snprintf(w->kernel.what, sizeof(w->kernel.what), "%s", ev.what);
+      }
+      res.isum = ev.result.isum;
+      res.fsum = ev.result.fsum;
+      break;
+    } else if (got > 0 && ev.kind == SANDBOX_EV_CANCELLED) {
+      cancelled = 1;
+      break;
+    } else if (got > 0 && ev.kind == SANDBOX_EV_DIED) {
+      rc = ev.rc;
+      detail = ev.detail;
+      break;
+    }
+    rc = drain(w);
+    if (rc < 0) break;
+    if ((w->stopping || worker_orders_head(&w->orders)->cancelled) &&
+        cancel_at == 0) {
+      sandbox_cancel(&w->sandbox);
+      cancel_at = now;
+    }
+    if (cancel_at != 0 && now - cancel_at > frozen_ns(w)) {
+      sandbox_kill(&w->sandbox);
+      cancelled = 1;
+      break;
+    }
+    rc = beat_if_due(w);
+    if (rc == 0 && cancel_at == 0 && now - life > frozen_ns(w)) {
+      sandbox_kill(&w->sandbox);
+      rc = PROTO_EFROZE;
+      detail = (int64_t)((now - life) / 1000000);
+    }
+  }
+  w->computing = 0;
+  if (rc == PROTO_EMPI) return rc;
+  cancelled |= w->stopping || worker_orders_head(&w->orders)->cancelled;
+  worker_orders_pop(&w->orders);
+  if (cancelled) return 0;
+  w->chunks_done++;
+  if (rc < 0) {
+    if (proto_error_is_death(rc)) {
+      char how[192];
+      if (rc == PROTO_EKILLED)
+        snprintf(how, sizeof(how), "died by signal %lld (%s)",
+                 (long long)detail, strsignal((int)detail));
+      else if (rc == PROTO_EEXITED)
+        snprintf(how, sizeof(how), "exited with status %lld",
+                 (long long)detail);
+      else
+        snprintf(how, sizeof(how),
+                 "showed no progress for %.1f s and was killed (a compute "
+                 "that spends long on one index calls out->keep_alive)",
+                 (double)detail / 1e3);
+      proto_log(PROTO_LOG_WARN, "worker %d: chunk [%llu, %llu): its kernel %s",
+                w->rank, (unsigned long long)o.begin,
+                (unsigned long long)o.end, how);
+    } else if (!w->told_failure++) {
+      proto_log(PROTO_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
+                w->rank, (unsigned long long)o.begin,
+                (unsigned long long)o.end,
+                w->kernel.what[0] ? w->kernel.what : proto_strerror(rc));
+    }
+    proto_msg_t fail = {.kind = PROTO_TAG_FAIL,
+                        .chunk = o.chunk,
+                        .attempt = o.attempt,
+                        .code = rc,
+                        .detail = detail};
+    return send_msg(w, &fail);
+  }
+  res.busy_ns = proto_now_ns() - t0;
+  if (w->corrupt != NULL) corrupt(w, &res);
   return send_msg(w, &res);
 }
 
@@ -366,7 +556,8 @@ void worker_say_hello(int rank, int size) {
   fflush(proto_out());
 }
 
-int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
+int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
+               int* leave) {
   worker_t w;
   memset(&w, 0, sizeof(w));
   *leave = 0;
@@ -374,6 +565,11 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
   w.comm = comm;
   w.start_ns = w.last_master_ns = proto_now_ns();
   w.slow_factor = 1;
+  w.random = w.start_ns ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+  const char* guard = getenv(GUARD_FD_ENV);
+  w.guard_fd = guard != NULL ? atoi(guard) : -1;
+  if (w.guard_fd >= 0 && fcntl(w.guard_fd, F_SETFD, FD_CLOEXEC) < 0)
+    w.guard_fd = -1;
   MPI_Comm_rank(comm, &w.rank);
   /* Start-up is over. check_master() watches the master's silence between
    * MPI calls; the watchdog also inside them (a PMI read, a stuck send). */
@@ -384,7 +580,10 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
            w.rank, job->master_timeout);
   proto_watchdog_arm(w.start_ns + master_timeout_ns(job) + WATCHDOG_SLACK_NS,
                      EXIT_MASTER_GONE, what);
-  w.kernel_rc = kernel_init(&w.kernel, job);
+  /* A user's kernel is foreign code: it runs in a process of its own. */
+  w.sandboxed = job->kind == PROTO_JOB_RUN;
+  sandbox_init(&w.sandbox, argv);
+  if (!w.sandboxed) w.kernel_rc = kernel_init(&w.kernel, job);
   w.kernel.beat = keep_alive;
   w.kernel.beat_arg = &w;
   if (w.kernel_rc < 0)
@@ -449,6 +648,16 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave) {
   }
   if (rc < 0)
     proto_log(PROTO_LOG_WARN, "worker %d: %s", w.rank, proto_strerror(rc));
+  if (w.corrupt != NULL)
+    proto_log(PROTO_LOG_WARN,
+              "worker %d: --inject corrupt flipped a bit in %llu of the %llu "
+              "partials it sent (%llu for a first attempt, %llu for a later "
+              "one)%s",
+              w.rank, (unsigned long long)w.corrupted,
+              (unsigned long long)w.chunks_done,
+              (unsigned long long)(w.corrupted - w.corrupted_copies),
+              (unsigned long long)w.corrupted_copies,
+              w.refused ? "; it was refused" : "");
 
 out_cancel_receive:
   if (!w.stopping) {
@@ -456,6 +665,7 @@ out_cancel_receive:
     MPI_Wait(&w.req, MPI_STATUS_IGNORE);
   }
 out_close_kernel:
+  sandbox_close(&w.sandbox);
   kernel_close(&w.kernel);
   if (rc == 0 && w.refused) rc = PROTO_EVERSION;
   return rc;
@@ -506,6 +716,36 @@ void worker_arm_startup_watchdog(const proto_job_t* job, int rank) {
                      rank == 0 ? EXIT_FAILURE : EXIT_MASTER_GONE, what);
 }
 
+/* The guard's report of its MPI process's death: one datagram to each
+ * address the master gave in WELCOME (read from the pipe fd), at once. */
+static void report_death(int fd, int rank, pid_t pid, int status) {
+  guard_note_t note, last = {0, 0, {0}};
+  int have = 0;
+  while (fd >= 0 && read(fd, &note, sizeof(note)) == (ssize_t)sizeof(note)) {
+    last = note;
+    have = 1;
+  }
+  if (!have || last.port == 0) return;
+  proto_death_t d = {.token = last.token,
+                     .rank = rank,
+                     .pid = (uint64_t)pid,
+                     .signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+                     .status = WIFEXITED(status) ? WEXITSTATUS(status) : 0};
+  uint8_t buf[PROTO_DEATH_BYTES];
+  proto_death_encode(&d, buf);
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return;
+  for (int k = 0; k < 4 && last.addr[k] != 0; k++) {
+    struct sockaddr_in to;
+    memset(&to, 0, sizeof(to));
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)last.port);
+    to.sin_addr.s_addr = last.addr[k];
+    sendto(s, buf, sizeof(buf), 0, (const struct sockaddr*)&to, sizeof(to));
+  }
+  close(s);
+}
+
 int worker_guard(char** argv, const proto_launch_t* launch) {
   if (launch->kind == PROTO_LAUNCH_NONE ||
       launch->kind == PROTO_LAUNCH_SLURM_NOPMI || launch->rank == 0 ||
@@ -521,6 +761,13 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
    * worker, which inherits these settings, keeps computing until then. */
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_IGN);
+  /* The MPI process tells its guard, through this pipe, where the master
+   * takes death reports (WELCOME). */
+  int note[2] = {-1, -1};
+  if (pipe(note) == 0) {
+    fcntl(note[0], F_SETFD, FD_CLOEXEC);
+    fcntl(note[0], F_SETFL, O_NONBLOCK);
+  }
   pid_t guard = getpid();
   pid_t child = fork();
   if (child < 0) {
@@ -538,11 +785,17 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
     if (getppid() != guard) _exit(EXIT_MASTER_GONE);
 #endif
     setenv("TASKFARM_GUARDED", "1", 1);
+    if (note[1] >= 0) {
+      char fd[16];
+      snprintf(fd, sizeof(fd), "%d", note[1]);
+      setenv(GUARD_FD_ENV, fd, 1);
+    }
     execv("/proc/self/exe", argv);
     proto_log(PROTO_LOG_WARN, "rank %s: cannot re-execute itself: %s", rank,
               strerror(errno));
     _exit(127);
   }
+  if (note[1] >= 0) close(note[1]);
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
     if (errno == EINTR) continue;
@@ -550,6 +803,8 @@ int worker_guard(char** argv, const proto_launch_t* launch) {
               rank, strerror(errno));
     _exit(1);
   }
+  if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
+    report_death(note[0], launch->rank, child, status);
   if (WIFSIGNALED(status)) {
     proto_log(PROTO_LOG_WARN, "rank %s (pid %d) died by signal %d", rank,
               (int)child, WTERMSIG(status));

@@ -18,12 +18,14 @@ extern "C" {
 #endif
 
 /* Runs the worker side of job on comm (rank 0 is the master) until the
- * master sends STOP (or REFUSE); then says BYE, waits for the master's FIN
+ * master sends STOP (or REFUSE); a run job's kernel runs in a process of
+ * its own, started with argv (worker/sandbox.h). Then it says BYE, waits for the master's FIN
  * and answers it (proto.h), so worker_finalize() comes next, or
  * worker_leave() when the FIN said so (*leave set to 1). Returns 0
  * (PROTO_EVERSION when refused), or a negative proto_error_t after
  * printing one line on stderr (an MPI failure). */
-int worker_run(const proto_job_t* job, MPI_Comm comm, int* leave);
+int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
+               int* leave);
 
 /* Ends a worker rank whose FIN said PROTO_FIN_LEAVE: output flushed, exit
  * status 0, no MPI_Finalize (Slurm keeps each task's status). Never
