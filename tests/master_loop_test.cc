@@ -93,8 +93,7 @@ TEST(MasterLoopTest, JournalIsSyncedOnTheThreadPoolAndLosesNothing) {
   ops.poll = Poll;
   ops.tick = Nothing;
   ops.done = Done;
-  ops.solo_wanted = Zero;
-  ops.solo_step = Zero;
+  ops.solo = Zero;
   ops.min_chunk_ns = ChunkNs;
   ops.signal = Signal;
   ops.live = Nothing;
