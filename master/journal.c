@@ -324,7 +324,7 @@ static size_t apply_withdrawals(uint64_t* seen, size_t count,
     uint64_t off = seen[3 * i + 2];
     seen[3 * i + 2] = (off & ~kWithdrawal) << 1 | (off >> 63);
   }
-  qsort(seen, count, 3 * sizeof(*seen), cmp_range);
+  sort_triples(seen, count, cmp_range);
   size_t i = 0;
   while (i < count) {
     size_t j = i;

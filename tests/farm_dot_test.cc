@@ -67,7 +67,7 @@ TEST(FarmDotTest, FilesGiveTheExactlyRoundedResult) {
     int ea = (int)(rng() % 41) - 40, eb = (int)(rng() % 41) - 40;
     a[i] = std::ldexp((double)ma, ea);
     b[i] = std::ldexp((double)mb, eb);
-    if (i >= 2) exact += (__int128)(ma * mb) << (ea + eb + 80);
+    if (i >= 2) exact += (__int128)(ma * mb) * ((__int128)1 << (ea + eb + 80));
   }
   // A cancellation no float loop survives: 1e300 - 1e300 among the rest.
   a[0] = 1e300;

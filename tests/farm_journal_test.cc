@@ -92,15 +92,29 @@ TEST(FarmJournalTest, KilledJobResumesToTheSameBits) {
 }
 
 // The command after "resume with:" in a stop message, split at spaces (the
-// test's paths need no quoting).
-std::vector<std::string> ResumeCommand(const std::string& err) {
+// test's paths need no quoting): the NAME=value words it starts with (the
+// environment the farm keeps for a resume: UCX_*, MPIR_CVAR_*, ...; a
+// shell reads them as such) in env, the command in argv.
+struct Command {
+  std::vector<std::string> env;
+  std::vector<std::string> argv;
+};
+
+Command ResumeCommand(const std::string& err) {
   size_t at = err.find("resume with:\n");
   if (at == std::string::npos) return {};
   std::istringstream line(
       err.substr(at + 13, err.find('\n', at + 13) - (at + 13)));
-  std::vector<std::string> argv;
-  for (std::string word; line >> word;) argv.push_back(word);
-  return argv;
+  Command c;
+  for (std::string word; line >> word;) {
+    size_t eq = word.find('=');
+    bool assignment = c.argv.empty() && eq != std::string::npos && eq > 0 &&
+                      word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "abcdefghijklmnopqrstuvwxyz"
+                                             "0123456789_") == eq;
+    (assignment ? c.env : c.argv).push_back(word);
+  }
+  return c;
 }
 
 TEST(FarmJournalTest, SigintStopsCleanlyAndThePrintedCommandResumes) {
@@ -120,10 +134,10 @@ TEST(FarmJournalTest, SigintStopsCleanlyAndThePrintedCommandResumes) {
   for (int tries = 0; kill(worker, 0) == 0 && tries < 100; tries++)
     SleepSeconds(0.05);
   EXPECT_NE(kill(worker, 0), 0) << "worker " << worker << " still runs";
-  std::vector<std::string> again = ResumeCommand(r.err);
-  ASSERT_GE(again.size(), 4u) << r.err;
-  EXPECT_EQ(again.back(), "--resume");
-  run::Result done = run::Run(again, 120);
+  Command again = ResumeCommand(r.err);
+  ASSERT_GE(again.argv.size(), 4u) << r.err;
+  EXPECT_EQ(again.argv.back(), "--resume");
+  run::Result done = run::Run(again.argv, 120, again.env);
   ASSERT_EQ(done.status, 0) << done.err;
   EXPECT_EQ(Bits(done), want);
 }
@@ -184,10 +198,10 @@ TEST(FarmJournalTest, MasterAloneStopsAndResumesTheSameWay) {
   kill(solo.pid(), SIGTERM);
   run::Result r = solo.Finish(30);
   EXPECT_EQ(r.status, 143) << r.err;
-  std::vector<std::string> again = ResumeCommand(r.err);
-  ASSERT_FALSE(again.empty()) << r.err;
-  EXPECT_EQ(again[0], run::Binary());
-  run::Result done = run::Run(again, 120);
+  Command again = ResumeCommand(r.err);
+  ASSERT_FALSE(again.argv.empty()) << r.err;
+  EXPECT_EQ(again.argv[0], run::Binary());
+  run::Result done = run::Run(again.argv, 120, again.env);
   ASSERT_EQ(done.status, 0) << done.err;
   EXPECT_EQ(Bits(done), want);
 }

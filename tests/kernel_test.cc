@@ -360,7 +360,7 @@ TEST(KernelTest, FileDotFallbackPathIsExact) {
     int ea = -(int)(rng() % 21), eb = -(int)(rng() % 21);
     a[i] = std::ldexp((double)ma, ea);
     b[i] = std::ldexp((double)mb, eb);
-    if (i >= 2) exact += (__int128)ma * mb << (ea + eb + 40);
+    if (i >= 2) exact += (__int128)ma * mb * ((__int128)1 << (ea + eb + 40));
   }
   a[0] = 1e300;
   b[0] = 1;

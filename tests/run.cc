@@ -1,11 +1,14 @@
 // The command runner of run.h: fork, exec, read both pipes with poll, and
-// kill the process group at the deadline.
+// kill the process group at the deadline; under a sanitizer config, collect
+// the reports the command's processes wrote.
 #include "tests/run.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,7 +29,64 @@ double Now() {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+// Where the processes a test starts write sanitizer reports: files named
+// report.PID (the sanitizers' log_path adds the pid).
+std::string ReportDir() { return TempPath("sanitizer-reports"); }
+
+// Before main: points the sanitizer options present (ASAN_OPTIONS covers
+// UBSan and LeakSanitizer too) at ReportDir() for the processes this test
+// starts; this process read its own options already and keeps reporting
+// on stderr.
+struct RouteSanitizerReports {
+  RouteSanitizerReports() {
+    bool any = false;
+    for (const char* name : {"ASAN_OPTIONS", "TSAN_OPTIONS"}) {
+      const char* value = getenv(name);
+      if (value == nullptr) continue;
+      std::string v = value;
+      v += (v.empty() ? "" : ":") + std::string("log_path=") + ReportDir() +
+           "/report";
+      setenv(name, v.c_str(), 1);
+      any = true;
+    }
+    if (any) {
+      mkdir(ReportDir().c_str(), 0700);
+      ::testing::AddGlobalTestEnvironment(new LeftoverReports);
+    }
+  }
+
+  // Fails the program for reports that no Child::Finish collected.
+  class LeftoverReports : public ::testing::Environment {
+    void TearDown() override {
+      std::string text = TakeSanitizerReports();
+      EXPECT_TRUE(text.empty())
+          << "sanitizer reports from processes the tests started:\n"
+          << text;
+    }
+  };
+} route_sanitizer_reports;
+
 }  // namespace
+
+std::string TakeSanitizerReports() {
+  std::string text;
+  DIR* d = opendir(ReportDir().c_str());
+  if (d == nullptr) return text;
+  while (struct dirent* e = readdir(d)) {
+    if (strncmp(e->d_name, "report", 6) != 0) continue;
+    std::string path = ReportDir() + "/" + e->d_name;
+    FILE* f = fopen(path.c_str(), "r");
+    if (f == nullptr) continue;
+    text += "==== " + path + "\n";
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+    fclose(f);
+    unlink(path.c_str());
+  }
+  closedir(d);
+  return text;
+}
 
 std::vector<pid_t> Descendants(pid_t root) {
   // Parent of every process, from /proc/<pid>/stat.
@@ -135,6 +195,7 @@ Child::Child(const std::vector<std::string>& argv,
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
   start_ = Now();
+  if (!argv.empty()) command_ = argv[0];
   pid_ = fork();
   if (pid_ == 0) {
     setpgid(0, 0);
@@ -211,6 +272,9 @@ Result Child::Finish(double timeout_s) {
   pid_ = -1;
   r_.seconds = Now() - start_;
   r_.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::string reports = TakeSanitizerReports();
+  EXPECT_TRUE(reports.empty()) << "sanitizer reports from " << command_ << ":\n"
+                               << reports;
   return r_;
 }
 

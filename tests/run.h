@@ -3,6 +3,14 @@
 // with every process it started (hydra puts each rank in its own session,
 // so the tree is found through /proc, never by name): a hang is a failure,
 // never a stuck test run.
+//
+// In a sanitizer build (--config=asan or --config=tsan, which set
+// ASAN_OPTIONS or TSAN_OPTIONS), every process a test starts writes its
+// sanitizer reports to files in the test's temporary directory instead of
+// a stderr that may never be read (a worker's death is tolerated by the
+// farm; the master silences its stderr before MPI_Abort; a batch job writes
+// to a file). Each command's reports fail the test when it finishes; any
+// left (from processes started otherwise) fail the program at its end.
 #ifndef TASKFARM_TESTS_RUN_H_
 #define TASKFARM_TESTS_RUN_H_
 
@@ -38,8 +46,13 @@ class Child {
   pid_t pid_ = -1;
   int out_ = -1, err_ = -1;
   double start_ = 0;
+  std::string command_;  // argv[0], for the failure message
   Result r_;
 };
+
+// The text of every sanitizer report written since the last call (and
+// removes their files); "" when there is none.
+std::string TakeSanitizerReports();
 
 // Runs argv with extra environment entries ("NAME=value") for at most
 // timeout_s seconds.
