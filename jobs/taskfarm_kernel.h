@@ -79,6 +79,11 @@ struct taskfarm_out_s {
    * has none): a kernel that burns a given time per index does the same
    * work on every rank, so a slower rank takes longer. */
   uint64_t scale;
+  /* Version 2: adds the exact dot product sum a[i] * b[i] of count pairs,
+   * every product without rounding (a fast path where no product is near
+   * the ends of the double range, an exact one where one is). */
+  void (*add_products)(void* ctx, const double* a, const double* b,
+                       size_t count);
 };
 
 /* One argument: a declared option's value (version 2: every declared
@@ -164,7 +169,7 @@ struct taskfarm_kernel_s {
    * printf conversion such as .16f), {bits} (the float sum as %a), {int}
    * (the 128-bit sum, signed), {uint} (unsigned), {error} or {error:FMT}
    * (distance of the float sum from the reference), {n}, {chunks} (chunks
-   * cut), {opt:NAME} (an option's value). NULL: "Result = {float:.17g}",
+   * cut), {ranks} (ranks in the run), {opt:NAME} (an option's value). NULL: "Result = {float:.17g}",
    * "Result bits = {bits}" and/or "Integer result = {int}" by `result`. */
   const char* const* lines;
   /* What n counts, for messages ("terms", "pixels"); NULL: "indices". */

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "master/loop.h"
-#include "proto/clock.h"
+#include "base/clock.h"
 
 namespace {
 
@@ -44,7 +44,7 @@ int Poll(void* ctx) {
   Farm* f = static_cast<Farm*>(ctx);
   if (f->loop->sync_busy && !f->saw_sync) {
     f->saw_sync = true;
-    f->sync_seen_ns = proto_now_ns();
+    f->sync_seen_ns = base_now_ns();
   }
   if (f->appended == f->limit) return 0;
   master_record_t r = Record(f->appended);
@@ -57,7 +57,7 @@ int Poll(void* ctx) {
 int Done(void* ctx) {
   Farm* f = static_cast<Farm*>(ctx);
   return (f->saw_sync && !f->loop->sync_busy) ||
-         proto_now_ns() - f->start_ns > 20 * kSecond;
+         base_now_ns() - f->start_ns > 20 * kSecond;
 }
 
 void Nothing(void*) {}
@@ -99,9 +99,9 @@ TEST(MasterLoopTest, JournalIsSyncedOnTheThreadPoolAndLosesNothing) {
   ops.live = Nothing;
   ops.fail = Fail;
   ASSERT_EQ(master_loop_init(&loop, &job, &ops), 0);
-  f.start_ns = proto_now_ns();
+  f.start_ns = base_now_ns();
   ASSERT_EQ(master_loop_run(&loop, &journal), 0);
-  uint64_t ended_ns = proto_now_ns();
+  uint64_t ended_ns = base_now_ns();
   master_loop_close(&loop);
 
   EXPECT_EQ(f.failed, 0);

@@ -1,11 +1,11 @@
-// proto/watchdog.c's thread: it ends the process with the status and the
+// base/watchdog.c's thread: it ends the process with the status and the
 // sentence it was given once its deadline passes, not before; a push moves
 // the deadline, a disarm stops it, and the thread takes no signal meant for
 // the main thread. Each case runs in a forked child (the watchdog ends the
 // whole process), whose exit status, stderr and lifetime the parent checks;
 // the parent never arms it. Built under --config=tsan too (the "tsan" tag):
 // a race between the thread and its callers fails the stderr comparison.
-#include "proto/watchdog.h"
+#include "base/watchdog.h"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -23,7 +23,7 @@
 #include <set>
 #include <string>
 
-#include "proto/clock.h"
+#include "base/clock.h"
 
 namespace {
 
@@ -36,7 +36,7 @@ struct Outcome {
   double seconds = 0;   // from the fork to its end
 };
 
-double Now() { return (double)proto_now_ns() / 1e9; }
+double Now() { return (double)base_now_ns() / 1e9; }
 
 // Runs body in a child process that exits 0 when body returns; the child is
 // killed after limit_s seconds (then exited is false).
@@ -80,7 +80,7 @@ Outcome InChild(const std::function<void()>& body, double limit_s = 20) {
 
 // Waits until the clock reaches t (nanosleep may wake early on a signal).
 void SleepUntil(uint64_t t) {
-  for (uint64_t now; (now = proto_now_ns()) < t;) {
+  for (uint64_t now; (now = base_now_ns()) < t;) {
     struct timespec d = {(time_t)((t - now) / 1000000000u),
                          (long)((t - now) % 1000000000u)};
     nanosleep(&d, nullptr);
@@ -89,9 +89,9 @@ void SleepUntil(uint64_t t) {
 
 TEST(WatchdogTest, FiresWithItsStatusAndSentenceOnceTheDeadlinePasses) {
   Outcome o = InChild([] {
-    proto_watchdog_arm(proto_now_ns() + 300 * kMs, 7,
+    base_watchdog_arm(base_now_ns() + 300 * kMs, 7,
                        "worker 3: nothing from the master for 0.3 s");
-    SleepUntil(proto_now_ns() + 15000 * kMs);  // the watchdog ends it first
+    SleepUntil(base_now_ns() + 15000 * kMs);  // the watchdog ends it first
   });
   EXPECT_TRUE(o.exited);
   EXPECT_EQ(o.status, 7);
@@ -102,14 +102,14 @@ TEST(WatchdogTest, FiresWithItsStatusAndSentenceOnceTheDeadlinePasses) {
 
 TEST(WatchdogTest, DoesNotFireWhilePushedAhead) {
   Outcome o = InChild([] {
-    uint64_t start = proto_now_ns();
-    proto_watchdog_arm(start + 1000 * kMs, 9, "pushed too late");
+    uint64_t start = base_now_ns();
+    base_watchdog_arm(start + 1000 * kMs, 9, "pushed too late");
     // Three times the first deadline, each push a full second ahead.
-    while (proto_now_ns() < start + 3000 * kMs) {
-      proto_watchdog_push(proto_now_ns() + 1000 * kMs);
-      SleepUntil(proto_now_ns() + 10 * kMs);
+    while (base_now_ns() < start + 3000 * kMs) {
+      base_watchdog_push(base_now_ns() + 1000 * kMs);
+      SleepUntil(base_now_ns() + 10 * kMs);
     }
-    proto_watchdog_disarm();
+    base_watchdog_disarm();
   });
   EXPECT_TRUE(o.exited);
   EXPECT_EQ(o.status, 0) << o.err;
@@ -119,9 +119,9 @@ TEST(WatchdogTest, DoesNotFireWhilePushedAhead) {
 
 TEST(WatchdogTest, APushCanBringTheDeadlineCloser) {
   Outcome o = InChild([] {
-    proto_watchdog_arm(proto_now_ns() + 60000 * kMs, 4, "brought forward");
-    proto_watchdog_push(proto_now_ns() + 200 * kMs);
-    SleepUntil(proto_now_ns() + 15000 * kMs);
+    base_watchdog_arm(base_now_ns() + 60000 * kMs, 4, "brought forward");
+    base_watchdog_push(base_now_ns() + 200 * kMs);
+    SleepUntil(base_now_ns() + 15000 * kMs);
   });
   EXPECT_TRUE(o.exited);
   EXPECT_EQ(o.status, 4);
@@ -131,9 +131,9 @@ TEST(WatchdogTest, APushCanBringTheDeadlineCloser) {
 
 TEST(WatchdogTest, DisarmStopsIt) {
   Outcome o = InChild([] {
-    uint64_t deadline = proto_now_ns() + 200 * kMs;
-    proto_watchdog_arm(deadline, 5, "disarmed yet fired");
-    proto_watchdog_disarm();
+    uint64_t deadline = base_now_ns() + 200 * kMs;
+    base_watchdog_arm(deadline, 5, "disarmed yet fired");
+    base_watchdog_disarm();
     // Past the deadline by ten of the thread's 100 ms steps.
     SleepUntil(deadline + 1000 * kMs);
   });
@@ -144,10 +144,10 @@ TEST(WatchdogTest, DisarmStopsIt) {
 
 TEST(WatchdogTest, PushWhileDisarmedArmsNothing) {
   Outcome o = InChild([] {
-    uint64_t deadline = proto_now_ns() + 200 * kMs;
-    proto_watchdog_arm(proto_now_ns() + 60000 * kMs, 6, "armed by a push");
-    proto_watchdog_disarm();
-    proto_watchdog_push(deadline);
+    uint64_t deadline = base_now_ns() + 200 * kMs;
+    base_watchdog_arm(base_now_ns() + 60000 * kMs, 6, "armed by a push");
+    base_watchdog_disarm();
+    base_watchdog_push(deadline);
     SleepUntil(deadline + 1000 * kMs);
   });
   EXPECT_TRUE(o.exited);
@@ -157,10 +157,10 @@ TEST(WatchdogTest, PushWhileDisarmedArmsNothing) {
 
 TEST(WatchdogTest, ArmingAgainReplacesStatusAndSentence) {
   Outcome o = InChild([] {
-    proto_watchdog_arm(proto_now_ns() + 60000 * kMs, 11, "the first");
-    proto_watchdog_disarm();
-    proto_watchdog_arm(proto_now_ns() + 200 * kMs, 12, "the second");
-    SleepUntil(proto_now_ns() + 15000 * kMs);
+    base_watchdog_arm(base_now_ns() + 60000 * kMs, 11, "the first");
+    base_watchdog_disarm();
+    base_watchdog_arm(base_now_ns() + 200 * kMs, 12, "the second");
+    SleepUntil(base_now_ns() + 15000 * kMs);
   });
   EXPECT_TRUE(o.exited);
   EXPECT_EQ(o.status, 12);
@@ -170,8 +170,8 @@ TEST(WatchdogTest, ArmingAgainReplacesStatusAndSentence) {
 TEST(WatchdogTest, KeepsAtMost255BytesOfTheSentence) {
   Outcome o = InChild([] {
     std::string longer(400, 'x');
-    proto_watchdog_arm(proto_now_ns() + 100 * kMs, 3, longer.c_str());
-    SleepUntil(proto_now_ns() + 15000 * kMs);
+    base_watchdog_arm(base_now_ns() + 100 * kMs, 3, longer.c_str());
+    SleepUntil(base_now_ns() + 15000 * kMs);
   });
   EXPECT_EQ(o.status, 3);
   EXPECT_EQ(o.err, "taskfarm: " + std::string(255, 'x') + "\n");
@@ -212,7 +212,7 @@ std::string TaskLine(int tid, const char* file, const char* prefix) {
 TEST(WatchdogTest, ItsThreadBlocksTheSignalsTheMainThreadHandles) {
   Outcome o = InChild([] {
     std::set<int> before = Threads();
-    if (proto_watchdog_arm(proto_now_ns() + 60000 * kMs, 2, "late") != 0) {
+    if (base_watchdog_arm(base_now_ns() + 60000 * kMs, 2, "late") != 0) {
       fprintf(stderr, "no thread started\n");
       return;
     }
@@ -223,16 +223,16 @@ TEST(WatchdogTest, ItsThreadBlocksTheSignalsTheMainThreadHandles) {
       if (before.count(tid) == 0) added.insert(tid);
     if (added.empty()) fprintf(stderr, "no thread started\n");
     for (int tid : added) {
-      uint64_t give_up = proto_now_ns() + 10000 * kMs;
+      uint64_t give_up = base_now_ns() + 10000 * kMs;
       for (;;) {
         std::string call = TaskLine(tid, "syscall", "");
         int nr = atoi(call.c_str());
         if (nr == SYS_nanosleep || nr == SYS_clock_nanosleep) break;
-        if (proto_now_ns() > give_up) {
+        if (base_now_ns() > give_up) {
           fprintf(stderr, "thread %d never slept: %s\n", tid, call.c_str());
           break;
         }
-        SleepUntil(proto_now_ns() + 1 * kMs);
+        SleepUntil(base_now_ns() + 1 * kMs);
       }
       unsigned long long mask = 0;
       std::string blocked = TaskLine(tid, "status", "SigBlk:");
@@ -242,7 +242,7 @@ TEST(WatchdogTest, ItsThreadBlocksTheSignalsTheMainThreadHandles) {
         if (!(mask & (1ull << (sig - 1))))
           fprintf(stderr, "thread %d takes signal %d\n", tid, sig);
     }
-    proto_watchdog_disarm();
+    base_watchdog_disarm();
   });
   EXPECT_TRUE(o.exited);
   EXPECT_EQ(o.status, 0);
