@@ -374,6 +374,10 @@ TEST(InstallTest, WorksAsAUserAndRefusesAPrefixItCannotWrite) {
   char base[] = "/tmp/taskfarm-install-test.XXXXXX";
   ASSERT_NE(mkdtemp(base), nullptr);
   std::string tree = base;
+  struct Remove {
+    std::string dir;
+    ~Remove() { Cmd({"rm", "-rf", dir}); }
+  } remove{tree};
   chmod(tree.c_str(), 0755);
   std::string src = RealPath(run::Binary("tools/install"));
   src = src.substr(0, src.rfind("/tools/"));
@@ -403,7 +407,6 @@ TEST(InstallTest, WorksAsAUserAndRefusesAPrefixItCannotWrite) {
   struct stat st;
   bool installed = stat((tree + "/mine/opt/bin/taskfarm").c_str(), &st) == 0;
   bool written = access((tree + "/locked/opt").c_str(), F_OK) == 0;
-  Cmd({"rm", "-rf", tree});
   EXPECT_EQ(mine.status, 0) << mine.err;
   EXPECT_TRUE(installed);
   if (geteuid() == 0) {
