@@ -5,6 +5,7 @@
 #include "jobs/lines.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,10 +21,11 @@ char* jobs_u128_str(unsigned __int128 v, char* buf) {
   return buf;
 }
 
-/* 1 when fmt (len bytes) is [-+ #0]*[0-9]*(.[0-9]*)?[fFeEgGaA]. */
+/* 1 when fmt (len bytes) is [-+ #0]{0,5}[0-9]{0,2}(.[0-9]{0,2})?[fFeEgGaA]:
+ * at most 11 bytes, which put_field's conversion holds. */
 static int double_format(const char* fmt, size_t len) {
   size_t i = 0;
-  while (i < len && strchr("-+ #0", fmt[i]) != NULL) i++;
+  while (i < len && i < 5 && strchr("-+ #0", fmt[i]) != NULL) i++;
   size_t digits = 0;
   while (i < len && fmt[i] >= '0' && fmt[i] <= '9' && digits < 2) i++, digits++;
   if (i < len && fmt[i] == '.') {
@@ -43,6 +45,7 @@ typedef enum {
   FIELD_ERROR,
   FIELD_N,
   FIELD_CHUNKS,
+  FIELD_RANKS,
   FIELD_OPTION,
   FIELD_UNKNOWN,
 } field_t;
@@ -54,28 +57,125 @@ static field_t field_of(const char* name, size_t len) {
   } kFields[] = {{"float", FIELD_FLOAT}, {"bits", FIELD_BITS},
                  {"int", FIELD_INT},     {"uint", FIELD_UINT},
                  {"error", FIELD_ERROR}, {"n", FIELD_N},
-                 {"chunks", FIELD_CHUNKS}};
+                 {"chunks", FIELD_CHUNKS}, {"ranks", FIELD_RANKS}};
   for (size_t k = 0; k < sizeof(kFields) / sizeof(kFields[0]); k++)
-    if (strlen(kFields[k].name) == len && strncmp(name, kFields[k].name, len) == 0)
+    if (strlen(kFields[k].name) == len &&
+        strncmp(name, kFields[k].name, len) == 0)
       return kFields[k].field;
   if (len > 4 && strncmp(name, "opt:", 4) == 0) return FIELD_OPTION;
   return FIELD_UNKNOWN;
+}
+
+/* One {field} of a template: the field, its name and its format. */
+typedef struct {
+  field_t field;
+  const char* name; /* after the {, nlen bytes */
+  size_t nlen;
+  const char* fmt; /* after the :, flen bytes; NULL without a format */
+  size_t flen;
+} ref_t;
+
+/* Reads the field between name and close into *ref. Returns 0, or -1 with
+ * a sentence in out (len bytes) when there is no such field or format. */
+static int parse_field(const char* name, const char* close, ref_t* ref,
+                       char* out, size_t len) {
+  size_t nlen = (size_t)(close - name);
+  const char* colon = memchr(name, ':', nlen);
+  field_t f = field_of(name, colon != NULL && strncmp(name, "opt:", 4) != 0
+                                 ? (size_t)(colon - name)
+                                 : nlen);
+  const char* fmt = NULL;
+  size_t flen = 0;
+  if (f != FIELD_OPTION && colon != NULL) {
+    fmt = colon + 1;
+    flen = (size_t)(close - fmt);
+    if ((f != FIELD_FLOAT && f != FIELD_ERROR) || !double_format(fmt, flen)) {
+      snprintf(out, len, "field {%.*s} has no format '%.*s'",
+               (int)(colon - name), name, (int)flen, fmt);
+      return -1;
+    }
+  }
+  if (f == FIELD_UNKNOWN) {
+    snprintf(out, len,
+             "no field {%.*s} (fields: float, bits, int, uint, "
+             "error, n, chunks, ranks, opt:NAME)",
+             (int)nlen, name);
+    return -1;
+  }
+  *ref = (ref_t){f, name, nlen, fmt, flen};
+  return 0;
+}
+
+/* Appends to out (len bytes) at *at as snprintf would; *at advances by what
+ * the whole text takes, so a short out is cut but never overrun. */
+static void put(char* out, size_t len, size_t* at, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void put(char* out, size_t len, size_t* at, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int wrote = vsnprintf(out + *at, *at < len ? len - *at : 0, fmt, ap);
+  va_end(ap);
+  if (wrote > 0) *at += (size_t)wrote;
+}
+
+/* Appends the value of the field ref takes from r. */
+static void put_field(const ref_t* ref, const jobs_result_t* r, char* out,
+                      size_t len, size_t* at) {
+  char conv[24];
+  snprintf(conv, sizeof(conv), "%%%.*s", ref->fmt != NULL ? (int)ref->flen : 4,
+           ref->fmt != NULL ? ref->fmt : ".17g");
+  char digits[48];
+  switch (ref->field) {
+    case FIELD_FLOAT:
+      put(out, len, at, conv, r->value);
+      break;
+    case FIELD_ERROR:
+      put(out, len, at, conv,
+          r->has_reference ? fabs(r->value - r->reference) : NAN);
+      break;
+    case FIELD_BITS:
+      put(out, len, at, "%a", r->value);
+      break;
+    case FIELD_INT:
+      if ((__int128)r->sum < 0)
+        put(out, len, at, "-%s", jobs_u128_str(-r->sum, digits));
+      else
+        put(out, len, at, "%s", jobs_u128_str(r->sum, digits));
+      break;
+    case FIELD_UINT:
+      put(out, len, at, "%s", jobs_u128_str(r->sum, digits));
+      break;
+    case FIELD_N:
+      put(out, len, at, "%llu", (unsigned long long)r->n);
+      break;
+    case FIELD_CHUNKS:
+      put(out, len, at, "%llu", (unsigned long long)r->chunks);
+      break;
+    case FIELD_RANKS:
+      put(out, len, at, "%llu", (unsigned long long)r->ranks);
+      break;
+    case FIELD_OPTION: {
+      char key[64];
+      snprintf(key, sizeof(key), "%.*s", (int)(ref->nlen - 4), ref->name + 4);
+      const char* v = r->option != NULL ? r->option(r->ctx, key) : NULL;
+      put(out, len, at, "%s", v != NULL ? v : "");
+      break;
+    }
+    case FIELD_UNKNOWN:
+      break;
+  }
 }
 
 /* Walks tmpl; with r NULL only checks it. */
 static int walk(const char* tmpl, const jobs_result_t* r, char* out,
                 size_t len) {
   size_t at = 0;
-#define PUT(...)                                                   \
-  do {                                                             \
-    int wrote = snprintf(out + at, at < len ? len - at : 0, __VA_ARGS__); \
-    if (wrote > 0) at += (size_t)wrote;                            \
-  } while (0)
   for (const char* p = tmpl; *p != '\0';) {
     if (*p != '{') {
       const char* brace = strchr(p, '{');
       size_t n = brace != NULL ? (size_t)(brace - p) : strlen(p);
-      if (r != NULL) PUT("%.*s", (int)n, p);
+      if (r != NULL) put(out, len, &at, "%.*s", (int)n, p);
       p += n;
       continue;
     }
@@ -84,72 +184,11 @@ static int walk(const char* tmpl, const jobs_result_t* r, char* out,
       snprintf(out, len, "a field opened with { is never closed: '%s'", tmpl);
       return -1;
     }
-    const char* name = p + 1;
-    size_t nlen = (size_t)(close - name);
-    const char* colon = memchr(name, ':', nlen);
-    field_t f = field_of(name, colon != NULL && strncmp(name, "opt:", 4) != 0
-                                   ? (size_t)(colon - name)
-                                   : nlen);
-    const char* fmt = NULL;
-    size_t flen = 0;
-    if (f != FIELD_OPTION && colon != NULL) {
-      fmt = colon + 1;
-      flen = (size_t)(close - fmt);
-      if ((f != FIELD_FLOAT && f != FIELD_ERROR) || !double_format(fmt, flen)) {
-        snprintf(out, len, "field {%.*s} has no format '%.*s'",
-                 (int)(colon - name), name, (int)flen, fmt);
-        return -1;
-      }
-    }
-    if (f == FIELD_UNKNOWN) {
-      snprintf(out, len, "no field {%.*s} (fields: float, bits, int, uint, "
-               "error, n, chunks, opt:NAME)",
-               (int)nlen, name);
-      return -1;
-    }
+    ref_t ref;
+    if (parse_field(p + 1, close, &ref, out, len) != 0) return -1;
     p = close + 1;
-    if (r == NULL) continue;
-    char conv[24];
-    snprintf(conv, sizeof(conv), "%%%.*s", fmt != NULL ? (int)flen : 4,
-             fmt != NULL ? fmt : ".17g");
-    char digits[48];
-    switch (f) {
-      case FIELD_FLOAT:
-        PUT(conv, r->value);
-        break;
-      case FIELD_ERROR:
-        PUT(conv, r->has_reference ? fabs(r->value - r->reference) : NAN);
-        break;
-      case FIELD_BITS:
-        PUT("%a", r->value);
-        break;
-      case FIELD_INT:
-        if ((__int128)r->sum < 0)
-          PUT("-%s", jobs_u128_str(-r->sum, digits));
-        else
-          PUT("%s", jobs_u128_str(r->sum, digits));
-        break;
-      case FIELD_UINT:
-        PUT("%s", jobs_u128_str(r->sum, digits));
-        break;
-      case FIELD_N:
-        PUT("%llu", (unsigned long long)r->n);
-        break;
-      case FIELD_CHUNKS:
-        PUT("%llu", (unsigned long long)r->chunks);
-        break;
-      case FIELD_OPTION: {
-        char key[64];
-        snprintf(key, sizeof(key), "%.*s", (int)(nlen - 4), name + 4);
-        const char* v = r->option != NULL ? r->option(r->ctx, key) : NULL;
-        PUT("%s", v != NULL ? v : "");
-        break;
-      }
-      case FIELD_UNKNOWN:
-        break;
-    }
+    if (r != NULL) put_field(&ref, r, out, len, &at);
   }
-#undef PUT
   return 0;
 }
 

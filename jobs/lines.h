@@ -20,6 +20,7 @@ struct jobs_result_s {
   double reference;
   uint64_t n;      /* {n} */
   uint64_t chunks; /* {chunks} */
+  uint64_t ranks;  /* {ranks} */
   /* {opt:NAME}: the value of option NAME, or NULL when it has none. */
   const char* (*option)(const void* ctx, const char* name);
   const void* ctx;

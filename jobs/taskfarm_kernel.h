@@ -169,8 +169,9 @@ struct taskfarm_kernel_s {
    * printf conversion such as .16f), {bits} (the float sum as %a), {int}
    * (the 128-bit sum, signed), {uint} (unsigned), {error} or {error:FMT}
    * (distance of the float sum from the reference), {n}, {chunks} (chunks
-   * cut), {ranks} (ranks in the run), {opt:NAME} (an option's value). NULL: "Result = {float:.17g}",
-   * "Result bits = {bits}" and/or "Integer result = {int}" by `result`. */
+   * cut), {ranks} (ranks in the run), {opt:NAME} (an option's value). NULL:
+   * "Result = {float:.17g}", "Result bits = {bits}" and/or "Integer result =
+   * {int}" by `result`. */
   const char* const* lines;
   /* What n counts, for messages ("terms", "pixels"); NULL: "indices". */
   const char* n_what;

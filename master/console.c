@@ -19,21 +19,11 @@ extern char** environ;
 #include "base/clock.h"
 #include "proto/error.h"
 #include "base/log.h"
-#include "worker/taskfarm_kernel.h"
+#include "jobs/lines.h"
+#include "jobs/taskfarm_kernel.h"
+#include "kernel/probe.h"
 
 static double seconds(uint64_t ns) { return (double)ns / 1e9; }
-
-char* master_u128_str(unsigned __int128 v, char* buf) {
-  char tmp[40];
-  int len = 0;
-  do {
-    tmp[len++] = (char)('0' + (int)(v % 10));
-    v /= 10;
-  } while (v != 0);
-  for (int i = 0; i < len; i++) buf[i] = tmp[len - 1 - i];
-  buf[len] = '\0';
-  return buf;
-}
 
 double master_cpu_seconds(void) {
   struct rusage ru;
@@ -124,7 +114,7 @@ static const char* output_problem(const char* path, char* why, size_t len) {
                                        : "its folder cannot take new files";
 }
 
-int master_console_check_outputs(const proto_job_t* job) {
+int master_console_check_outputs(const cli_job_t* job) {
   const struct {
     const char* opt;
     const char* path;
@@ -133,7 +123,7 @@ int master_console_check_outputs(const proto_job_t* job) {
               {"--trace", job->trace}};
   for (size_t k = 0; k < sizeof(outs) / sizeof(outs[0]); k++) {
     if (outs[k].path[0] == '\0') continue;
-    char scratch[PROTO_PATH_MAX];
+    char scratch[CLI_PATH_MAX];
     const char* why = output_problem(outs[k].path, scratch, sizeof(scratch));
     if (why == NULL) continue;
     base_log(BASE_LOG_WARN, "cannot write %s file '%s': %s", outs[k].opt,
@@ -143,47 +133,26 @@ int master_console_check_outputs(const proto_job_t* job) {
   return 0;
 }
 
-int master_console_prepare_image(const proto_job_t* job) {
-  if (job->kind != PROTO_JOB_MANDEL || job->image[0] == '\0') return 0;
-  char header[64];
-  size_t hlen = proto_image_header(job, header, sizeof(header));
-  off_t size = (off_t)(hlen + job->n);
+int master_console_prepare(const cli_job_t* job) {
   struct stat st;
-  off_t have =
-      stat(job->image, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
-  if (job->resume && job->journal[0] != '\0' && stat(job->journal, &st) == 0) {
-    /* The pixels of the chunks in the journal are in the image already. */
-    if (have == size) return 0;
-    base_log(BASE_LOG_WARN,
-              "--image file '%s' is not the image of the run being resumed "
-              "(%lld bytes, a %ux%u image has %lld): the pixels the journal "
-              "holds would be missing; start afresh with another --journal",
-              job->image, (long long)have, job->width, job->height,
-              (long long)size);
-    return PROTO_EINVAL;
-  }
-  int fd = open(job->image,
-                O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0644);
-  int ok = fd >= 0 && write(fd, header, hlen) == (ssize_t)hlen &&
-           ftruncate(fd, size) == 0;
-  int saved = errno;
-  if (fd >= 0) close(fd);
-  if (!ok) {
-    base_log(BASE_LOG_WARN, "cannot write --image file '%s': %s", job->image,
-              strerror(saved));
-    return PROTO_EINVAL;
-  }
-  return 0;
+  int resume = job->resume && job->journal[0] != '\0' &&
+               stat(job->journal, &st) == 0;
+  char err[512];
+  if (kernel_prepare(&job->task, job->n, resume, job->master_timeout, err,
+                     sizeof(err)) == 0)
+    return 0;
+  base_log(BASE_LOG_WARN, "%s", err);
+  return PROTO_EINVAL;
 }
 
 int master_console_init(master_console_t* c, const farm_t* farm,
-                        const proto_job_t* job) {
+                        const cli_job_t* job) {
   memset(c, 0, sizeof(*c));
   c->farm = farm;
   c->job = job;
   c->cpu0 = master_cpu_seconds();
   int terminal = job->progress != 0 && stderr_is_terminal();
-  c->progress = !job->quiet && job->kind != PROTO_JOB_HELLO &&
+  c->progress = !job->quiet && cli_job_has_range(job) &&
                 (job->progress == 1 || (job->progress == -1 && terminal));
   c->tty = c->progress && terminal;
   int workers = farm_workers(farm);
@@ -254,7 +223,7 @@ const char* master_signal_name(int sig) {
 void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
                                const base_launch_t* launch, int argc,
                                char** argv) {
-  const proto_job_t* job = c->job;
+  const cli_job_t* job = c->job;
   master_run_stats_t st;
   farm_snapshot(c->farm, now, c->snap, &st);
   double pct = job->n ? 100.0 * (double)st.done_iters / (double)job->n : 100.0;
@@ -270,7 +239,7 @@ void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
   }
   base_log(BASE_LOG_WARN,
             "all of it is in journal '%s'; resume with:", c->journal);
-  char exe[PROTO_PATH_MAX];
+  char exe[CLI_PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   exe[len > 0 ? len : 0] = '\0';
   master_resume_t r = {*launch, argc,
@@ -279,72 +248,52 @@ void master_console_print_stop(master_console_t* c, uint64_t now, int signum,
   master_resume_write(stderr, &r);
 }
 
+/* {opt:NAME} of a result line: the option's value. */
+static const char* option_value(const void* ctx, const char* name) {
+  return jobs_value(ctx, name);
+}
+
+/* The job's result lines, filled in, into text; returns their length. */
+static int result_lines(const cli_job_t* job, const proto_exact_t* fsum,
+                        unsigned __int128 isum, const master_run_stats_t* st,
+                        char* text, size_t len) {
+  const jobs_task_t* task = &job->task;
+  jobs_result_t r = {
+      .value = (task->spec.result & TASKFARM_RESULT_FLOAT)
+                   ? proto_exact_to_double(fsum)
+                   : 0,
+      .sum = isum,
+      .has_reference = task->has_reference,
+      .reference = task->reference,
+      .n = job->n,
+      .chunks = st->chunks,
+      .ranks = (uint64_t)st->workers + 1,
+      .option = option_value,
+      .ctx = task,
+  };
+  size_t at = 0;
+  for (int i = 0; i < task->spec.nlines && at < len; i++) {
+    jobs_format_line(task->spec.line[i], &r, text + at, len - at - 1);
+    at += strlen(text + at);
+    text[at++] = '\n';
+    text[at] = '\0';
+  }
+  return (int)at;
+}
+
 int master_console_print_result(master_console_t* c, uint64_t now,
                                 double wall) {
-  const proto_job_t* job = c->job;
+  const cli_job_t* job = c->job;
   master_run_stats_t st;
   farm_snapshot(c->farm, now, c->snap, &st);
   proto_exact_t fsum;
   unsigned __int128 isum;
   farm_result(c->farm, &fsum, &isum);
-  char text[512];
-  int len = 0;
-  if (job->kind == PROTO_JOB_PI) {
-    double pi = proto_exact_to_double(&fsum);
-    len = snprintf(text, sizeof(text),
-                   "PI is approximately %.16f, Error is %.16f\n"
-                   "PI bits = %a\n"
-                   "Time = %.6f sec\n",
-                   pi,
-                   pi > 3.141592653589793 ? pi - 3.141592653589793
-                                          : 3.141592653589793 - pi,
-                   pi, wall);
-  } else if (job->kind == PROTO_JOB_DOT) {
-    char digits[48];
-    len = snprintf(text, sizeof(text), "Dot product is %s\nTime = %.6f sec\n",
-                   master_u128_str(isum, digits), wall);
-  } else if (job->kind == PROTO_JOB_DOTF) {
-    double v = proto_exact_to_double(&fsum);
-    len = snprintf(text, sizeof(text),
-                   "Dot product is %.17g\nDot bits = %a\nElements = %llu\n"
-                   "Time = %.6f sec\n",
-                   v, v, (unsigned long long)job->n, wall);
-  } else if (job->kind == PROTO_JOB_NOOP) {
-    len = snprintf(text, sizeof(text), "Chunks = %llu\nTime = %.6f sec\n",
-                   (unsigned long long)st.chunks, wall);
-  } else if (job->kind == PROTO_JOB_MANDEL) {
-    char digits[48];
-    len =
-        snprintf(text, sizeof(text),
-                 "Iterations = %s\nPixels = %u x %u\nTime = %.6f sec\n",
-                 master_u128_str(isum, digits), job->width, job->height, wall);
-  } else if (job->kind == PROTO_JOB_LOOP) {
-    char digits[48];
-    len = snprintf(text, sizeof(text),
-                   "Checksum = %s\nIterations = %llu\nTime = %.6f sec\n",
-                   master_u128_str(isum, digits), (unsigned long long)job->n,
-                   wall);
-  } else if (job->kind == PROTO_JOB_RUN) {
-    len = 0;
-    if (job->kernel_result & TASKFARM_RESULT_FLOAT) {
-      double v = proto_exact_to_double(&fsum);
-      len += snprintf(text + len, sizeof(text) - (size_t)len,
-                      "Result = %.17g\nResult bits = %a\n", v, v);
-    }
-    if (job->kernel_result & TASKFARM_RESULT_INT) {
-      char digits[48];
-      unsigned __int128 v = isum;
-      int negative = (__int128)v < 0;
-      if (negative) v = -v;
-      len += snprintf(text + len, sizeof(text) - (size_t)len,
-                      "Integer result = %s%s\n", negative ? "-" : "",
-                      master_u128_str(v, digits));
-    }
-    len += snprintf(text + len, sizeof(text) - (size_t)len, "Time = %.6f sec\n",
-                    wall);
-  } else {
-    len = snprintf(text, sizeof(text), "%d ranks said hello\n", st.workers + 1);
-  }
+  char text[JOBS_LINES_MAX * 256 + 64];
+  int len = result_lines(job, &fsum, isum, &st, text, sizeof(text));
+  if (cli_job_has_range(job))
+    len += snprintf(text + len, sizeof(text) - (size_t)len,
+                    "Time = %.6f sec\n", wall);
   FILE* results = base_out();
   if (fputs(text, results) == EOF || fflush(results) != 0) {
     base_log(BASE_LOG_WARN, "cannot write the result to standard output: %s",
@@ -369,16 +318,16 @@ int master_console_print_result(master_console_t* c, uint64_t now,
 
 void master_console_print_summary(master_console_t* c, uint64_t now,
                                   double wall) {
-  const proto_job_t* job = c->job;
-  if (job->kind == PROTO_JOB_HELLO) return;
+  const cli_job_t* job = c->job;
+  if (!cli_job_has_range(job)) return;
   master_run_stats_t st;
   farm_snapshot(c->farm, now, c->snap, &st);
   double cpu = master_cpu_seconds() - c->cpu0;
   base_log(BASE_LOG_INFO,
             "%s n=%llu, schedule %s, %llu chunk%s, %d worker%s, %.3f s; "
             "master CPU %.3f s (%.1f%% of a core), %llu messages",
-            proto_job_name(job->kind), (unsigned long long)job->n,
-            proto_sched_name(job->schedule), (unsigned long long)st.chunks,
+            cli_job_name(job), (unsigned long long)job->n,
+            cli_sched_name(job->schedule), (unsigned long long)st.chunks,
             st.chunks == 1 ? "" : "s", st.workers, st.workers == 1 ? "" : "s",
             wall, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
             (unsigned long long)st.messages);
@@ -417,7 +366,7 @@ void master_console_print_summary(master_console_t* c, uint64_t now,
 
 int master_console_write_outputs(master_console_t* c, const master_log_t* log,
                                  double wall, uint64_t now) {
-  const proto_job_t* job = c->job;
+  const cli_job_t* job = c->job;
   if (job->report[0] == '\0' && job->trace[0] == '\0') return 0;
   proto_exact_t fsum;
   unsigned __int128 isum;
@@ -428,35 +377,27 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
   master_console_figures(c, now, &st, &live);
   st.wall_s = wall;
   st.result = value;
-  if (job->kind == PROTO_JOB_PI || job->kind == PROTO_JOB_DOTF ||
-      (job->kind == PROTO_JOB_RUN &&
-       (job->kernel_result & TASKFARM_RESULT_FLOAT))) {
+  const jobs_task_t* task = &job->task;
+  if (task->spec.result & TASKFARM_RESULT_FLOAT) {
     st.value = proto_exact_to_double(&fsum);
     snprintf(value, sizeof(value), "%.17g", st.value);
     snprintf(bits, sizeof(bits), "%a", st.value);
     st.bits = bits;
-  }
-  if (job->kind == PROTO_JOB_PI) {
-    st.has_reference = 1;
-    st.reference = 3.141592653589793;
-    snprintf(reference, sizeof(reference), "%.17g", st.reference);
-    st.reference_kind = "pi, the limit of S_n";
-  } else if (job->kind == PROTO_JOB_DOT) {
-    unsigned __int128 ref = master_dot_closed_form(job->n);
-    master_u128_str(isum, value);
-    master_u128_str(ref, reference);
+  } else if (task->spec.result & TASKFARM_RESULT_INT) {
+    jobs_u128_str(isum, value);
     st.value = (double)isum;
-    st.reference = (double)ref;
-    st.has_reference = 1;
-    st.reference_kind = "closed form n(n+1)(n+2)/6";
-  } else if (job->kind == PROTO_JOB_NOOP) {
+  } else {
     snprintf(value, sizeof(value), "%llu chunks",
              (unsigned long long)st.chunks);
-  } else if (job->kind == PROTO_JOB_LOOP || job->kind == PROTO_JOB_MANDEL ||
-             (job->kind == PROTO_JOB_RUN &&
-              job->kernel_result == TASKFARM_RESULT_INT)) {
-    master_u128_str(isum, value);
-    st.value = (double)isum;
+  }
+  if (task->has_reference) {
+    st.has_reference = 1;
+    st.reference = task->reference;
+    if (task->reference_text[0] != '\0')
+      snprintf(reference, sizeof(reference), "%s", task->reference_text);
+    else
+      snprintf(reference, sizeof(reference), "%.17g", task->reference);
+    st.reference_kind = task->reference_what;
   }
   st.reference_text = reference;
   int rc = 0;
@@ -478,12 +419,12 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
 }
 
 int master_console_end(master_console_t* c, int rc, const master_end_t* e) {
-  const proto_job_t* job = c->job;
+  const cli_job_t* job = c->job;
   const farm_t* f = c->farm;
   uint64_t now = base_now_ns();
   double wall = (double)(now - e->t0_ns) / 1e9;
   /* A finished result is printed whatever signal came after it. */
-  int complete = job->kind == PROTO_JOB_HELLO ? farm_done(f) : farm_finished(f);
+  int complete = cli_job_has_range(job) ? farm_finished(f) : farm_done(f);
   if (rc == 0 && complete) {
     rc = master_console_print_result(c, now, wall);
     master_console_print_summary(c, now, wall);

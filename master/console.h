@@ -22,7 +22,7 @@ enum { MASTER_RATE_SAMPLES = 24 }; /* progress samples kept for the rate */
 typedef struct master_console_s master_console_t;
 struct master_console_s {
   const farm_t* farm;
-  const proto_job_t* job;
+  const cli_job_t* job;
   int progress;     /* draw the progress line */
   int tty;          /* redraw it in place (a terminal watches) */
   int drawn;        /* a line is on the terminal */
@@ -40,7 +40,7 @@ struct master_console_s {
  * line is drawn and how, from the job and the terminal. Returns 0 or
  * PROTO_ENOMEM. */
 int master_console_init(master_console_t* c, const farm_t* farm,
-                        const proto_job_t* job);
+                        const cli_job_t* job);
 void master_console_close(master_console_t* c);
 
 /* Takes a rate sample and draws the progress line if due; call 4 times a
@@ -78,21 +78,18 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
  * regular file that can be written, a FIFO with a reader, or a new file in
  * a folder that can be written. Returns 0, or PROTO_EINVAL after one
  * sentence naming the file and the reason. */
-int master_console_check_outputs(const proto_job_t* job);
+int master_console_check_outputs(const cli_job_t* job);
 
-/* mandelbrot --image: creates the image (its header, then zero pixels that
- * the ranks overwrite) or, resuming, checks that the one there has the
- * run's size. Returns 0, or PROTO_EINVAL after saying why. */
-int master_console_prepare_image(const proto_job_t* job);
+/* The job's prepare hook, before any chunk (mandelbrot --image creates
+ * its image, or checks on a resume that the one there is the run's).
+ * Returns 0, or PROTO_EINVAL after saying why. */
+int master_console_prepare(const cli_job_t* job);
 
 /* "SIGINT" or "SIGTERM", the signals that stop a run. */
 const char* master_signal_name(int sig);
 
 /* CPU seconds (user + system) this process has used. */
 double master_cpu_seconds(void);
-
-/* Writes v in decimal into buf (at least 40 bytes); returns buf. */
-char* master_u128_str(unsigned __int128 v, char* buf);
 
 /* What the end of a run needs said. */
 typedef struct master_end_s master_end_t;

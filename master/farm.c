@@ -333,7 +333,7 @@ int farm_finished(const farm_t* f) {
 
 static void check_finished(farm_t* f, uint64_t now) {
   if (f->done) return;
-  if (f->job->kind == PROTO_JOB_HELLO) {
+  if (!cli_job_has_range(f->job)) {
     /* Done when no rank is still expected to greet (lost ones are not). */
     if (f->takers == f->alive) f->done = 1;
     return;
@@ -1295,7 +1295,7 @@ static void note_death(farm_t* f, size_t id, int rank, int code, int64_t detail,
   /* A rank that dies of it again counts once, unless nobody else who may
    * take work is left to try it (the master alone, or one worker). */
   if (died_of(d, rank) && someone_else_could(f, d)) return;
-  if (d->count < PROTO_POISON_MAX) {
+  if (d->count < CLI_POISON_MAX) {
     d->rank[d->count] = rank;
     d->code[d->count] = code;
     d->detail[d->count++] = detail;
@@ -1518,7 +1518,7 @@ static void on_hello(farm_t* f, farm_peer_t* p, const proto_msg_t* msg,
     memcpy(welcome.addr, f->death_addr, sizeof(welcome.addr));
     if (send_to(f, p, &welcome, now) < 0) return;
   }
-  if (f->job->kind == PROTO_JOB_HELLO) {
+  if (!cli_job_has_range(f->job)) {
     retire(f, p, now);
     return;
   }
@@ -1642,7 +1642,7 @@ static double expected_head_ns(const farm_t* f, const farm_peer_t* p) {
 
 /* Deadlines, silence and pings of one peer. */
 static void check_peer(farm_t* f, farm_peer_t* p, uint64_t now) {
-  const proto_job_t* job = f->job;
+  const cli_job_t* job = f->job;
   if (p->state == FARM_WAITING) {
     if (now - f->t0_ns > f->hello_wait_ns)
       lose(f, p, FARM_LOST, "it never said HELLO", now);
@@ -1703,7 +1703,7 @@ static void hint_journal(farm_t* f, uint64_t now) {
     return;
   f->warned_hosts = 1;
   if (f->job->journal[0] != '\0' || !f->self_host[0] ||
-      f->job->kind == PROTO_JOB_HELLO)
+      !cli_job_has_range(f->job))
     return;
   int hosts = farm_host_count(f);
   if (hosts < 2) return;
@@ -1879,7 +1879,7 @@ static int resume(farm_t* f, const master_done_t* done) {
   return 0;
 }
 
-int farm_open(farm_t** out, const proto_job_t* job, int workers,
+int farm_open(farm_t** out, const cli_job_t* job, int workers,
               const farm_io_t* io, const master_done_t* done,
               const farm_config_t* config, uint64_t now) {
   *out = NULL;
@@ -1899,13 +1899,13 @@ int farm_open(farm_t** out, const proto_job_t* job, int workers,
   f->nworkers = workers;
   f->t0_ns = f->scanned_ns = now;
   f->hello_wait_ns = (uint64_t)FARM_HELLO_WAIT_S * 1000000000u;
-  f->fingerprint = proto_job_fingerprint(job);
-  f->speculate = proto_job_speculates(job);
+  f->fingerprint = cli_job_fingerprint(job);
+  f->speculate = cli_job_speculates(job);
   f->chunk_size = master_chunk_size(job, workers);
   f->min_chunk = master_min_chunk(job, workers);
   proto_exact_init(&f->fsum);
   int rc =
-      master_table_init(&f->table, job->kind == PROTO_JOB_HELLO ? 0 : job->n,
+      master_table_init(&f->table, cli_job_has_range(job) ? job->n : 0,
                         master_chunk_align(job));
   if (rc < 0) goto out;
   rc = resume(f, done);
@@ -1920,7 +1920,7 @@ int farm_open(farm_t** out, const proto_job_t* job, int workers,
     f->peer[i].last_heard_ns = f->peer[i].last_sent_ns = now;
   }
   f->takers = workers; /* every peer starts WAITING */
-  if (job->schedule == PROTO_SCHED_WF && job->nweights != workers) {
+  if (job->schedule == CLI_SCHED_WF && job->nweights != workers) {
     rc = PROTO_EINVAL;
     goto out;
   }
@@ -2117,8 +2117,16 @@ static _Thread_local struct {
   size_t cap;
 } scratch;
 
-int farm_check(const farm_t* f, char* why, size_t len) {
-  const master_table_t* t = &f->table;
+/* What the peers and the queues say of each chunk, gathered before the
+ * chunks are checked against it; the arrays live in scratch. */
+typedef struct {
+  uint32_t* held;  /* orders held for the chunk, by the peers and master */
+  uint8_t* queued; /* [3 id]: requeued, [3 id + 1]: to check, [+ 2]: vote */
+  uint8_t* owned;  /* owned by a static schedule's peer */
+} tally_t;
+
+/* Zeroed tallies for the table's chunks. -1: out of memory. */
+static int tally_init(const master_table_t* t, tally_t* tl) {
   /* Per chunk: orders held (4 bytes), in the requeue, check and vote
    * queues (3), owned by a static schedule's peer (1). */
   size_t need = (t->count + 1) * 8;
@@ -2126,58 +2134,80 @@ int farm_check(const farm_t* f, char* why, size_t len) {
     free(scratch.bytes);
     scratch.bytes = malloc(need);
     scratch.cap = scratch.bytes != NULL ? need : 0;
-    if (scratch.bytes == NULL) {
-      snprintf(why, len, "out of memory checking the farm");
-      return -1;
-    }
+    if (scratch.bytes == NULL) return -1;
   }
   memset(scratch.bytes, 0, need);
-  uint32_t* held = (uint32_t*)scratch.bytes;
-  uint8_t* queued = scratch.bytes + 4 * (t->count + 1);
-  uint8_t* owned = queued + 3 * (t->count + 1);
-  /* Peers: the per-state counts, the orders, the idle list. */
+  tl->held = (uint32_t*)scratch.bytes;
+  tl->queued = scratch.bytes + 4 * (t->count + 1);
+  tl->owned = tl->queued + 3 * (t->count + 1);
+  return 0;
+}
+
+/* Orders: peer p holds at most FARM_QUEUE_DEPTH, each of a chunk of the
+ * table whose attempt the table gives to p (or has forgotten). Counts
+ * them into tl->held. */
+static int audit_orders(const farm_t* f, const farm_peer_t* p, tally_t* tl,
+                        char* why, size_t len) {
+  const master_table_t* t = &f->table;
+  if (!(p->norders >= 0 && p->norders <= FARM_QUEUE_DEPTH))
+    return broken(why, len, "rank %d holds %d orders", p->rank, p->norders);
+  for (int k = 0; k < p->norders; k++) {
+    const farm_order_t* o = &p->order[k];
+    if (!(o->chunk < t->count))
+      return broken(why, len, "rank %d holds chunk %zu of %zu", p->rank,
+                    o->chunk, t->count);
+    int holder = master_table_holder(t, o->chunk, o->attempt);
+    if (!(holder == p->rank || forgotten(f, o->chunk, o->attempt)))
+      return broken(
+          why, len,
+          "rank %d holds chunk %zu attempt %llu, which the table gives to "
+          "rank %d",
+          p->rank, o->chunk, (unsigned long long)o->attempt, holder);
+    tl->held[o->chunk]++;
+  }
+  return 0;
+}
+
+/* One peer: its rank, its orders, no orders once refused, gone or retired,
+ * on the idle list exactly when feedable without orders, no results
+ * counted once refused. Marks the chunks it owns in tl->owned. */
+static int audit_peer(const farm_t* f, int i, tally_t* tl, char* why,
+                      size_t len) {
+  const farm_peer_t* p = &f->peer[i];
+  if (!(p->rank == i + 1))
+    return broken(why, len, "peer %d has rank %d", i, p->rank);
+  if (audit_orders(f, p, tl, why, len) != 0) return -1;
+  if (!((p->state != FARM_REFUSED && p->state != FARM_GONE &&
+         p->state != FARM_RETIRED) ||
+        p->norders == 0))
+    return broken(why, len, "rank %d is %s and holds %d orders", p->rank,
+                  farm_state_name(p->state), p->norders);
+  if (!(p->idle == (feedable(p) && p->norders == 0)))
+    return broken(why, len, "rank %d is %son the idle list", p->rank,
+                  p->idle ? "" : "not ");
+  if (p->why[0] != '\0')
+    if (!(p->isum == 0 && p->chunks == 0))
+      return broken(why, len,
+                    "rank %d was refused (%s) and still has results counted",
+                    p->rank, p->why);
+  for (size_t k = p->owned_pos; k < p->owned_count; k++)
+    tl->owned[p->owned[k]] = 1;
+  return 0;
+}
+
+/* Peers: each one sound; the per-state counts, f->inflight and
+ * f->speed_known match them; the idle list holds every idle peer. */
+static int audit_peers(const farm_t* f, tally_t* tl, char* why, size_t len) {
   int alive = 0, takers = 0, lost = 0, inflight = 0, idle = 0, known = 0;
   for (int i = 0; i < f->nworkers; i++) {
     const farm_peer_t* p = &f->peer[i];
-    if (!(p->rank == i + 1))
-      return broken(why, len, "peer %d has rank %d", i, p->rank);
+    if (audit_peer(f, i, tl, why, len) != 0) return -1;
     alive += p->state == FARM_ACTIVE;
     takers += p->state == FARM_ACTIVE || p->state == FARM_WAITING;
     lost += p->state == FARM_LOST || p->state == FARM_GONE;
     known += p->speed > 0;
-    if (!(p->norders >= 0 && p->norders <= FARM_QUEUE_DEPTH))
-      return broken(why, len, "rank %d holds %d orders", p->rank, p->norders);
     inflight += p->norders;
-    for (int k = 0; k < p->norders; k++) {
-      const farm_order_t* o = &p->order[k];
-      if (!(o->chunk < t->count))
-        return broken(why, len, "rank %d holds chunk %zu of %zu", p->rank,
-                      o->chunk, t->count);
-      int holder = master_table_holder(t, o->chunk, o->attempt);
-      if (!(holder == p->rank || forgotten(f, o->chunk, o->attempt)))
-        return broken(
-            why, len,
-            "rank %d holds chunk %zu attempt %llu, which the table gives to "
-            "rank %d",
-            p->rank, o->chunk, (unsigned long long)o->attempt, holder);
-      held[o->chunk]++;
-    }
-    if (!((p->state != FARM_REFUSED && p->state != FARM_GONE &&
-           p->state != FARM_RETIRED) ||
-          p->norders == 0))
-      return broken(why, len, "rank %d is %s and holds %d orders", p->rank,
-                    farm_state_name(p->state), p->norders);
-    if (!(p->idle == (feedable(p) && p->norders == 0)))
-      return broken(why, len, "rank %d is %son the idle list", p->rank,
-                    p->idle ? "" : "not ");
     idle += p->idle;
-    if (p->why[0] != '\0')
-      if (!(p->isum == 0 && p->chunks == 0))
-        return broken(why, len,
-                      "rank %d was refused (%s) and still has results counted",
-                      p->rank, p->why);
-    for (size_t k = p->owned_pos; k < p->owned_count; k++)
-      owned[p->owned[k]] = 1;
   }
   if (!(alive == f->alive && takers == f->takers && lost == f->lost))
     return broken(why, len,
@@ -2197,8 +2227,14 @@ int farm_check(const farm_t* f, char* why, size_t len) {
   }
   if (!(idle == 0))
     return broken(why, len, "the idle list misses %d idle peers", idle);
-  if (f->solo_busy) held[f->solo_chunk]++;
-  /* The queues. */
+  return 0;
+}
+
+/* Queues: the requeue ring within its capacity, each entry a queued chunk
+ * requeued once; check and vote queue entries chunks of the table. Marks
+ * them in tl->queued. */
+static int audit_queues(const farm_t* f, tally_t* tl, char* why, size_t len) {
+  const master_table_t* t = &f->table;
   if (!(t->rq_count <= t->rq_cap))
     return broken(why, len, "requeue ring overflows");
   for (size_t k = 0; k < t->rq_count; k++) {
@@ -2206,86 +2242,117 @@ int farm_check(const farm_t* f, char* why, size_t len) {
     if (!(id < t->count && t->chunk[id].queued))
       return broken(why, len, "requeue entry %llu is not a queued chunk",
                     (unsigned long long)id);
-    if (!(!(queued[3 * id] & 1)))
+    if (!(!(tl->queued[3 * id] & 1)))
       return broken(why, len, "chunk %llu is requeued twice",
                     (unsigned long long)id);
-    queued[3 * id] = 1;
+    tl->queued[3 * id] = 1;
   }
   for (size_t k = 0; k < f->checkq.count; k++) {
     size_t id = ring_at(&f->checkq, k);
     if (!(id < t->count))
       return broken(why, len, "check queue entry %zu of %zu chunks", id,
                     t->count);
-    queued[3 * id + 1] = 1;
+    tl->queued[3 * id + 1] = 1;
   }
   for (size_t k = 0; k < f->refq.count; k++) {
     size_t id = ring_at(&f->refq, k);
     if (!(id < t->count))
       return broken(why, len, "vote queue entry %zu of %zu chunks", id,
                     t->count);
-    queued[3 * id + 2] = 1;
+    tl->queued[3 * id + 2] = 1;
   }
-  /* The chunks: a partition of [0, next_begin), counted once each. */
+  return 0;
+}
+
+/* Chunk id: begins where the one before ends (at), is not empty, has as
+ * many open attempts as orders held for it, its queued flag as the
+ * requeue says, and a held-back result that points back at it. */
+static int audit_chunk(const farm_t* f, size_t id, uint64_t at,
+                       const tally_t* tl, char* why, size_t len) {
+  const master_chunk_t* c = &f->table.chunk[id];
+  if (!(c->begin == at && c->end > c->begin))
+    return broken(why, len,
+                  "chunk %zu is [%llu, %llu), the one before ends at %llu", id,
+                  (unsigned long long)c->begin, (unsigned long long)c->end,
+                  (unsigned long long)at);
+  if (!(c->live == tl->held[id]))
+    return broken(why, len, "chunk %zu has %u open attempts, %u are held", id,
+                  c->live, tl->held[id]);
+  if (!(c->queued == (tl->queued[3 * id] & 1)))
+    return broken(why, len, "chunk %zu queued flag %d", id, c->queued);
+  if (!(c->held == 0 ||
+        (c->held <= f->nheld && f->held[c->held - 1].chunk == id)))
+    return broken(why, len, "chunk %zu points at held result %u", id, c->held);
+  return 0;
+}
+
+/* A done chunk: not poisoned, done by a rank that may count, and where its
+ * check stands: queued when wanted, argued when disputed, by another rank
+ * when passed. */
+static int audit_done(const farm_t* f, size_t id, const tally_t* tl, char* why,
+                      size_t len) {
+  const master_chunk_t* c = &f->table.chunk[id];
+  if (!(!c->poisoned))
+    return broken(why, len, "chunk %zu is done and poisoned", id);
+  int by = c->done_by;
+  if (!(by == MASTER_DONE_BY_JOURNAL || by == 0 ||
+        (by >= 1 && by <= f->nworkers && f->peer[by - 1].why[0] == 0)))
+    return broken(why, len, "chunk %zu is done by %d, who may not count", id,
+                  by);
+  if (!(c->check != MASTER_CHECK_WANTED || tl->queued[3 * id + 1]))
+    return broken(why, len, "chunk %zu wants a check and is not queued", id);
+  if (!(c->check != MASTER_CHECK_DISPUTED ||
+        (dispute_of((farm_t*)f, id) != NULL &&
+         (c->live > 0 || tl->queued[3 * id + 2]))))
+    return broken(why, len,
+                  "disputed chunk %zu has no dispute, vote out or queued", id);
+  if (!(c->check != MASTER_CHECK_PASSED || c->checked_by != c->done_by))
+    return broken(why, len, "chunk %zu passed its check by its own rank", id);
+  return 0;
+}
+
+/* An open chunk: not checked yet and, unless poisoned, somebody will
+ * compute it (or the run is ending). */
+static int audit_open(const farm_t* f, size_t id, const tally_t* tl, char* why,
+                      size_t len) {
+  const master_chunk_t* c = &f->table.chunk[id];
+  if (!(c->check == MASTER_CHECK_NONE))
+    return broken(why, len, "open chunk %zu has check %d", id, c->check);
+  if (c->poisoned) return 0;
+  if (!(c->live > 0 || c->queued || tl->owned[id] ||
+        (f->stop != FARM_STOP_NONE && f->done) || f->rc != 0))
+    return broken(
+        why, len,
+        "open chunk %zu [%llu, %llu) is held by nobody, queued nowhere and "
+        "owned by nobody",
+        id, (unsigned long long)c->begin, (unsigned long long)c->end);
+  return 0;
+}
+
+/* Chunks: a partition of [0, next_begin), each one sound, the done,
+ * poisoned and checked ones counted as the table and the farm count them. */
+static int audit_chunks(const farm_t* f, const tally_t* tl, char* why,
+                        size_t len) {
+  const master_table_t* t = &f->table;
   uint64_t at = 0, done_iters = 0, poisoned_iters = 0;
   size_t done = 0, poisoned = 0;
   int open = 0;
   for (size_t id = 0; id < t->count; id++) {
     const master_chunk_t* c = &t->chunk[id];
-    if (!(c->begin == at && c->end > c->begin))
-      return broken(why, len,
-                    "chunk %zu is [%llu, %llu), the one before ends at %llu",
-                    id, (unsigned long long)c->begin,
-                    (unsigned long long)c->end, (unsigned long long)at);
+    if (audit_chunk(f, id, at, tl, why, len) != 0) return -1;
     at = c->end;
-    if (!(c->live == held[id]))
-      return broken(why, len, "chunk %zu has %u open attempts, %u are held", id,
-                    c->live, held[id]);
-    if (!(c->queued == (queued[3 * id] & 1)))
-      return broken(why, len, "chunk %zu queued flag %d", id, c->queued);
-    if (!(c->held == 0 ||
-          (c->held <= f->nheld && f->held[c->held - 1].chunk == id)))
-      return broken(why, len, "chunk %zu points at held result %u", id,
-                    c->held);
     open += check_open(c->check);
     if (c->state == MASTER_CHUNK_DONE) {
+      if (audit_done(f, id, tl, why, len) != 0) return -1;
       done++;
       done_iters += c->end - c->begin;
-      if (!(!c->poisoned))
-        return broken(why, len, "chunk %zu is done and poisoned", id);
-      int by = c->done_by;
-      if (!(by == MASTER_DONE_BY_JOURNAL || by == 0 ||
-            (by >= 1 && by <= f->nworkers && f->peer[by - 1].why[0] == 0)))
-        return broken(why, len, "chunk %zu is done by %d, who may not count",
-                      id, by);
-      if (!(c->check != MASTER_CHECK_WANTED || queued[3 * id + 1]))
-        return broken(why, len, "chunk %zu wants a check and is not queued",
-                      id);
-      if (!(c->check != MASTER_CHECK_DISPUTED ||
-            (dispute_of((farm_t*)f, id) != NULL &&
-             (c->live > 0 || queued[3 * id + 2]))))
-        return broken(why, len,
-                      "disputed chunk %zu has no dispute, vote out or queued",
-                      id);
-      if (!(c->check != MASTER_CHECK_PASSED || c->checked_by != c->done_by))
-        return broken(why, len, "chunk %zu passed its check by its own rank",
-                      id);
       continue;
     }
-    if (!(c->check == MASTER_CHECK_NONE))
-      return broken(why, len, "open chunk %zu has check %d", id, c->check);
+    if (audit_open(f, id, tl, why, len) != 0) return -1;
     if (c->poisoned) {
       poisoned++;
       poisoned_iters += c->end - c->begin;
-      continue;
     }
-    /* Somebody will compute it. */
-    if (!(c->live > 0 || c->queued || owned[id] ||
-          (f->stop != FARM_STOP_NONE && f->done) || f->rc != 0))
-      return broken(
-          why, len,
-          "open chunk %zu [%llu, %llu) is held by nobody, queued nowhere and "
-          "owned by nobody",
-          id, (unsigned long long)c->begin, (unsigned long long)c->end);
   }
   if (!(at == t->next_begin))
     return broken(why, len, "the chunks end at %llu, next_begin is %llu",
@@ -2302,6 +2369,13 @@ int farm_check(const farm_t* f, char* why, size_t len) {
   if (!(open == f->checks_open))
     return broken(why, len, "%d chunks are being checked, the farm says %d",
                   open, f->checks_open);
+  return 0;
+}
+
+/* Held results: each one for a done chunk of the table whose check is
+ * open and which points back at it. */
+static int audit_held(const farm_t* f, char* why, size_t len) {
+  const master_table_t* t = &f->table;
   for (size_t k = 0; k < f->nheld; k++) {
     size_t id = f->held[k].chunk;
     if (!(id < t->count && t->chunk[id].held == k + 1 &&
@@ -2311,6 +2385,13 @@ int farm_check(const farm_t* f, char* why, size_t len) {
           why, len,
           "result %zu held back for chunk %zu whose check is not open", k, id);
   }
+  return 0;
+}
+
+/* Disputes: each one over a disputed chunk of the table, with 2 to
+ * FARM_VOTES_MAX votes. */
+static int audit_disputes(const farm_t* f, char* why, size_t len) {
+  const master_table_t* t = &f->table;
   for (size_t k = 0; k < f->ndisputes; k++) {
     const farm_dispute_t* d = &f->dispute[k];
     if (!(d->chunk < t->count &&
@@ -2320,4 +2401,19 @@ int farm_check(const farm_t* f, char* why, size_t len) {
                     d->chunk);
   }
   return 0;
+}
+
+int farm_check(const farm_t* f, char* why, size_t len) {
+  tally_t tl;
+  if (tally_init(&f->table, &tl) != 0) {
+    snprintf(why, len, "out of memory checking the farm");
+    return -1;
+  }
+  if (audit_peers(f, &tl, why, len) != 0) return -1;
+  /* The master computing alone holds its chunk as a peer holds an order. */
+  if (f->solo_busy) tl.held[f->solo_chunk]++;
+  if (audit_queues(f, &tl, why, len) != 0) return -1;
+  if (audit_chunks(f, &tl, why, len) != 0) return -1;
+  if (audit_held(f, why, len) != 0) return -1;
+  return audit_disputes(f, why, len);
 }

@@ -37,7 +37,7 @@
 #include "master/journal.h"
 #include "master/report.h"
 #include "master/schedule.h"
-#include "proto/job.h"
+#include "cli/job.h"
 #include "proto/proto.h"
 
 #ifdef __cplusplus
@@ -143,7 +143,7 @@ typedef struct farm_s farm_t;
  * added. The static schedules cut and assign every chunk here. io and
  * config are copied; job must outlive the farm. Returns 0, PROTO_EINVAL or
  * PROTO_ENOMEM (*out is then NULL). */
-int farm_open(farm_t** out, const proto_job_t* job, int workers,
+int farm_open(farm_t** out, const cli_job_t* job, int workers,
               const farm_io_t* io, const master_done_t* done,
               const farm_config_t* config, uint64_t now);
 

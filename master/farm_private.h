@@ -11,7 +11,7 @@
 #include "master/farm.h"
 #include "master/schedule.h"
 #include "proto/exact.h"
-#include "proto/job.h"
+#include "cli/job.h"
 #include "proto/proto.h"
 
 #ifdef __cplusplus
@@ -88,9 +88,9 @@ typedef struct farm_death_s farm_death_t;
 struct farm_death_s {
   size_t chunk;
   int count;
-  int rank[PROTO_POISON_MAX];
-  int code[PROTO_POISON_MAX];       /* PROTO_EKILLED, EEXITED or EFROZE */
-  int64_t detail[PROTO_POISON_MAX]; /* signal, status or limit in ms */
+  int rank[CLI_POISON_MAX];
+  int code[CLI_POISON_MAX];       /* PROTO_EKILLED, EEXITED or EFROZE */
+  int64_t detail[CLI_POISON_MAX]; /* signal, status or limit in ms */
 };
 
 /* An accepted result that waits for its check before it is journaled: a
@@ -123,7 +123,7 @@ struct farm_candidate_s {
 
 typedef struct farm_s farm_t;
 struct farm_s {
-  const proto_job_t* job;
+  const cli_job_t* job;
   farm_io_t io;
   int nworkers;
   farm_peer_t* peer; /* peer[i] is rank i + 1 */

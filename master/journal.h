@@ -8,7 +8,7 @@
  *     fingerprint, kind, alignment, n, a readable description of the job,
  *     the number of input files (128 bytes so far); for each input file
  *     its size, modification and change times, device, inode and canonical
- *     path (proto_input_t); CRC-32C of the bytes before it;
+ *     path (jobs_input_t); CRC-32C of the bytes before it;
  *   records, 60 + 8 k bytes: magic "TREC", size, begin, end, rank, attempt,
  *     the 128-bit integer partial, the exact float partial as k normalised
  *     digits from a first index, CRC-32C of the bytes before it;
@@ -27,19 +27,22 @@
 #include <stdint.h>
 
 #include "proto/exact.h"
-#include "proto/job.h"
+#include "cli/job.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 enum {
-  MASTER_JOURNAL_VERSION = 4,       /* the format this build writes (2: the
+  MASTER_JOURNAL_VERSION = 5,       /* the format this build writes (2: the
                                        exact digits of proto/exact.h's wider
                                        accumulator; 3: input files' identity
-                                       in the header; 4: withdrawals) */
-  MASTER_JOURNAL_OLDEST = 3,        /* the oldest it reads: format 3 is
-                                       format 4 without withdrawals */
+                                       in the header; 4: withdrawals; 5: the
+                                       job's fingerprint made from its
+                                       kernel's declaration and options) */
+  MASTER_JOURNAL_OLDEST = 5,        /* the oldest it reads: before 5 the
+                                       fingerprint was made another way and
+                                       cannot be compared */
   MASTER_JOURNAL_HEADER = 128,      /* header bytes before the input files */
   MASTER_JOURNAL_HEADER_MAX = 4096, /* the whole header at most */
   MASTER_JOURNAL_RECORD_MIN = 60,   /* a record without float digits */
@@ -98,7 +101,7 @@ struct master_journal_s {
   uint64_t appended; /* records appended by this run */
   uint64_t unsynced; /* records written since the last fdatasync */
   int failed;        /* a write failed; the message was printed */
-  char path[PROTO_PATH_MAX];
+  char path[CLI_PATH_MAX];
 };
 
 /* Opens path for job. Without resume, the file must not exist (nothing is
@@ -111,7 +114,7 @@ struct master_journal_s {
  * Returns 0, or PROTO_EJOURNAL / PROTO_EIO / PROTO_ENOMEM with one sentence
  * in err. */
 int master_journal_open(master_journal_t* j, const char* path,
-                        const proto_job_t* job, int resume,
+                        const cli_job_t* job, int resume,
                         master_journal_load_t* load, char* err, size_t errlen);
 
 /* Queues r for writing (no system call). Returns 0 or PROTO_ENOMEM. */

@@ -17,7 +17,7 @@ static void clock_text(double s, char* out, size_t len) {
 
 /* text as a JSON string. */
 static void json_str(status_buf_t* b, const char* text) {
-  char buf[6 * PROTO_PATH_MAX + 3];
+  char buf[6 * CLI_PATH_MAX + 3];
   master_json_quote(text, buf, sizeof(buf));
   status_printf(b, "%s", buf);
 }
@@ -34,14 +34,14 @@ void master_progress_line(const master_run_stats_t* st,
   if (live->rate > 0) snprintf(rate, sizeof(rate), "%.3g", live->rate);
   snprintf(out, len,
            "%s %5.1f%% %.3g/%.3g it  %s it/s  ETA %s  workers %d (%d lost)%s",
-           proto_job_name(st->job->kind), percent(st, live),
+           cli_job_name(st->job), percent(st, live),
            (double)live->done_iters, (double)st->job->n, rate, eta, live->alive,
            live->lost, live->stopping ? "  stopping" : "");
 }
 
 void master_render_status(const master_run_stats_t* st,
                           const master_live_t* live, status_buf_t* b) {
-  const proto_job_t* job = st->job;
+  const cli_job_t* job = st->job;
   uint64_t chunks = 0, iters = 0, timeouts = 0, dups = 0;
   for (int i = 0; i < st->workers; i++) {
     chunks += st->rank[i].chunks;
@@ -52,8 +52,8 @@ void master_render_status(const master_run_stats_t* st,
   status_printf(b,
                 "{\"job\": {\"kind\": \"%s\", \"n\": %llu, \"schedule\": "
                 "\"%s\", \"workers\": %d},\n",
-                proto_job_name(job->kind), (unsigned long long)job->n,
-                proto_sched_name(job->schedule), st->workers);
+                cli_job_name(job), (unsigned long long)job->n,
+                cli_sched_name(job->schedule), st->workers);
   status_printf(b,
                 " \"progress\": {\"done_iterations\": %llu, \"percent\": "
                 "%.6f, \"resumed_iterations\": %llu, "

@@ -1,8 +1,9 @@
 /* The master's wiring: the farm (decisions, master/farm.h) is driven by
- * the loop (libuv, loop.h) with what the link (MPI, link.h) receives; what
- * the farm wants sent, journaled, logged or traced goes back out through
- * the callbacks here; the console shows it; solo.h computes when no worker
- * can; setup.h opens the farm and end.c ends the job. */
+ * the loop (libuv, event_loop.h) with what the link (MPI, link.h)
+ * receives; what the farm wants sent, journaled, logged or traced goes
+ * back out through the callbacks here; the console shows it; solo.h
+ * computes when no worker can; setup.h opens the farm and end.c ends the
+ * job. */
 #include "master/master.h"
 
 #include <errno.h>
@@ -18,7 +19,7 @@
 #include "master/farm.h"
 #include "master/journal.h"
 #include "master/link.h"
-#include "master/loop.h"
+#include "master/event_loop.h"
 #include "master/report.h"
 #include "master/schedule.h"
 #include "master/setup.h"
@@ -35,7 +36,7 @@ enum {
 };
 
 typedef struct master_s {
-  const proto_job_t* job;
+  const cli_job_t* job;
   master_options_t* opts;
   farm_t* farm;
   master_link_t link;
@@ -197,14 +198,14 @@ static void clear_progress(void* ctx) {
  * nothing and leaves nothing behind: the status port is bound before the
  * output files are checked, and they before the journal is created. */
 static int start(master_t* m, MPI_Comm comm, int size) {
-  const proto_job_t* job = m->job;
+  const cli_job_t* job = m->job;
   master_loop_ops_t ops = {m,       op_poll,         op_tick,   op_done,
                            op_solo, op_min_chunk_ns, op_signal, op_live,
                            op_fail, op_render,       op_death};
   int rc = master_loop_init(&m->loop, job, &ops);
   if (rc < 0) return rc;
   rc = master_console_check_outputs(job);
-  if (rc == 0) rc = master_console_prepare_image(job);
+  if (rc == 0) rc = master_console_prepare(job);
   master_setup_t setup = {
       .job = job,
       .workers = size - 1,
@@ -222,7 +223,7 @@ static int start(master_t* m, MPI_Comm comm, int size) {
   memcpy(m->host, setup.host, sizeof(m->host));
   if (rc == 0) rc = master_console_init(&m->console, m->farm, job);
   if (rc < 0) return rc;
-  master_solo_init(&m->solo, m->farm, m->opts->argv, m->opts->scale,
+  master_solo_init(&m->solo, m->farm, job, m->opts->argv, m->opts->scale,
                    job->timeout_floor);
   if (m->journaling) {
     m->console.journal = job->journal;
@@ -234,7 +235,7 @@ static int start(master_t* m, MPI_Comm comm, int size) {
   return rc;
 }
 
-int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts) {
+int master_run(const cli_job_t* job, MPI_Comm comm, master_options_t* opts) {
   static master_t m; /* large, and one per process */
   memset(&m, 0, sizeof(m));
   m.job = job;

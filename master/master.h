@@ -1,6 +1,6 @@
 /* The master rank: hands chunks to workers on demand, checks and combines
  * their results exactly once, and prints the result. farm.h decides,
- * link.h speaks MPI, loop.h runs libuv, console.h talks to the user,
+ * link.h speaks MPI, event_loop.h runs libuv, console.h talks to the user,
  * journal.h keeps the work, solo.h computes when no worker can (in a
  * child process: the master never runs a kernel itself). */
 #ifndef TASKFARM_MASTER_MASTER_H_
@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "master/ending.h"
-#include "proto/job.h"
+#include "cli/job.h"
 #include "base/launch.h"
 #include "proto/proto.h"
 
@@ -38,7 +38,7 @@ struct master_options_s {
  * signal), journal flushed. Returns 0 when the result is complete, or a
  * negative proto_error_t after printing why (PROTO_EJOURNAL: the --journal file
  * cannot be used). */
-int master_run(const proto_job_t* job, MPI_Comm comm, master_options_t* opts);
+int master_run(const cli_job_t* job, MPI_Comm comm, master_options_t* opts);
 
 /* Ends the MPI job from the master once its output is written, with
  * `status` as the job's exit status under mpiexec and srun alike:

@@ -69,7 +69,7 @@ size_t master_json_quote(const char* text, char* out, size_t cap) {
 }
 
 void master_json_string(FILE* f, const char* text) {
-  char buf[6 * PROTO_PATH_MAX + 3];
+  char buf[6 * CLI_PATH_MAX + 3];
   size_t n = master_json_quote(text, buf, sizeof(buf));
   fwrite(buf, 1, n < sizeof(buf) ? n : sizeof(buf) - 1, f);
 }
@@ -110,32 +110,41 @@ static const char* const kEventName[MASTER_EV_KINDS] = {
     "reissue",  "lost",      "back",      "speculate", "cancel",
 };
 
-int master_write_report(FILE* f, const master_run_stats_t* st) {
-  const proto_job_t* job = st->job;
-  master_balance_t b;
-  master_balance(st, &b);
-  fprintf(f, "{\n  \"format\": \"taskfarm-report-1\",\n");
+/* The "job" object: what was asked for, the job's own options included. */
+static void write_job(FILE* f, const master_run_stats_t* st) {
+  const cli_job_t* job = st->job;
   fprintf(f,
           "  \"job\": {\"kind\": \"%s\", \"n\": %llu, \"schedule\": \"%s\", "
           "\"workers\": %d, \"chunk\": %llu, \"min_chunk\": %llu, "
           "\"speculate\": %s",
-          proto_job_name(job->kind), (unsigned long long)job->n,
-          proto_sched_name(job->schedule), st->workers,
+          cli_job_name(job), (unsigned long long)job->n,
+          cli_sched_name(job->schedule), st->workers,
           (unsigned long long)st->chunk_size, (unsigned long long)st->min_chunk,
-          proto_job_speculates(job) ? "true" : "false");
+          cli_job_speculates(job) ? "true" : "false");
   if (job->nweights > 0) {
     fprintf(f, ", \"weights\": [");
     for (int i = 0; i < job->nweights; i++)
       fprintf(f, "%s%.17g", i ? ", " : "", job->weight[i]);
     fprintf(f, "]");
   }
-  if (job->a_path[0]) {
-    fprintf(f, ", \"a\": ");
-    master_json_string(f, job->a_path);
-    fprintf(f, ", \"b\": ");
-    master_json_string(f, job->b_path);
+  /* The job's own options, by name ("a" and "b" of a file dot product),
+   * under "options" so that no name can shadow the farm's. */
+  int opened = 0;
+  for (int i = 0; i < job->task.nvalues; i++) {
+    const jobs_value_t* v = &job->task.value[i];
+    if (!v->set) continue;
+    fprintf(f, "%s", opened++ ? ", " : ", \"options\": {");
+    master_json_string(f, v->key);
+    fprintf(f, ": ");
+    master_json_string(f, v->value);
   }
-  fprintf(f, "},\n  \"result\": {\"value\": ");
+  if (opened) fprintf(f, "}");
+  fprintf(f, "},\n");
+}
+
+/* The "result" object: the value, and how far it is from the reference. */
+static void write_result(FILE* f, const master_run_stats_t* st) {
+  fprintf(f, "  \"result\": {\"value\": ");
   master_json_string(f, st->result ? st->result : "");
   if (st->bits) {
     fprintf(f, ", \"bits\": ");
@@ -149,6 +158,12 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
     fprintf(f, ", \"error\": %.17g", fabs(st->value - st->reference));
   }
   fprintf(f, ", \"complete\": %s},\n", st->stopped ? "false" : "true");
+}
+
+/* The run's totals: time, messages, balance, faults and checks. */
+static void write_totals(FILE* f, const master_run_stats_t* st) {
+  master_balance_t b;
+  master_balance(st, &b);
   fprintf(f,
           "  \"wall_s\": %.9f,\n  \"master_cpu_s\": %.6f,\n"
           "  \"messages\": %llu,\n  \"chunks\": %llu,\n",
@@ -184,39 +199,49 @@ int master_write_report(FILE* f, const master_run_stats_t* st) {
           "  \"master_iterations\": %llu,\n  \"resumed_iterations\": %llu,\n",
           (unsigned long long)st->master_iters,
           (unsigned long long)st->resumed_iters);
+}
+
+/* One entry of "ranks": worker i's work, faults and learned speed. */
+static void write_rank(FILE* f, const master_run_stats_t* st, int i) {
+  const master_rank_stats_t* r = &st->rank[i];
+  double idle = st->wall_s - r->busy_s;
+  fprintf(f, "%s\n    {\"rank\": %d, \"host\": ", i ? "," : "", r->rank);
+  master_json_string(f, r->host);
+  fprintf(f,
+          ", \"pid\": %llu, \"chunks\": %llu, \"iterations\": %llu, "
+          "\"busy_s\": %.9f, \"idle_s\": %.9f, \"finish_s\": %.9f, "
+          "\"speed\": %.6g, \"timeouts\": %llu, \"reissued\": %llu, "
+          "\"duplicates\": %llu, \"cancelled\": %llu, \"rejected\": %llu, "
+          "\"lost\": %s, \"learned\": {\"chunks\": %llu, "
+          "\"mean_s_per_iteration\": %.6g, "
+          "\"recent_mean_s_per_iteration\": %.6g, "
+          "\"sd_s_per_iteration\": %.6g, \"weight\": %.6g}, "
+          "\"checked\": %llu, \"checks_done\": %llu, \"withdrawn\": %llu, "
+          "\"refused\": ",
+          (unsigned long long)r->pid, (unsigned long long)r->chunks,
+          (unsigned long long)r->iters, r->busy_s, idle > 0 ? idle : 0,
+          r->finish_s, r->busy_s > 0 ? (double)r->iters / r->busy_s : 0.0,
+          (unsigned long long)r->timeouts, (unsigned long long)r->reissued,
+          (unsigned long long)r->duplicates, (unsigned long long)r->cancels,
+          (unsigned long long)r->rejected, r->lost ? "true" : "false",
+          (unsigned long long)r->learned.chunks, r->learned.mean_s,
+          r->learned.recent_mean_s, r->learned.sd_s, r->learned.weight,
+          (unsigned long long)r->checked, (unsigned long long)r->checks_done,
+          (unsigned long long)r->revoked);
+  if (r->refused_why[0] != '\0')
+    master_json_string(f, r->refused_why);
+  else
+    fputs("null", f);
+  fputs("}", f);
+}
+
+int master_write_report(FILE* f, const master_run_stats_t* st) {
+  fprintf(f, "{\n  \"format\": \"taskfarm-report-1\",\n");
+  write_job(f, st);
+  write_result(f, st);
+  write_totals(f, st);
   fprintf(f, "  \"ranks\": [");
-  for (int i = 0; i < st->workers; i++) {
-    const master_rank_stats_t* r = &st->rank[i];
-    double idle = st->wall_s - r->busy_s;
-    fprintf(f, "%s\n    {\"rank\": %d, \"host\": ", i ? "," : "", r->rank);
-    master_json_string(f, r->host);
-    fprintf(f,
-            ", \"pid\": %llu, \"chunks\": %llu, \"iterations\": %llu, "
-            "\"busy_s\": %.9f, \"idle_s\": %.9f, \"finish_s\": %.9f, "
-            "\"speed\": %.6g, \"timeouts\": %llu, \"reissued\": %llu, "
-            "\"duplicates\": %llu, \"cancelled\": %llu, \"rejected\": %llu, "
-            "\"lost\": %s, \"learned\": {\"chunks\": %llu, "
-            "\"mean_s_per_iteration\": %.6g, "
-            "\"recent_mean_s_per_iteration\": %.6g, "
-            "\"sd_s_per_iteration\": %.6g, \"weight\": %.6g}, "
-            "\"checked\": %llu, \"checks_done\": %llu, \"withdrawn\": %llu, "
-            "\"refused\": ",
-            (unsigned long long)r->pid, (unsigned long long)r->chunks,
-            (unsigned long long)r->iters, r->busy_s, idle > 0 ? idle : 0,
-            r->finish_s, r->busy_s > 0 ? (double)r->iters / r->busy_s : 0.0,
-            (unsigned long long)r->timeouts, (unsigned long long)r->reissued,
-            (unsigned long long)r->duplicates, (unsigned long long)r->cancels,
-            (unsigned long long)r->rejected, r->lost ? "true" : "false",
-            (unsigned long long)r->learned.chunks, r->learned.mean_s,
-            r->learned.recent_mean_s, r->learned.sd_s, r->learned.weight,
-            (unsigned long long)r->checked, (unsigned long long)r->checks_done,
-            (unsigned long long)r->revoked);
-    if (r->refused_why[0] != '\0')
-      master_json_string(f, r->refused_why);
-    else
-      fputs("null", f);
-    fputs("}", f);
-  }
+  for (int i = 0; i < st->workers; i++) write_rank(f, st, i);
   fprintf(f, "\n  ]\n}\n");
   return ferror(f) ? PROTO_EIO : 0;
 }
@@ -233,12 +258,19 @@ void master_faults_line(const master_run_stats_t* st, char* out, size_t len) {
 }
 
 void master_checks_line(const master_run_stats_t* st, char* out, size_t len) {
+  char share[40];
+  if (st->verify >= 1)
+    snprintf(share, sizeof(share), "every chunk");
+  else if (st->verify <= 0)
+    snprintf(share, sizeof(share), "off");
+  else
+    snprintf(share, sizeof(share), "%g of the chunks", st->verify);
   snprintf(out, len,
-           "verify: %g of the chunks; %llu checked by a second rank (%llu "
+           "verify: %s; %llu checked by a second rank (%llu "
            "copies issued, %llu free), %llu mismatches, %llu rank%s refused "
            "for lies or wrong results, %llu iterations withdrawn; %llu kernel "
            "deaths, %llu poisoned chunk%s",
-           st->verify, (unsigned long long)st->checks_passed,
+           share, (unsigned long long)st->checks_passed,
            (unsigned long long)st->checks_issued,
            (unsigned long long)st->free_checks,
            (unsigned long long)st->mismatches, (unsigned long long)st->liars,
@@ -255,8 +287,8 @@ int master_write_trace(FILE* f, const master_run_stats_t* st,
           "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"job\": \"%s\", "
           "\"n\": %llu, \"schedule\": \"%s\", \"workers\": %d, "
           "\"events_dropped\": %s},\n\"traceEvents\": [\n",
-          proto_job_name(st->job->kind), (unsigned long long)st->job->n,
-          proto_sched_name(st->job->schedule), st->workers,
+          cli_job_name(st->job), (unsigned long long)st->job->n,
+          cli_sched_name(st->job->schedule), st->workers,
           log->full ? "true" : "false");
   fprintf(f,
           "{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": 1, "
@@ -300,21 +332,4 @@ int master_write_trace(FILE* f, const master_run_stats_t* st,
   }
   fprintf(f, "\n]}\n");
   return ferror(f) ? PROTO_EIO : 0;
-}
-
-unsigned __int128 master_dot_closed_form(uint64_t n) {
-  unsigned __int128 f[3] = {n, (unsigned __int128)n + 1,
-                            (unsigned __int128)n + 2};
-  /* One of three consecutive numbers is a multiple of 3, one of the first
-   * two a multiple of 2. */
-  for (int i = 0; i < 3; i++)
-    if (f[i] % 3 == 0) {
-      f[i] /= 3;
-      break;
-    }
-  if (f[0] % 2 == 0)
-    f[0] /= 2;
-  else
-    f[1] /= 2;
-  return f[0] * f[1] * f[2];
 }

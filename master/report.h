@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "master/schedule.h"
-#include "proto/job.h"
+#include "cli/job.h"
 #include "proto/proto.h"
 
 #ifdef __cplusplus
@@ -87,7 +87,7 @@ struct master_rank_stats_s {
 
 typedef struct master_run_stats_s master_run_stats_t;
 struct master_run_stats_s {
-  const proto_job_t* job;
+  const cli_job_t* job;
   int workers;
   uint64_t chunks;     /* chunks cut */
   uint64_t n;          /* indices in the run */
@@ -159,10 +159,6 @@ int master_write_report(FILE* f, const master_run_stats_t* st);
 int master_write_trace(FILE* f, const master_run_stats_t* st,
                        const master_log_t* log);
 
-/* n(n+1)(n+2)/6, the generated dot product's closed form, exactly: the
- * factors are divided by 2 and 3 before they are multiplied, so it stays
- * within 128 bits for every n the farm accepts (n <= 1.2e13). */
-unsigned __int128 master_dot_closed_form(uint64_t n);
 
 /* Writes text as a JSON string into out (cap bytes, NUL-terminated):
  * quoted, escaped, and valid UTF-8 whatever text holds (an ill-formed byte
@@ -171,7 +167,7 @@ unsigned __int128 master_dot_closed_form(uint64_t n);
 size_t master_json_quote(const char* text, char* out, size_t cap);
 
 /* Writes text as a JSON string (quoted, escaped, valid UTF-8) to f; text is
- * at most PROTO_PATH_MAX bytes. */
+ * at most CLI_PATH_MAX bytes. */
 void master_json_string(FILE* f, const char* text);
 
 #ifdef __cplusplus

@@ -20,19 +20,19 @@ static uint64_t ceil_div(uint64_t a, uint64_t b) {
   return a / b + (a % b != 0);
 }
 
-int master_sched_init(master_sched_t* s, proto_sched_t kind, uint64_t n,
+int master_sched_init(master_sched_t* s, cli_sched_t kind, uint64_t n,
                       int workers, uint64_t align, uint64_t chunk,
                       uint64_t min_chunk, uint64_t max_chunk,
                       const double* weights) {
   memset(s, 0, sizeof(*s));
-  if ((unsigned)kind >= PROTO_SCHED_COUNT || workers < 1 || align == 0)
+  if ((unsigned)kind >= CLI_SCHED_COUNT || workers < 1 || align == 0)
     return PROTO_EINVAL;
   s->kind = kind;
   s->n = n;
   s->workers = workers;
   s->align = align;
   s->chunk = chunk > 0 ? round_up(chunk, align) : 0;
-  if (s->chunk == 0 && kind != PROTO_SCHED_STATIC) s->chunk = align;
+  if (s->chunk == 0 && kind != CLI_SCHED_STATIC) s->chunk = align;
   s->min_chunk = round_up(min_chunk > 0 ? min_chunk : align, align);
   s->max_chunk = max_chunk;
   s->growth = MASTER_SCHED_GROWTH;
@@ -79,7 +79,7 @@ void master_sched_close(master_sched_t* s) {
 }
 
 int master_sched_is_static(const master_sched_t* s) {
-  return s->kind == PROTO_SCHED_STATIC || s->kind == PROTO_SCHED_CYCLIC;
+  return s->kind == CLI_SCHED_STATIC || s->kind == CLI_SCHED_CYCLIC;
 }
 
 /* First index of worker w's static block; block P begins at n. */
@@ -91,7 +91,7 @@ static uint64_t block_begin(const master_sched_t* s, int w) {
 }
 
 int master_sched_owner(const master_sched_t* s, uint64_t begin, uint64_t cut) {
-  if (s->kind == PROTO_SCHED_CYCLIC) return (int)(cut % (uint64_t)s->workers);
+  if (s->kind == CLI_SCHED_CYCLIC) return (int)(cut % (uint64_t)s->workers);
   int w = (int)((unsigned __int128)begin * (unsigned)s->workers / s->n);
   if (w >= s->workers) w = s->workers - 1;
   while (w + 1 < s->workers && block_begin(s, w + 1) <= begin) w++;
@@ -182,86 +182,105 @@ static uint64_t weighted(double weight, uint64_t size) {
   return v < 1 ? 1 : (uint64_t)v;
 }
 
-uint64_t master_sched_next(master_sched_t* s, int w, uint64_t begin) {
-  uint64_t rem = s->n - begin;
+/* The schedules that cut a batch at a time and share it out. */
+static int is_batched(cli_sched_t kind) {
+  return kind == CLI_SCHED_FACTORING || kind == CLI_SCHED_WF ||
+         kind == CLI_SCHED_AWF_B;
+}
+
+/* A batched schedule's size for worker w, opening a new batch of about
+ * half the rest when the last one is used up. */
+static uint64_t batch_size(master_sched_t* s, int w, uint64_t rem, uint64_t p) {
+  if (s->batch_rem == 0) {
+    s->batch_chunk = ceil_div(rem, 2 * p);
+    if (s->batch_chunk < s->min_chunk) s->batch_chunk = s->min_chunk;
+    s->batch_rem = p * s->batch_chunk < rem ? p * s->batch_chunk : rem;
+    if (s->kind == CLI_SCHED_AWF_B) learn_weights(s);
+  }
+  if (s->kind == CLI_SCHED_FACTORING) return s->batch_chunk;
+  if (s->kind == CLI_SCHED_AWF_B && s->perf[w].chunks == 0)
+    return s->min_chunk; /* nothing measured: probe with the minimum */
+  return weighted(s->weight[w], s->batch_chunk);
+}
+
+/* The size the schedule's formula gives worker w, before any limit; not
+ * for the static schedule, whose blocks are fixed. */
+static uint64_t formula_size(master_sched_t* s, int w, uint64_t rem) {
   uint64_t p = (uint64_t)live_count(s);
-  uint64_t size = 0;
-  int batched = 0;
-  if (w < 0 || w >= s->workers) w = 0;
   switch (s->kind) {
-    case PROTO_SCHED_STATIC: {
-      uint64_t end = block_begin(s, master_sched_owner(s, begin, 0) + 1);
-      size = end - begin;
-      if (s->chunk > 0 && size > s->chunk) size = s->chunk;
-      s->cuts++;
-      return size;
-    }
-    case PROTO_SCHED_CYCLIC:
-    case PROTO_SCHED_DYNAMIC:
-      size = s->chunk;
-      break;
-    case PROTO_SCHED_GUIDED:
-      size = ceil_div(rem, p);
-      break;
-    case PROTO_SCHED_TRAPEZOID: {
+    case CLI_SCHED_CYCLIC:
+    case CLI_SCHED_DYNAMIC:
+      return s->chunk;
+    case CLI_SCHED_GUIDED:
+      return ceil_div(rem, p);
+    case CLI_SCHED_TRAPEZOID: {
       uint64_t drop = s->tss_delta * s->cuts;
-      size =
-          s->tss_first - s->tss_last > drop ? s->tss_first - drop : s->tss_last;
-      break;
+      return s->tss_first - s->tss_last > drop ? s->tss_first - drop
+                                               : s->tss_last;
     }
-    case PROTO_SCHED_FACTORING:
-    case PROTO_SCHED_WF:
-    case PROTO_SCHED_AWF_B:
-      batched = 1;
-      if (s->batch_rem == 0) {
-        s->batch_chunk = ceil_div(rem, 2 * p);
-        if (s->batch_chunk < s->min_chunk) s->batch_chunk = s->min_chunk;
-        s->batch_rem = p * s->batch_chunk < rem ? p * s->batch_chunk : rem;
-        if (s->kind == PROTO_SCHED_AWF_B) learn_weights(s);
-      }
-      if (s->kind == PROTO_SCHED_FACTORING)
-        size = s->batch_chunk;
-      else if (s->kind == PROTO_SCHED_AWF_B && s->perf[w].chunks == 0)
-        size = s->min_chunk; /* nothing measured: probe with the minimum */
-      else
-        size = weighted(s->weight[w], s->batch_chunk);
-      break;
-    case PROTO_SCHED_AWF_C:
+    case CLI_SCHED_FACTORING:
+    case CLI_SCHED_WF:
+    case CLI_SCHED_AWF_B:
+      return batch_size(s, w, rem, p);
+    case CLI_SCHED_AWF_C:
       learn_weights(s);
-      size = s->perf[w].chunks == 0
+      return s->perf[w].chunks == 0
                  ? s->min_chunk
                  : weighted(s->weight[w], ceil_div(rem, 2 * p));
-      break;
-    case PROTO_SCHED_AF: {
+    case CLI_SCHED_AF: {
       double k = adaptive_factoring(s, w, rem);
       uint64_t cap = ceil_div(s->n, 2 * (uint64_t)s->workers);
-      size = k <= 0             ? s->min_chunk
+      return k <= 0             ? s->min_chunk
              : k >= (double)cap ? cap
                                 : (uint64_t)(k + 0.5);
-      break;
     }
-    case PROTO_SCHED_COUNT:
+    case CLI_SCHED_STATIC:
+    case CLI_SCHED_COUNT:
       break;
   }
-  int adaptive = s->kind == PROTO_SCHED_AWF_B || s->kind == PROTO_SCHED_AWF_C ||
-                 s->kind == PROTO_SCHED_AF;
+  return 0;
+}
+
+/* size limited by the growth cap of the adaptive schedules, max_chunk and
+ * min_chunk (which dynamic and cyclic, cut at a fixed size, do not take). */
+static uint64_t limit_size(const master_sched_t* s, int w, uint64_t size) {
+  int adaptive = s->kind == CLI_SCHED_AWF_B || s->kind == CLI_SCHED_AWF_C ||
+                 s->kind == CLI_SCHED_AF;
   if (adaptive && s->growth > 0 && s->perf[w].largest > 0 &&
       size > s->growth * s->perf[w].largest)
     size = s->growth * s->perf[w].largest;
   if (s->max_chunk > 0 && size > s->max_chunk) size = s->max_chunk;
-  if (size < s->min_chunk && s->kind != PROTO_SCHED_DYNAMIC &&
-      s->kind != PROTO_SCHED_CYCLIC)
+  if (size < s->min_chunk && s->kind != CLI_SCHED_DYNAMIC &&
+      s->kind != CLI_SCHED_CYCLIC)
     size = s->min_chunk;
-  if (batched) {
-    /* A batch hands out what it holds; a remnant no larger than the minimum
-     * joins the chunk that leaves it. */
-    if (size > s->batch_rem) size = s->batch_rem;
-    s->batch_rem -= size;
-    if (s->batch_rem > 0 && s->batch_rem <= s->min_chunk) {
-      size += s->batch_rem;
-      s->batch_rem = 0;
-    }
+  return size;
+}
+
+/* Takes size out of the open batch. A batch hands out what it holds; a
+ * remnant no larger than the minimum joins the chunk that leaves it. */
+static uint64_t take_from_batch(master_sched_t* s, uint64_t size) {
+  if (size > s->batch_rem) size = s->batch_rem;
+  s->batch_rem -= size;
+  if (s->batch_rem > 0 && s->batch_rem <= s->min_chunk) {
+    size += s->batch_rem;
+    s->batch_rem = 0;
   }
+  return size;
+}
+
+uint64_t master_sched_next(master_sched_t* s, int w, uint64_t begin) {
+  uint64_t rem = s->n - begin;
+  if (w < 0 || w >= s->workers) w = 0;
+  if (s->kind == CLI_SCHED_STATIC) {
+    uint64_t end = block_begin(s, master_sched_owner(s, begin, 0) + 1);
+    uint64_t size = end - begin;
+    if (s->chunk > 0 && size > s->chunk) size = s->chunk;
+    s->cuts++;
+    return size;
+  }
+  int batched = is_batched(s->kind);
+  uint64_t size = limit_size(s, w, formula_size(s, w, rem));
+  if (batched) size = take_from_batch(s, size);
   uint64_t planned = size == 0 ? 1 : size;
   size = round_up(planned, s->align);
   if (size > rem) size = rem;
@@ -294,22 +313,17 @@ void master_sched_set_alive(master_sched_t* s, int w, int alive) {
   s->live += alive ? 1 : -1;
 }
 
-uint64_t master_chunk_align(const proto_job_t* job) {
-  return proto_job_align(job);
+uint64_t master_chunk_align(const cli_job_t* job) {
+  return job->task.spec.align > 0 ? job->task.spec.align : 1;
 }
 
-static uint64_t chunk_cap(const proto_job_t* job) {
-  switch (job->kind) {
-    case PROTO_JOB_PI:
-      return (uint64_t)1 << 28;
-    case PROTO_JOB_DOT:
-      return (uint64_t)1 << 27;
-    default:
-      return (uint64_t)1 << 20;
-  }
+/* The largest chunk cut automatically: the kernel's own limit. */
+static uint64_t chunk_cap(const cli_job_t* job) {
+  return job->task.spec.chunk_max > 0 ? job->task.spec.chunk_max
+                                      : JOBS_CHUNK_MAX_DEFAULT;
 }
 
-uint64_t master_chunk_size(const proto_job_t* job, int workers) {
+uint64_t master_chunk_size(const cli_job_t* job, int workers) {
   uint64_t align = master_chunk_align(job);
   if (job->chunk > 0) return job->chunk;
   uint64_t w = workers > 0 ? (uint64_t)workers : 1;
@@ -322,20 +336,20 @@ uint64_t master_chunk_size(const proto_job_t* job, int workers) {
   return size < align ? align : size;
 }
 
-uint64_t master_fixed_chunk_count(const proto_job_t* job, int workers) {
+uint64_t master_fixed_chunk_count(const cli_job_t* job, int workers) {
   switch (job->schedule) {
-    case PROTO_SCHED_STATIC:
+    case CLI_SCHED_STATIC:
       if (job->chunk == 0) return 0;
       /* fall through */
-    case PROTO_SCHED_CYCLIC:
-    case PROTO_SCHED_DYNAMIC:
+    case CLI_SCHED_CYCLIC:
+    case CLI_SCHED_DYNAMIC:
       return ceil_div(job->n, master_chunk_size(job, workers));
     default:
       return 0;
   }
 }
 
-uint64_t master_min_chunk(const proto_job_t* job, int workers) {
+uint64_t master_min_chunk(const cli_job_t* job, int workers) {
   uint64_t align = master_chunk_align(job);
   if (job->min_chunk > 0) return round_up(job->min_chunk, align);
   uint64_t w = workers > 0 ? (uint64_t)workers : 1;

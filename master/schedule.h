@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "proto/job.h"
+#include "cli/job.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,7 +35,7 @@ struct master_perf_s {
 
 typedef struct master_sched_s master_sched_t;
 struct master_sched_s {
-  proto_sched_t kind;
+  cli_sched_t kind;
   uint64_t n;           /* the range is [0, n) */
   int workers;          /* P */
   uint64_t align;       /* sizes are rounded up to a multiple of this */
@@ -63,7 +63,7 @@ struct master_sched_s {
  * variable ones (rounded up to align; 0 means align); max_chunk: 0 for none.
  * weights: P relative speeds for wf (NULL: all equal). Returns 0,
  * PROTO_EINVAL or PROTO_ENOMEM. */
-int master_sched_init(master_sched_t* s, proto_sched_t kind, uint64_t n,
+int master_sched_init(master_sched_t* s, cli_sched_t kind, uint64_t n,
                       int workers, uint64_t align, uint64_t chunk,
                       uint64_t min_chunk, uint64_t max_chunk,
                       const double* weights);
@@ -112,7 +112,7 @@ void master_sched_set_alive(master_sched_t* s, int w, int alive);
 /* The chunk size of the dynamic schedule for job with `workers` workers:
  * job->chunk when set, else n / (64 * workers) rounded up to the job's
  * alignment and kept within [alignment, the job's cap]. Never 0. */
-uint64_t master_chunk_size(const proto_job_t* job, int workers);
+uint64_t master_chunk_size(const cli_job_t* job, int workers);
 
 /* Chunks the master's table holds at most: each costs
  * sizeof(master_chunk_t) (80 bytes) plus 16 bytes while it is in a
@@ -122,15 +122,15 @@ uint64_t master_chunk_size(const proto_job_t* job, int workers);
 /* How many chunks job cuts with a fixed chunk size (dynamic, cyclic, and
  * static with --chunk): ceil(n / chunk); 0 for the variable-size schedules,
  * whose chunk counts grow with P log n, not with n. */
-uint64_t master_fixed_chunk_count(const proto_job_t* job, int workers);
+uint64_t master_fixed_chunk_count(const cli_job_t* job, int workers);
 
 /* The smallest chunk of the variable-size schedules: job->min_chunk when
  * set, else n / (4096 * workers), at least the alignment. */
-uint64_t master_min_chunk(const proto_job_t* job, int workers);
+uint64_t master_min_chunk(const cli_job_t* job, int workers);
 
-/* The alignment chunk boundaries must respect: PROTO_PI_GRAIN for pi, 1
+/* The alignment chunk boundaries must respect: PI_GRAIN for pi, 1
  * otherwise. */
-uint64_t master_chunk_align(const proto_job_t* job);
+uint64_t master_chunk_align(const cli_job_t* job);
 
 #ifdef __cplusplus
 }

@@ -94,7 +94,7 @@ static void draw_config(master_setup_t* s, farm_config_t* config) {
 }
 
 int master_setup_farm(master_setup_t* s) {
-  const proto_job_t* job = s->job;
+  const cli_job_t* job = s->job;
   uint64_t chunks = master_fixed_chunk_count(job, s->workers);
   if (chunks > MASTER_CHUNKS_MAX) {
     base_log(BASE_LOG_WARN,
@@ -111,11 +111,11 @@ int master_setup_farm(master_setup_t* s) {
   }
   farm_config_t config;
   draw_config(s, &config);
-  if (job->journal[0] == '\0' || job->kind == PROTO_JOB_HELLO)
+  if (job->journal[0] == '\0' || !cli_job_has_range(job))
     return farm_open(&s->farm, job, s->workers, &s->io, NULL, &config,
                      s->t0_ns);
   master_journal_load_t load;
-  char err[PROTO_PATH_MAX + 256];
+  char err[CLI_PATH_MAX + 256];
   int rc = master_journal_open(s->journal, job->journal, job, job->resume,
                                &load, err, sizeof(err));
   if (rc < 0) {

@@ -10,7 +10,7 @@
 
 #include "master/farm.h"
 #include "master/journal.h"
-#include "proto/job.h"
+#include "cli/job.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,7 +18,7 @@ extern "C" {
 
 typedef struct master_setup_s master_setup_t;
 struct master_setup_s {
-  const proto_job_t* job;
+  const cli_job_t* job;
   int workers;         /* worker ranks */
   farm_io_t io;        /* the farm's callbacks */
   uint64_t scale;      /* sent with every chunk (farm_config_t.scale) */

@@ -7,13 +7,13 @@
 #include "proto/error.h"
 #include "base/log.h"
 
-void master_solo_init(master_solo_t* s, farm_t* f, char** argv, uint64_t scale,
-                      double frozen_s) {
+void master_solo_init(master_solo_t* s, farm_t* f, const cli_job_t* job,
+                      char** argv, uint64_t scale, double frozen_s) {
   memset(s, 0, sizeof(*s));
   s->farm = f;
   s->scale = scale;
   s->frozen_ns = (uint64_t)(frozen_s * 1e9);
-  sandbox_init(&s->sandbox, argv);
+  sandbox_init(&s->sandbox, argv, &job->task, job->n);
 }
 
 /* The chunk in hand failed with rc (detail as in a FAIL). */

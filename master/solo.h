@@ -3,7 +3,7 @@
  * computation no worker can give (every one that could computed that chunk
  * already). The computation never runs in the master's process: a kernel
  * that crashes, exits or hangs must cost a chunk, never the run. It runs in
- * a child process (worker/sandbox.h), which this module drives without
+ * a child process (kernel/sandbox.h), which this module drives without
  * ever blocking: the loop calls master_solo_step() often, and it starts a
  * chunk the farm hands out, reads what the child says, and kills a child
  * silent for longer than --timeout-floor. A death is the farm's to count
@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "master/farm.h"
-#include "worker/sandbox.h"
+#include "kernel/sandbox.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,10 +32,11 @@ struct master_solo_s {
   uint64_t chunks;    /* chunks the master computed */
 };
 
-/* Sets s up to compute for f, starting children with argv (the master's
- * own command line: the child parses the same job). */
-void master_solo_init(master_solo_t* s, farm_t* f, char** argv, uint64_t scale,
-                      double frozen_s);
+/* Sets s up to compute job's chunks for f, starting children with argv
+ * (the master's own command line; the child is sent the job's
+ * computation). */
+void master_solo_init(master_solo_t* s, farm_t* f, const cli_job_t* job,
+                      char** argv, uint64_t scale, double frozen_s);
 
 /* Does what is due now, without blocking: hands the child the chunk the
  * farm wants computed, passes on what the child said (a result, a failure,

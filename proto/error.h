@@ -22,7 +22,9 @@ typedef enum {
   PROTO_EJOB = -8,       /* peer was started with another job */
   PROTO_EMPI = -9,       /* an MPI call failed */
   PROTO_EUV = -10,       /* a libuv call failed */
-  PROTO_EFILE = -11,     /* an input file is unusable (length, access) */
+  PROTO_EFILE = -11,     /* an input file cannot be opened or is no regular
+                            file (what a kernel finds wrong in its contents,
+                            a length, is PROTO_EINVAL with its sentence) */
   PROTO_ECANCELED = -12, /* work was cancelled */
   PROTO_EJOURNAL = -13,  /* journal of another job, damaged or newer */
   PROTO_ESTOPPED = -14,  /* the run was stopped by a signal */

@@ -230,6 +230,50 @@ static void put_field(uint8_t* buf, size_t w, field_t f, const proto_msg_t* m) {
   }
 }
 
+/* The host name at word w: NUL-padded, so that every byte after the name
+ * is zero and a message has one encoding (what decodes re-encodes to the
+ * same bytes). */
+static int get_host(const uint8_t* buf, size_t w, proto_msg_t* m) {
+  memcpy(m->host, buf + w * 8, PROTO_HOST_MAX);
+  size_t len = strnlen(m->host, PROTO_HOST_MAX);
+  if (len == PROTO_HOST_MAX) return PROTO_EBADMSG;
+  for (size_t i = len; i < PROTO_HOST_MAX; i++)
+    if (m->host[i] != '\0') return PROTO_EBADMSG;
+  return 0;
+}
+
+/* The float sum's flags at word w: no bit beyond the known ones. */
+static int get_flags(const uint8_t* buf, size_t w, proto_msg_t* m) {
+  uint64_t flags = get(buf, w);
+  if (flags &
+      ~(uint64_t)(PROTO_EXACT_POS_INF | PROTO_EXACT_NEG_INF | PROTO_EXACT_NAN))
+    return PROTO_EBADMSG;
+  m->fsum.flags = (uint32_t)flags;
+  return 0;
+}
+
+/* The float sum's digits from word w. Only normalised digits are accepted:
+ * anything else could make the master's accumulator overflow. */
+static int get_digits(const uint8_t* buf, size_t w, proto_msg_t* m) {
+  for (size_t j = 0; j < PROTO_EXACT_DIGITS; j++) {
+    int64_t d = (int64_t)get(buf, w + j);
+    int top = j == PROTO_EXACT_DIGITS - 1;
+    if (d > 0xffffffffll || d < (top ? -0xffffffffll : 0)) return PROTO_EBADMSG;
+    m->fsum.digit[j] = d;
+  }
+  return 0;
+}
+
+/* The four addresses from word w, each one of 32 bits. */
+static int get_addrs(const uint8_t* buf, size_t w, proto_msg_t* m) {
+  for (size_t k = 0; k < 4; k++) {
+    uint64_t a = get(buf, w + k);
+    if (a > 0xffffffffu) return PROTO_EBADMSG;
+    m->addr[k] = (uint32_t)a;
+  }
+  return 0;
+}
+
 /* Reads one field at word w of buf; PROTO_EBADMSG when its value can never
  * be valid. */
 static int get_field(const uint8_t* buf, size_t w, field_t f, proto_msg_t* m) {
@@ -245,16 +289,8 @@ static int get_field(const uint8_t* buf, size_t w, field_t f, proto_msg_t* m) {
     case F_CPUS:
       m->cpus = get(buf, w);
       break;
-    case F_HOST: {
-      /* NUL-padded: every byte after the name is zero, so that a message
-       * has one encoding (what decodes re-encodes to the same bytes). */
-      memcpy(m->host, buf + w * 8, PROTO_HOST_MAX);
-      size_t len = strnlen(m->host, PROTO_HOST_MAX);
-      if (len == PROTO_HOST_MAX) return PROTO_EBADMSG;
-      for (size_t i = len; i < PROTO_HOST_MAX; i++)
-        if (m->host[i] != '\0') return PROTO_EBADMSG;
-      break;
-    }
+    case F_HOST:
+      return get_host(buf, w, m);
     case F_CODE:
       m->code = (int64_t)get(buf, w);
       break;
@@ -279,28 +315,13 @@ static int get_field(const uint8_t* buf, size_t w, field_t f, proto_msg_t* m) {
     case F_BUSY:
       m->busy_ns = get(buf, w);
       break;
-    case F_FLAGS: {
-      uint64_t flags = get(buf, w);
-      if (flags & ~(uint64_t)(PROTO_EXACT_POS_INF | PROTO_EXACT_NEG_INF |
-                              PROTO_EXACT_NAN))
-        return PROTO_EBADMSG;
-      m->fsum.flags = (uint32_t)flags;
-      break;
-    }
+    case F_FLAGS:
+      return get_flags(buf, w, m);
     case F_ISUM:
       m->isum = (unsigned __int128)get(buf, w + 1) << 64 | get(buf, w);
       break;
     case F_DIGITS:
-      for (size_t j = 0; j < PROTO_EXACT_DIGITS; j++) {
-        int64_t d = (int64_t)get(buf, w + j);
-        /* Only normalised digits are accepted: anything else could make the
-         * master's accumulator overflow. */
-        int top = j == PROTO_EXACT_DIGITS - 1;
-        if (d > 0xffffffffll || d < (top ? -0xffffffffll : 0))
-          return PROTO_EBADMSG;
-        m->fsum.digit[j] = d;
-      }
-      break;
+      return get_digits(buf, w, m);
     case F_DONE:
       m->done = get(buf, w);
       break;
@@ -315,12 +336,7 @@ static int get_field(const uint8_t* buf, size_t w, field_t f, proto_msg_t* m) {
       if (m->port > 65535) return PROTO_EBADMSG;
       break;
     case F_ADDRS:
-      for (size_t k = 0; k < 4; k++) {
-        uint64_t a = get(buf, w + k);
-        if (a > 0xffffffffu) return PROTO_EBADMSG;
-        m->addr[k] = (uint32_t)a;
-      }
-      break;
+      return get_addrs(buf, w, m);
   }
   return 0;
 }

@@ -32,7 +32,8 @@
  * job with REFUSE and never gives that rank work, the right one with
  * WELCOME: where the worker's guard (the parent process that outlives it)
  * reports its death, as a datagram (proto_death_t) carrying this rank's
- * token, so the master learns it at once instead of from silence. WORK orders one chunk
+ * token, so the master learns it at once instead of from silence. WORK orders
+one chunk
  * [begin, end) of the index range; a worker may hold several and computes
  * them in order. RESULT returns one chunk's exact partial result: pi and
  * dot-from-files fill the exact digits, dot --n fills the 128-bit integer.
@@ -67,6 +68,14 @@ master ends the job with MPI_Abort. A worker must not
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A computing worker reports PROGRESS this often, and the master sends
+ * every worker something at least this often (a PING when idle). Silence
+ * limits shorter than twice these would take healthy ranks for dead, so
+ * --lost-after and --timeout-floor start at 2 x PROTO_BEAT_S and
+ * --master-timeout at 2 x PROTO_PING_S. */
+#define PROTO_BEAT_S 0.1
+#define PROTO_PING_S 1.0
 
 enum {
   PROTO_MAGIC = 0x54464d31, /* "TFM1" */
@@ -191,7 +200,7 @@ struct proto_msg_s {
                                 measured on the master (0: not used) */
   uint64_t busy_ns;          /* RESULT/PROGRESS: time spent computing */
   uint64_t done;             /* PROGRESS: indices of the chunk done so far */
-  uint64_t fingerprint;      /* HELLO: proto_job_fingerprint() */
+  uint64_t fingerprint;      /* HELLO: cli_job_fingerprint() */
   uint64_t pid;              /* HELLO: the worker's process id */
   uint64_t cpus;             /* HELLO: cores the worker's host reports */
   char host[PROTO_HOST_MAX]; /* HELLO: host name, NUL-terminated */

@@ -1,6 +1,6 @@
 /* Kernel objects that run --kernel must refuse up front: BAD_NOSYM exports
  * no taskfarm_kernel, BAD_ABI declares another interface version. */
-#include "worker/taskfarm_kernel.h"
+#include "jobs/taskfarm_kernel.h"
 
 static int compute(void* state, uint64_t begin, uint64_t end,
                    const taskfarm_out_t* out, char* err, size_t errlen) {
@@ -11,7 +11,7 @@ static int compute(void* state, uint64_t begin, uint64_t end,
 
 static const taskfarm_kernel_t kBad = {
 #ifdef BAD_ABI
-    .abi = TASKFARM_KERNEL_ABI + 98,
+    .abi = 99, /* a version no taskfarm has had */
 #else
     .abi = TASKFARM_KERNEL_ABI,
 #endif

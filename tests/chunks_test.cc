@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "master/schedule.h"
+#include "tests/job_fixture.h"
 
 namespace {
 
@@ -154,19 +155,21 @@ TEST(ChunksTest, AttemptsAreUnboundedAndOldOnesForgotten) {
 }
 
 TEST(ScheduleTest, AutomaticChunkIsAlignedAndBounded) {
-  proto_job_t job = {};
-  job.kind = PROTO_JOB_PI;
-  job.n = 1000000;
+  // pi's kernel works in blocks of 1024 terms (its declared alignment).
+  cli_job_t job = testjob::Make({"pi", "--n", "1000000"});
+  const uint64_t grain = job.task.spec.align;
+  EXPECT_EQ(grain, 1024u);
   uint64_t s = master_chunk_size(&job, 2);
-  EXPECT_EQ(s % PROTO_PI_GRAIN, 0u);
-  EXPECT_GE(s, (uint64_t)PROTO_PI_GRAIN);
-  EXPECT_LE(s, job.n / 64 + PROTO_PI_GRAIN);
+  EXPECT_EQ(s % grain, 0u);
+  EXPECT_GE(s, grain);
+  EXPECT_LE(s, job.n / 64 + grain);
   job.n = 10;
-  EXPECT_EQ(master_chunk_size(&job, 8), (uint64_t)PROTO_PI_GRAIN);
-  job.kind = PROTO_JOB_DOT;
-  EXPECT_EQ(master_chunk_size(&job, 8), 1u);
-  job.chunk = 7;
-  EXPECT_EQ(master_chunk_size(&job, 8), 7u);
+  EXPECT_EQ(master_chunk_size(&job, 8), grain);
+  cli_job_t dot = testjob::Make({"dot", "--n", "10"});
+  EXPECT_EQ(dot.task.spec.align, 1u);
+  EXPECT_EQ(master_chunk_size(&dot, 8), 1u);
+  dot.chunk = 7;
+  EXPECT_EQ(master_chunk_size(&dot, 8), 7u);
 }
 
 }  // namespace

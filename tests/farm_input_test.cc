@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -107,10 +108,24 @@ TEST(FarmInputTest, MoreChunksThanTheMasterTakesAreRefusedUpFront) {
                 "takes at most 67108864 chunks: use --chunk 14902 or more");
 }
 
+// Every job that --jobs lists (and the whole program) has a help, printed
+// once by rank 0 alone, that shows what the job prints with no template
+// field left raw.
 TEST(FarmInputTest, HelpForEveryJob) {
-  for (const char* job : {"", "hello", "pi", "dot"}) {
+  run::Result list = run::Run({run::Binary(), "--jobs"}, 30);
+  ASSERT_EQ(list.status, 0) << list.err;
+  std::vector<std::string> jobs = {""};
+  std::istringstream lines(list.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string job;
+    words >> job;
+    if (!job.empty()) jobs.push_back(job);
+  }
+  ASSERT_GE(jobs.size(), 9u) << list.out;
+  for (const std::string& job : jobs) {
     std::vector<std::string> args;
-    if (*job) args.push_back(job);
+    if (!job.empty()) args.push_back(job);
     args.push_back("--help");
     run::Result r = run::Farm(3, args, 30);
     ASSERT_EQ(r.status, 0) << job << r.err;
@@ -118,6 +133,10 @@ TEST(FarmInputTest, HelpForEveryJob) {
     EXPECT_EQ(r.err, "") << job;
     // Printed once (by rank 0), not once per rank.
     EXPECT_EQ(r.out.find("usage: ", 1), std::string::npos) << job << r.out;
+    EXPECT_EQ(r.out.find('{'), std::string::npos) << job << r.out;
+    if (!job.empty() && job != "run") {
+      EXPECT_NE(r.out.find("It prints:"), std::string::npos) << job;
+    }
   }
 }
 

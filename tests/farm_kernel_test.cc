@@ -70,7 +70,7 @@ TEST(FarmKernelTest, AKilledWorkerChangesNothing) {
 TEST(FarmKernelTest, APlainGccBuildRunsToo) {
   std::string dir = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";
   std::string so = dir + "/libzeta-gcc.so";
-  std::string header = run::Binary("worker/taskfarm_kernel.h");
+  std::string header = run::Binary("jobs/taskfarm_kernel.h");
   std::string include = header.substr(0, header.rfind('/'));
   run::Result cc = run::Run({"gcc", "-O2", "-shared", "-fPIC", "-I", include,
                              "-o", so, run::Binary("examples/zeta.c"), "-lm"},
@@ -104,11 +104,12 @@ TEST(FarmKernelTest, ObjectsThatCannotWorkAreRefusedUpFront) {
       {"run", "--kernel", run::Binary("examples/zeta.c"), "--n", "10"},
       "cannot load --kernel");
   ExpectRefused({"run", "--kernel", Zeta(), "--n", "10", "--arg", "power=0"},
-                "power must be a whole number from 1 to 16, got '0'");
-  ExpectRefused({"run", "--kernel", Zeta(), "--n", "10", "--arg", "colour=1"},
-                "unknown argument 'colour'");
+                "--arg power takes a whole number from 1 to 16, got '0'");
+  ExpectRefused(
+      {"run", "--kernel", Zeta(), "--n", "10", "--arg", "colour=1"},
+      "zeta takes no option --arg colour (it takes --arg power, --arg fail_at)");
   ExpectRefused({"run", "--kernel", Zeta(), "--n", "2e12"},
-                "beyond the largest n kernel zeta takes");
+                "--n 2000000000000 is beyond the supported maximum 1099511627776 of zeta");
   ExpectRefused({"run", "--n", "10"}, "run needs --kernel FILE");
 }
 

@@ -18,7 +18,7 @@
 
 namespace {
 
-// splitmix64 of seed*golden + i + 1 (worker/loop.h), summed modulo 2^128.
+// splitmix64 of seed*golden + i + 1 (jobs/loop.h), summed modulo 2^128.
 std::string Checksum(uint64_t seed, uint64_t n) {
   unsigned __int128 sum = 0;
   for (uint64_t i = 0; i < n; i++) {

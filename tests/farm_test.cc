@@ -44,10 +44,10 @@ class Farm {
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     char err[256];
     EXPECT_EQ(
-        proto_job_parse(&job, (int)argv.size(), argv.data(), err, sizeof(err)),
+        cli_job_parse(&job, (int)argv.size(), argv.data(), err, sizeof(err)),
         0)
         << err;
-    EXPECT_EQ(proto_job_resolve(&job, err, sizeof(err)), 0) << err;
+    EXPECT_EQ(cli_job_resolve(&job, 0, nullptr, err, sizeof(err)), 0) << err;
     farm_io_t io = {this, SendCb, RecordCb, LogCb, nullptr};
     farm_config_t config = {};
     config.host = host;
@@ -111,7 +111,7 @@ class Farm {
     proto_msg_t m = {};
     m.kind = PROTO_TAG_HELLO;
     m.pid = 100 + (uint64_t)rank;
-    m.fingerprint = fingerprint ? fingerprint : proto_job_fingerprint(&job);
+    m.fingerprint = fingerprint ? fingerprint : cli_job_fingerprint(&job);
     Message(rank, &m, now);
   }
   // The orders rank was sent and still holds, per the farm.
@@ -174,7 +174,7 @@ class Farm {
     return c;
   }
 
-  proto_job_t job;
+  cli_job_t job;
   farm_t* fp = nullptr;
   uint64_t now = 1 * kS;
   int send_rc = 0;
@@ -391,7 +391,7 @@ TEST(FarmTest, EveryKindInEveryState) {
       ASSERT_EQ(t.Peer(2).state, s) << farm_state_name(s);
       proto_msg_t m = {};
       m.kind = (proto_tag_t)kind;
-      m.fingerprint = proto_job_fingerprint(&t.job);
+      m.fingerprint = cli_job_fingerprint(&t.job);
       m.attempt = 1;
       m.end = 1000;
       m.isum = 42;  // not the partial of [0, 1000)
@@ -446,13 +446,13 @@ TEST(FarmTest, StopWithdrawsQueuedOrdersAndEndsAfterGrace) {
 }
 
 TEST(FarmTest, ResumedRunSkipsJournaledRanges) {
-  proto_job_t job;
+  cli_job_t job;
   std::vector<std::string> args = {"taskfarm", "dot",     "--n",
                                    "10000",    "--chunk", "1000"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   char err[256];
-  ASSERT_EQ(proto_job_parse(&job, 6, argv.data(), err, sizeof(err)), 0);
+  ASSERT_EQ(cli_job_parse(&job, 6, argv.data(), err, sizeof(err)), 0);
   master_record_t rec[2] = {};
   rec[0].begin = 0;
   rec[0].end = 3000;
@@ -504,7 +504,7 @@ TEST(FarmTest, SeveralHostsWithoutJournalAreWarnedOnceAfterAMinute) {
     for (int r = 1; r <= 2; r++) {
       proto_msg_t m = {};
       m.kind = PROTO_TAG_HELLO;
-      m.fingerprint = proto_job_fingerprint(&t.job);
+      m.fingerprint = cli_job_fingerprint(&t.job);
       m.pid = 100 + r;
       snprintf(m.host, sizeof(m.host), "%s", hosts[r - 1]);
       t.Message(r, &m, t.now);

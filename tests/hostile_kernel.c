@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "worker/taskfarm_kernel.h"
+#include "jobs/taskfarm_kernel.h"
 
 typedef struct hostile_s {
   char what[16];

@@ -18,6 +18,7 @@
 
 #include "master/chunks.h"
 #include "proto/error.h"
+#include "tests/job_fixture.h"
 
 namespace {
 
@@ -38,11 +39,8 @@ void Spit(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
-proto_job_t PiJob(uint64_t n) {
-  proto_job_t job{};
-  job.kind = PROTO_JOB_PI;
-  job.n = n;
-  return job;
+cli_job_t PiJob(uint64_t n) {
+  return testjob::Make({"pi", "--n", std::to_string(n)});
 }
 
 // Record k of a pi journal over [0, 1024 * count): chunk k of 1024 terms
@@ -62,7 +60,7 @@ master_record_t Record(uint64_t k) {
   return r;
 }
 
-void Write(const std::string& path, const proto_job_t& job, uint64_t from,
+void Write(const std::string& path, const cli_job_t& job, uint64_t from,
            uint64_t to, bool resume) {
   master_journal_t j;
   master_journal_load_t load;
@@ -79,7 +77,7 @@ void Write(const std::string& path, const proto_job_t& job, uint64_t from,
   ASSERT_EQ(master_journal_close(&j), 0);
 }
 
-int Load(const std::string& path, const proto_job_t& job,
+int Load(const std::string& path, const cli_job_t& job,
          master_journal_load_t* load, std::string* err) {
   master_journal_t j;
   char buf[1024];
@@ -126,7 +124,7 @@ size_t RecordAt(const std::string& bytes, int k) {
 
 TEST(JournalTest, RecordsComeBackExactly) {
   std::string path = TempFile("roundtrip.journal");
-  proto_job_t job = PiJob(1024 * 100);
+  cli_job_t job = PiJob(1024 * 100);
   Write(path, job, 0, 40, false);
   Write(path, job, 40, 60, true);  // a resumed run appends
   master_journal_load_t load;
@@ -143,7 +141,7 @@ TEST(JournalTest, RecordsComeBackExactly) {
 // edges are read right.
 TEST(JournalTest, AJournalLargerThanTheReadWindowComesBackExactly) {
   std::string path = TempFile("large.journal");
-  proto_job_t job = PiJob(1024 * 40000);
+  cli_job_t job = PiJob(1024 * 40000);
   Write(path, job, 0, 40000, false);
   EXPECT_GT(Slurp(path).size(), 4u << 20);
   master_journal_load_t load;
@@ -155,7 +153,7 @@ TEST(JournalTest, AJournalLargerThanTheReadWindowComesBackExactly) {
 
 TEST(JournalTest, TornTailIsCutOffAndAppendsFollowTheLastGoodRecord) {
   std::string path = TempFile("torn.journal");
-  proto_job_t job = PiJob(1024 * 100);
+  cli_job_t job = PiJob(1024 * 100);
   Write(path, job, 0, 10, false);
   std::string bytes = Slurp(path);
   Spit(path, bytes.substr(0, bytes.size() - 7));  // last record cut short
@@ -175,7 +173,7 @@ TEST(JournalTest, TornTailIsCutOffAndAppendsFollowTheLastGoodRecord) {
 
 TEST(JournalTest, DamagedRecordIsLeftOutAndTheRestKept) {
   std::string path = TempFile("flipped.journal");
-  proto_job_t job = PiJob(1024 * 100);
+  cli_job_t job = PiJob(1024 * 100);
   Write(path, job, 0, 10, false);
   std::string bytes = Slurp(path);
   size_t start = RecordAt(bytes, 4);
@@ -200,7 +198,7 @@ TEST(JournalTest, DamagedRecordIsLeftOutAndTheRestKept) {
 // digits overflowed its accumulator (found by tests/fuzz/journal_fuzz.c).
 TEST(JournalTest, ARecordWithUnnormalisedDigitsIsLeftOut) {
   std::string path = TempFile("unnormalised.journal");
-  proto_job_t job = PiJob(1024 * 100);
+  cli_job_t job = PiJob(1024 * 100);
   Write(path, job, 0, 10, false);
   std::string bytes = Slurp(path);
   size_t start = RecordAt(bytes, 4);
@@ -225,7 +223,7 @@ TEST(JournalTest, ARecordWithUnnormalisedDigitsIsLeftOut) {
 // the count of records in it is 43, not 1.
 TEST(JournalTest, DamagedRecordsInARowAreCountedOneByOne) {
   std::string path = TempFile("stretch.journal");
-  proto_job_t job = PiJob(1024 * 100);
+  cli_job_t job = PiJob(1024 * 100);
   Write(path, job, 0, 60, false);
   std::string bytes = Slurp(path);
   for (int k = 10; k < 53; k++) bytes[RecordAt(bytes, k) + 20] ^= 0x01;
@@ -244,7 +242,7 @@ TEST(JournalTest, DamagedRecordsInARowAreCountedOneByOne) {
 // another's range is left out.
 TEST(JournalTest, RepeatedAndOverlappingRecordsAreToldApart) {
   std::string path = TempFile("overlap.journal");
-  proto_job_t job = PiJob(1024 * 100);
+  cli_job_t job = PiJob(1024 * 100);
   Write(path, job, 0, 10, false);
   {
     master_journal_t j;
@@ -285,7 +283,7 @@ TEST(JournalTest, UnusableJournalsGetAnErrorAndStayAsTheyWere) {
   std::string good = Slurp(path);
   struct Case {
     std::string bytes;
-    proto_job_t job;
+    cli_job_t job;
     const char* says;
   } cases[] = {
       {good, PiJob(1024 * 101), "belongs to another job (pi n=102400)"},
@@ -313,7 +311,7 @@ TEST(JournalTest, UnusableJournalsGetAnErrorAndStayAsTheyWere) {
   master_journal_t j;
   master_journal_load_t load;
   char err[512];
-  proto_job_t job = PiJob(1024 * 100);
+  cli_job_t job = PiJob(1024 * 100);
   EXPECT_EQ(
       master_journal_open(&j, path.c_str(), &job, 0, &load, err, sizeof(err)),
       PROTO_EJOURNAL);
@@ -326,7 +324,7 @@ TEST(JournalTest, UnusableJournalsGetAnErrorAndStayAsTheyWere) {
 // partial is not in the sums.
 TEST(JournalTest, AWithdrawalVoidsTheRecordBeforeIt) {
   std::string path = TempFile("withdrawn.journal");
-  proto_job_t job = PiJob(1024 * 6);
+  cli_job_t job = PiJob(1024 * 6);
   Write(path, job, 0, 6, false);
   master_journal_t j;
   master_journal_load_t load;
@@ -355,10 +353,12 @@ TEST(JournalTest, AWithdrawalVoidsTheRecordBeforeIt) {
   master_journal_free_load(&load);
 }
 
-// A journal of format 3 (no withdrawals yet) is read as it is.
-TEST(JournalTest, FormatThreeIsStillRead) {
+// A journal of an older format (here 3) was fingerprinted from another
+// description of the job: it is refused with the reason and what to do,
+// and left as it was.
+TEST(JournalTest, AnOlderFormatIsRefusedWithTheReasonAndUntouched) {
   std::string path = TempFile("three.journal");
-  proto_job_t job = PiJob(1024 * 4);
+  cli_job_t job = PiJob(1024 * 4);
   Write(path, job, 0, 4, false);
   std::string bytes = Slurp(path);
   uint32_t hsize = 0;
@@ -372,9 +372,12 @@ TEST(JournalTest, FormatThreeIsStillRead) {
   Spit(path, fixed);
   master_journal_load_t load;
   std::string e;
-  ASSERT_EQ(Load(path, job, &load, &e), 0) << e;
-  ExpectDone(load.done, 0, 4);
-  master_journal_free_load(&load);
+  ASSERT_EQ(Load(path, job, &load, &e), PROTO_EJOURNAL);
+  EXPECT_NE(e.find("has format version 3, written by an older taskfarm"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("finish it with the older build"), std::string::npos) << e;
+  EXPECT_EQ(Slurp(path), fixed);
 }
 
 // A dot journal of two files: the files' identity is checked on resume.
@@ -391,24 +394,14 @@ class InputJournalTest : public ::testing::Test {
     unlink(journal_.c_str());
   }
   // Parses and resolves dot --a A --b B from folder cwd.
-  proto_job_t Job(const std::string& a, const std::string& b) {
-    proto_job_t job;
-    char err[512];
-    std::vector<std::string> args = {"taskfarm", "dot", "--a", a, "--b", b};
-    std::vector<char*> argv;
-    for (std::string& s : args) argv.push_back(&s[0]);
-    EXPECT_EQ(
-        proto_job_parse(&job, (int)argv.size(), argv.data(), err, sizeof(err)),
-        0)
-        << err;
-    EXPECT_EQ(proto_job_resolve(&job, err, sizeof(err)), 0) << err;
-    return job;
+  cli_job_t Job(const std::string& a, const std::string& b) {
+    return testjob::Make({"dot", "--a", a, "--b", b});
   }
   std::string dir_, a_, b_, journal_;
 };
 
 TEST_F(InputJournalTest, AFileChangedInPlaceIsRefusedByName) {
-  proto_job_t job = Job(a_, b_);
+  cli_job_t job = Job(a_, b_);
   Write(journal_, job, 0, 0, false);
   std::string before = Slurp(journal_);
   // Same length, same modification time, other contents.
@@ -417,13 +410,13 @@ TEST_F(InputJournalTest, AFileChangedInPlaceIsRefusedByName) {
   Spit(b_, std::string(800, '\x03'));
   struct timespec times[2] = {st.st_atim, st.st_mtim};
   ASSERT_EQ(utimensat(AT_FDCWD, b_.c_str(), times, 0), 0);
-  proto_job_t again = Job(a_, b_);
+  cli_job_t again = Job(a_, b_);
   master_journal_load_t load;
   std::string err;
   EXPECT_EQ(Load(journal_, again, &load, &err), PROTO_EJOURNAL);
-  EXPECT_NE(
-      err.find(std::string("--b file '") + again.input[1].path + "' changed"),
-      std::string::npos)
+  EXPECT_NE(err.find(std::string("--b file '") + again.task.input[1].path +
+                     "' changed"),
+            std::string::npos)
       << err;
   EXPECT_EQ(Slurp(journal_), before);
 }
@@ -431,7 +424,7 @@ TEST_F(InputJournalTest, AFileChangedInPlaceIsRefusedByName) {
 TEST_F(InputJournalTest, TheSameFilesByAnotherPathResume) {
   Write(journal_, Job(a_, b_), 0, 0, false);
   // dir/./a.f64 and dir//b.f64 are the same files.
-  proto_job_t job = Job(dir_ + "/./a.f64", dir_ + "//b.f64");
+  cli_job_t job = Job(dir_ + "/./a.f64", dir_ + "//b.f64");
   master_journal_load_t load;
   std::string err;
   EXPECT_EQ(Load(journal_, job, &load, &err), 0) << err;
@@ -439,17 +432,17 @@ TEST_F(InputJournalTest, TheSameFilesByAnotherPathResume) {
 }
 
 TEST_F(InputJournalTest, OtherFilesAreAnotherJob) {
-  proto_job_t first = Job(a_, b_);
+  cli_job_t first = Job(a_, b_);
   Write(journal_, first, 0, 0, false);
   std::string c = dir_ + "/c.f64";
   Spit(c, std::string(800, '\x02'));
-  proto_job_t job = Job(a_, c);
+  cli_job_t job = Job(a_, c);
   master_journal_load_t load;
   std::string err;
   EXPECT_EQ(Load(journal_, job, &load, &err), PROTO_EJOURNAL);
-  EXPECT_NE(
-      err.find(std::string("its --b file was '") + first.input[1].path + "'"),
-      std::string::npos)
+  EXPECT_NE(err.find(std::string("its --b file was '") +
+                     first.task.input[1].path + "'"),
+            std::string::npos)
       << err;
 }
 

@@ -1,5 +1,5 @@
 // Kernels against closed forms and independent re-implementations.
-#include "worker/kernel.h"
+#include "kernel/kernel.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,18 +9,53 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "base/isa.h"
+#include "cli/job.h"
+#include "jobs/dot.h"
+#include "jobs/lines.h"
+#include "jobs/pi.h"
+#include "kernel/products.h"
 #include "proto/error.h"
 #include "tests/reference.h"
 
 namespace {
 
+// A job as the command line `taskfarm ARGS...` describes it, parsed and
+// resolved as every rank does before MPI starts.
+std::unique_ptr<cli_job_t> Resolved(std::vector<std::string> args) {
+  auto job = std::make_unique<cli_job_t>();
+  std::string prog = "taskfarm";
+  std::vector<char*> argv = {&prog[0]};
+  for (auto& a : args) argv.push_back(&a[0]);
+  char err[512] = "";
+  int rc =
+      cli_job_parse(job.get(), (int)argv.size(), argv.data(), err, sizeof(err));
+  EXPECT_EQ(rc, 0) << err;
+  if (rc == 0) rc = cli_job_resolve(job.get(), 0, nullptr, err, sizeof(err));
+  EXPECT_EQ(rc, 0) << err;
+  return job;
+}
+
 TEST(KernelTest, DotGenMatchesClosedForm) {
   for (uint64_t n : {1ull, 2ull, 3ull, 10ull, 1000ull, 123457ull}) {
-    EXPECT_TRUE(kernel_dot_gen(n, 0, n) == ref::DotClosed(n)) << n;
+    EXPECT_TRUE(dot_gen(n, 0, n) == ref::DotClosed(n)) << n;
   }
+}
+
+// The job's own closed form (its reference) against the independent one,
+// up to the documented limit, where n(n+1)(n+2)/6 needs 128 bits.
+TEST(KernelTest, DotClosedFormIsTheIndependentOne) {
+  std::vector<uint64_t> ns = {1, 2, 3, 4, 5, 6, 1000, (1ull << 32) + 1};
+  ns.insert(ns.end(), {9999999999999ull, DOT_N_MAX - 1, DOT_N_MAX});
+  for (uint64_t n : ns) {
+    EXPECT_TRUE(dot_closed_form(n) == ref::DotClosed(n)) << n;
+  }
+  EXPECT_EQ(DOT_N_MAX, 12000000000000ull);
 }
 
 TEST(KernelTest, DotGenIsAdditiveOverSplits) {
@@ -29,7 +64,7 @@ TEST(KernelTest, DotGenIsAdditiveOverSplits) {
   unsigned __int128 total = 0;
   for (uint64_t at = 0; at < n;) {
     uint64_t end = std::min<uint64_t>(n, at + 1 + rng() % 50000);
-    total += kernel_dot_gen(n, at, end);
+    total += dot_gen(n, at, end);
     at = end;
   }
   EXPECT_TRUE(total == ref::DotClosed(n));
@@ -39,7 +74,7 @@ TEST(KernelTest, DotGenNearLimitSliceIsExact) {
   // One element near the top of the range: (i + 1)(n - i) needs 88 bits.
   const uint64_t n = 12000000000000ull, i = n / 2;
   unsigned __int128 want = (unsigned __int128)(i + 1) * (n - i);
-  EXPECT_TRUE(kernel_dot_gen(n, i, i + 1) == want);
+  EXPECT_TRUE(dot_gen(n, i, i + 1) == want);
 }
 
 // The grain's definition re-implemented plainly, one rounding per step
@@ -78,19 +113,18 @@ double GrainByDefinition(uint64_t begin, uint64_t end) {
 }
 
 using GrainFn = double (*)(uint64_t, uint64_t);
-const GrainFn kPaths[KERNEL_PI_PATHS] = {
-    kernel_pi_grain_sse2, kernel_pi_grain_avx2, kernel_pi_grain_avx512};
+const GrainFn kPaths[BASE_ISA_PATHS] = {pi_grain_sse2, pi_grain_avx2,
+                                        pi_grain_avx512};
 
 // Every compiled path, called by its own symbol, gives the definition's bits
 // (a path this CPU lacks is skipped, and the test says so).
 TEST(KernelTest, EveryPiPathIsBitwiseTheDefinition) {
   const uint64_t starts[] = {32768, 1u << 20, 999999488, 1ull << 40,
                              (1ull << 50) - 1024};
-  for (int path = 0; path < KERNEL_PI_PATHS; path++) {
-    kernel_pi_path_t p = (kernel_pi_path_t)path;
-    if (!kernel_pi_path_supported(p)) {
-      printf("pi path %s: skipped, this CPU lacks it\n",
-             kernel_pi_path_name(p));
+  for (int path = 0; path < BASE_ISA_PATHS; path++) {
+    base_isa_t p = (base_isa_t)path;
+    if (!base_isa_supported(p)) {
+      printf("pi path %s: skipped, this CPU lacks it\n", base_isa_name(p));
       continue;
     }
     int checked = 0;
@@ -100,21 +134,22 @@ TEST(KernelTest, EveryPiPathIsBitwiseTheDefinition) {
         double got = kPaths[path](b, b + len);
         double want = GrainByDefinition(b, b + len);
         EXPECT_EQ(std::memcmp(&got, &want, sizeof(got)), 0)
-            << kernel_pi_path_name(p) << ": grain at " << b << " length "
-            << len;
+            << base_isa_name(p) << ": grain at " << b << " length " << len;
         checked++;
       }
     }
     printf("pi path %s: %d grains bitwise equal to the definition\n",
-           kernel_pi_path_name(p), checked);
+           base_isa_name(p), checked);
   }
 }
 
 // The grain of the largest x the farm accepts stays finite and close to the
 // sum of its terms in quad precision.
 TEST(KernelTest, PiGrainAtTheTopOfTheRangeIsFiniteAndAccurate) {
-  const uint64_t b = PROTO_PI_N_MAX - 1024;
-  double got = kernel_pi_grain(b, b + 1024);
+  const uint64_t n_max = jobs_find("pi")->kernel->n_max;
+  ASSERT_EQ(n_max, 1ull << 50);  // the term index stays exact in a double
+  const uint64_t b = n_max - 1024;
+  double got = pi_grain(b, b + 1024);
   ref::quad want = 0;
   for (uint64_t i = b; i < b + 1024; i++)
     want += (i % 2 ? -4.0Q : 4.0Q) / (2.0Q * (ref::quad)i + 1.0Q);
@@ -123,11 +158,10 @@ TEST(KernelTest, PiGrainAtTheTopOfTheRangeIsFiniteAndAccurate) {
 }
 
 double PiByKernel(uint64_t n, uint64_t slice) {
-  proto_job_t job = {};
-  job.kind = PROTO_JOB_PI;
-  job.n = n;
+  auto job = Resolved({"pi", "--n", std::to_string(n)});
+  EXPECT_EQ(job->n, n);
   kernel_t k;
-  EXPECT_EQ(kernel_init(&k, &job), 0);
+  EXPECT_EQ(kernel_init(&k, &job->task, job->n), 0) << k.what;
   proto_exact_t acc;
   proto_exact_init(&acc);
   unsigned __int128 unused = 0;
@@ -164,25 +198,95 @@ TEST(KernelTest, PiIndependentOfSlicing) {
   }
 }
 
+// The pi job's reference is pi itself, whatever n.
+TEST(KernelTest, PiJobReportsPiAsItsReference) {
+  auto job = Resolved({"pi", "--n", "1000"});
+  ASSERT_TRUE(job->task.has_reference);
+  EXPECT_EQ(job->task.reference, 3.141592653589793);
+  EXPECT_EQ((ref::quad)job->task.reference, (ref::quad)(double)ref::Pi());
+  EXPECT_STREQ(job->task.reference_what, "pi, the limit of S_n");
+}
+
+// The dot job through its kernel: the exact integer over any cut of [0, n),
+// the closed form its reference reports, and no float sum.
+TEST(KernelTest, DotJobIsTheClosedFormOverAnyCut) {
+  std::mt19937_64 rng(11);
+  for (uint64_t n : {1ull, 1000ull, 123457ull}) {
+    auto job = Resolved({"dot", "--n", std::to_string(n)});
+    ASSERT_EQ(job->n, n);
+    ASSERT_TRUE(job->task.has_reference);
+    char digits[48];
+    EXPECT_STREQ(job->task.reference_text,
+                 jobs_u128_str(ref::DotClosed(n), digits));
+    kernel_t k;
+    ASSERT_EQ(kernel_init(&k, &job->task, n), 0) << k.what;
+    proto_exact_t acc;
+    proto_exact_init(&acc);
+    unsigned __int128 isum = 0;
+    for (uint64_t at = 0; at < n;) {
+      uint64_t end = std::min<uint64_t>(n, at + 1 + rng() % 5000);
+      ASSERT_EQ(kernel_add(&k, at, end, &acc, &isum), 0) << k.what;
+      at = end;
+    }
+    kernel_close(&k);
+    EXPECT_TRUE(isum == ref::DotClosed(n)) << n;
+    EXPECT_EQ(proto_exact_to_double(&acc), 0.0);
+  }
+}
+
+// What the jobs call picks base_isa()'s path, and that path is one this
+// CPU has; every path has a name.
+TEST(KernelTest, TheDispatchersTakeTheChosenPath) {
+  base_isa_t chosen = base_isa();
+  ASSERT_TRUE(base_isa_supported(chosen)) << base_isa_name(chosen);
+  EXPECT_TRUE(base_isa_supported(BASE_ISA_SSE2));
+  EXPECT_STREQ(base_isa_name(BASE_ISA_SSE2), "sse2");
+  EXPECT_STREQ(base_isa_name(BASE_ISA_AVX2), "avx2");
+  EXPECT_STREQ(base_isa_name(BASE_ISA_AVX512), "avx512");
+  EXPECT_STREQ(base_isa_name(BASE_ISA_PATHS), "?");
+  // TASKFARM_PI_PATH names the path when this CPU has it (run this test
+  // with --test_env=TASKFARM_PI_PATH=sse2 to take another); else the best.
+  const char* want = getenv("TASKFARM_PI_PATH");
+  int named = -1;
+  for (int p = 0; want != nullptr && p < BASE_ISA_PATHS; p++)
+    if (strcmp(want, base_isa_name((base_isa_t)p)) == 0 &&
+        base_isa_supported((base_isa_t)p))
+      named = p;
+  if (named >= 0) {
+    EXPECT_EQ((int)chosen, named) << want;
+  } else if (want == nullptr) {
+    for (int p = chosen + 1; p < BASE_ISA_PATHS; p++)
+      EXPECT_FALSE(base_isa_supported((base_isa_t)p))
+          << base_isa_name((base_isa_t)p);
+  }
+  printf("chosen path: %s\n", base_isa_name(chosen));
+  const GrainFn grains[BASE_ISA_PATHS] = {pi_grain_sse2, pi_grain_avx2,
+                                          pi_grain_avx512};
+  for (uint64_t b : {32768ull, 1ull << 33}) {
+    double got = pi_grain(b, b + 1000), want_bits = grains[chosen](b, b + 1000);
+    EXPECT_EQ(std::memcmp(&got, &want_bits, sizeof(got)), 0) << b;
+  }
+  EXPECT_TRUE(dot_gen(1000, 3, 997) == dot_gen_scalar(1000, 3, 997));
+}
+
 // Writes a and b to files and sums their dot product with the kernel in two
 // uneven slices; returns the result and which path each block took.
 double KernelFileDot(const std::vector<double>& a, const std::vector<double>& b,
                      const char* name, uint64_t* fast, uint64_t* exact) {
   const char* dir = getenv("TEST_TMPDIR");
   std::string base = std::string(dir ? dir : "/tmp") + "/" + name;
-  proto_job_t job = {};
-  job.kind = PROTO_JOB_DOTF;
-  job.n = a.size();
-  snprintf(job.a_path, sizeof(job.a_path), "%s.a", base.c_str());
-  snprintf(job.b_path, sizeof(job.b_path), "%s.b", base.c_str());
-  FILE* fa = fopen(job.a_path, "wb");
-  FILE* fb = fopen(job.b_path, "wb");
+  std::string a_path = base + ".a", b_path = base + ".b";
+  FILE* fa = fopen(a_path.c_str(), "wb");
+  FILE* fb = fopen(b_path.c_str(), "wb");
   EXPECT_EQ(fwrite(a.data(), 8, a.size(), fa), a.size());
   EXPECT_EQ(fwrite(b.data(), 8, b.size(), fb), b.size());
   fclose(fa);
   fclose(fb);
+  auto job = Resolved({"dot", "--a", a_path, "--b", b_path});
+  EXPECT_STREQ(job->task.spec.name, "dot-files");
+  EXPECT_EQ(job->n, a.size());  // n is the files' length
   kernel_t k;
-  EXPECT_EQ(kernel_init(&k, &job), 0);
+  EXPECT_EQ(kernel_init(&k, &job->task, job->n), 0) << k.what;
   proto_exact_t acc;
   proto_exact_init(&acc);
   unsigned __int128 unused = 0;
@@ -190,8 +294,8 @@ double KernelFileDot(const std::vector<double>& a, const std::vector<double>& b,
   uint64_t cut = std::min<uint64_t>(a.size(), a.size() / 4 + 3);
   EXPECT_EQ(kernel_add(&k, 0, cut, &acc, &unused), 0);
   EXPECT_EQ(kernel_add(&k, cut, a.size(), &acc, &unused), 0);
-  *fast = k.blocks_fast;
-  *exact = k.blocks_exact;
+  *fast = k.products.fast;
+  *exact = k.products.exact;
   kernel_close(&k);
   return proto_exact_to_double(&acc);
 }
@@ -200,29 +304,29 @@ double KernelFileDot(const std::vector<double>& a, const std::vector<double>& b,
 // equal sums on ranges of every length and alignment, up to the largest n,
 // and the closed form over whole ranges.
 TEST(KernelTest, EveryDotGenPathGivesTheSameSum) {
-  if (!kernel_pi_path_supported(KERNEL_PI_AVX2)) {
+  if (!base_isa_supported(BASE_ISA_AVX2)) {
     printf("dot gen path avx2: skipped, this CPU lacks it\n");
     return;
   }
   std::mt19937_64 rng(7);
-  const uint64_t ns[] = {1, 7, 1000, 123457, 12000000000000ull,
-                         (1ull << 44) - 1, 1ull << 44};
+  const uint64_t ns[] = {
+      1, 7, 1000, 123457, 12000000000000ull, (1ull << 44) - 1, 1ull << 44};
   for (uint64_t n : ns) {
     if (n <= 200000) {
-      EXPECT_TRUE(kernel_dot_gen_avx2(n, 0, n) == ref::DotClosed(n)) << n;
+      EXPECT_TRUE(dot_gen_avx2(n, 0, n) == ref::DotClosed(n)) << n;
     }
     for (int k = 0; k < 50; k++) {
       uint64_t b = rng() % n;
       uint64_t len = 1 + rng() % (k < 25 ? 17 : 300000);
       uint64_t e = b + len < n ? b + len : n;
-      EXPECT_TRUE(kernel_dot_gen_avx2(n, b, e) == kernel_dot_gen_scalar(n, b, e))
+      EXPECT_TRUE(dot_gen_avx2(n, b, e) == dot_gen_scalar(n, b, e))
           << "n " << n << " [" << b << ", " << e << ")";
     }
   }
 }
 
 using DotFastFn = int (*)(const double*, const double*, size_t, double*);
-const DotFastFn kDotPaths[KERNEL_PI_PATHS] = {
+const DotFastFn kDotPaths[BASE_ISA_PATHS] = {
     kernel_dot_fast_sse2, kernel_dot_fast_avx2, kernel_dot_fast_avx512};
 
 // The file dot product's fast path, each compiled level called by its own
@@ -245,24 +349,23 @@ TEST(KernelTest, EveryDotFastPathGivesTheSameBits) {
       b[i] = std::ldexp((double)mb, -26);
       if (i < n / 8 * 8) exact += (__int128)ma * mb;
     }
-    if (round % 4 == 3) a[17] = 1e-300;  // a tiny product: not fast
+    if (round % 4 == 3) a[17] = 1e-300;              // a tiny product: not fast
     if (round % 4 == 2) a[9] = 1e300, b[9] = 1e300;  // overflow: not fast
     double want[KERNEL_DOT_FAST_OUT];
     int want_ok = kernel_dot_fast_sse2(a.data(), b.data(), n, want);
-    for (int path = 1; path < KERNEL_PI_PATHS; path++) {
-      kernel_pi_path_t p = (kernel_pi_path_t)path;
-      if (!kernel_pi_path_supported(p)) {
+    for (int path = 1; path < BASE_ISA_PATHS; path++) {
+      base_isa_t p = (base_isa_t)path;
+      if (!base_isa_supported(p)) {
         if (round == 0)
-          printf("dot path %s: skipped, this CPU lacks it\n",
-                 kernel_pi_path_name(p));
+          printf("dot path %s: skipped, this CPU lacks it\n", base_isa_name(p));
         continue;
       }
       double got[KERNEL_DOT_FAST_OUT];
       int ok = kDotPaths[path](a.data(), b.data(), n, got);
-      ASSERT_EQ(ok, want_ok) << kernel_pi_path_name(p) << " round " << round;
+      ASSERT_EQ(ok, want_ok) << base_isa_name(p) << " round " << round;
       if (ok) {
         EXPECT_EQ(std::memcmp(got, want, sizeof(got)), 0)
-            << kernel_pi_path_name(p) << " round " << round;
+            << base_isa_name(p) << " round " << round;
       }
     }
     if (!want_ok) {
@@ -285,35 +388,35 @@ TEST(KernelTest, EveryDotFastPathGivesTheSameBits) {
 TEST(KernelTest, AFileCutShortFailsWithItsName) {
   const char* dir = getenv("TEST_TMPDIR");
   std::string base = std::string(dir ? dir : "/tmp") + "/short";
-  proto_job_t job = {};
-  job.kind = PROTO_JOB_DOTF;
-  job.n = 1000;
-  snprintf(job.a_path, sizeof(job.a_path), "%s.a", base.c_str());
-  snprintf(job.b_path, sizeof(job.b_path), "%s.b", base.c_str());
+  std::string a_path = base + ".a", b_path = base + ".b";
   std::vector<double> v(1000, 1.0);
-  for (const char* path : {job.a_path, job.b_path}) {
-    FILE* f = fopen(path, "wb");
+  for (const std::string& path : {a_path, b_path}) {
+    FILE* f = fopen(path.c_str(), "wb");
     ASSERT_EQ(fwrite(v.data(), 8, v.size(), f), v.size());
     fclose(f);
   }
+  auto job = Resolved({"dot", "--a", a_path, "--b", b_path});
+  ASSERT_EQ(job->n, 1000u);
   kernel_t k;
-  ASSERT_EQ(kernel_init(&k, &job), 0);
-  ASSERT_EQ(truncate(job.b_path, 4000), 0);
+  ASSERT_EQ(kernel_init(&k, &job->task, job->n), 0) << k.what;
+  ASSERT_EQ(truncate(b_path.c_str(), 4000), 0);
   proto_exact_t acc;
   proto_exact_init(&acc);
   unsigned __int128 unused = 0;
   EXPECT_EQ(kernel_add(&k, 0, 400, &acc, &unused), 0);
-  EXPECT_EQ(kernel_add(&k, 400, 1000, &acc, &unused), PROTO_EIO);
+  EXPECT_EQ(proto_exact_to_double(&acc), 400.0);
+  EXPECT_EQ(kernel_add(&k, 400, 1000, &acc, &unused), PROTO_EKERNEL);
   EXPECT_EQ(std::string(k.what),
-            std::string("--b file '") + job.b_path +
+            "--b file '" + b_path +
                 "' ends before byte 8000: it was cut short after the run "
                 "started");
   kernel_close(&k);
-  unlink(job.a_path);
-  ASSERT_EQ(kernel_init(&k, &job), PROTO_EFILE);
-  EXPECT_EQ(std::string(k.what), std::string("cannot open --a file '") +
-                                     job.a_path +
-                                     "': No such file or directory");
+  unlink(a_path.c_str());
+  // A built-in kernel's init that fails: a negative code and its sentence
+  // as it is (no prefix: it already names the option and the file).
+  EXPECT_LT(kernel_init(&k, &job->task, job->n), 0);
+  EXPECT_EQ(std::string(k.what),
+            "cannot open --a file '" + a_path + "': No such file or directory");
   kernel_close(&k);
 }
 

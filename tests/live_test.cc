@@ -2,6 +2,7 @@
 // without a running farm: every counter's name ends in _total, every sample
 // follows its # HELP and # TYPE lines, names are valid (issue 12, item 8).
 #include "master/live.h"
+#include "tests/job_fixture.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,9 +18,7 @@ namespace {
 
 // The /metrics text of a farm with two workers, one of them lost.
 std::string SampleMetrics() {
-  proto_job_t job = {};
-  job.kind = PROTO_JOB_PI;
-  job.n = 1000;
+  cli_job_t job = testjob::Make({"pi", "--n", "1000"});
   master_rank_stats_t rank[2] = {};
   rank[0].rank = 1;
   rank[0].state = "active";

@@ -2,7 +2,7 @@
 // the profiles' own moments, not the code's formulas), are a function of
 // (seed, i) alone, and the hash is splitmix64's finaliser (an independent
 // implementation here).
-#include "worker/loop.h"
+#include "jobs/loop.h"
 
 #include <gtest/gtest.h>
 
@@ -11,20 +11,19 @@
 
 namespace {
 
-proto_job_t Loop(proto_cost_t cost, double mean, double spread,
-                 uint64_t n = 1000000) {
-  proto_job_t job{};
-  job.kind = PROTO_JOB_LOOP;
-  job.n = n;
-  job.cost = cost;
-  job.cost_mean_ns = mean;
-  job.cost_spread_ns = spread;
-  job.seed = 7;
-  return job;
+loop_profile_t Loop(loop_cost_t cost, double mean, double spread,
+                    uint64_t n = 1000000) {
+  loop_profile_t p{};
+  p.cost = cost;
+  p.mean_ns = mean;
+  p.spread_ns = spread;
+  p.seed = 7;
+  p.n = n;
+  return p;
 }
 
 // Sample mean and standard deviation of the first count costs.
-void Moments(const proto_job_t& job, int count, double* mean, double* sd) {
+void Moments(const loop_profile_t& job, int count, double* mean, double* sd) {
   double s = 0, s2 = 0;
   for (int i = 0; i < count; i++) {
     double c = loop_cost_ns(&job, (uint64_t)i);
@@ -52,32 +51,32 @@ TEST(LoopTest, HashIsSplitmixOfSeedAndIndex) {
 TEST(LoopTest, ProfilesHaveTheirMoments) {
   const int kCount = 200000;
   double m, sd;
-  Moments(Loop(PROTO_COST_CONSTANT, 1000, 300), kCount, &m, &sd);
+  Moments(Loop(LOOP_COST_CONSTANT, 1000, 300), kCount, &m, &sd);
   EXPECT_DOUBLE_EQ(m, 1000);
   EXPECT_LT(sd, 1e-6);
   // Uniform on [mean - s, mean + s]: sd = s / sqrt(3).
-  Moments(Loop(PROTO_COST_UNIFORM, 1000, 600), kCount, &m, &sd);
+  Moments(Loop(LOOP_COST_UNIFORM, 1000, 600), kCount, &m, &sd);
   EXPECT_NEAR(m, 1000, 5);
   EXPECT_NEAR(sd, 600 / std::sqrt(3.0), 5);
-  Moments(Loop(PROTO_COST_NORMAL, 1000, 100), kCount, &m, &sd);
+  Moments(Loop(LOOP_COST_NORMAL, 1000, 100), kCount, &m, &sd);
   EXPECT_NEAR(m, 1000, 2);
   EXPECT_NEAR(sd, 100, 2);
   // Exponential: sd = mean.
-  Moments(Loop(PROTO_COST_EXPONENTIAL, 2000, 0), kCount, &m, &sd);
+  Moments(Loop(LOOP_COST_EXPONENTIAL, 2000, 0), kCount, &m, &sd);
   EXPECT_NEAR(m, 2000, 30);
   EXPECT_NEAR(sd, 2000, 40);
   // Gamma with mean 1000 and sd 500 (shape 4), and sd 2000 (shape 1/4).
-  Moments(Loop(PROTO_COST_GAMMA, 1000, 500), kCount, &m, &sd);
+  Moments(Loop(LOOP_COST_GAMMA, 1000, 500), kCount, &m, &sd);
   EXPECT_NEAR(m, 1000, 10);
   EXPECT_NEAR(sd, 500, 10);
-  Moments(Loop(PROTO_COST_GAMMA, 1000, 2000), kCount, &m, &sd);
+  Moments(Loop(LOOP_COST_GAMMA, 1000, 2000), kCount, &m, &sd);
   EXPECT_NEAR(m, 1000, 40);
   EXPECT_NEAR(sd, 2000, 150);
   // Bimodal: exactly two values, half each; sd = spread.
-  Moments(Loop(PROTO_COST_BIMODAL, 1000, 800), kCount, &m, &sd);
+  Moments(Loop(LOOP_COST_BIMODAL, 1000, 800), kCount, &m, &sd);
   EXPECT_NEAR(m, 1000, 8);
   EXPECT_NEAR(sd, 800, 1);
-  proto_job_t two = Loop(PROTO_COST_BIMODAL, 1000, 800);
+  loop_profile_t two = Loop(LOOP_COST_BIMODAL, 1000, 800);
   for (int i = 0; i < 100; i++) {
     double c = loop_cost_ns(&two, (uint64_t)i);
     EXPECT_TRUE(c == 200 || c == 1800) << c;
@@ -85,8 +84,8 @@ TEST(LoopTest, ProfilesHaveTheirMoments) {
 }
 
 TEST(LoopTest, LinearProfilesRunFromEndToEnd) {
-  proto_job_t up = Loop(PROTO_COST_INCREASING, 1000, 500, 11);
-  proto_job_t down = Loop(PROTO_COST_DECREASING, 1000, 500, 11);
+  loop_profile_t up = Loop(LOOP_COST_INCREASING, 1000, 500, 11);
+  loop_profile_t down = Loop(LOOP_COST_DECREASING, 1000, 500, 11);
   EXPECT_DOUBLE_EQ(loop_cost_ns(&up, 0), 500);
   EXPECT_DOUBLE_EQ(loop_cost_ns(&up, 5), 1000);
   EXPECT_DOUBLE_EQ(loop_cost_ns(&up, 10), 1500);
@@ -95,11 +94,11 @@ TEST(LoopTest, LinearProfilesRunFromEndToEnd) {
 }
 
 TEST(LoopTest, CostsAreAFunctionOfSeedAndIndexAlone) {
-  proto_job_t job = Loop(PROTO_COST_GAMMA, 1000, 700);
+  loop_profile_t job = Loop(LOOP_COST_GAMMA, 1000, 700);
   std::vector<double> first;
   for (uint64_t i = 0; i < 1000; i++) first.push_back(loop_cost_ns(&job, i));
   // In reverse order, after other seeds were used: the same values.
-  proto_job_t other = job;
+  loop_profile_t other = job;
   other.seed = 8;
   for (uint64_t i = 0; i < 1000; i++) loop_cost_ns(&other, i);
   for (uint64_t i = 1000; i-- > 0;)

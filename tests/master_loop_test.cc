@@ -1,4 +1,4 @@
-// master/loop.c's journal upkeep, without MPI: a fake farm whose every poll
+// master/event_loop.c's journal upkeep, without MPI: a fake farm whose every poll
 // accepts a chunk. Queued records are written in batches and made durable
 // about once a second by an fdatasync on libuv's thread pool, whose
 // completion comes back to the loop; nothing is lost on the way. Built
@@ -10,8 +10,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "master/loop.h"
+#include "master/event_loop.h"
 #include "base/clock.h"
+#include "tests/job_fixture.h"
 
 namespace {
 
@@ -70,9 +71,7 @@ TEST(MasterLoopTest, JournalIsSyncedOnTheThreadPoolAndLosesNothing) {
   const char* dir = getenv("TEST_TMPDIR");
   std::string path = std::string(dir ? dir : "/tmp") + "/loop.journal";
   unlink(path.c_str());
-  proto_job_t job{};
-  job.kind = PROTO_JOB_PI;
-  job.n = 1024 * 20000;
+  cli_job_t job = testjob::Make({"pi", "--n", std::to_string(1024 * 20000)});
 
   master_journal_t journal;
   master_journal_load_t load;
@@ -107,7 +106,7 @@ TEST(MasterLoopTest, JournalIsSyncedOnTheThreadPoolAndLosesNothing) {
   EXPECT_EQ(f.failed, 0);
   ASSERT_TRUE(f.saw_sync) << "no fdatasync went out in 20 s";
   EXPECT_FALSE(loop.sync_busy);
-  // One second of queued records first (master/loop.c's SYNC_NS), then the
+  // One second of queued records first (master/event_loop.c's SYNC_NS), then the
   // sync; its completion reached the loop, which kept polling meanwhile.
   EXPECT_GE(f.sync_seen_ns - f.start_ns, 1 * kSecond);
   EXPECT_LT(ended_ns - f.start_ns, 20 * kSecond);

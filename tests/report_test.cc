@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "jobs/dot.h"
+#include "tests/job_fixture.h"
 #include "tests/reference.h"
 
 namespace {
@@ -17,14 +19,14 @@ namespace {
 using nlohmann::json;
 
 struct Fixture {
-  proto_job_t job{};
+  cli_job_t job{};
   master_rank_stats_t rank[2]{};
   master_run_stats_t st{};
   Fixture() {
-    job.kind = PROTO_JOB_DOTF;
+    // Parsed only: the files need not exist to be reported by name.
+    job = testjob::Make({"dot", "--a", "a \"quoted\"\tpath", "--b", "b\\path"},
+                        false);
     job.n = 400;
-    std::strcpy(job.a_path, "a \"quoted\"\tpath");
-    std::strcpy(job.b_path, "b\\path");
     // Worker 1: 300 iterations in 1 s, done at 1 s; worker 2: 100 in 1 s,
     // done at 2 s; the run took 2 s and 4 chunks.
     rank[0] = {};
@@ -82,8 +84,8 @@ std::string Render(bool trace, const Fixture& f, const master_log_t* log) {
 TEST(ReportTest, FilesAreJsonWithEscapedStrings) {
   Fixture f;
   json r = json::parse(Render(false, f, nullptr));
-  EXPECT_EQ(r["job"]["a"], "a \"quoted\"\tpath");
-  EXPECT_EQ(r["job"]["b"], "b\\path");
+  EXPECT_EQ(r["job"]["options"]["a"], "a \"quoted\"\tpath");
+  EXPECT_EQ(r["job"]["options"]["b"], "b\\path");
   EXPECT_EQ(r["ranks"][0]["host"], "node\"1\"\n");
   EXPECT_EQ(r["ranks"][1]["lost"], true);
   EXPECT_EQ(r["result"]["bits"], "0x1.9p+3");
@@ -149,12 +151,12 @@ TEST(ReportTest, DotClosedFormIsExactUpToTheLargestN) {
   for (uint64_t n : {0ull, 1ull, 2ull, 3ull, 4ull, 5ull, 1000ull,
                      8800000000000ull, 12000000000000ull}) {
     unsigned __int128 want = ref::DotClosed(n);
-    EXPECT_TRUE(master_dot_closed_form(n) == want) << n;
+    EXPECT_TRUE(dot_closed_form(n) == want) << n;
   }
   // An independent check at the top, where the result needs all 128 bits:
   // 6 x result == n(n+1)(n+2) modulo 2^128.
   const uint64_t n = 12000000000000ull;
-  unsigned __int128 r = master_dot_closed_form(n);
+  unsigned __int128 r = dot_closed_form(n);
   unsigned __int128 prod = (unsigned __int128)n * (n + 1);
   EXPECT_TRUE(r * 6 == prod * (n + 2));
   EXPECT_TRUE(r > ((unsigned __int128)1 << 127));

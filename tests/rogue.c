@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto/job.h"
+#include "cli/job.h"
+#include "kernel/kernel.h"
 #include "proto/proto.h"
-#include "worker/kernel.h"
 #include "worker/worker.h"
 
 /* The farm talks on a duplicate of MPI_COMM_WORLD; so must the rogue. */
@@ -48,13 +48,14 @@ static void send_msg(const proto_msg_t* m) {
 static int misbehaving_worker(int argc, char** argv, const char* mode) {
   int turn = strcmp(mode, "turn") == 0, stray = strcmp(mode, "stray") == 0;
   int liar = strcmp(mode, "liar") == 0, wrong = strcmp(mode, "wrong") == 0;
-  proto_job_t job;
+  cli_job_t job;
   char err[256];
-  if (proto_job_parse(&job, argc, argv, err, sizeof(err)) < 0) return 1;
+  if (cli_job_parse(&job, argc, argv, err, sizeof(err)) < 0) return 1;
   kernel_t kernel;
-  if (kernel_init(&kernel, &job) < 0) return 1;
+  if (cli_job_resolve(&job, 0, NULL, err, sizeof(err)) < 0) return 1;
+  if (kernel_init(&kernel, &job.task, job.n) < 0) return 1;
   proto_msg_t hello = {.kind = PROTO_TAG_HELLO,
-                       .fingerprint = proto_job_fingerprint(&job)};
+                       .fingerprint = cli_job_fingerprint(&job)};
   send_msg(&hello);
   uint8_t buf[PROTO_MAX_BYTES];
   int sent_stray = 0, results = 0;
@@ -75,7 +76,8 @@ static int misbehaving_worker(int argc, char** argv, const char* mode) {
     results++;
     if (liar || wrong) {
       int again = 0;
-      for (int k = 0; k < 64 && seen[k] != 0; k++) again |= seen[k] == m.chunk + 1;
+      for (int k = 0; k < 64 && seen[k] != 0; k++)
+        again |= seen[k] == m.chunk + 1;
       if (liar && !again) {
         for (int k = 0; k < 64; k++)
           if (seen[k] == 0) {
@@ -128,12 +130,12 @@ int main(int argc, char** argv) {
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);
   const char* mode = argc > 1 ? argv[1] : "garbage";
   if (strcmp(mode, "bye") == 0) {
-    proto_job_t job;
+    cli_job_t job;
     char err[256];
-    if (proto_job_parse(&job, argc - 1, argv + 1, err, sizeof(err)) < 0)
+    if (cli_job_parse(&job, argc - 1, argv + 1, err, sizeof(err)) < 0)
       return 1;
     proto_msg_t hello = {.kind = PROTO_TAG_HELLO,
-                         .fingerprint = proto_job_fingerprint(&job)};
+                         .fingerprint = cli_job_fingerprint(&job)};
     gethostname(hello.host, sizeof(hello.host) - 1); /* one host: finalize */
     send_msg(&hello);
     proto_msg_t bye = {.kind = PROTO_TAG_BYE};

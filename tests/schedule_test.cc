@@ -15,7 +15,7 @@
 namespace {
 
 // Sizes a schedule hands out, worker w = k % P asking for the k-th chunk.
-std::vector<uint64_t> Sequence(proto_sched_t kind, uint64_t n, int p,
+std::vector<uint64_t> Sequence(cli_sched_t kind, uint64_t n, int p,
                                uint64_t chunk, uint64_t min_chunk,
                                const double* weights = nullptr) {
   master_sched_t s;
@@ -34,18 +34,18 @@ std::vector<uint64_t> Sequence(proto_sched_t kind, uint64_t n, int p,
 using Sizes = std::vector<uint64_t>;
 
 TEST(ScheduleTest, StaticIsOneBlockPerWorker) {
-  EXPECT_EQ(Sequence(PROTO_SCHED_STATIC, 1000, 4, 0, 1),
+  EXPECT_EQ(Sequence(CLI_SCHED_STATIC, 1000, 4, 0, 1),
             (Sizes{250, 250, 250, 250}));
-  EXPECT_EQ(Sequence(PROTO_SCHED_STATIC, 10, 4, 0, 1), (Sizes{2, 3, 2, 3}));
+  EXPECT_EQ(Sequence(CLI_SCHED_STATIC, 10, 4, 0, 1), (Sizes{2, 3, 2, 3}));
   // Pieces of at most --chunk, never crossing a block boundary.
-  EXPECT_EQ(Sequence(PROTO_SCHED_STATIC, 1000, 4, 100, 1),
+  EXPECT_EQ(Sequence(CLI_SCHED_STATIC, 1000, 4, 100, 1),
             (Sizes{100, 100, 50, 100, 100, 50, 100, 100, 50, 100, 100, 50}));
 }
 
 TEST(ScheduleTest, StaticOwnersAreBlocksAndCyclicDeals) {
   master_sched_t s;
   ASSERT_EQ(
-      master_sched_init(&s, PROTO_SCHED_STATIC, 1000, 4, 1, 100, 1, 0, nullptr),
+      master_sched_init(&s, CLI_SCHED_STATIC, 1000, 4, 1, 100, 1, 0, nullptr),
       0);
   EXPECT_EQ(master_sched_owner(&s, 0, 0), 0);
   EXPECT_EQ(master_sched_owner(&s, 249, 7), 0);
@@ -53,7 +53,7 @@ TEST(ScheduleTest, StaticOwnersAreBlocksAndCyclicDeals) {
   EXPECT_EQ(master_sched_owner(&s, 999, 0), 3);
   master_sched_close(&s);
   ASSERT_EQ(
-      master_sched_init(&s, PROTO_SCHED_CYCLIC, 1000, 3, 1, 100, 1, 0, nullptr),
+      master_sched_init(&s, CLI_SCHED_CYCLIC, 1000, 3, 1, 100, 1, 0, nullptr),
       0);
   for (uint64_t cut = 0; cut < 10; cut++)
     EXPECT_EQ(master_sched_owner(&s, cut * 100, cut), (int)(cut % 3));
@@ -61,26 +61,26 @@ TEST(ScheduleTest, StaticOwnersAreBlocksAndCyclicDeals) {
 }
 
 TEST(ScheduleTest, DynamicAndCyclicUseTheFixedChunk) {
-  EXPECT_EQ(Sequence(PROTO_SCHED_DYNAMIC, 1000, 4, 300, 1),
+  EXPECT_EQ(Sequence(CLI_SCHED_DYNAMIC, 1000, 4, 300, 1),
             (Sizes{300, 300, 300, 100}));
-  EXPECT_EQ(Sequence(PROTO_SCHED_CYCLIC, 1000, 4, 300, 1),
+  EXPECT_EQ(Sequence(CLI_SCHED_CYCLIC, 1000, 4, 300, 1),
             (Sizes{300, 300, 300, 100}));
 }
 
 TEST(ScheduleTest, GuidedTakesRemainingOverP) {
   // ceil(R / 4): 1000 -> 250, 750 -> 188, 562 -> 141, ...
-  EXPECT_EQ(Sequence(PROTO_SCHED_GUIDED, 1000, 4, 0, 1),
+  EXPECT_EQ(Sequence(CLI_SCHED_GUIDED, 1000, 4, 0, 1),
             (Sizes{250, 188, 141, 106, 79, 59, 45, 33, 25, 19, 14,
                    11,  8,   6,   4,   3,  3,  2,  1,  1,  1,  1}));
   // The minimum chunk stops the tail from shrinking below it.
-  EXPECT_EQ(Sequence(PROTO_SCHED_GUIDED, 1000, 4, 0, 50),
+  EXPECT_EQ(Sequence(CLI_SCHED_GUIDED, 1000, 4, 0, 50),
             (Sizes{250, 188, 141, 106, 79, 59, 50, 50, 50, 27}));
 }
 
 TEST(ScheduleTest, TrapezoidDecreasesLinearly) {
   // F = ceil(1000 / 8) = 125, L = 1, C = ceil(2000 / 126) = 16,
   // delta = floor(124 / 15) = 8; the 13th chunk is clipped to the rest.
-  EXPECT_EQ(Sequence(PROTO_SCHED_TRAPEZOID, 1000, 4, 0, 1),
+  EXPECT_EQ(Sequence(CLI_SCHED_TRAPEZOID, 1000, 4, 0, 1),
             (Sizes{125, 117, 109, 101, 93, 85, 77, 69, 61, 53, 45, 37, 28}));
 }
 
@@ -88,7 +88,7 @@ TEST(ScheduleTest, FactoringHalvesBatches) {
   // Batches of P chunks of ceil(R / 2P); a remnant of <= min joins the chunk
   // that leaves it (the last 1 + 1 + 2).
   EXPECT_EQ(
-      Sequence(PROTO_SCHED_FACTORING, 1000, 4, 0, 1),
+      Sequence(CLI_SCHED_FACTORING, 1000, 4, 0, 1),
       (Sizes{125, 125, 125, 125, 63, 63, 63, 63, 31, 31, 31, 31, 16, 16, 16, 16,
              8,   8,   8,   8,   4,  4,  4,  4,  2,  2,  2,  2,  1,  1,  2}));
 }
@@ -97,13 +97,13 @@ TEST(ScheduleTest, WeightedFactoringScalesByWeight) {
   // Weights 3:1:1:1 normalise to 2, 2/3, 2/3, 2/3; worker 0 asks first.
   const double w[] = {3, 1, 1, 1};
   EXPECT_EQ(
-      Sequence(PROTO_SCHED_WF, 1000, 4, 0, 1, w),
+      Sequence(CLI_SCHED_WF, 1000, 4, 0, 1, w),
       (Sizes{250, 83, 83, 84, 126, 42, 42, 42, 62, 21, 21, 20, 32, 11, 11,
              10,  16, 5,  5,  6,   8,  3,  3,  2,  4,  1,  1,  2,  2,  2}));
   // Equal weights are plain factoring.
   const double one[] = {1, 1, 1, 1};
-  EXPECT_EQ(Sequence(PROTO_SCHED_WF, 1000, 4, 0, 1, one),
-            Sequence(PROTO_SCHED_FACTORING, 1000, 4, 0, 1));
+  EXPECT_EQ(Sequence(CLI_SCHED_WF, 1000, 4, 0, 1, one),
+            Sequence(CLI_SCHED_FACTORING, 1000, 4, 0, 1));
 }
 
 // Worker 0 takes 1 ns per iteration, worker 1 three: weights 1.5 and 0.5.
@@ -114,7 +114,7 @@ void LearnOneToThree(master_sched_t* s) {
 
 TEST(ScheduleTest, AwfBLearnsWeightsPerBatch) {
   master_sched_t s;
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AWF_B, 1000000, 2, 1, 0, 1000, 0,
+  ASSERT_EQ(master_sched_init(&s, CLI_SCHED_AWF_B, 1000000, 2, 1, 0, 1000, 0,
                               nullptr),
             0);
   s.growth = 0;  // the formula alone; slow start has its own test
@@ -132,7 +132,7 @@ TEST(ScheduleTest, AwfBLearnsWeightsPerBatch) {
 
 TEST(ScheduleTest, AwfCLearnsWeightsPerChunk) {
   master_sched_t s;
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AWF_C, 1000000, 2, 1, 0, 1000, 0,
+  ASSERT_EQ(master_sched_init(&s, CLI_SCHED_AWF_C, 1000000, 2, 1, 0, 1000, 0,
                               nullptr),
             0);
   s.growth = 0;
@@ -150,7 +150,7 @@ TEST(ScheduleTest, AdaptiveChunksGrowAtMostTwofold) {
   // One short measurement must not buy a worker a huge chunk: a rank under a
   // CPU quota runs at full speed for a few milliseconds, then stalls.
   master_sched_t s;
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AF, 1000000000, 2, 1, 0, 100, 0,
+  ASSERT_EQ(master_sched_init(&s, CLI_SCHED_AF, 1000000000, 2, 1, 0, 100, 0,
                               nullptr),
             0);
   uint64_t begin = 0, last = 0;
@@ -168,7 +168,7 @@ TEST(ScheduleTest, AdaptiveChunksGrowAtMostTwofold) {
 TEST(ScheduleTest, AdaptiveFactoringFollowsMeanAndVariance) {
   master_sched_t s;
   const uint64_t n = 100000000;
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_AF, n, 2, 1, 0, 10, 0, nullptr),
+  ASSERT_EQ(master_sched_init(&s, CLI_SCHED_AF, n, 2, 1, 0, 10, 0, nullptr),
             0);
   s.growth = 0;
   EXPECT_EQ(master_sched_next(&s, 0, 0), 10u);  // unknown: the minimum
@@ -200,7 +200,7 @@ TEST(ScheduleTest, AdaptiveFactoringFollowsMeanAndVariance) {
 // exactly once through the chunk table, none is empty, all are aligned.
 TEST(ScheduleTest, EveryScheduleTilesTheRangeOnce) {
   std::mt19937_64 rng(20261127);
-  for (int kind = 0; kind < PROTO_SCHED_COUNT; kind++) {
+  for (int kind = 0; kind < CLI_SCHED_COUNT; kind++) {
     for (int trial = 0; trial < 40; trial++) {
       uint64_t align = trial % 3 == 0 ? 1024 : 1;
       uint64_t n = 1 + rng() % (trial % 2 ? 5000000 : 100000);
@@ -211,7 +211,7 @@ TEST(ScheduleTest, EveryScheduleTilesTheRangeOnce) {
       for (double& x : w) x = 0.5 + (double)(rng() % 100) / 20;
       master_sched_t s;
       ASSERT_EQ(
-          master_sched_init(&s, (proto_sched_t)kind, n, p, align, chunk,
+          master_sched_init(&s, (cli_sched_t)kind, n, p, align, chunk,
                             min_chunk, trial % 5 == 0 ? 4096 : 0, w.data()),
           0);
       master_table_t t;
@@ -222,7 +222,7 @@ TEST(ScheduleTest, EveryScheduleTilesTheRangeOnce) {
         int worker = (int)(rng() % (uint64_t)p);
         uint64_t begin = t.next_begin;
         uint64_t size = master_sched_next(&s, worker, begin);
-        ASSERT_GT(size, 0u) << proto_sched_name((proto_sched_t)kind);
+        ASSERT_GT(size, 0u) << cli_sched_name((cli_sched_t)kind);
         ASSERT_LE(size, n - begin);
         ASSERT_TRUE(size % align == 0 || begin + size == n);
         int owner = master_sched_owner(&s, begin, cut);
@@ -245,7 +245,7 @@ TEST(ScheduleTest, EveryScheduleTilesTheRangeOnce) {
 
 TEST(ScheduleTest, StaticBlocksAreAlignedAndOwnedInOrder) {
   master_sched_t s;
-  ASSERT_EQ(master_sched_init(&s, PROTO_SCHED_STATIC, 1000000, 3, 1024, 0, 0, 0,
+  ASSERT_EQ(master_sched_init(&s, CLI_SCHED_STATIC, 1000000, 3, 1024, 0, 0, 0,
                               nullptr),
             0);
   uint64_t begin = 0;

@@ -21,7 +21,7 @@
 #include "master/farm.h"
 #include "master/farm_private.h"
 #include "proto/error.h"
-#include "proto/job.h"
+#include "cli/job.h"
 
 namespace sim {
 namespace {
@@ -196,7 +196,7 @@ class World {
 
   Options opt_;
   std::mt19937_64 rng_;
-  proto_job_t job_;
+  cli_job_t job_;
   farm_t* farm_ = nullptr;
   std::vector<Worker> w_;
   std::priority_queue<Event*, std::vector<Event*>, Later> q_;
@@ -298,14 +298,14 @@ void World::Odds(const Event& e, bool was_done) {
 void World::Setup() {
   int workers = opt_.workers > 0 ? opt_.workers : (int)Rand(1, 8);
   bool scale = opt_.chunk_ms > 0;
-  proto_sched_t sched = scale ? PROTO_SCHED_DYNAMIC
-                              : (proto_sched_t)Rand(0, PROTO_SCHED_COUNT - 1);
+  cli_sched_t sched = scale ? CLI_SCHED_DYNAMIC
+                              : (cli_sched_t)Rand(0, CLI_SCHED_COUNT - 1);
   uint64_t n = opt_.n            ? opt_.n
                : Rand(1, 4) == 1 ? Rand(1, 3000)
                                  : Rand(1000, 2000000);
   std::vector<std::string> args = {"taskfarm",   "dot",
                                    "--n",        std::to_string(n),
-                                   "--schedule", proto_sched_name(sched)};
+                                   "--schedule", cli_sched_name(sched)};
   if (scale) {
     // Twenty chunks per worker of chunk_ms each.
     args.push_back("--chunk");
@@ -314,7 +314,7 @@ void World::Setup() {
     args.push_back("--chunk");
     args.push_back(std::to_string(Rand(1, std::max<uint64_t>(1, n / 4))));
   }
-  if (sched == PROTO_SCHED_WF) {
+  if (sched == CLI_SCHED_WF) {
     std::string ws;
     for (int i = 0; i < workers; i++)
       ws += (i ? "," : "") + std::to_string(Rand(1, 4));
@@ -349,14 +349,14 @@ void World::Setup() {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   char err[256];
-  if (proto_job_parse(&job_, (int)argv.size(), argv.data(), err, sizeof(err)) <
+  if (cli_job_parse(&job_, (int)argv.size(), argv.data(), err, sizeof(err)) <
           0 ||
-      proto_job_resolve(&job_, err, sizeof(err)) < 0) {
+      cli_job_resolve(&job_, 0, NULL, err, sizeof(err)) < 0) {
     out_.failure = std::string("job: ") + err;
     return;
   }
   out_.workers = workers;
-  out_.schedule = proto_sched_name(sched);
+  out_.schedule = cli_sched_name(sched);
   tcp_ = opt_.faults && Rand(0, 1) == 1;
   w_.assign(workers, Worker());
   // Mean speed: a chunk of the automatic size takes about 1 to 200 ms (or
@@ -427,7 +427,7 @@ void World::StartWorkers() {
     proto_msg_t hello = {};
     hello.kind = PROTO_TAG_HELLO;
     hello.fingerprint =
-        proto_job_fingerprint(&job_) + (x.kind == kWrongFingerprint ? 1 : 0);
+        cli_job_fingerprint(&job_) + (x.kind == kWrongFingerprint ? 1 : 0);
     hello.pid = 1000 + rank;
     snprintf(hello.host, sizeof(hello.host), "sim%d", rank);
     e->msg = hello;
@@ -572,7 +572,7 @@ void World::Finish(Worker& x) {
       ToMaster(x, work);
       proto_msg_t hello = {};
       hello.kind = PROTO_TAG_HELLO;
-      hello.fingerprint = proto_job_fingerprint(&job_);
+      hello.fingerprint = cli_job_fingerprint(&job_);
       ToMaster(x, hello);
       Forge(x, o.chunk + 1);
       ToMaster(x, m);

@@ -10,13 +10,15 @@
 #include <stdlib.h>
 
 #include "base/clock.h"
-#include "proto/job.h"
-#include "worker/kernel.h"
+#include "base/isa.h"
+#include "jobs/dot.h"
+#include "jobs/options.h"
+#include "jobs/pi.h"
 
-double kernel_pi_ceiling_sse2(uint64_t begin, uint64_t end);
-double kernel_pi_ceiling_avx2(uint64_t begin, uint64_t end);
-double kernel_pi_ceiling_avx512(uint64_t begin, uint64_t end);
-unsigned __int128 kernel_dot_gen_ceiling(uint64_t n, uint64_t begin,
+double pi_ceiling_sse2(uint64_t begin, uint64_t end);
+double pi_ceiling_avx2(uint64_t begin, uint64_t end);
+double pi_ceiling_avx512(uint64_t begin, uint64_t end);
+unsigned __int128 dot_gen_ceiling(uint64_t n, uint64_t begin,
                                          uint64_t end);
 
 static double now_s(void) { return (double)base_now_ns() / 1e9; }
@@ -28,8 +30,8 @@ static double rate(double (*fn)(uint64_t, uint64_t), uint64_t n) {
   double best = 0;
   for (int rep = 0; rep < 4; rep++) {
     double t0 = now_s(), s = 0;
-    for (uint64_t g = 1u << 20; g < (1u << 20) + n; g += PROTO_PI_GRAIN)
-      s += fn(g, g + PROTO_PI_GRAIN);
+    for (uint64_t g = 1u << 20; g < (1u << 20) + n; g += PI_GRAIN)
+      s += fn(g, g + PI_GRAIN);
     double t = now_s() - t0;
     sink = s;
     if (rep > 0 && n / t > best) best = n / t; /* rep 0 warms up */
@@ -52,25 +54,25 @@ static double dot_rate(unsigned __int128 (*fn)(uint64_t, uint64_t, uint64_t),
 
 int main(int argc, char** argv) {
   uint64_t n = 4000000000ull;
-  if (argc > 1 && proto_parse_count(argv[1], (uint64_t)1 << 46, &n) < 0) {
+  if (argc > 1 && jobs_parse_count(argv[1], (uint64_t)1 << 46, &n) < 0) {
     fprintf(stderr, "usage: tools/kernel_ceiling [N]\n");
     return 2;
   }
-  n = n / PROTO_PI_GRAIN * PROTO_PI_GRAIN;
-  kernel_pi_path_t path = kernel_pi_path();
+  n = n / PI_GRAIN * PI_GRAIN;
+  base_isa_t path = base_isa();
   double (*ceiling)(uint64_t, uint64_t) =
-      path == KERNEL_PI_AVX512 ? kernel_pi_ceiling_avx512
-      : path == KERNEL_PI_AVX2 ? kernel_pi_ceiling_avx2
-                               : kernel_pi_ceiling_sse2;
-  double k = rate(kernel_pi_grain, n), c = rate(ceiling, n);
+      path == BASE_ISA_AVX512 ? pi_ceiling_avx512
+      : path == BASE_ISA_AVX2 ? pi_ceiling_avx2
+                               : pi_ceiling_sse2;
+  double k = rate(pi_grain, n), c = rate(ceiling, n);
   printf("pi path %s: kernel %.3g terms/s, ceiling %.3g terms/s\n",
-         kernel_pi_path_name(path), k, c);
-  if (path >= KERNEL_PI_AVX2)
+         base_isa_name(path), k, c);
+  if (path >= BASE_ISA_AVX2)
     printf("dot --n path avx2: kernel %.3g terms/s, ceiling %.3g terms/s\n",
-           dot_rate(kernel_dot_gen, n / 4),
-           dot_rate(kernel_dot_gen_ceiling, n / 4));
+           dot_rate(dot_gen, n / 4),
+           dot_rate(dot_gen_ceiling, n / 4));
   else
     printf("dot --n path scalar: kernel %.3g terms/s\n",
-           dot_rate(kernel_dot_gen, n / 4));
+           dot_rate(dot_gen, n / 4));
   return 0;
 }

@@ -103,6 +103,84 @@ static size_t time_chars(const char* p) {
   return digits > 0 ? n : 0;
 }
 
+/* 1 when steps (what follows "RANK:") is PERCENT or PERCENT@T,PERCENT@T,...,
+ * with its count of steps and whether it is a timeline; 0 when it is not. */
+static int limit_shape(const char* steps, size_t* count, int* timeline) {
+  size_t at = 0;
+  for (;;) {
+    size_t d = 0;
+    while (digit(steps[at + d])) d++;
+    if (d == 0) return 0;
+    at += d;
+    ++*count;
+    if (steps[at] == '@') {
+      size_t t = time_chars(steps + at + 1);
+      if (t == 0 || (*count > 1 && !*timeline)) return 0;
+      *timeline = 1;
+      at += 1 + t;
+    } else if (*count > 1 || steps[at] == ',') {
+      return 0; /* a step of a timeline without its time */
+    }
+    if (steps[at] == '\0') return 1;
+    if (steps[at] != ',' || !*timeline) return 0;
+    at++;
+  }
+}
+
+/* The time of step k, at *s (its '@'), into out->at_text[k] and out->at[k]:
+ * short enough, at most 1e9 s, later than the step before. Moves *s past
+ * the '@', the time and the ',' or the end that follows. */
+static int limit_time(const char** s, size_t k, const char* steps,
+                      spec_limit_t* out, char* err, size_t errlen) {
+  const char* at = *s + 1;
+  size_t t = time_chars(at);
+  if (t >= SPEC_TIME_CHARS)
+    return fail(err, errlen,
+                "--limit %d: a time has at most %d "
+                "characters, got '%.*s'",
+                out->rank, SPEC_TIME_CHARS - 1, (int)t, at);
+  memcpy(out->at_text[k], at, t);
+  out->at_text[k][t] = '\0';
+  out->at[k] = strtod(out->at_text[k], NULL);
+  if (!(out->at[k] <= 1e9))
+    return fail(err, errlen,
+                "--limit %d: a time is at most 1e9 s, got "
+                "'%s'",
+                out->rank, out->at_text[k]);
+  if (k > 0 && !(out->at[k] > out->at[k - 1]))
+    return fail(err, errlen, "--limit %d: the times must rise, got '%s'",
+                out->rank, steps);
+  *s = at + t + 1;
+  return 0;
+}
+
+/* The count steps of a well-formed steps into out: each percent in
+ * 1..100, each time judged by limit_time. */
+static int limit_steps(const char* steps, size_t count, spec_limit_t* out,
+                       char* err, size_t errlen) {
+  const char* s = steps;
+  for (size_t k = 0; k < count; k++) {
+    size_t d = 0;
+    while (digit(s[d])) d++;
+    long pct = decimal(s, d, 100);
+    if (pct < 1 || pct > 100)
+      return fail(err, errlen,
+                  "--limit percent for rank %d must be 1..100, "
+                  "got %.*s",
+                  out->rank, (int)(d > 32 ? 32 : d), s);
+    out->pct[k] = (int)pct;
+    s += d;
+    if (out->timeline) {
+      int rc = limit_time(&s, k, steps, out, err, errlen);
+      if (rc != 0) return rc;
+    } else {
+      memcpy(out->at_text[k], "0", 2);
+      out->at[k] = 0;
+    }
+  }
+  return 0;
+}
+
 int spec_limit_parse(const char* text, spec_limit_t* out, char* err,
                      size_t errlen) {
   memset(out, 0, sizeof(*out));
@@ -112,40 +190,11 @@ int spec_limit_parse(const char* text, spec_limit_t* out, char* err,
   while (digit(p[n])) n++;
   const char* colon = p + n;
   const char* steps = colon + 1;
-  int syntax = n > 0 && *colon == ':';
   /* The whole shape first, as the script's regular expressions did, so a
    * malformed value is named as such before its numbers are judged. */
-  size_t count = 0, at = 0;
+  size_t count = 0;
   int timeline = 0;
-  while (syntax) {
-    size_t d = 0;
-    while (digit(steps[at + d])) d++;
-    if (d == 0) {
-      syntax = 0;
-      break;
-    }
-    at += d;
-    count++;
-    if (steps[at] == '@') {
-      size_t t = time_chars(steps + at + 1);
-      if (t == 0 || (count > 1 && !timeline)) {
-        syntax = 0;
-        break;
-      }
-      timeline = 1;
-      at += 1 + t;
-    } else if (count > 1 || steps[at] == ',') {
-      syntax = 0; /* a step of a timeline without its time */
-      break;
-    }
-    if (steps[at] == '\0') break;
-    if (steps[at] != ',' || !timeline) {
-      syntax = 0;
-      break;
-    }
-    at++;
-  }
-  if (!syntax)
+  if (!(n > 0 && *colon == ':' && limit_shape(steps, &count, &timeline)))
     return fail(err, errlen,
                 "--limit takes RANK:PERCENT or RANK:PERCENT@T,PERCENT@T,..., "
                 "got '%s'",
@@ -161,42 +210,8 @@ int spec_limit_parse(const char* text, spec_limit_t* out, char* err,
                 "--limit %d: a timeline has at most %d steps, got "
                 "'%s'",
                 out->rank, SPEC_STEPS_MAX, steps);
-  const char* s = steps;
-  for (size_t k = 0; k < count; k++) {
-    size_t d = 0;
-    while (digit(s[d])) d++;
-    long pct = decimal(s, d, 100);
-    if (pct < 1 || pct > 100)
-      return fail(err, errlen,
-                  "--limit percent for rank %d must be 1..100, "
-                  "got %.*s",
-                  out->rank, (int)(d > 32 ? 32 : d), s);
-    out->pct[k] = (int)pct;
-    s += d;
-    if (timeline) {
-      size_t t = time_chars(s + 1);
-      if (t >= SPEC_TIME_CHARS)
-        return fail(err, errlen,
-                    "--limit %d: a time has at most %d "
-                    "characters, got '%.*s'",
-                    out->rank, SPEC_TIME_CHARS - 1, (int)t, s + 1);
-      memcpy(out->at_text[k], s + 1, t);
-      out->at_text[k][t] = '\0';
-      out->at[k] = strtod(out->at_text[k], NULL);
-      if (!(out->at[k] <= 1e9))
-        return fail(err, errlen,
-                    "--limit %d: a time is at most 1e9 s, got "
-                    "'%s'",
-                    out->rank, out->at_text[k]);
-      if (k > 0 && !(out->at[k] > out->at[k - 1]))
-        return fail(err, errlen, "--limit %d: the times must rise, got '%s'",
-                    out->rank, steps);
-      s += 1 + t + 1; /* '@', the time, ',' or the end */
-    } else {
-      memcpy(out->at_text[k], "0", 2);
-      out->at[k] = 0;
-    }
-  }
+  int rc = limit_steps(steps, count, out, err, errlen);
+  if (rc != 0) return rc;
   out->nsteps = (int)count;
   return 0;
 }

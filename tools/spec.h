@@ -35,7 +35,7 @@ enum {
   SPEC_HOST_MAX = 256, /* bytes of a host name, with its NUL */
   SPEC_SLOTS_MAX = 1000000,
   SPEC_RANK_MAX = 1000000, /* taskfarm's --inject takes ranks up to this */
-  SPEC_STEPS_MAX = 8,      /* steps of a timeline (PROTO_SPEED_STEPS) */
+  SPEC_STEPS_MAX = 8,      /* steps of a timeline (CLI_SPEED_STEPS) */
   SPEC_TIME_CHARS = 24,    /* characters of a time, with its NUL */
 };
 

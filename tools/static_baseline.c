@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "proto/job.h"
+#include "cli/job.h"
+#include "jobs/options.h"
+#include "kernel/kernel.h"
 #include "proto/proto.h"
-#include "worker/kernel.h"
-#include "worker/worker.h"
 
 static double now_s(void) {
   struct timespec ts;
@@ -28,7 +28,7 @@ static double now_s(void) {
  * product and its error term, as it would for measured data. */
 static int generate(const char* path, const char* count) {
   uint64_t n;
-  if (proto_parse_count(count, (uint64_t)1 << 40, &n) < 0) return 2;
+  if (jobs_parse_count(count, (uint64_t)1 << 40, &n) < 0) return 2;
   FILE* f = fopen(path, "wb");
   if (f == NULL) return 1;
   double block[4096];
@@ -44,11 +44,11 @@ static int generate(const char* path, const char* count) {
 int main(int argc, char** argv) {
   if (argc >= 4 && strcmp(argv[1], "gen") == 0)
     return generate(argv[2], argv[3]);
-  proto_job_t job;
+  static cli_job_t job;
   char err[512];
-  if (proto_job_parse(&job, argc, argv, err, sizeof(err)) < 0 ||
-      proto_job_resolve(&job, err, sizeof(err)) < 0 || job.help ||
-      job.kind == PROTO_JOB_HELLO) {
+  if (cli_job_parse(&job, argc, argv, err, sizeof(err)) < 0 || job.help ||
+      cli_job_resolve(&job, 0, NULL, err, sizeof(err)) < 0 ||
+      !cli_job_has_range(&job)) {
     fprintf(stderr,
             "static_baseline: %s\nusage: static_baseline pi|dot|noop "
             "--n N | dot --a A --b B | gen FILE N\n",
@@ -59,12 +59,12 @@ int main(int argc, char** argv) {
   int rank, size;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  kernel_t kernel;
-  if (kernel_init(&kernel, &job) < 0) MPI_Abort(MPI_COMM_WORLD, 1);
+  static kernel_t kernel;
+  if (kernel_init(&kernel, &job.task, job.n) < 0) MPI_Abort(MPI_COMM_WORLD, 1);
   MPI_Barrier(MPI_COMM_WORLD);
   double t0 = now_s();
   /* Block r of the grain grid: the same cuts for every rank count. */
-  uint64_t align = job.kind == PROTO_JOB_PI ? PROTO_PI_GRAIN : 1;
+  uint64_t align = job.task.spec.align;
   uint64_t grains = (job.n + align - 1) / align;
   uint64_t begin = grains * (uint64_t)rank / (uint64_t)size * align;
   uint64_t end = grains * (uint64_t)(rank + 1) / (uint64_t)size * align;
@@ -72,15 +72,14 @@ int main(int argc, char** argv) {
   /* A rank with an empty block still sends a (zero) record; the range is
    * only there to make it a well-formed RESULT. */
   proto_msg_t part;
-  if (end > begin) {
-    worker_compute(&kernel, begin, end, &part);
-  } else {
-    memset(&part, 0, sizeof(part));
-    part.kind = PROTO_TAG_RESULT;
-    part.begin = begin;
-    part.end = begin + 1;
-    proto_exact_init(&part.fsum);
-  }
+  memset(&part, 0, sizeof(part));
+  part.kind = PROTO_TAG_RESULT;
+  part.begin = begin;
+  part.end = end > begin ? end : begin + 1;
+  proto_exact_init(&part.fsum);
+  if (end > begin &&
+      kernel_add(&kernel, begin, end, &part.fsum, &part.isum) < 0)
+    MPI_Abort(MPI_COMM_WORLD, 1);
   uint8_t mine[PROTO_MAX_BYTES];
   size_t len = proto_encode(&part, mine, sizeof(mine));
   uint8_t* all = rank == 0 ? malloc(len * (size_t)size) : NULL;
@@ -99,12 +98,10 @@ int main(int argc, char** argv) {
     }
     double wall = now_s() - t0;
     double v = proto_exact_to_double(&fsum);
-    if (job.kind == PROTO_JOB_PI)
-      printf("PI bits = %a\n", v);
-    else if (job.kind == PROTO_JOB_DOTF)
-      printf("Dot bits = %a\n", v);
+    if (job.task.spec.result & TASKFARM_RESULT_FLOAT)
+      printf("Bits = %a\n", v);
     else
-      printf("Dot product low 64 bits = %llu\n", (unsigned long long)isum);
+      printf("Integer low 64 bits = %llu\n", (unsigned long long)isum);
     printf("Time = %.6f sec\n", wall);
     fflush(stdout);
     free(all);

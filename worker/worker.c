@@ -9,47 +9,39 @@
 #include <assert.h>
 #include <errno.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
 #include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
-#include "proto/error.h"
 #include "base/log.h"
 #include "base/watchdog.h"
+#include "kernel/sandbox.h"
+#include "proto/error.h"
+#include "worker/guard.h"
+#include "worker/inject.h"
 #include "worker/orders.h"
-#include "worker/sandbox.h"
 
 enum {
   IDLE_YIELD_NS = 100000, /* poll with sched_yield this long when idle */
   HEARTBEAT_NS = (int)(PROTO_BEAT_S * 1e9), /* PROGRESS at most this often
                                                while computing */
   IDLE_BEAT_NS = 1000000000,                /* ... and this often while idle */
-  EXIT_MASTER_GONE = 3,           /* exit status when the master went silent */
   WATCHDOG_SLACK_NS = 1000000000, /* the watchdog backs check_master up */
   IDLE_SLEEP_MIN_US = 10,
   IDLE_SLEEP_MAX_US = 1000,
 };
 
 typedef struct worker_s {
-  const proto_job_t* job;
+  const cli_job_t* job;
   MPI_Comm comm;
   int rank;
   kernel_t kernel;
   int kernel_rc;        /* kernel_init's result: chunks FAIL with it */
   int told_failure;     /* a failing chunk was reported on stderr */
-  uint64_t slice;       /* run: the slice proto_job_next_slice chose, or 0 */
+  uint64_t slice;       /* the slice kernel_next_slice chose, or 0 */
   int computing;        /* cur is being computed */
   worker_order_t cur;   /* the order being computed */
   uint64_t cur_t0;      /* when its computing began */
@@ -60,32 +52,14 @@ typedef struct worker_s {
   worker_orders_t orders;
   int stopping; /* STOP or REFUSE seen */
   int refused;
-  uint64_t start_ns;          /* when the worker started */
-  uint64_t last_master_ns;    /* when the master was last heard */
-  uint64_t chunks_done;       /* results sent */
-  double slow_factor;         /* injected slowdown, 1 = none */
-  const proto_fault_t* speed; /* an injected speed timeline, or NULL */
-  const proto_fault_t* corrupt; /* injected corruption, or NULL */
-  uint64_t random;              /* its random state (xorshift64) */
-  uint64_t corrupted;           /* partials it corrupted ... */
-  uint64_t corrupted_copies;    /* ... of them for an attempt past the
-                                   first (most likely a check's copy) */
-  uint32_t fired;             /* bit f: fault f of the job has fired */
-  int sandboxed;              /* the kernel runs in a process of its own */
-  sandbox_t sandbox;          /* ... this one */
-  int guard_fd;               /* where WELCOME goes for the guard; -1 */
+  uint64_t start_ns;       /* when the worker started */
+  uint64_t last_master_ns; /* when the master was last heard */
+  uint64_t chunks_done;    /* results sent */
+  worker_inject_t inject;  /* --inject's faults for this rank */
+  int sandboxed;           /* the kernel runs in a process of its own */
+  sandbox_t sandbox;       /* ... this one */
+  int guard_fd;            /* where WELCOME goes for the guard; -1 */
 } worker_t;
-
-#define GUARD_FD_ENV "TASKFARM_GUARD_FD"
-
-/* What a worker tells its guard (from WELCOME): where and how to report
- * its death. Written whole (less than PIPE_BUF bytes: atomic). */
-typedef struct guard_note_s guard_note_t;
-struct guard_note_s {
-  uint64_t token;
-  uint64_t port;
-  uint32_t addr[4];
-};
 
 int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
                    proto_msg_t* result) {
@@ -108,7 +82,7 @@ static int post_receive(worker_t* w) {
 
 static void check_master(const worker_t* w);
 
-static uint64_t master_timeout_ns(const proto_job_t* job) {
+static uint64_t master_timeout_ns(const cli_job_t* job) {
   return (uint64_t)(job->master_timeout * 1e9);
 }
 
@@ -145,9 +119,9 @@ static int handle(worker_t* w, const proto_msg_t* m) {
       /* Never drop an order in silence: the master re-issues it now
        * instead of waiting for a deadline. */
       base_log(BASE_LOG_INFO,
-                "worker %d: order queue full, chunk %llu "
-                "handed back",
-                w->rank, (unsigned long long)m->chunk);
+               "worker %d: order queue full, chunk %llu "
+               "handed back",
+               w->rank, (unsigned long long)m->chunk);
       proto_msg_t fail = {.kind = PROTO_TAG_FAIL,
                           .chunk = m->chunk,
                           .attempt = m->attempt,
@@ -162,19 +136,17 @@ static int handle(worker_t* w, const proto_msg_t* m) {
       return 0;
     case PROTO_TAG_WELCOME: {
       if (w->guard_fd < 0 || m->port == 0) return 0;
-      guard_note_t note = {m->token, m->port, {0}};
-      memcpy(note.addr, m->addr, sizeof(note.addr));
       /* A guard that is gone cannot be told: deadlines find the death. */
-      if (write(w->guard_fd, &note, sizeof(note)) != (ssize_t)sizeof(note))
-        base_log(BASE_LOG_INFO, "worker %d: cannot tell its guard: %s",
-                  w->rank, strerror(errno));
+      if (worker_guard_tell(w->guard_fd, m) < 0)
+        base_log(BASE_LOG_INFO, "worker %d: cannot tell its guard: %s", w->rank,
+                 strerror(errno));
       return 0;
     }
     case PROTO_TAG_REFUSE:
       base_log(BASE_LOG_WARN,
-                "worker %d refused by the master: %s (this worker speaks "
-                "protocol version %d)",
-                w->rank, proto_strerror((int)m->code), PROTO_VERSION);
+               "worker %d refused by the master: %s (this worker speaks "
+               "protocol version %d)",
+               w->rank, proto_strerror((int)m->code), PROTO_VERSION);
       w->stopping = 1;
       w->refused = 1;
       return 0;
@@ -195,21 +167,21 @@ static int drain(worker_t* w) {
     MPI_Get_count(&st, MPI_BYTE, &len);
     w->last_master_ns = base_now_ns();
     base_watchdog_push(w->last_master_ns + master_timeout_ns(w->job) +
-                        WATCHDOG_SLACK_NS);
+                       WATCHDOG_SLACK_NS);
     proto_msg_t m;
     int rc = proto_decode(w->rbuf, (size_t)len, st.MPI_TAG, &m);
     if (rc == PROTO_EVERSION) {
       base_log(BASE_LOG_WARN,
-                "worker %d: the master speaks protocol version %u, this "
-                "worker %d: run one build on every rank",
-                w->rank, m.version, PROTO_VERSION);
+               "worker %d: the master speaks protocol version %u, this "
+               "worker %d: run one build on every rank",
+               w->rank, m.version, PROTO_VERSION);
       w->stopping = w->refused = 1;
     } else if (rc < 0) {
       base_log(BASE_LOG_WARN,
-                "worker %d: dropped a malformed %s (tag %d, %d bytes) from "
-                "the master: %s",
-                w->rank, proto_tag_name(st.MPI_TAG), st.MPI_TAG, len,
-                proto_strerror(rc));
+               "worker %d: dropped a malformed %s (tag %d, %d bytes) from "
+               "the master: %s",
+               w->rank, proto_tag_name(st.MPI_TAG), st.MPI_TAG, len,
+               proto_strerror(rc));
     } else {
       rc = handle(w, &m);
       if (rc < 0) return rc;
@@ -227,86 +199,9 @@ static void check_master(const worker_t* w) {
   double silent = (double)(base_now_ns() - w->last_master_ns) / 1e9;
   if (silent < w->job->master_timeout) return;
   base_log(BASE_LOG_WARN,
-            "worker %d: nothing from the master for %.0f s; exiting", w->rank,
-            silent);
-  _exit(EXIT_MASTER_GONE);
-}
-
-/* Fires this rank's injected faults whose moment has come (--inject). */
-static void inject_faults(worker_t* w) {
-  for (int f = 0; f < w->job->nfaults; f++) {
-    const proto_fault_t* fault = &w->job->fault[f];
-    if (fault->rank != w->rank || (w->fired >> f) & 1) continue;
-    double t = (double)(base_now_ns() - w->start_ns) / 1e9;
-    int due = fault->after_seconds > 0 ? t >= fault->after_seconds
-                                       : w->chunks_done >= fault->after_chunks;
-    if (!due) continue;
-    w->fired |= 1u << f;
-    static const char* const names[] = {"?",    "exit",  "abort",  "freeze",
-                                        "slow", "speed", "corrupt"};
-    base_log(BASE_LOG_WARN, "worker %d: injected fault '%s' fires", w->rank,
-              names[fault->kind <= PROTO_FAULT_CORRUPT ? fault->kind : 0]);
-    switch (fault->kind) {
-      case PROTO_FAULT_EXIT:
-        _exit(3);
-      case PROTO_FAULT_ABORT:
-        abort();
-      case PROTO_FAULT_FREEZE:
-        raise(SIGSTOP);
-        break;
-      case PROTO_FAULT_SLOW:
-        w->slow_factor = fault->factor;
-        break;
-      case PROTO_FAULT_SPEED:
-        w->speed = fault;
-        break;
-      case PROTO_FAULT_CORRUPT:
-        w->corrupt = fault;
-        break;
-    }
-  }
-}
-
-/* An injected slowdown: idle for (factor - 1) times the slice's time; with
- * a speed timeline, the factor is 100 / the percent of the moment. */
-static void pace(const worker_t* w, uint64_t slice_ns) {
-  double factor = w->slow_factor;
-  if (w->speed != NULL) {
-    double t = (double)(base_now_ns() - w->start_ns) / 1e9, pct = 100;
-    for (int k = 0; k < w->speed->nsteps && t >= w->speed->step_at[k]; k++)
-      pct = w->speed->step_pct[k];
-    factor *= 100.0 / pct;
-  }
-  if (factor <= 1) return;
-  uint64_t ns = (uint64_t)((factor - 1) * (double)slice_ns);
-  struct timespec pause = {(time_t)(ns / 1000000000u),
-                           (long)(ns % 1000000000u)};
-  nanosleep(&pause, NULL);
-}
-
-static uint64_t next_random(worker_t* w) {
-  uint64_t x = w->random;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return w->random = x;
-}
-
-/* --inject R:corrupt=P: with probability P, one bit of the partial flips,
- * as a silently faulty core would do it: in the highest non-zero digit of
- * the float sum, else in the integer sum. The digits stay normalised, so
- * the master cannot tell by looking. */
-static void corrupt(worker_t* w, proto_msg_t* res) {
-  if ((double)(next_random(w) >> 11) * 0x1p-53 >= w->corrupt->factor) return;
-  w->corrupted++;
-  w->corrupted_copies += res->attempt > 1;
-  int bit = (int)(next_random(w) % 32);
-  for (int j = PROTO_EXACT_DIGITS - 2; j >= 0; j--) {
-    if (res->fsum.digit[j] == 0) continue;
-    res->fsum.digit[j] ^= (int64_t)1 << bit;
-    return;
-  }
-  res->isum ^= (unsigned __int128)1 << (next_random(w) % 64);
+           "worker %d: nothing from the master for %.0f s; exiting", w->rank,
+           silent);
+  _exit(WORKER_EXIT_MASTER_GONE);
 }
 
 /* A PROGRESS for the order being computed when one is due, so the master
@@ -329,6 +224,23 @@ static int beat_if_due(worker_t* w) {
 /* out->keep_alive: a send that fails is left to the slice's end to find. */
 static void keep_alive(void* arg) { (void)beat_if_due(arg); }
 
+/* Starts computing order o: it becomes the current one, and res an empty
+ * RESULT for it. */
+static void begin_order(worker_t* w, const worker_order_t* o,
+                        proto_msg_t* res) {
+  memset(res, 0, sizeof(*res));
+  res->kind = PROTO_TAG_RESULT;
+  res->chunk = o->chunk;
+  res->attempt = o->attempt;
+  res->begin = o->begin;
+  res->end = o->end;
+  proto_exact_init(&res->fsum);
+  w->cur = *o;
+  w->cur_t0 = w->cur_beat_ns = base_now_ns();
+  w->cur_done = 0;
+  w->computing = 1;
+}
+
 static int run_order_sandboxed(worker_t* w);
 
 /* Computes the order at the head of the queue slice by slice, then reports
@@ -337,37 +249,27 @@ static int run_order(worker_t* w) {
   if (w->sandboxed) return run_order_sandboxed(w);
   worker_order_t o = *worker_orders_head(&w->orders);
   proto_msg_t res;
-  memset(&res, 0, sizeof(res));
-  res.kind = PROTO_TAG_RESULT;
-  res.chunk = o.chunk;
-  res.attempt = o.attempt;
-  res.begin = o.begin;
-  res.end = o.end;
-  proto_exact_init(&res.fsum);
+  begin_order(w, &o, &res);
   int rc = w->kernel_rc;
-  uint64_t slice = w->slice ? w->slice : proto_job_slice(w->job);
-  uint64_t t0 = base_now_ns();
-  w->cur = o;
-  w->cur_t0 = w->cur_beat_ns = t0;
-  w->cur_done = 0;
-  w->computing = 1;
+  const jobs_spec_t* spec = &w->job->task.spec;
+  uint64_t slice = w->slice ? w->slice : kernel_first_slice(spec);
+  uint64_t t0 = w->cur_t0;
   for (uint64_t at = o.begin, stop; rc == 0 && at < o.end; at = stop) {
     stop = o.end - at < slice ? o.end : at + slice;
-    if (w->job->nfaults > 0) inject_faults(w);
+    if (w->job->nfaults > 0) worker_inject_fire(&w->inject, w->chunks_done);
     uint64_t s0 = base_now_ns();
     rc = kernel_add(&w->kernel, at, stop, &res.fsum, &res.isum);
-    if (w->job->kind == PROTO_JOB_RUN && stop - at == slice)
-      slice = w->slice =
-          proto_job_next_slice(w->job, slice, base_now_ns() - s0);
+    if (stop - at == slice)
+      slice = w->slice = kernel_next_slice(spec, slice, base_now_ns() - s0);
     if (rc < 0) {
       if (!w->told_failure++)
         base_log(BASE_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
-                  w->rank, (unsigned long long)o.begin,
-                  (unsigned long long)o.end,
-                  w->kernel.what[0] ? w->kernel.what : proto_strerror(rc));
+                 w->rank, (unsigned long long)o.begin,
+                 (unsigned long long)o.end,
+                 w->kernel.what[0] ? w->kernel.what : proto_strerror(rc));
       break;
     }
-    pace(w, base_now_ns() - s0);
+    worker_inject_pace(&w->inject, base_now_ns() - s0);
     w->cur_done = stop - o.begin;
     rc = drain(w);
     if (rc == 0 && (w->stopping || worker_orders_head(&w->orders)->cancelled))
@@ -391,9 +293,9 @@ static int run_order(worker_t* w) {
                         .code = rc};
     return send_msg(w, &fail);
   }
-  if (w->corrupt != NULL) {
+  if (w->inject.corrupt != NULL) {
     proto_exact_normalize(&res.fsum);
-    corrupt(w, &res);
+    worker_inject_corrupt(&w->inject, &res);
   }
   return send_msg(w, &res);
 }
@@ -404,40 +306,25 @@ static uint64_t frozen_ns(const worker_t* w) {
   return (uint64_t)(w->job->timeout_floor * 1e9);
 }
 
-/* run_order for a kernel in its own process (worker/sandbox.h): this
- * process stays with MPI, answers the master and reports progress while
- * the child computes; the child's death, or its silence past the limit
- * (it is then killed), fails the chunk with what happened, so the master
- * can count it against the chunk (--poison-after). */
-static int run_order_sandboxed(worker_t* w) {
-  worker_order_t o = *worker_orders_head(&w->orders);
-  proto_msg_t res;
-  memset(&res, 0, sizeof(res));
-  res.kind = PROTO_TAG_RESULT;
-  res.chunk = o.chunk;
-  res.attempt = o.attempt;
-  res.begin = o.begin;
-  res.end = o.end;
-  proto_exact_init(&res.fsum);
-  uint64_t t0 = base_now_ns();
-  w->cur = o;
-  w->cur_t0 = w->cur_beat_ns = t0;
-  w->cur_done = 0;
-  w->computing = 1;
+/* Has the sandbox compute order o into res and waits for it, answering
+ * the master and reporting progress meanwhile. Returns 0 (*cancelled set
+ * when the order was called off), or a negative proto_error_t: the
+ * kernel's failure, or its death or silence with *detail (the signal, the
+ * exit status, the milliseconds of silence). */
+static int await_sandbox(worker_t* w, const worker_order_t* o, proto_msg_t* res,
+                         int64_t* detail, int* cancelled) {
   static char what[SANDBOX_WHAT];
-  int rc = sandbox_compute(&w->sandbox, o.begin, o.end, w->kernel.scale, what,
+  int rc = sandbox_compute(&w->sandbox, o->begin, o->end, w->kernel.scale, what,
                            sizeof(what));
-  int64_t detail = 0;
-  uint64_t life = t0, cancel_at = 0;
-  int cancelled = 0;
+  uint64_t life = w->cur_t0, cancel_at = 0;
   static sandbox_event_t ev;
   while (rc == 0) {
-    if (w->job->nfaults > 0) inject_faults(w);
+    if (w->job->nfaults > 0) worker_inject_fire(&w->inject, w->chunks_done);
     int got = sandbox_wait(&w->sandbox, 1, &ev);
     uint64_t now = base_now_ns();
     if (got < 0) {
       rc = PROTO_EEXITED;
-      detail = -1;
+      *detail = -1;
       break;
     }
     if (got > 0 && ev.kind == SANDBOX_EV_PROGRESS) {
@@ -448,15 +335,15 @@ static int run_order_sandboxed(worker_t* w) {
         rc = PROTO_EKERNEL;
         snprintf(w->kernel.what, sizeof(w->kernel.what), "%s", ev.what);
       }
-      res.isum = ev.result.isum;
-      res.fsum = ev.result.fsum;
+      res->isum = ev.result.isum;
+      res->fsum = ev.result.fsum;
       break;
     } else if (got > 0 && ev.kind == SANDBOX_EV_CANCELLED) {
-      cancelled = 1;
+      *cancelled = 1;
       break;
     } else if (got > 0 && ev.kind == SANDBOX_EV_DIED) {
       rc = ev.rc;
-      detail = ev.detail;
+      *detail = ev.detail;
       break;
     }
     rc = drain(w);
@@ -468,54 +355,73 @@ static int run_order_sandboxed(worker_t* w) {
     }
     if (cancel_at != 0 && now - cancel_at > frozen_ns(w)) {
       sandbox_kill(&w->sandbox);
-      cancelled = 1;
+      *cancelled = 1;
       break;
     }
     rc = beat_if_due(w);
     if (rc == 0 && cancel_at == 0 && now - life > frozen_ns(w)) {
       sandbox_kill(&w->sandbox);
       rc = PROTO_EFROZE;
-      detail = (int64_t)((now - life) / 1000000);
+      *detail = (int64_t)((now - life) / 1000000);
     }
   }
+  return rc;
+}
+
+/* Reports to the master that order o failed with rc (the kernel's
+ * error, or its death with detail), with a line on stderr. */
+static int report_failure(worker_t* w, const worker_order_t* o, int rc,
+                          int64_t detail) {
+  if (proto_error_is_death(rc)) {
+    char how[192];
+    if (rc == PROTO_EKILLED)
+      snprintf(how, sizeof(how), "died by signal %lld (%s)", (long long)detail,
+               strsignal((int)detail));
+    else if (rc == PROTO_EEXITED)
+      snprintf(how, sizeof(how), "exited with status %lld", (long long)detail);
+    else
+      snprintf(how, sizeof(how),
+               "showed no progress for %.1f s and was killed (a compute "
+               "that spends long on one index calls out->keep_alive)",
+               (double)detail / 1e3);
+    base_log(BASE_LOG_WARN, "worker %d: chunk [%llu, %llu): its kernel %s",
+             w->rank, (unsigned long long)o->begin, (unsigned long long)o->end,
+             how);
+  } else if (!w->told_failure++) {
+    base_log(BASE_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s", w->rank,
+             (unsigned long long)o->begin, (unsigned long long)o->end,
+             w->kernel.what[0] ? w->kernel.what : proto_strerror(rc));
+  }
+  proto_msg_t fail = {.kind = PROTO_TAG_FAIL,
+                      .chunk = o->chunk,
+                      .attempt = o->attempt,
+                      .code = rc,
+                      .detail = detail};
+  return send_msg(w, &fail);
+}
+
+/* run_order for a kernel in its own process (kernel/sandbox.h): this
+ * process stays with MPI, answers the master and reports progress while
+ * the child computes; the child's death, or its silence past the limit
+ * (it is then killed), fails the chunk with what happened, so the master
+ * can count it against the chunk (--poison-after). */
+static int run_order_sandboxed(worker_t* w) {
+  worker_order_t o = *worker_orders_head(&w->orders);
+  proto_msg_t res;
+  begin_order(w, &o, &res);
+  uint64_t t0 = w->cur_t0;
+  int64_t detail = 0;
+  int cancelled = 0;
+  int rc = await_sandbox(w, &o, &res, &detail, &cancelled);
   w->computing = 0;
   if (rc == PROTO_EMPI) return rc;
   cancelled |= w->stopping || worker_orders_head(&w->orders)->cancelled;
   worker_orders_pop(&w->orders);
   if (cancelled) return 0;
   w->chunks_done++;
-  if (rc < 0) {
-    if (proto_error_is_death(rc)) {
-      char how[192];
-      if (rc == PROTO_EKILLED)
-        snprintf(how, sizeof(how), "died by signal %lld (%s)",
-                 (long long)detail, strsignal((int)detail));
-      else if (rc == PROTO_EEXITED)
-        snprintf(how, sizeof(how), "exited with status %lld",
-                 (long long)detail);
-      else
-        snprintf(how, sizeof(how),
-                 "showed no progress for %.1f s and was killed (a compute "
-                 "that spends long on one index calls out->keep_alive)",
-                 (double)detail / 1e3);
-      base_log(BASE_LOG_WARN, "worker %d: chunk [%llu, %llu): its kernel %s",
-                w->rank, (unsigned long long)o.begin,
-                (unsigned long long)o.end, how);
-    } else if (!w->told_failure++) {
-      base_log(BASE_LOG_WARN, "worker %d: chunk [%llu, %llu) fails: %s",
-                w->rank, (unsigned long long)o.begin,
-                (unsigned long long)o.end,
-                w->kernel.what[0] ? w->kernel.what : proto_strerror(rc));
-    }
-    proto_msg_t fail = {.kind = PROTO_TAG_FAIL,
-                        .chunk = o.chunk,
-                        .attempt = o.attempt,
-                        .code = rc,
-                        .detail = detail};
-    return send_msg(w, &fail);
-  }
+  if (rc < 0) return report_failure(w, &o, rc, detail);
   res.busy_ns = base_now_ns() - t0;
-  if (w->corrupt != NULL) corrupt(w, &res);
+  worker_inject_corrupt(&w->inject, &res);
   return send_msg(w, &res);
 }
 
@@ -546,69 +452,19 @@ static int await_fin(worker_t* w, int* leave) {
   return send_msg(w, &fin);
 }
 
-void worker_say_hello(int rank, int size) {
-  static const char* const smileys[] = {":-)",   ";-)", ":-D", "(^_^)",
-                                        "(^o^)", ":o)", "=)",  "(:"};
-  char host[PROTO_HOST_MAX] = "unknown";
-  gethostname(host, sizeof(host) - 1);
-  fprintf(base_out(), "%s rank %d of %d on %s\n", smileys[rank % 8], rank,
-          size, host);
-  fflush(base_out());
-}
-
-int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
-               int* leave) {
-  worker_t w;
-  memset(&w, 0, sizeof(w));
-  *leave = 0;
-  w.job = job;
-  w.comm = comm;
-  w.start_ns = w.last_master_ns = base_now_ns();
-  w.slow_factor = 1;
-  w.random = w.start_ns ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
-  const char* guard = getenv(GUARD_FD_ENV);
-  w.guard_fd = guard != NULL ? atoi(guard) : -1;
-  if (w.guard_fd >= 0 && fcntl(w.guard_fd, F_SETFD, FD_CLOEXEC) < 0)
-    w.guard_fd = -1;
-  MPI_Comm_rank(comm, &w.rank);
-  /* Start-up is over. check_master() watches the master's silence between
-   * MPI calls; the watchdog also inside them (a PMI read, a stuck send). */
-  char what[160];
-  snprintf(what, sizeof(what),
-           "worker %d: nothing from the master for %.0f s (blocked in MPI); "
-           "exiting",
-           w.rank, job->master_timeout);
-  base_watchdog_arm(w.start_ns + master_timeout_ns(job) + WATCHDOG_SLACK_NS,
-                     EXIT_MASTER_GONE, what);
-  /* A user's kernel is foreign code: it runs in a process of its own. */
-  w.sandboxed = job->kind == PROTO_JOB_RUN;
-  sandbox_init(&w.sandbox, argv);
-  if (!w.sandboxed) w.kernel_rc = kernel_init(&w.kernel, job);
-  w.kernel.beat = keep_alive;
-  w.kernel.beat_arg = &w;
-  if (w.kernel_rc < 0)
-    base_log(BASE_LOG_WARN, "worker %d: %s; every chunk it is given fails",
-              w.rank,
-              w.kernel.what[0] ? w.kernel.what : proto_strerror(w.kernel_rc));
-
-  int rc = post_receive(&w);
-  if (rc < 0) goto out_close_kernel;
-  proto_msg_t hello = {.kind = PROTO_TAG_HELLO,
-                       .fingerprint = proto_job_fingerprint(job),
-                       .pid = (uint64_t)getpid(),
-                       .cpus = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN)};
-  gethostname(hello.host, sizeof(hello.host) - 1);
-  rc = send_msg(&w, &hello);
-  if (rc < 0) goto out_cancel_receive;
-
+/* Serves the master until STOP or REFUSE (or an MPI failure): computes
+ * the orders queued, and while there are none says it is alive now and
+ * then and polls for the next, yielding the core, then sleeping. */
+static int serve(worker_t* w) {
   unsigned sleep_us = IDLE_SLEEP_MIN_US;
   uint64_t idle_since = 0, idle_beat = base_now_ns();
+  int rc = 0;
   while (rc == 0) {
-    rc = drain(&w);
-    if (rc < 0 || w.stopping) break;
-    check_master(&w);
-    if (w.orders.count > 0) {
-      rc = run_order(&w);
+    rc = drain(w);
+    if (rc < 0 || w->stopping) break;
+    check_master(w);
+    if (w->orders.count > 0) {
+      rc = run_order(w);
       sleep_us = IDLE_SLEEP_MIN_US;
       idle_since = 0;
       idle_beat = base_now_ns();
@@ -617,7 +473,7 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
     if (base_now_ns() - idle_beat >= IDLE_BEAT_NS) {
       /* Alive and idle: a master that lost this worker takes it back. */
       proto_msg_t beat = {.kind = PROTO_TAG_PROGRESS};
-      rc = send_msg(&w, &beat);
+      rc = send_msg(w, &beat);
       idle_beat = base_now_ns();
       if (rc < 0) break;
     }
@@ -633,31 +489,80 @@ int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
     nanosleep(&pause, NULL);
     if (sleep_us < IDLE_SLEEP_MAX_US) sleep_us *= 2;
   }
-  if (rc == 0 && w.stopping) {
-    /* Nothing is in flight any more: say BYE, wait for FIN and answer it
-     * (proto.h). One deadline bounds that and the caller's MPI_Finalize. */
-    snprintf(what, sizeof(what),
-             "worker %d: no FIN from the master, or MPI_Finalize did not "
-             "return, within %.0f s (--master-timeout); exiting",
-             w.rank, job->master_timeout);
-    base_watchdog_arm(base_now_ns() + master_timeout_ns(job),
-                       EXIT_MASTER_GONE, what);
-    proto_msg_t bye = {.kind = PROTO_TAG_BYE};
-    rc = send_msg(&w, &bye);
-    if (rc == 0) rc = await_fin(&w, leave);
-  }
+  return rc;
+}
+
+/* After STOP: nothing is in flight any more, so says BYE, waits for FIN
+ * and answers it (proto.h). One deadline bounds that and the caller's
+ * MPI_Finalize. */
+static int say_bye(worker_t* w, int* leave) {
+  char what[160];
+  snprintf(what, sizeof(what),
+           "worker %d: no FIN from the master, or MPI_Finalize did not "
+           "return, within %.0f s (--master-timeout); exiting",
+           w->rank, w->job->master_timeout);
+  base_watchdog_arm(base_now_ns() + master_timeout_ns(w->job),
+                    WORKER_EXIT_MASTER_GONE, what);
+  proto_msg_t bye = {.kind = PROTO_TAG_BYE};
+  int rc = send_msg(w, &bye);
+  return rc == 0 ? await_fin(w, leave) : rc;
+}
+
+void worker_say_hello(int rank, int size) {
+  static const char* const smileys[] = {":-)",   ";-)", ":-D", "(^_^)",
+                                        "(^o^)", ":o)", "=)",  "(:"};
+  char host[PROTO_HOST_MAX] = "unknown";
+  gethostname(host, sizeof(host) - 1);
+  fprintf(base_out(), "%s rank %d of %d on %s\n", smileys[rank % 8], rank, size,
+          host);
+  fflush(base_out());
+}
+
+int worker_run(const cli_job_t* job, MPI_Comm comm, char** argv, int* leave) {
+  worker_t w;
+  memset(&w, 0, sizeof(w));
+  *leave = 0;
+  w.job = job;
+  w.comm = comm;
+  w.start_ns = w.last_master_ns = base_now_ns();
+  w.guard_fd = worker_guard_fd();
+  MPI_Comm_rank(comm, &w.rank);
+  worker_inject_init(&w.inject, job, w.rank, w.start_ns);
+  /* Start-up is over. check_master() watches the master's silence between
+   * MPI calls; the watchdog also inside them (a PMI read, a stuck send). */
+  char what[160];
+  snprintf(what, sizeof(what),
+           "worker %d: nothing from the master for %.0f s (blocked in MPI); "
+           "exiting",
+           w.rank, job->master_timeout);
+  base_watchdog_arm(w.start_ns + master_timeout_ns(job) + WATCHDOG_SLACK_NS,
+                    WORKER_EXIT_MASTER_GONE, what);
+  /* A user's kernel is foreign code: it runs in a process of its own. */
+  w.sandboxed = (job->task.entry->flags & JOBS_LOADS) != 0;
+  sandbox_init(&w.sandbox, argv, &job->task, job->n);
+  if (!w.sandboxed) w.kernel_rc = kernel_init(&w.kernel, &job->task, job->n);
+  w.kernel.beat = keep_alive;
+  w.kernel.beat_arg = &w;
+  if (w.kernel_rc < 0)
+    base_log(BASE_LOG_WARN, "worker %d: %s; every chunk it is given fails",
+             w.rank,
+             w.kernel.what[0] ? w.kernel.what : proto_strerror(w.kernel_rc));
+
+  int rc = post_receive(&w);
+  if (rc < 0) goto out_close_kernel;
+  proto_msg_t hello = {.kind = PROTO_TAG_HELLO,
+                       .fingerprint = cli_job_fingerprint(job),
+                       .pid = (uint64_t)getpid(),
+                       .cpus = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN)};
+  gethostname(hello.host, sizeof(hello.host) - 1);
+  rc = send_msg(&w, &hello);
+  if (rc < 0) goto out_cancel_receive;
+
+  rc = serve(&w);
+  if (rc == 0 && w.stopping) rc = say_bye(&w, leave);
   if (rc < 0)
     base_log(BASE_LOG_WARN, "worker %d: %s", w.rank, proto_strerror(rc));
-  if (w.corrupt != NULL)
-    base_log(BASE_LOG_WARN,
-              "worker %d: --inject corrupt flipped a bit in %llu of the %llu "
-              "partials it sent (%llu for a first attempt, %llu for a later "
-              "one)%s",
-              w.rank, (unsigned long long)w.corrupted,
-              (unsigned long long)w.chunks_done,
-              (unsigned long long)(w.corrupted - w.corrupted_copies),
-              (unsigned long long)w.corrupted_copies,
-              w.refused ? "; it was refused" : "");
+  worker_inject_report(&w.inject, w.chunks_done, w.refused);
 
 out_cancel_receive:
   if (!w.stopping) {
@@ -687,7 +592,7 @@ void worker_finalize(MPI_Comm* comm) {
   base_watchdog_disarm();
 }
 
-void worker_await_end(const proto_job_t* job, int status) {
+void worker_await_end(const cli_job_t* job, int status) {
   fflush(base_out());
   fflush(stdout);
   fflush(stderr);
@@ -700,7 +605,7 @@ void worker_await_end(const proto_job_t* job, int status) {
   _exit(status);
 }
 
-void worker_arm_startup_watchdog(const proto_job_t* job, int rank) {
+void worker_arm_startup_watchdog(const cli_job_t* job, int rank) {
   char what[200];
   if (rank == 0)
     snprintf(what, sizeof(what),
@@ -713,106 +618,5 @@ void worker_arm_startup_watchdog(const proto_job_t* job, int rank) {
              "exiting",
              rank, job->master_timeout);
   base_watchdog_arm(base_now_ns() + master_timeout_ns(job),
-                     rank == 0 ? EXIT_FAILURE : EXIT_MASTER_GONE, what);
-}
-
-/* The guard's report of its MPI process's death: one datagram to each
- * address the master gave in WELCOME (read from the pipe fd), at once. */
-static void report_death(int fd, int rank, pid_t pid, int status) {
-  guard_note_t note, last = {0, 0, {0}};
-  int have = 0;
-  while (fd >= 0 && read(fd, &note, sizeof(note)) == (ssize_t)sizeof(note)) {
-    last = note;
-    have = 1;
-  }
-  if (!have || last.port == 0) return;
-  proto_death_t d = {.token = last.token,
-                     .rank = rank,
-                     .pid = (uint64_t)pid,
-                     .signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
-                     .status = WIFEXITED(status) ? WEXITSTATUS(status) : 0};
-  uint8_t buf[PROTO_DEATH_BYTES];
-  proto_death_encode(&d, buf);
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return;
-  for (int k = 0; k < 4 && last.addr[k] != 0; k++) {
-    struct sockaddr_in to;
-    memset(&to, 0, sizeof(to));
-    to.sin_family = AF_INET;
-    to.sin_port = htons((uint16_t)last.port);
-    to.sin_addr.s_addr = last.addr[k];
-    sendto(s, buf, sizeof(buf), 0, (const struct sockaddr*)&to, sizeof(to));
-  }
-  close(s);
-}
-
-int worker_guard(char** argv, const base_launch_t* launch) {
-  if (launch->kind == BASE_LAUNCH_NONE ||
-      launch->kind == BASE_LAUNCH_SLURM_NOPMI || launch->rank == 0 ||
-      getenv("TASKFARM_GUARDED"))
-    return 0;
-  char rank[16];
-  snprintf(rank, sizeof(rank), "%d", launch->rank);
-  /* hydra signals the process it started with SIGUSR1 when another rank
-   * fails; the guard must survive that to report its child's fate. */
-  signal(SIGUSR1, SIG_IGN);
-  /* SIGINT and SIGTERM (hydra passes a Ctrl-C on to every rank) are the
-   * master's to handle: it stops the run cleanly and ends every rank. The
-   * worker, which inherits these settings, keeps computing until then. */
-  signal(SIGINT, SIG_IGN);
-  signal(SIGTERM, SIG_IGN);
-  /* The MPI process tells its guard, through this pipe, where the master
-   * takes death reports (WELCOME). */
-  int note[2] = {-1, -1};
-  if (pipe(note) == 0) {
-    fcntl(note[0], F_SETFD, FD_CLOEXEC);
-    fcntl(note[0], F_SETFL, O_NONBLOCK);
-  }
-  pid_t guard = getpid();
-  pid_t child = fork();
-  if (child < 0) {
-    base_log(BASE_LOG_WARN,
-              "rank %s: cannot fork its MPI process from its guard: %s", rank,
-              strerror(errno));
-    _exit(EXIT_FAILURE);
-  }
-  if (child == 0) {
-#if defined(__linux__)
-    /* The MPI process must not outlive its guard: an orphan would hold the
-     * launcher's PMI socket (mpiexec would never exit). The guard may have
-     * died before the request took effect: then leave now. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != guard) _exit(EXIT_MASTER_GONE);
-#endif
-    setenv("TASKFARM_GUARDED", "1", 1);
-    if (note[1] >= 0) {
-      char fd[16];
-      snprintf(fd, sizeof(fd), "%d", note[1]);
-      setenv(GUARD_FD_ENV, fd, 1);
-    }
-    execv("/proc/self/exe", argv);
-    base_log(BASE_LOG_WARN, "rank %s: cannot re-execute itself: %s", rank,
-              strerror(errno));
-    _exit(127);
-  }
-  if (note[1] >= 0) close(note[1]);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0) {
-    if (errno == EINTR) continue;
-    base_log(BASE_LOG_WARN, "rank %s: lost track of its MPI process: %s",
-              rank, strerror(errno));
-    _exit(1);
-  }
-  if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
-    report_death(note[0], launch->rank, child, status);
-  if (WIFSIGNALED(status)) {
-    base_log(BASE_LOG_WARN, "rank %s (pid %d) died by signal %d", rank,
-              (int)child, WTERMSIG(status));
-    /* Slurm makes the step's status the highest of its tasks': a worker's
-     * death, which costs the farm nothing, must not become the job's
-     * status (the master's is). hydra takes the master's MPI_Abort status
-     * and tolerates this one (-disable-auto-cleanup). */
-    _exit(launch->kind == BASE_LAUNCH_SLURM ? 0 : 128 + WTERMSIG(status));
-  }
-  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+                    rank == 0 ? EXIT_FAILURE : WORKER_EXIT_MASTER_GONE, what);
 }

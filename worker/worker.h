@@ -8,23 +8,26 @@
 
 #include <mpi.h>
 
-#include "proto/job.h"
-#include "base/launch.h"
+#include "cli/job.h"
 #include "proto/proto.h"
-#include "worker/kernel.h"
+#include "kernel/kernel.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* The exit status of a worker that left because its master went silent
+ * (dead, frozen or cut off) for --master-timeout. */
+enum { WORKER_EXIT_MASTER_GONE = 3 };
+
 /* Runs the worker side of job on comm (rank 0 is the master) until the
  * master sends STOP (or REFUSE); a run job's kernel runs in a process of
- * its own, started with argv (worker/sandbox.h). Then it says BYE, waits for the master's FIN
- * and answers it (proto.h), so worker_finalize() comes next, or
- * worker_leave() when the FIN said so (*leave set to 1). Returns 0
+ * its own, started with argv (kernel/sandbox.h). Then it says BYE, waits for
+ * the master's FIN and answers it (proto.h), so worker_finalize() comes next,
+ * or worker_leave() when the FIN said so (*leave set to 1). Returns 0
  * (PROTO_EVERSION when refused), or a negative proto_error_t after
  * printing one line on stderr (an MPI failure). */
-int worker_run(const proto_job_t* job, MPI_Comm comm, char** argv,
+int worker_run(const cli_job_t* job, MPI_Comm comm, char** argv,
                int* leave);
 
 /* Ends a worker rank whose FIN said PROTO_FIN_LEAVE: output flushed, exit
@@ -38,26 +41,13 @@ void worker_leave(void);
 int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
                    proto_msg_t* result);
 
-/* Makes a worker rank survive its own death by a signal. hydra ends the
- * whole job when a rank dies by a signal (SIGKILL, SIGSEGV) but tolerates,
- * under -disable-auto-cleanup, a rank that exits with a status. So when this
- * process is a worker rank under a launcher (launch: hydra or Slurm, rank
- * not 0), it forks: the child re-executes taskfarm with argv as the real MPI
- * process (with a parent-death SIGKILL, so it never outlives its guard),
- * and this parent ignores SIGUSR1, SIGINT and SIGTERM, waits, and exits
- * with a plain status (128 + signal when the child was killed). A failed
- * fork ends the rank with status 1 and a sentence. Returns 0 at once in the
- * child, in rank 0 and without a launcher; the parent never returns. Call
- * before MPI_Init. */
-int worker_guard(char** argv, const base_launch_t* launch);
-
 /* Bounds start-up: MPI_Init and the communicator set-up wait for every
  * rank, so a dead host or a frozen master would hang this rank for good.
  * Arms the watchdog (base/watchdog.h) for job->master_timeout seconds: a
  * worker then exits with status 3, rank 0 with status 1, each with a
  * sentence. worker_run() re-arms it for the run; the master disarms it.
  * Call before MPI_Init. */
-void worker_arm_startup_watchdog(const proto_job_t* job, int rank);
+void worker_arm_startup_watchdog(const cli_job_t* job, int rank);
 
 /* Prints rank's smiley line for the hello job (rank, size, host). */
 void worker_say_hello(int rank, int size);
@@ -74,7 +64,7 @@ void worker_finalize(MPI_Comm* comm);
  * flushed, it waits for the master to end the job (MPI_Abort from rank 0
  * kills every rank), and leaves with `status` on its own after
  * --master-timeout. Never returns. */
-void worker_await_end(const proto_job_t* job, int status);
+void worker_await_end(const cli_job_t* job, int status);
 
 #ifdef __cplusplus
 }

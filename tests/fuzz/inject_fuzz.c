@@ -1,5 +1,5 @@
 /* --inject's parser (RANK:KIND[@WHEN] and the speed=P@T,... timelines),
- * through the public proto_job_parse: the input, up to its first NUL, is
+ * through the public cli_job_parse: the input, up to its first NUL, is
  * the value of one --inject of "pi --n 1e6". Properties: an accepted fault
  * keeps the limits of the usage text (rank 1..1e6; slow's factor in
  * (1, 1e6]; corrupt's fraction in (0, 1]; a timeline of 1..8 steps,
@@ -9,46 +9,53 @@
 #include <math.h>
 #include <string.h>
 
+#include "cli/job.h"
+#include "jobs/jobs.h"
 #include "proto/error.h"
-#include "proto/job.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerInitialize(int* argc, char*** argv) {
   (void)argc, (void)argv;
   setenv("TASKFARM_FAULTS", "1", 1);
+  /* Without the pi job every value would be refused and nothing checked
+   * (a build that links jobs/ from an archive has an empty job table). */
+  if (jobs_find("pi") == NULL) {
+    fprintf(stderr, "inject_fuzz: no job pi: link jobs/*.o whole\n");
+    abort();
+  }
   return 0;
 }
 
-static int parse_inject(const char* value, proto_job_t* job) {
+static int parse_inject(const char* value, cli_job_t* job) {
   char* argv[] = {"taskfarm", "pi",         "--n", "1000000",
                   "--inject", (char*)value, NULL};
   char err[512];
-  int rc = proto_job_parse(job, 6, argv, err, sizeof(err));
+  int rc = cli_job_parse(job, 6, argv, err, sizeof(err));
   if (rc < 0) FUZZ_CHECK(err[0] != '\0');
   return rc;
 }
 
 /* The fault in canonical form, or "" for a kind this harness does not
  * know (kinds may be added). */
-static void canonical(const proto_fault_t* f, char* out, size_t cap) {
+static void canonical(const cli_fault_t* f, char* out, size_t cap) {
   int n = 0;
   switch (f->kind) {
-    case PROTO_FAULT_EXIT:
+    case CLI_FAULT_EXIT:
       n = snprintf(out, cap, "%d:exit", f->rank);
       break;
-    case PROTO_FAULT_ABORT:
+    case CLI_FAULT_ABORT:
       n = snprintf(out, cap, "%d:abort", f->rank);
       break;
-    case PROTO_FAULT_FREEZE:
+    case CLI_FAULT_FREEZE:
       n = snprintf(out, cap, "%d:freeze", f->rank);
       break;
-    case PROTO_FAULT_SLOW:
+    case CLI_FAULT_SLOW:
       n = snprintf(out, cap, "%d:slow=%.17g", f->rank, f->factor);
       break;
-    case PROTO_FAULT_CORRUPT:
+    case CLI_FAULT_CORRUPT:
       n = snprintf(out, cap, "%d:corrupt=%.17g", f->rank, f->factor);
       break;
-    case PROTO_FAULT_SPEED:
+    case CLI_FAULT_SPEED:
       n = snprintf(out, cap, "%d:speed=", f->rank);
       for (int k = 0; k < f->nsteps; k++)
         n += snprintf(out + n, cap - (size_t)n, "%s%.17g@%.17g", k ? "," : "",
@@ -70,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   char value[1025];
   memcpy(value, data, size);
   value[size] = '\0';
-  static proto_job_t job, again;
+  static cli_job_t job, again;
   int rc = parse_inject(value, &job);
   if (job.help) return 0; /* "-h" or "--help" as the value asks for help */
   if (rc < 0) {
@@ -78,19 +85,19 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   FUZZ_CHECK(job.nfaults == 1);
-  const proto_fault_t* f = &job.fault[0];
+  const cli_fault_t* f = &job.fault[0];
   FUZZ_CHECK(f->rank >= 1 && f->rank <= 1000000);
-  FUZZ_CHECK(f->kind >= PROTO_FAULT_EXIT);
-  FUZZ_CHECK(f->after_seconds >= 0 && f->after_seconds <= PROTO_SECONDS_MAX);
-  if (f->kind == PROTO_FAULT_SLOW)
+  FUZZ_CHECK(f->kind >= CLI_FAULT_EXIT);
+  FUZZ_CHECK(f->after_seconds >= 0 && f->after_seconds <= CLI_SECONDS_MAX);
+  if (f->kind == CLI_FAULT_SLOW)
     FUZZ_CHECK(f->factor > 1 && f->factor <= 1e6);
-  if (f->kind == PROTO_FAULT_CORRUPT)
+  if (f->kind == CLI_FAULT_CORRUPT)
     FUZZ_CHECK(f->factor > 0 && f->factor <= 1);
-  if (f->kind == PROTO_FAULT_SPEED) {
-    FUZZ_CHECK(f->nsteps >= 1 && f->nsteps <= PROTO_SPEED_STEPS);
+  if (f->kind == CLI_FAULT_SPEED) {
+    FUZZ_CHECK(f->nsteps >= 1 && f->nsteps <= CLI_SPEED_STEPS);
     for (int k = 0; k < f->nsteps; k++) {
       FUZZ_CHECK(f->step_pct[k] >= 1 && f->step_pct[k] <= 100);
-      FUZZ_CHECK(f->step_at[k] >= 0 && f->step_at[k] <= PROTO_SECONDS_MAX);
+      FUZZ_CHECK(f->step_at[k] >= 0 && f->step_at[k] <= CLI_SECONDS_MAX);
       if (k > 0) FUZZ_CHECK(f->step_at[k] > f->step_at[k - 1]);
     }
   } else {

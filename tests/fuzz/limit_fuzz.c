@@ -5,13 +5,13 @@
  * strictly rising; a plain percent is one step at 0); whatever it accepts,
  * the script's old regular expressions accepted too (the C parser only
  * tightens); and the --inject value it derives for --fallback is accepted
- * by taskfarm's own parser (proto_job_parse) as the same slowdown: the same
+ * by taskfarm's own parser (cli_job_parse) as the same slowdown: the same
  * steps for a timeline, a factor of 100/PERCENT otherwise. */
 #include <math.h>
 #include <regex.h>
 #include <string.h>
 
-#include "proto/job.h"
+#include "cli/job.h"
 #include "tests/fuzz/fuzz.h"
 #include "tools/spec.h"
 
@@ -66,20 +66,20 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (l.rank < 1) return 0; /* the script refuses rank 0: not a worker */
-  static proto_job_t job;
+  static cli_job_t job;
   char* argv[] = {"taskfarm", "pi", "--n", "1000000", "--inject", inject, NULL};
   char jerr[512];
-  FUZZ_CHECK(proto_job_parse(&job, 6, argv, jerr, sizeof(jerr)) == 0);
+  FUZZ_CHECK(cli_job_parse(&job, 6, argv, jerr, sizeof(jerr)) == 0);
   FUZZ_CHECK(job.nfaults == 1 && job.fault[0].rank == l.rank);
-  const proto_fault_t* f = &job.fault[0];
+  const cli_fault_t* f = &job.fault[0];
   if (l.timeline) {
-    FUZZ_CHECK(f->kind == PROTO_FAULT_SPEED && f->nsteps == l.nsteps);
+    FUZZ_CHECK(f->kind == CLI_FAULT_SPEED && f->nsteps == l.nsteps);
     for (int k = 0; k < l.nsteps; k++) {
       FUZZ_CHECK(f->step_pct[k] == l.pct[k]);
       FUZZ_CHECK(f->step_at[k] == l.at[k]);
     }
   } else {
-    FUZZ_CHECK(f->kind == PROTO_FAULT_SLOW);
+    FUZZ_CHECK(f->kind == CLI_FAULT_SLOW);
     FUZZ_CHECK(fabs(f->factor - 100.0 / l.pct[0]) <= 1e-5 * f->factor);
   }
   return 0;

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/job.h"
 #include "master/journal.h"
 #include "proto/exact.h"
-#include "proto/job.h"
 #include "proto/proto.h"
 #include "tests/fuzz/journal_jobs.h"
 
@@ -217,6 +217,33 @@ static void job_seeds(void) {
   ARGV("run", "run", "--kernel", "k.so", "--n", "1e8", "--arg", "power=2",
        "--arg", "q=1");
   ARGV("run-missing-kernel", "run", "--kernel", "nothere.so", "--n", "10");
+  ARGV("run-help", "run", "--kernel", "k.so", "--help");
+  ARGV("run-arg-twice", "run", "--kernel", "k.so", "--n", "10", "--arg",
+       "a=1", "--arg", "a=2");
+  ARGV("hello-quiet", "hello", "--quiet", "--master-timeout", "10");
+  ARGV("pi-chunk-rounded", "pi", "--n", "1e6", "--chunk", "1000",
+       "--min-chunk", "1");
+  ARGV("noop-chunks", "noop", "--n", "1e6", "--chunk", "7", "--min-chunk",
+       "3", "--schedule", "guided");
+  ARGV("dot-files-equals", "dot", "--a=a.f64", "--b=b.f64");
+  ARGV("dot-both-forms", "dot", "--n", "10", "--a", "a.f64", "--b", "b.f64");
+  ARGV("dot-files-help", "dot", "--a", "a.f64", "--help");
+  ARGV("loop-forms", "loop", "--n", "1000", "--cost", "bimodal", "--mean",
+       "2.50e2", "--spread", "0100.0", "--seed", "1e3");
+  ARGV("loop-seed-max", "loop", "--n", "10", "--seed", "18446744073709551615");
+  ARGV("mandelbrot-defaults", "mandelbrot");
+  ARGV("mandelbrot-forms", "mandelbrot", "--size=+16x 9", "--region",
+       "-1e0,-.5,1.,0.5", "--max-iter", "1e3");
+  ARGV("mandelbrot-empty-region", "mandelbrot", "--size", "8x8", "--region",
+       "1,1,1,2");
+  ARGV("mandelbrot-n", "mandelbrot", "--n", "100");
+  ARGV("integrate", "integrate", "--n", "1e6");
+  ARGV("integrate-gauss", "integrate", "--n", "1e9", "--function", "gauss",
+       "--from", "-3", "--to", "3.0e0", "--chunk", "1e5");
+  ARGV("integrate-empty", "integrate", "--n", "10", "--from", "1", "--to",
+       "1");
+  ARGV("integrate-out-of-range", "integrate", "--n", "10", "--to", "1e7");
+  ARGV("option-of-other-job", "pi", "--n", "10", "--size", "8x8");
 #undef ARGV
 }
 
@@ -288,7 +315,7 @@ static void text_seeds(void) {
  * records after the header). */
 
 static char folder[64];
-static proto_job_t jobs[JOURNAL_JOBS];
+static cli_job_t jobs[JOURNAL_JOBS];
 
 static void make_jobs(void) {
   char a[128], b[128];
@@ -311,8 +338,8 @@ static void make_jobs(void) {
                                            : (char*)arg;
     }
     char err[512];
-    if (proto_job_parse(&jobs[k], argc, argv, err, sizeof(err)) != 0 ||
-        proto_job_resolve(&jobs[k], err, sizeof(err)) != 0) {
+    if (cli_job_parse(&jobs[k], argc, argv, err, sizeof(err)) != 0 ||
+        cli_job_resolve(&jobs[k], 0, NULL, err, sizeof(err)) != 0) {
       fprintf(stderr, "make_seeds: job %d: %s\n", k, err);
       exit(1);
     }
@@ -386,7 +413,7 @@ static void journal_seeds(void) {
                                                   "mandelbrot", "dotf"};
   static uint8_t bytes[1 << 15];
   for (int k = 0; k < JOURNAL_JOBS; k++) {
-    uint64_t n = jobs[k].n, a = proto_job_align(&jobs[k]);
+    uint64_t n = jobs[k].n, a = jobs[k].task.spec.align;
     uint64_t step = (n / 8 + a - 1) / a * a; /* eight chunks */
     master_record_t r[6];
     int count = 0;
