@@ -1,6 +1,7 @@
 /* The journal file of journal.h. */
 #include "master/journal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ static void describe(const cli_job_t* job, char* out, size_t len) {
   }
 }
 
-enum { INPUT_FIXED = 44 }; /* an input file's bytes before its path */
+enum { INPUT_FIXED = MASTER_JOURNAL_INPUT_FIXED };
 
 static int job_inputs(const cli_job_t* job) { return job->task.ninputs; }
 
@@ -70,11 +71,12 @@ static size_t encode_header(const cli_job_t* job, uint8_t* h) {
   describe(job, desc, sizeof(desc));
   memcpy(h + DESC_AT, desc, strlen(desc));
   int inputs = job_inputs(job);
+  assert(inputs >= 0 && inputs <= JOBS_INPUTS_MAX);
   master_put32(h + INPUTS_AT, (uint32_t)inputs);
   size_t at = MASTER_JOURNAL_HEADER;
   for (int k = 0; k < inputs; k++) {
     const jobs_input_t* in = &job->task.input[k];
-    uint32_t len = (uint32_t)strlen(in->path);
+    uint32_t len = (uint32_t)strnlen(in->path, sizeof(in->path) - 1);
     master_put64(h + at, in->size);
     master_put64(h + at + 8, in->mtime_ns);
     master_put64(h + at + 16, in->ctime_ns);

@@ -44,7 +44,12 @@ enum {
                                        fingerprint was made another way and
                                        cannot be compared */
   MASTER_JOURNAL_HEADER = 128,      /* header bytes before the input files */
-  MASTER_JOURNAL_HEADER_MAX = 4096, /* the whole header at most */
+  MASTER_JOURNAL_INPUT_FIXED = 44,  /* an input file's bytes before its path */
+  /* The whole header at most: every input file a job may read, each with
+   * the longest path, and the CRC. */
+  MASTER_JOURNAL_HEADER_MAX =
+      MASTER_JOURNAL_HEADER +
+      JOBS_INPUTS_MAX * (MASTER_JOURNAL_INPUT_FIXED + JOBS_PATH_MAX) + 4,
   MASTER_JOURNAL_RECORD_MIN = 60,   /* a record without float digits */
 };
 

@@ -380,6 +380,34 @@ TEST(JournalTest, AnOlderFormatIsRefusedWithTheReasonAndUntouched) {
   EXPECT_EQ(Slurp(path), fixed);
 }
 
+// The largest header a job can make (every input file a kernel may read,
+// each with the longest path) is written whole and resumed: the header's
+// buffer is sized for it, not for two inputs.
+TEST(JournalTest, TheLargestHeaderIsWrittenAndResumed) {
+  std::string path = TempFile("largest.journal");
+  cli_job_t job = PiJob(1024 * 4);
+  job.task.ninputs = JOBS_INPUTS_MAX;
+  for (int k = 0; k < JOBS_INPUTS_MAX; k++) {
+    jobs_input_t* in = &job.task.input[k];
+    std::string p = "/" + std::string(JOBS_PATH_MAX - 3, (char)('a' + k));
+    std::snprintf(in->path, sizeof(in->path), "%s", p.c_str());
+    in->size = 800 + (uint64_t)k;
+    in->ino = 7 + (uint64_t)k;
+  }
+  Write(path, job, 0, 4, false);
+  std::string bytes = Slurp(path);
+  uint32_t hsize = 0;
+  ASSERT_GE(bytes.size(), 16u);
+  std::memcpy(&hsize, bytes.data() + 12, 4);
+  // Each path is 2 bytes short of the longest (its NUL, and one more).
+  EXPECT_EQ(hsize, (uint32_t)MASTER_JOURNAL_HEADER_MAX - 2 * JOBS_INPUTS_MAX);
+  master_journal_load_t load;
+  std::string e;
+  ASSERT_EQ(Load(path, job, &load, &e), 0) << e;
+  ExpectDone(load.done, 0, 4);
+  master_journal_free_load(&load);
+}
+
 // A dot journal of two files: the files' identity is checked on resume.
 class InputJournalTest : public ::testing::Test {
  protected:
