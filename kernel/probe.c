@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jobs/lines.h"
 #include "jobs/options.h"
 #include "kernel/describe.h"
 #include "kernel/inputs.h"
@@ -57,19 +58,21 @@ static void work_probe(jobs_task_t* task, int flags, report_t* r) {
 }
 
 /* d's own help and its options, as text. */
-static void help_text(const taskfarm_kernel_t* d, const char* dash,
-                      char* text, size_t len) {
+static void help_text(const taskfarm_kernel_t* d, const char* dash, char* text,
+                      size_t len) {
   FILE* f = fmemopen(text, len, "w");
   if (f == NULL) return;
   if (d->abi >= 2 && d->help != NULL) fputs(d->help, f);
   if (d->abi >= 2 && d->options != NULL && d->options[0].name == NULL) {
     /* declares that it takes none */
   } else if (d->abi >= 2 && d->options != NULL) {
-    fprintf(f, "\nOptions of %s:\n", d->name);
+    fputs("\nIts options:\n", f);
     jobs_options_help(d, dash, f);
   } else {
-    fprintf(f, "\nKernel %s declares no options: --arg KEY=VALUE passes any "
-            "on to its init as given.\n", d->name);
+    fprintf(f,
+            "\nKernel %s declares no options: --arg KEY=VALUE passes any "
+            "on to its init as given.\n",
+            d->name);
   }
   fclose(f);
   text[len - 1] = '\0';
@@ -79,7 +82,13 @@ static void work_help(jobs_task_t* task, int flags, report_t* r) {
   (void)flags;
   void* dl = NULL;
   taskfarm_kernel_t d;
-  if (load(task, &dl, &d, r) == 0)
+  jobs_spec_t spec;
+  char why[256];
+  if (load(task, &dl, &d, r) == 0 &&
+      jobs_spec_of(&d, &spec, why, sizeof(why)) < 0)
+    r->rc = proto_fail(r->err, sizeof(r->err), PROTO_EINVAL, "--kernel '%s' %s",
+                       task->kernel_path, why);
+  else if (r->rc == 0)
     help_text(&d, kernel_dash(task), r->text, sizeof(r->text));
   plugin_unload(dl);
 }
@@ -192,6 +201,62 @@ static int loads(const jobs_task_t* task) {
   return (task->entry->flags & JOBS_LOADS) != 0;
 }
 
+#define TERMINATE(a) ((a)[sizeof(a) - 1] = '\0')
+
+/* Whether what a child sent back is a description the farm can hold: the
+ * child ran the user's code, which may have written anywhere in its
+ * memory, the report included. Counts within their arrays, every string
+ * ended, result lines that format, an alignment and a largest n the farm
+ * can cut, n within it. The parent's own path and hash are kept. */
+static int trusted(const jobs_task_t* mine, report_t* r, char* why,
+                   size_t len) {
+  jobs_task_t* t = &r->task;
+  jobs_spec_t* spec = &t->spec;
+  memcpy(t->kernel_path, mine->kernel_path, sizeof(t->kernel_path));
+  t->kernel_hash = mine->kernel_hash;
+  TERMINATE(spec->name);
+  TERMINATE(spec->n_what);
+  TERMINATE(t->reference_text);
+  TERMINATE(t->reference_what);
+  if (t->nvalues < 0 || t->nvalues > JOBS_VALUES_MAX || t->ninputs < 0 ||
+      t->ninputs > JOBS_INPUTS_MAX || spec->nlines < 0 ||
+      spec->nlines > JOBS_LINES_MAX) {
+    snprintf(why, len,
+             "counts out of their bounds (%d options, %d inputs, "
+             "%d result lines)",
+             t->nvalues, t->ninputs, spec->nlines);
+    return -1;
+  }
+  for (int i = 0; i < t->nvalues; i++) {
+    TERMINATE(t->value[i].key);
+    TERMINATE(t->value[i].value);
+    if (t->value[i].type > TASKFARM_OPT_OUTPUT) {
+      snprintf(why, len, "an option of no known type");
+      return -1;
+    }
+  }
+  for (int i = 0; i < t->ninputs; i++) TERMINATE(t->input[i].path);
+  for (int i = 0; i < spec->nlines; i++) {
+    TERMINATE(spec->line[i]);
+    char what[200];
+    if (jobs_check_line(spec->line[i], what, sizeof(what)) < 0) {
+      snprintf(why, len, "a result line that cannot be printed: %s", what);
+      return -1;
+    }
+  }
+  if (spec->align == 0 || spec->n_max == 0 ||
+      spec->n_max > JOBS_N_MAX_DEFAULT || spec->align > spec->n_max ||
+      r->n > spec->n_max || (spec->slice % spec->align) != 0) {
+    snprintf(why, len,
+             "an alignment of %llu, a largest n of %llu and n = "
+             "%llu that do not fit together",
+             (unsigned long long)spec->align, (unsigned long long)spec->n_max,
+             (unsigned long long)r->n);
+    return -1;
+  }
+  return 0;
+}
+
 int kernel_probe(jobs_task_t* task, int n_given, uint64_t* n, int calibrate,
                  uint64_t* scale, double limit_s, char* err, size_t errlen) {
   *scale = 0;
@@ -204,10 +269,16 @@ int kernel_probe(jobs_task_t* task, int n_given, uint64_t* n, int calibrate,
   static report_t r;
   memset(&r, 0, sizeof(r));
   r.n = *n;
-  int rc = in_child(task, work_probe, (n_given ? WITH_N : 0) |
-                                          (calibrate ? CALIBRATE : 0),
-                    &r, limit_s, "it was loaded and initialised", err, errlen);
+  int rc = in_child(task, work_probe,
+                    (n_given ? WITH_N : 0) | (calibrate ? CALIBRATE : 0), &r,
+                    limit_s, "it was loaded and initialised", err, errlen);
   if (rc < 0) return rc;
+  char why[320];
+  if (trusted(task, &r, why, sizeof(why)) < 0)
+    return proto_fail(err, errlen, PROTO_EINVAL,
+                      "--kernel '%s' sent back an impossible description of "
+                      "itself (%s): does its init write over its arguments?",
+                      task->kernel_path, why);
   const jobs_entry_t* entry = task->entry;
   *task = r.task;
   task->entry = entry;
@@ -216,8 +287,8 @@ int kernel_probe(jobs_task_t* task, int n_given, uint64_t* n, int calibrate,
   return 0;
 }
 
-int kernel_help(const jobs_task_t* task, char* help, size_t len,
-                double limit_s, char* err, size_t errlen) {
+int kernel_help(const jobs_task_t* task, char* help, size_t len, double limit_s,
+                char* err, size_t errlen) {
   if (!loads(task)) {
     help_text(task->entry->kernel, kernel_dash(task), help, len);
     return 0;

@@ -253,6 +253,10 @@ static const char* option_value(const void* ctx, const char* name) {
   return jobs_value(ctx, name);
 }
 
+/* The longest result line printed: a template is at most JOBS_LINE_MAX
+ * bytes, and an option's value ({opt:NAME}) up to JOBS_VALUE_MAX. */
+enum { RESULT_LINE_MAX = JOBS_LINE_MAX + 2 * JOBS_VALUE_MAX };
+
 /* The job's result lines, filled in, into text; returns their length. */
 static int result_lines(const cli_job_t* job, const proto_exact_t* fsum,
                         unsigned __int128 isum, const master_run_stats_t* st,
@@ -272,9 +276,16 @@ static int result_lines(const cli_job_t* job, const proto_exact_t* fsum,
       .ctx = task,
   };
   size_t at = 0;
-  for (int i = 0; i < task->spec.nlines && at < len; i++) {
-    jobs_format_line(task->spec.line[i], &r, text + at, len - at - 1);
-    at += strlen(text + at);
+  text[0] = '\0';
+  for (int i = 0; i < task->spec.nlines; i++) {
+    /* A line is cut at RESULT_LINE_MAX bytes; one that does not fit whole
+     * with its newline is left out, so text always ends with a line's. */
+    char line[RESULT_LINE_MAX];
+    jobs_format_line(task->spec.line[i], &r, line, sizeof(line));
+    size_t n = strlen(line);
+    if (at + n + 2 > len) break;
+    memcpy(text + at, line, n);
+    at += n;
     text[at++] = '\n';
     text[at] = '\0';
   }
@@ -289,11 +300,12 @@ int master_console_print_result(master_console_t* c, uint64_t now,
   proto_exact_t fsum;
   unsigned __int128 isum;
   farm_result(c->farm, &fsum, &isum);
-  char text[JOBS_LINES_MAX * 256 + 64];
-  int len = result_lines(job, &fsum, isum, &st, text, sizeof(text));
+  static char text[JOBS_LINES_MAX * RESULT_LINE_MAX + 64];
+  int len = result_lines(job, &fsum, isum, &st, text, sizeof(text) - 64);
   if (cli_job_has_range(job))
-    len += snprintf(text + len, sizeof(text) - (size_t)len,
-                    "Time = %.6f sec\n", wall);
+    snprintf(text + len, sizeof(text) - (size_t)len, "Time = %.6f sec\n",
+             wall);
+  len = (int)strlen(text);
   FILE* results = base_out();
   if (fputs(text, results) == EOF || fflush(results) != 0) {
     base_log(BASE_LOG_WARN, "cannot write the result to standard output: %s",

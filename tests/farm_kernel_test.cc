@@ -9,6 +9,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -111,6 +114,47 @@ TEST(FarmKernelTest, ObjectsThatCannotWorkAreRefusedUpFront) {
   ExpectRefused({"run", "--kernel", Zeta(), "--n", "2e12"},
                 "--n 2000000000000 is beyond the supported maximum 1099511627776 of zeta");
   ExpectRefused({"run", "--n", "10"}, "run needs --kernel FILE");
+}
+
+// A kernel's init that writes impossible counts into the description the
+// farm gave it: what its process sends back is checked, and the run is
+// refused with a sentence instead of read past its arrays.
+TEST(FarmKernelTest, AnInitThatScribblesOverItsArgumentsIsRefused) {
+  ExpectRefused({"run", "--kernel", run::Binary("tests/libwild_scribble.so"),
+                 "--n", "10"},
+                "sent back an impossible description of itself (counts out "
+                "of their bounds (100000 options");
+}
+
+// Result lines far longer than a line usually is (a 255-byte option printed
+// fifteen times in each of eight lines): each is cut at the console's
+// limit, whole lines only, and --output gets the very bytes stdout got.
+TEST(FarmKernelTest, ResultLinesLongerThanTheBufferAreCutWhole) {
+  std::string word(255, 'w');
+  std::string out = run::TempPath("wild-lines.out");
+  unlink(out.c_str());
+  run::Result r = run::Farm(
+      3,
+      {"run", "--kernel", run::Binary("tests/libwild_lines.so"), "--n", "100",
+       "--arg", "word=" + word, "--output", out, "--quiet"},
+      60);
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(out, std::ios::binary);
+  std::string written((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+  EXPECT_EQ(written, r.out);
+  std::istringstream lines(r.out);
+  std::vector<std::string> got;
+  for (std::string line; std::getline(lines, line);) got.push_back(line);
+  ASSERT_FALSE(got.empty()) << r.out;
+  EXPECT_EQ(got.back().rfind("Time = ", 0), 0u) << got.back();
+  got.pop_back();
+  ASSERT_GE(got.size(), 1u);
+  for (size_t i = 0; i < got.size(); i++) {
+    EXPECT_EQ(got[i].substr(0, 4), std::string(1, (char)('A' + i)) + " = ");
+    // Nothing but the option's bytes after the name: no stray memory.
+    EXPECT_EQ(got[i].find_first_not_of('w', 4), std::string::npos) << i;
+  }
 }
 
 // Rank 2 loads another build of the kernel (MPMD launch): it is refused,
