@@ -128,13 +128,23 @@ int cli_keep_arg(cli_parse_t* p, const char* opt, const char* v) {
   return keep(p, key, eq + 1);
 }
 
+/* The command of the job that loads a user's kernel ("run"). */
+static const char* loading_command(void) {
+  size_t count;
+  const jobs_entry_t* const* t = jobs_table(&count);
+  for (size_t i = 0; i < count; i++)
+    if (t[i]->flags & JOBS_LOADS) return t[i]->command;
+  return "?";
+}
+
 /* Why an option this job does not take was refused. */
 static int refuse(cli_parse_t* p, const char* arg, const cli_option_t* o,
                   const char* key) {
   const char* job = p->job->task.entry->command;
   if (o != NULL && o->jobs == CLI_FOR_RUN)
     return proto_fail(p->err, p->errlen, PROTO_EINVAL,
-                      "%s is an option of the run job only", o->name);
+                      "%s is an option of the %s job only", o->name,
+                      loading_command());
   if (o != NULL)
     return proto_fail(p->err, p->errlen, PROTO_EINVAL,
                       "%s is not an option of %s, which computes no range",
@@ -238,8 +248,9 @@ static int finish(cli_parse_t* p) {
   cli_job_t* job = p->job;
   if ((job->task.entry->flags & JOBS_LOADS) && job->task.kernel_path[0] == 0)
     return proto_fail(p->err, p->errlen, PROTO_EINVAL,
-                      "run needs --kernel FILE, a shared object built against "
-                      "taskfarm_kernel.h");
+                      "%s needs --kernel FILE, a shared object built against "
+                      "taskfarm_kernel.h",
+                      job->task.entry->command);
   int rc = choose_variant(p);
   if (rc < 0) return rc;
   if (job->schedule == CLI_SCHED_WF && job->nweights == 0)

@@ -3,12 +3,14 @@
  * A new job or option appears here, and in the man page made from this
  * text, without a line written for it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/flags.h"
 #include "cli/job.h"
 #include "jobs/options.h"
 #include "kernel/probe.h"
+#include "proto/error.h"
 
 static const char kHead[] =
     "usage: mpiexec.mpich -disable-auto-cleanup -n P taskfarm JOB [options]\n"
@@ -203,7 +205,7 @@ static int form_text(FILE* out, const jobs_entry_t* e, const cli_job_t* job,
   return 0;
 }
 
-int cli_usage(const cli_job_t* job, FILE* out, char* err, size_t errlen) {
+static int usage(const cli_job_t* job, FILE* out, char* err, size_t errlen) {
   if (job == NULL || job->task.entry == NULL) {
     fputs(kHead, out);
     fputs("\njobs:\n", out);
@@ -231,4 +233,19 @@ int cli_usage(const cli_job_t* job, FILE* out, char* err, size_t errlen) {
                       : CLI_FOR_ALL | CLI_FOR_RANGE;
   sections(out, jobs);
   return 0;
+}
+
+int cli_usage(const cli_job_t* job, FILE* out, char* err, size_t errlen) {
+  /* Written whole or not at all: a user's kernel that cannot be loaded
+   * is one sentence on stderr, with no half of a usage before it. */
+  char* text = NULL;
+  size_t size = 0;
+  FILE* mem = open_memstream(&text, &size);
+  if (mem == NULL) return usage(job, out, err, errlen);
+  int rc = usage(job, mem, err, errlen);
+  if (fclose(mem) != 0 && rc == 0)
+    rc = proto_fail(err, errlen, PROTO_ENOMEM, "out of memory for the usage");
+  if (rc == 0) fwrite(text, 1, size, out);
+  free(text);
+  return rc;
 }

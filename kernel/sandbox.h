@@ -76,7 +76,7 @@ void sandbox_init(sandbox_t* sb, char** argv, const jobs_task_t* task,
 int sandbox_start(sandbox_t* sb, char* what, size_t len);
 
 /* Asks the child (started if need be) to compute [begin, end); scale is
- * the loop job's work units per 1000 ns (0: none). Returns 0 or a
+ * the kernel's work units per 1000 ns (0: none). Returns 0 or a
  * negative proto_error_t with a sentence in what. */
 int sandbox_compute(sandbox_t* sb, uint64_t begin, uint64_t end,
                     uint64_t scale, char* what, size_t len);

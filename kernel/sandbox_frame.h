@@ -24,7 +24,7 @@ struct frame_s {
   int32_t rc;      /* RESULT: 0, or the kernel's failure */
   uint64_t begin;  /* COMPUTE */
   uint64_t end;    /* COMPUTE */
-  uint64_t scale;  /* COMPUTE: the loop job's work units per 1000 ns */
+  uint64_t scale;  /* COMPUTE: the kernel's work units per 1000 ns */
   uint64_t done;   /* PROGRESS */
   uint64_t busy_ns; /* RESULT */
   unsigned __int128 isum; /* RESULT */

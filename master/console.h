@@ -80,8 +80,8 @@ int master_console_write_outputs(master_console_t* c, const master_log_t* log,
  * sentence naming the file and the reason. */
 int master_console_check_outputs(const cli_job_t* job);
 
-/* The job's prepare hook, before any chunk (mandelbrot --image creates
- * its image, or checks on a resume that the one there is the run's).
+/* The job's prepare hook, before any chunk (an image the job writes is
+ * created, or checked on a resume to be the run's own).
  * Returns 0, or PROTO_EINVAL after saying why. */
 int master_console_prepare(const cli_job_t* job);
 

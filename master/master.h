@@ -23,7 +23,7 @@ struct master_options_s {
   int argc;               /* the command line, for the resume command and the */
   char** argv;            /* master's own computing (master/solo.h) */
   base_launch_t launch;  /* how the run was started, ditto */
-  uint64_t scale;         /* sent with every chunk (the loop job's work
+  uint64_t scale;         /* sent with every chunk (the kernel's work
                              per 1000 ns, measured here); 0 = none */
   int stopped_by;         /* out: the signal that stopped the run, or 0 */
   master_ending_t ending; /* out: how the job ends */

@@ -24,7 +24,7 @@ typedef struct master_solo_s master_solo_t;
 struct master_solo_s {
   farm_t* farm;       /* the farm it computes for; not owned */
   sandbox_t sandbox;  /* the kernel's process */
-  uint64_t scale;     /* the loop job's work units per 1000 ns, or 0 */
+  uint64_t scale;     /* the kernel's work units per 1000 ns, or 0 */
   uint64_t frozen_ns; /* a child silent this long is killed */
   int on;             /* a chunk is out */
   farm_solo_t chunk;  /* that chunk */

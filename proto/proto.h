@@ -196,7 +196,7 @@ struct proto_msg_s {
   uint64_t attempt;          /* WORK/RESULT/CANCEL/FAIL: attempt number */
   uint64_t begin;            /* WORK/RESULT: first index */
   uint64_t end;              /* WORK/RESULT: one past the last index */
-  uint64_t scale;            /* WORK: the loop job's work units per 1000 ns,
+  uint64_t scale;            /* WORK: the kernel's work units per 1000 ns,
                                 measured on the master (0: not used) */
   uint64_t busy_ns;          /* RESULT/PROGRESS: time spent computing */
   uint64_t done;             /* PROGRESS: indices of the chunk done so far */
