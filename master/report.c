@@ -236,7 +236,9 @@ static void write_rank(FILE* f, const master_run_stats_t* st, int i) {
 }
 
 int master_write_report(FILE* f, const master_run_stats_t* st) {
-  fprintf(f, "{\n  \"format\": \"taskfarm-report-1\",\n");
+  /* 2: the job's own options under "job"."options" (1 had dot's a and b
+   * beside the farm's). */
+  fprintf(f, "{\n  \"format\": \"taskfarm-report-2\",\n");
   write_job(f, st);
   write_result(f, st);
   write_totals(f, st);

@@ -90,7 +90,7 @@ void CheckTrace(const json& trace, const json& report) {
 
 void CheckReport(const json& report, const std::string& schedule, int ranks,
                  const std::string& bits) {
-  EXPECT_EQ(report["format"], "taskfarm-report-1");
+  EXPECT_EQ(report["format"], "taskfarm-report-2");
   EXPECT_EQ(report["job"]["schedule"], schedule);
   EXPECT_EQ(report["job"]["n"].get<uint64_t>(), kN);
   EXPECT_EQ(report["job"]["workers"].get<int>(), ranks - 1);
