@@ -21,8 +21,17 @@ static const char* const kFunctions[] = {"pi", "sin", "exp", "gauss", NULL};
 typedef struct rule_s rule_t;
 struct rule_s {
   function_t f;
-  double a, h;
+  double a; /* --from */
+  double b; /* --to */
+  double h; /* (b - a) / n */
 };
+
+/* The largest --to of exp. Every other integrand is at most 4 in size,
+ * but exp grows without bound, to the largest double at 709.78; its
+ * midpoint sum lies below its integral, exp(b) - exp(a) < exp(b), so up
+ * to exp(709) (less than half the largest double) the terms, their sum,
+ * the reference and the error all stay finite. */
+static const double kExpToMax = 709;
 
 static double f_of(function_t f, double x) {
   switch (f) {
@@ -58,17 +67,25 @@ static void rule_of(const taskfarm_arg_t* args, int nargs, uint64_t n,
   for (int i = 0; kFunctions[i] != NULL; i++)
     if (strcmp(kFunctions[i], f) == 0) r->f = (function_t)i;
   r->a = taskfarm_arg_real(args, nargs, "from", 0);
-  double b = taskfarm_arg_real(args, nargs, "to", 1);
-  r->h = (b - r->a) / (double)n;
+  r->b = taskfarm_arg_real(args, nargs, "to", 1);
+  r->h = (r->b - r->a) / (double)n;
 }
 
 static int init(void** state, uint64_t n, const taskfarm_arg_t* args,
                 int nargs, char* err, size_t errlen) {
-  double a = taskfarm_arg_real(args, nargs, "from", 0);
-  double b = taskfarm_arg_real(args, nargs, "to", 1);
-  if (!(a < b)) {
-    snprintf(err, errlen, "integrate needs --from below --to, got [%g, %g]", a,
-             b);
+  rule_t rule;
+  rule_of(args, nargs, n, &rule);
+  if (!(rule.a < rule.b)) {
+    snprintf(err, errlen,
+             "integrate needs --from below --to, got [%.17g, %.17g]", rule.a,
+             rule.b);
+    return -1;
+  }
+  if (rule.f == F_EXP && rule.b > kExpToMax) {
+    snprintf(err, errlen,
+             "integrate --function exp needs --to at most %g, where exp "
+             "stays below half the largest double, got %.17g",
+             kExpToMax, rule.b);
     return -1;
   }
   rule_t* r = malloc(sizeof(*r));
@@ -76,7 +93,7 @@ static int init(void** state, uint64_t n, const taskfarm_arg_t* args,
     snprintf(err, errlen, "out of memory");
     return -1;
   }
-  rule_of(args, nargs, n, r);
+  *r = rule;
   *state = r;
   return 0;
 }
@@ -98,8 +115,7 @@ static int reference(uint64_t n, const taskfarm_arg_t* args, int nargs,
                      taskfarm_reference_t* ref) {
   rule_t r;
   rule_of(args, nargs, n, &r);
-  double b = taskfarm_arg_real(args, nargs, "to", 1);
-  ref->value = antiderivative(r.f, b) - antiderivative(r.f, r.a);
+  ref->value = antiderivative(r.f, r.b) - antiderivative(r.f, r.a);
   ref->text = NULL;
   ref->what = "the closed form F(to) - F(from)";
   return 0;
@@ -112,7 +128,8 @@ static const taskfarm_option_t kOptions[] = {
      "must share one)",
      "pi", 0, 0, kFunctions},
     {"from", TASKFARM_OPT_REAL, "A", "the lower bound", "0", -1e6, 1e6, NULL},
-    {"to", TASKFARM_OPT_REAL, "B", "the upper bound", "1", -1e6, 1e6, NULL},
+    {"to", TASKFARM_OPT_REAL, "B", "the upper bound (at most 709 for exp)", "1",
+     -1e6, 1e6, NULL},
     {NULL}};
 static const char* const kLines[] = {
     "Integral is approximately {float:.16f}, Error is {error:.16f}",

@@ -2,10 +2,12 @@
  * descriptor copied into data. */
 #include "jobs/jobs.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jobs/lines.h"
+#include "jobs/options.h"
 
 /* The linker defines these around the section JOBS_REGISTER fills. */
 extern const jobs_entry_t* const __start_taskfarm_jobs[];
@@ -45,10 +47,11 @@ void jobs_commands(char* buf, size_t len, const char* sep) {
   size_t n, at = 0;
   const jobs_entry_t* const* t = jobs_table(&n);
   if (len > 0) buf[0] = '\0';
-  for (size_t i = 0; i < n; i++) {
+  /* Nothing more once buf is full: buf + at would point past its end. */
+  for (size_t i = 0; i < n && at < len; i++) {
     if (i > 0 && strcmp(t[i]->command, t[i - 1]->command) == 0) continue;
-    int w = snprintf(buf + at, at < len ? len - at : 0, "%s%s",
-                     at > 0 ? sep : "", t[i]->command);
+    int w =
+        snprintf(buf + at, len - at, "%s%s", at > 0 ? sep : "", t[i]->command);
     if (w > 0) at += (size_t)w;
   }
 }
@@ -63,8 +66,45 @@ static int plain_name(const char* text, size_t max) {
   return 1;
 }
 
+static int is_number(uint32_t type) {
+  return type == TASKFARM_OPT_COUNT || type == TASKFARM_OPT_INTEGER ||
+         type == TASKFARM_OPT_REAL;
+}
+
+/* o's range, when it has one: finite bounds in order, none below 0 for a
+ * count, and a whole number within them for a count or an integer (the
+ * help prints the range the checks take: jobs_whole_range). */
+static int check_range(const taskfarm_option_t* o, char* why, size_t len) {
+  if (!is_number(o->type) || (o->min == 0 && o->max == 0)) return 0;
+  if (!isfinite(o->min) || !isfinite(o->max) || !(o->min <= o->max)) {
+    snprintf(why, len,
+             "declares option '%s' with the range [%.17g, %.17g]: its "
+             "bounds must be finite, the first at most the second",
+             o->name, o->min, o->max);
+    return -1;
+  }
+  if (o->type == TASKFARM_OPT_COUNT && o->min < 0) {
+    snprintf(why, len,
+             "declares count option '%s' with the range [%.17g, %.17g]: a "
+             "count's range starts at 0 or above",
+             o->name, o->min, o->max);
+    return -1;
+  }
+  if (o->type != TASKFARM_OPT_REAL) {
+    jobs_whole_range_t r = jobs_whole_range(o);
+    if (r.lo > r.hi) {
+      snprintf(why, len,
+               "declares option '%s' with the range [%.17g, %.17g], which "
+               "holds no whole number",
+               o->name, o->min, o->max);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static int check_options(const taskfarm_kernel_t* d, char* why, size_t len) {
-  int count = 0;
+  int count = 0, inputs = 0;
   for (const taskfarm_option_t* o = d->options; o->name != NULL; o++) {
     if (++count > JOBS_VALUES_MAX) {
       snprintf(why, len, "declares more than %d options", JOBS_VALUES_MAX);
@@ -91,22 +131,53 @@ static int check_options(const taskfarm_kernel_t* d, char* why, size_t len) {
         snprintf(why, len, "declares option '%s' twice", o->name);
         return -1;
       }
+    if (check_range(o, why, len) < 0) return -1;
+    /* A job's task holds the identities of this many files. */
+    if (o->type == TASKFARM_OPT_INPUT && ++inputs > JOBS_INPUTS_MAX) {
+      snprintf(why, len,
+               "declares INPUT option '%s' beyond the %d input files a job "
+               "reads",
+               o->name, JOBS_INPUTS_MAX);
+      return -1;
+    }
   }
   return 0;
 }
 
+/* The largest n: the kernel's, within JOBS_N_MAX_DEFAULT, so that the
+ * farm's arithmetic on n (2n, n rounded up to an alignment) never
+ * overflows, whatever a kernel declares. */
+static uint64_t n_max_of(const taskfarm_kernel_t* d) {
+  return d->n_max > 0 && d->n_max < JOBS_N_MAX_DEFAULT ? d->n_max
+                                                       : JOBS_N_MAX_DEFAULT;
+}
+
 static int check_descriptor(const taskfarm_kernel_t* d, char* why, size_t len) {
-  if (d->compute == NULL || !plain_name(d->name, JOBS_NAME_MAX) ||
-      (d->result & ~(uint32_t)(TASKFARM_RESULT_FLOAT | TASKFARM_RESULT_INT))) {
+  if (d->name == NULL) {
+    snprintf(why, len, "has a descriptor without a name");
+    return -1;
+  }
+  if (!plain_name(d->name, JOBS_NAME_MAX)) {
     snprintf(why, len,
-             "has an incomplete descriptor: it needs a name (letters, digits, "
-             "'-', '_'), a compute function and a result of "
-             "TASKFARM_RESULT_FLOAT and/or TASKFARM_RESULT_INT");
+             "is named '%.40s': a kernel's name is lower-case letters, "
+             "digits, '-' and '_', shorter than %d bytes",
+             d->name, JOBS_NAME_MAX);
+    return -1;
+  }
+  if (d->compute == NULL) {
+    snprintf(why, len, "has a descriptor without a compute function");
+    return -1;
+  }
+  if (d->result & ~(uint32_t)(TASKFARM_RESULT_FLOAT | TASKFARM_RESULT_INT)) {
+    snprintf(why, len,
+             "declares a result of %u, not TASKFARM_RESULT_FLOAT (1) and/or "
+             "TASKFARM_RESULT_INT (2)",
+             d->result);
     return -1;
   }
   /* Chunks are cut on multiples of align, and n_max bounds n: an align
    * past it could never be met (and rounding up to it would overflow). */
-  uint64_t n_max = d->n_max > 0 ? d->n_max : JOBS_N_MAX_DEFAULT;
+  uint64_t n_max = n_max_of(d);
   if (d->align > n_max) {
     snprintf(why, len,
              "declares an alignment of %llu, more than its largest "
@@ -132,7 +203,9 @@ static int check_descriptor(const taskfarm_kernel_t* d, char* why, size_t len) {
                JOBS_LINES_MAX, JOBS_LINE_MAX);
       return -1;
     }
-    if (jobs_check_line(d->lines[i], what, sizeof(what)) < 0) {
+    /* {opt:NAME} must name a declared option; a kernel that declares
+     * none passes every --arg on, and may print any of them. */
+    if (jobs_check_line_of(d->lines[i], d->options, what, sizeof(what)) < 0) {
       snprintf(why, len, "has a result line that cannot be printed: %s", what);
       return -1;
     }
@@ -161,7 +234,7 @@ int jobs_spec_of(const taskfarm_kernel_t* d, jobs_spec_t* spec, char* why,
   spec->version = d->version;
   spec->result = d->result;
   spec->align = d->align > 0 ? d->align : 1;
-  spec->n_max = d->n_max > 0 ? d->n_max : JOBS_N_MAX_DEFAULT;
+  spec->n_max = n_max_of(d);
   spec->chunk_max = JOBS_CHUNK_MAX_DEFAULT;
   snprintf(spec->n_what, sizeof(spec->n_what), "indices");
   if (d->abi >= 2) {

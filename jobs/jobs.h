@@ -104,10 +104,15 @@ struct jobs_spec_s {
   char line[JOBS_LINES_MAX][JOBS_LINE_MAX];
 };
 
-/* Copies d into spec with the defaults filled in. Returns 0, or -1 with a
- * sentence in why when d is not a descriptor the farm can run (no name,
- * no compute, a result of neither kind, a template with an unknown field,
- * an option of no known type, more than the limits above). */
+/* Copies d into spec with the defaults filled in, n_max within
+ * JOBS_N_MAX_DEFAULT. Returns 0, or -1 with a sentence in why when d is
+ * not a descriptor the farm can run (no name, no compute, result bits of
+ * no known kind, a template with an unknown field or an {opt:NAME} it
+ * does not declare, an option of no known type or with a range that is
+ * not finite, ordered and (a count's) from 0, more than the limits
+ * above). A result of 0, no sum at all, is taken: it is hello's, which
+ * computes nothing (its n is 0); kernel/plugin.c refuses it of a loaded
+ * kernel. */
 int jobs_spec_of(const taskfarm_kernel_t* d, jobs_spec_t* spec, char* why,
                  size_t len);
 

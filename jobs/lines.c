@@ -75,10 +75,21 @@ typedef struct {
   size_t flen;
 } ref_t;
 
-/* Reads the field between name and close into *ref. Returns 0, or -1 with
- * a sentence in out (len bytes) when there is no such field or format. */
-static int parse_field(const char* name, const char* close, ref_t* ref,
-                       char* out, size_t len) {
+/* 1 when options (ended by a NULL name) has one called the len bytes at
+ * name. */
+static int declared(const taskfarm_option_t* options, const char* name,
+                    size_t len) {
+  for (const taskfarm_option_t* o = options; o->name != NULL; o++)
+    if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) return 1;
+  return 0;
+}
+
+/* Reads the field between name and close into *ref; with options not
+ * NULL, an {opt:NAME} must name one of them. Returns 0, or -1 with a
+ * sentence in out (len bytes) when there is no such field or format. */
+static int parse_field(const char* name, const char* close,
+                       const taskfarm_option_t* options, ref_t* ref, char* out,
+                       size_t len) {
   size_t nlen = (size_t)(close - name);
   const char* colon = memchr(name, ':', nlen);
   field_t f = field_of(name, colon != NULL && strncmp(name, "opt:", 4) != 0
@@ -102,19 +113,28 @@ static int parse_field(const char* name, const char* close, ref_t* ref,
              (int)nlen, name);
     return -1;
   }
+  if (f == FIELD_OPTION && options != NULL &&
+      !declared(options, name + 4, nlen - 4)) {
+    snprintf(out, len, "field {%.*s} names no option the kernel declares",
+             (int)nlen, name);
+    return -1;
+  }
   *ref = (ref_t){f, name, nlen, fmt, flen};
   return 0;
 }
 
-/* Appends to out (len bytes) at *at as snprintf would; *at advances by what
- * the whole text takes, so a short out is cut but never overrun. */
+/* Appends to out (len bytes) at *at as snprintf would, and *at advances
+ * by what the whole text takes: a short out is cut but never overrun. Once
+ * *at reaches len nothing is written, and no pointer past out's end is
+ * formed. */
 static void put(char* out, size_t len, size_t* at, const char* fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void put(char* out, size_t len, size_t* at, const char* fmt, ...) {
+  if (*at >= len) return;
   va_list ap;
   va_start(ap, fmt);
-  int wrote = vsnprintf(out + *at, *at < len ? len - *at : 0, fmt, ap);
+  int wrote = vsnprintf(out + *at, len - *at, fmt, ap);
   va_end(ap);
   if (wrote > 0) *at += (size_t)wrote;
 }
@@ -167,9 +187,10 @@ static void put_field(const ref_t* ref, const jobs_result_t* r, char* out,
   }
 }
 
-/* Walks tmpl; with r NULL only checks it. */
-static int walk(const char* tmpl, const jobs_result_t* r, char* out,
-                size_t len) {
+/* Walks tmpl; with r NULL only checks it (its {opt:NAME} against options,
+ * when not NULL). */
+static int walk(const char* tmpl, const jobs_result_t* r,
+                const taskfarm_option_t* options, char* out, size_t len) {
   size_t at = 0;
   for (const char* p = tmpl; *p != '\0';) {
     if (*p != '{') {
@@ -185,7 +206,7 @@ static int walk(const char* tmpl, const jobs_result_t* r, char* out,
       return -1;
     }
     ref_t ref;
-    if (parse_field(p + 1, close, &ref, out, len) != 0) return -1;
+    if (parse_field(p + 1, close, options, &ref, out, len) != 0) return -1;
     p = close + 1;
     if (r != NULL) put_field(&ref, r, out, len, &at);
   }
@@ -195,9 +216,14 @@ static int walk(const char* tmpl, const jobs_result_t* r, char* out,
 int jobs_format_line(const char* tmpl, const jobs_result_t* r, char* out,
                      size_t len) {
   if (len > 0) out[0] = '\0';
-  return walk(tmpl, r, out, len);
+  return walk(tmpl, r, NULL, out, len);
 }
 
 int jobs_check_line(const char* tmpl, char* why, size_t len) {
-  return walk(tmpl, NULL, why, len);
+  return walk(tmpl, NULL, NULL, why, len);
+}
+
+int jobs_check_line_of(const char* tmpl, const taskfarm_option_t* options,
+                       char* why, size_t len) {
+  return walk(tmpl, NULL, options, why, len);
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jobs/taskfarm_kernel.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,6 +38,11 @@ int jobs_format_line(const char* tmpl, const jobs_result_t* r, char* out,
 /* 0 when every field of tmpl is one jobs_format_line knows, else -1 with a
  * sentence in why. */
 int jobs_check_line(const char* tmpl, char* why, size_t len);
+
+/* As jobs_check_line; with options not NULL (a descriptor's list, ended
+ * by a NULL name), every {opt:NAME} must also name one of them. */
+int jobs_check_line_of(const char* tmpl, const taskfarm_option_t* options,
+                       char* why, size_t len);
 
 /* v in decimal into buf (at least 41 bytes); buf is returned. */
 char* jobs_u128_str(unsigned __int128 v, char* buf);

@@ -29,20 +29,32 @@ struct view_s {
   uint8_t gray[PIXELS];
 };
 
-/* WxH: two whole numbers from 1 to 1000000. */
+/* A whole number from 1 to 1000000 at p, in digits alone (no sign, space
+ * or leading zero), into *out; returns where it ends, or NULL. */
+static const char* dimension(const char* p, uint32_t* out) {
+  if (*p < '1' || *p > '9') return NULL;
+  uint32_t v = 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    v = v * 10 + (uint32_t)(*p - '0');
+    if (v > 1000000) return NULL;
+  }
+  *out = v;
+  return p;
+}
+
+/* WxH, in the one spelling of its value: --size is text, kept as given,
+ * and what is kept is printed (Pixels = WxH) and fingerprinted, so "+4x4"
+ * or "04x4" would be another run of the same image. */
 static int parse_size(const char* v, view_t* w, char* err, size_t errlen) {
-  unsigned long x, y;
-  char sep, extra;
-  if (sscanf(v, "%lu%c%lu%c", &x, &sep, &y, &extra) != 3 || sep != 'x' ||
-      strchr(v, '-') != NULL || x < 1 || y < 1 || x > 1000000 || y > 1000000) {
+  const char* p = dimension(v, &w->width);
+  p = p != NULL && *p == 'x' ? dimension(p + 1, &w->height) : NULL;
+  if (p == NULL || *p != '\0') {
     snprintf(err, errlen,
-             "--size takes WxH, two whole numbers from 1 to 1000000 such as "
-             "1024x768, got '%s'",
+             "--size takes WxH, two whole numbers from 1 to 1000000 in "
+             "digits alone such as 1024x768, got '%s'",
              v);
     return -1;
   }
-  w->width = (uint32_t)x;
-  w->height = (uint32_t)y;
   return 0;
 }
 

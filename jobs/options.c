@@ -81,22 +81,44 @@ static int ranged(const taskfarm_option_t* o) {
   return !(o->min == 0 && o->max == 0);
 }
 
-/* "from MIN to MAX" or "" for an option of any value; whole numbers as
- * integers, within what their type holds. */
+/* x as a whole number of [type_lo, type_hi], rounded up (a lower bound)
+ * or down (an upper one); end and beyond stand for the type's ends. */
+static __int128 whole(double x, int up, double end, __int128 type_lo,
+                      __int128 type_hi) {
+  if (!(x < end)) return type_hi;
+  if (!(x > -end)) return type_lo;
+  __int128 w = (__int128)(up ? ceil(x) : floor(x));
+  return w < type_lo ? type_lo : w > type_hi ? type_hi : w;
+}
+
+jobs_whole_range_t jobs_whole_range(const taskfarm_option_t* o) {
+  int count = o->type == TASKFARM_OPT_COUNT;
+  double end = count ? 1.8e19 : 9.2e18;
+  __int128 type_lo = count ? 0 : INT64_MIN;
+  __int128 type_hi = count ? (__int128)UINT64_MAX : INT64_MAX;
+  jobs_whole_range_t r = {type_lo, type_hi};
+  if (ranged(o)) {
+    r.lo = whole(o->min, 1, end, type_lo, type_hi);
+    r.hi = whole(o->max, 0, end, type_lo, type_hi);
+  }
+  return r;
+}
+
+/* "from MIN to MAX" or "" for an option of any value (or of a type that
+ * takes no range); whole numbers as jobs_whole_range has them, which is
+ * what the checks take. */
 static void range_text(const taskfarm_option_t* o, char* buf, size_t len) {
-  if (!ranged(o)) {
-    if (len > 0) buf[0] = '\0';
-  } else if (o->type == TASKFARM_OPT_COUNT) {
-    unsigned long long lo = o->min > 0 ? (unsigned long long)o->min : 0;
-    unsigned long long hi =
-        o->max < 1.8e19 ? (unsigned long long)o->max : UINT64_MAX;
-    snprintf(buf, len, " from %llu to %llu", lo, hi);
-  } else if (o->type == TASKFARM_OPT_INTEGER) {
-    long long lo = o->min > -9.2e18 ? (long long)o->min : INT64_MIN;
-    long long hi = o->max < 9.2e18 ? (long long)o->max : INT64_MAX;
-    snprintf(buf, len, " from %lld to %lld", lo, hi);
-  } else {
+  if (len > 0) buf[0] = '\0';
+  if (!ranged(o)) return;
+  if (o->type == TASKFARM_OPT_REAL) {
     snprintf(buf, len, " from %.17g to %.17g", o->min, o->max);
+  } else if (o->type == TASKFARM_OPT_COUNT) {
+    jobs_whole_range_t r = jobs_whole_range(o);
+    snprintf(buf, len, " from %llu to %llu", (unsigned long long)r.lo,
+             (unsigned long long)r.hi);
+  } else if (o->type == TASKFARM_OPT_INTEGER) {
+    jobs_whole_range_t r = jobs_whole_range(o);
+    snprintf(buf, len, " from %lld to %lld", (long long)r.lo, (long long)r.hi);
   }
 }
 
@@ -104,11 +126,11 @@ static int check_count(const taskfarm_option_t* o, const char* text,
                        const char* dash, char* canon, char* err,
                        size_t errlen) {
   uint64_t v = 0;
-  uint64_t max = ranged(o) && o->max < 1.8e19 ? (uint64_t)o->max : UINT64_MAX;
+  jobs_whole_range_t r = jobs_whole_range(o);
   int rc = *text == '-' ? PROTO_EINVAL : jobs_parse_count(text, UINT64_MAX, &v);
   char range[96];
   range_text(o, range, sizeof(range));
-  if (rc < 0 || v > max || (ranged(o) && (double)v < o->min))
+  if (rc < 0 || v < r.lo || v > r.hi)
     return proto_fail(err, errlen, PROTO_EINVAL,
                       "%s%s takes a whole number%s (such as 1000000 or 1e6), "
                       "got '%s'",
@@ -123,10 +145,10 @@ static int check_integer(const taskfarm_option_t* o, const char* text,
   char* end;
   errno = 0;
   long long v = strtoll(text, &end, 10);
+  jobs_whole_range_t r = jobs_whole_range(o);
   char range[96];
   range_text(o, range, sizeof(range));
-  if (end == text || *end != '\0' || errno != 0 ||
-      (ranged(o) && ((double)v < o->min || (double)v > o->max)))
+  if (end == text || *end != '\0' || errno != 0 || v < r.lo || v > r.hi)
     return proto_fail(err, errlen, PROTO_EINVAL,
                       "%s%s takes a whole number%s, got '%s'", dash, o->name,
                       range, text);
@@ -138,11 +160,13 @@ static int check_real(const taskfarm_option_t* o, const char* text,
                       const char* dash, char* canon, char* err,
                       size_t errlen) {
   char* end;
-  errno = 0;
   double v = strtod(text, &end);
   char range[96];
   range_text(o, range, sizeof(range));
-  if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v) ||
+  /* strtod's ERANGE says nothing here: an overflow is infinite, refused
+   * below, and an underflow (a subnormal number, or one that rounds to
+   * zero) is the number written, rounded as every other. */
+  if (end == text || *end != '\0' || !isfinite(v) ||
       (ranged(o) && !(v >= o->min && v <= o->max)))
     return proto_fail(err, errlen, PROTO_EINVAL,
                       "%s%s takes a number%s, got '%s'", dash, o->name,

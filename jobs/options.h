@@ -23,6 +23,20 @@ extern "C" {
  * PROTO_ERANGE. */
 int jobs_parse_count(const char* text, uint64_t max, uint64_t* out);
 
+/* The whole numbers a COUNT or INTEGER option takes: [lo, hi], in a type
+ * that holds both kinds. Its min rounded up and its max rounded down,
+ * within what the type holds; no double is INT64_MAX or UINT64_MAX (the
+ * nearest are beyond them), so a bound of 9.2e18 or more (1.8e19 for a
+ * count) stands for the type's end, and min == max == 0 for the whole
+ * type. The help prints this range and the checks take it. */
+typedef struct jobs_whole_range_s jobs_whole_range_t;
+struct jobs_whole_range_s {
+  __int128 lo; /* the smallest value taken */
+  __int128 hi; /* the largest */
+};
+
+jobs_whole_range_t jobs_whole_range(const taskfarm_option_t* o);
+
 /* Binds the values given on the command line (keys[i] = texts[i]) to d's
  * declared options: checks each against its type and range, writes its
  * canonical form, fills in the defaults, and refuses keys d does not

@@ -121,6 +121,10 @@ struct taskfarm_option_s {
   const char* value; /* how the help names the value ("P", "FILE") */
   const char* help;  /* one line: what it does */
   const char* def;   /* its default, as it would be written; NULL: none */
+  /* The range: finite, min <= max, min >= 0 for a COUNT. A COUNT's or
+   * INTEGER's bounds are rounded inward to whole numbers, and 9.2e18 or
+   * more (1.8e19 for a COUNT) stands for the largest the type holds,
+   * which no double is; -9.2e18 or less for the smallest. */
   double min;        /* COUNT, INTEGER, REAL: the smallest value ... */
   double max;        /* ... and the largest (min == max == 0: any) */
   const char* const* choices; /* CHOICE: the words, NULL-terminated */
@@ -142,7 +146,8 @@ struct taskfarm_kernel_s {
   uint32_t version; /* bump when the kernel's results change */
   uint32_t result;  /* TASKFARM_RESULT_FLOAT and/or TASKFARM_RESULT_INT */
   uint64_t align;   /* chunk boundaries fall on multiples of this (0: 1) */
-  uint64_t n_max;   /* the largest n the kernel takes (0: 2^60) */
+  uint64_t n_max;   /* the largest n the kernel takes (0, or more than
+                       2^60: 2^60) */
   /* Called once per process before any chunk, with n and the arguments.
    * Sets *state (may stay NULL). Returns 0, or non-zero after writing one
    * sentence into err (errlen bytes): the run is refused with exit 2 when

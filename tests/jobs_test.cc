@@ -599,6 +599,231 @@ TEST(JobsLinesTest, ABadOptionDeclarationIsRefused) {
   }
 }
 
+// A short buffer holds the start of a line, and nothing past its end is
+// written (nor, since the fix, is a pointer past its end formed: no
+// sanitizer here sees that, so this pins the cut alone).
+TEST(JobsLinesTest, AShortBufferIsCutNeverOverrun) {
+  const jobs_result_t r = SampleResult();
+  const std::string whole = "12345 of 640x480";
+  for (size_t len : {1, 2, 5, 6, 9, 16, 17, 40}) {
+    std::vector<char> out(len + 8, '#');
+    ASSERT_EQ(jobs_format_line("{n} of {opt:size}", &r, out.data(), len), 0);
+    EXPECT_EQ(std::string(out.data()), whole.substr(0, len - 1)) << len;
+    EXPECT_EQ(std::string(out.data() + len, 8), "########") << len;
+  }
+  char none = '#';
+  EXPECT_EQ(jobs_format_line("{n} of {opt:size}", &r, &none, 0), 0);
+  EXPECT_EQ(none, '#');
+  const std::string commands =
+      "dot, hello, integrate, loop, mandelbrot, noop, pi, run";
+  for (size_t len : {1, 3, 4, 5, 11, 54, 55}) {
+    std::vector<char> buf(len + 8, '#');
+    jobs_commands(buf.data(), len, ", ");
+    EXPECT_EQ(std::string(buf.data()), commands.substr(0, len - 1)) << len;
+    EXPECT_EQ(std::string(buf.data() + len, 8), "########") << len;
+  }
+  jobs_commands(&none, 0, ", ");
+  EXPECT_EQ(none, '#');
+}
+
+// ------------------------------------------------------------- descriptors
+
+int ComputeNothing(void*, uint64_t, uint64_t, const taskfarm_out_t*, char*,
+                   size_t) {
+  return 0;
+}
+
+// A version 2 descriptor the farm takes: a name, a compute, a float sum.
+taskfarm_kernel_t Descriptor() {
+  taskfarm_kernel_t d{};
+  d.abi = TASKFARM_KERNEL_ABI;
+  d.name = "tested";
+  d.result = TASKFARM_RESULT_FLOAT;
+  d.compute = ComputeNothing;
+  return d;
+}
+
+// What jobs_spec_of says of d: "" when it takes it (spec, when given, is
+// then what it copied).
+std::string SpecWhy(const taskfarm_kernel_t& d, jobs_spec_t* spec = nullptr) {
+  jobs_spec_t own;
+  char why[512] = "";
+  int rc = jobs_spec_of(&d, spec != nullptr ? spec : &own, why, sizeof(why));
+  EXPECT_EQ(rc == 0, why[0] == '\0') << why;
+  return why;
+}
+
+TEST(JobsSpecTest, ABadDescriptorIsRefusedNamingWhatIsWrong) {
+  taskfarm_kernel_t d = Descriptor();
+  d.name = "Bad Name";
+  EXPECT_EQ(SpecWhy(d),
+            "is named 'Bad Name': a kernel's name is lower-case letters, "
+            "digits, '-' and '_', shorter than 64 bytes");
+  d = Descriptor();
+  d.name = nullptr;
+  EXPECT_EQ(SpecWhy(d), "has a descriptor without a name");
+  d = Descriptor();
+  d.compute = nullptr;
+  EXPECT_EQ(SpecWhy(d), "has a descriptor without a compute function");
+  for (uint32_t result : {4u, 5u, 0x80000000u}) {
+    d = Descriptor();
+    d.result = result;
+    EXPECT_EQ(SpecWhy(d), "declares a result of " + std::to_string(result) +
+                              ", not TASKFARM_RESULT_FLOAT (1) and/or "
+                              "TASKFARM_RESULT_INT (2)");
+  }
+  // A result of 0, no sum, is hello's (it computes nothing, n is 0): taken,
+  // with no default lines. A loaded kernel's is refused when it is loaded.
+  EXPECT_EQ(jobs_find("hello")->kernel->result, 0u);
+  d = Descriptor();
+  d.result = 0;
+  jobs_spec_t spec;
+  EXPECT_EQ(SpecWhy(d, &spec), "");
+  EXPECT_EQ(spec.nlines, 0);
+}
+
+// No kernel declares an n whose arithmetic (2n, n rounded up to its
+// alignment) overflows: n_max is at most 2^60, whatever it says.
+TEST(JobsSpecTest, TheLargestNIsAtMostTwoToThe60) {
+  const uint64_t cap = 1ull << 60;
+  const struct {
+    uint64_t declared, taken;
+  } cases[] = {{0, cap},   {5, 5},         {cap - 1, cap - 1},
+               {cap, cap}, {cap + 1, cap}, {UINT64_MAX, cap}};
+  for (const auto& c : cases) {
+    taskfarm_kernel_t d = Descriptor();
+    d.n_max = c.declared;
+    jobs_spec_t spec;
+    ASSERT_EQ(SpecWhy(d, &spec), "") << c.declared;
+    EXPECT_EQ(spec.n_max, c.taken) << c.declared;
+  }
+  EXPECT_EQ(JOBS_N_MAX_DEFAULT, cap);
+  taskfarm_kernel_t d = Descriptor();
+  d.n_max = UINT64_MAX;
+  d.align = 1ull << 61;
+  EXPECT_EQ(SpecWhy(d),
+            "declares an alignment of 2305843009213693952, more than its "
+            "largest n, 1152921504606846976");
+}
+
+// A job's task holds the identities of JOBS_INPUTS_MAX files.
+TEST(JobsSpecTest, AtMostFourInputOptions) {
+  static const taskfarm_option_t kFive[] = {
+      {"a", TASKFARM_OPT_INPUT, "FILE", "a file", nullptr, 0, 0, nullptr},
+      {"b", TASKFARM_OPT_INPUT, "FILE", "a file", nullptr, 0, 0, nullptr},
+      {"out", TASKFARM_OPT_OUTPUT, "FILE", "a file", nullptr, 0, 0, nullptr},
+      {"c", TASKFARM_OPT_INPUT, "FILE", "a file", nullptr, 0, 0, nullptr},
+      {"d", TASKFARM_OPT_INPUT, "FILE", "a file", nullptr, 0, 0, nullptr},
+      {"e", TASKFARM_OPT_INPUT, "FILE", "a file", nullptr, 0, 0, nullptr},
+      {nullptr, 0, nullptr, nullptr, nullptr, 0, 0, nullptr}};
+  ASSERT_EQ(JOBS_INPUTS_MAX, 4);
+  taskfarm_kernel_t d = Descriptor();
+  d.options = kFive;
+  EXPECT_EQ(SpecWhy(d),
+            "declares INPUT option 'e' beyond the 4 input files a job reads");
+  // The first five (four inputs and an output) are taken.
+  taskfarm_option_t four[6];
+  memcpy(four, kFive, 5 * sizeof(four[0]));
+  four[5] = kFive[6];
+  d.options = four;
+  jobs_spec_t spec;
+  EXPECT_EQ(SpecWhy(d, &spec), "");
+  EXPECT_EQ(spec.declares, 1);
+}
+
+// {opt:NAME} prints an option's value: a kernel that declares its options
+// can print only those.
+TEST(JobsSpecTest, AResultLineNamesOnlyDeclaredOptions) {
+  static const taskfarm_option_t kPower[] = {
+      {"power", TASKFARM_OPT_INTEGER, "P", "the power", "2", 1, 16, nullptr},
+      {nullptr, 0, nullptr, nullptr, nullptr, 0, 0, nullptr}};
+  static const taskfarm_option_t kNone[] = {
+      {nullptr, 0, nullptr, nullptr, nullptr, 0, 0, nullptr}};
+  static const char* const kGood[] = {"Power = {opt:power}", nullptr};
+  static const char* const kColour[] = {"Power = {opt:power}",
+                                        "Colour = {opt:colour}", nullptr};
+  static const char* const kPrefix[] = {"Power = {opt:pow}", nullptr};
+  taskfarm_kernel_t d = Descriptor();
+  d.options = kPower;
+  d.lines = kGood;
+  EXPECT_EQ(SpecWhy(d), "");
+  d.lines = kColour;
+  EXPECT_EQ(SpecWhy(d),
+            "has a result line that cannot be printed: field {opt:colour} "
+            "names no option the kernel declares");
+  d.lines = kPrefix;
+  EXPECT_EQ(SpecWhy(d),
+            "has a result line that cannot be printed: field {opt:pow} "
+            "names no option the kernel declares");
+  // An empty list declares that it takes none.
+  d.options = kNone;
+  d.lines = kGood;
+  EXPECT_EQ(SpecWhy(d),
+            "has a result line that cannot be printed: field {opt:power} "
+            "names no option the kernel declares");
+  // A kernel that declares no list takes any --arg KEY=VALUE, and may
+  // print any.
+  d.options = nullptr;
+  d.lines = kColour;
+  EXPECT_EQ(SpecWhy(d), "");
+  char why[256] = "";
+  EXPECT_EQ(jobs_check_line_of("{opt:colour}", nullptr, why, sizeof(why)), 0)
+      << why;
+  EXPECT_EQ(jobs_check_line_of("{opt:colour}", kPower, why, sizeof(why)), -1);
+  EXPECT_STREQ(why, "field {opt:colour} names no option the kernel declares");
+}
+
+// A range the farm can print and check: finite bounds in order, a count's
+// from 0, and a whole number within them for a count or an integer.
+TEST(JobsSpecTest, ABadRangeIsRefusedWithItsBounds) {
+  const struct {
+    uint32_t type;
+    double min, max;
+    const char* says;  // "" when taken
+  } cases[] = {
+      {TASKFARM_OPT_COUNT, -1, 10,
+       "declares count option 'x' with the range [-1, 10]: a count's range "
+       "starts at 0 or above"},
+      {TASKFARM_OPT_COUNT, -0.5, 0.5,
+       "declares count option 'x' with the range [-0.5, 0.5]: a count's "
+       "range starts at 0 or above"},
+      {TASKFARM_OPT_COUNT, -1e30, -1e20,
+       "declares count option 'x' with the range [-1e+30, -1e+20]: a "
+       "count's range starts at 0 or above"},
+      {TASKFARM_OPT_INTEGER, 5, 1,
+       "declares option 'x' with the range [5, 1]: its bounds must be "
+       "finite, the first at most the second"},
+      {TASKFARM_OPT_REAL, 0, NAN,
+       "declares option 'x' with the range [0, nan]: its bounds must be "
+       "finite, the first at most the second"},
+      {TASKFARM_OPT_REAL, -INFINITY, 0,
+       "declares option 'x' with the range [-inf, 0]: its bounds must be "
+       "finite, the first at most the second"},
+      {TASKFARM_OPT_COUNT, 0, INFINITY,
+       "declares option 'x' with the range [0, inf]: its bounds must be "
+       "finite, the first at most the second"},
+      {TASKFARM_OPT_INTEGER, 0.25, 0.75,
+       "declares option 'x' with the range [0.25, 0.75], which holds no "
+       "whole number"},
+      {TASKFARM_OPT_COUNT, 1.5, 1.5,
+       "declares option 'x' with the range [1.5, 1.5], which holds no "
+       "whole number"},
+      {TASKFARM_OPT_REAL, 0.25, 0.75, ""},
+      {TASKFARM_OPT_INTEGER, 3, 3, ""},
+      {TASKFARM_OPT_INTEGER, -9.2e18, 9.2e18, ""},
+      {TASKFARM_OPT_COUNT, 0, 1.8e19, ""},
+      {TASKFARM_OPT_COUNT, 0, 1e30, ""},
+  };
+  for (const auto& c : cases) {
+    taskfarm_option_t options[2] = {
+        {"x", c.type, "X", "a number", nullptr, c.min, c.max, nullptr},
+        {nullptr, 0, nullptr, nullptr, nullptr, 0, 0, nullptr}};
+    taskfarm_kernel_t d = Descriptor();
+    d.options = options;
+    EXPECT_EQ(SpecWhy(d), c.says) << c.type << " " << c.min << " " << c.max;
+  }
+}
+
 // ---------------------------------------------------------------- integrate
 
 struct Integrand {
@@ -760,6 +985,71 @@ TEST(IntegrateTest, OptionsAreCheckedAndCanonical) {
   EXPECT_EQ(err, "integrate needs --from below --to, got [1, 1]");
 }
 
+// Bounds are written back as the farm holds them: every digit that tells
+// two doubles apart.
+TEST(IntegrateTest, ARefusedIntervalShowsItsBoundsExactly) {
+  auto job = NewJob();
+  std::string err;
+  EXPECT_EQ(Resolve({"integrate", "--n", "10", "--from", "0.30000000000000004",
+                     "--to", "0.3"},
+                    job.get(), &err),
+            PROTO_EINVAL);
+  EXPECT_EQ(err,
+            "integrate needs --from below --to, got [0.30000000000000004, "
+            "0.29999999999999999]");
+  EXPECT_EQ(Resolve({"integrate", "--n", "10", "--from", "1", "--to",
+                     "0.99999999999999989"},
+                    job.get(), &err),
+            PROTO_EINVAL);
+  EXPECT_EQ(err,
+            "integrate needs --from below --to, got [1, "
+            "0.99999999999999989]");
+}
+
+// exp grows to the largest double at 709.78: beyond 709 its terms, sum or
+// reference could be infinite, and the run would print inf and nan.
+TEST(IntegrateTest, ExpIsRefusedWhereItCouldOverflow) {
+  const std::string says =
+      "integrate --function exp needs --to at most 709, where exp stays "
+      "below half the largest double, got ";
+  auto refused = NewJob();
+  std::string err;
+  for (const char* to : {"1000", "709.5", "709.00000000000011"}) {
+    EXPECT_EQ(
+        Resolve({"integrate", "--n", "10", "--function", "exp", "--to", to},
+                refused.get(), &err),
+        PROTO_EINVAL)
+        << to;
+    EXPECT_EQ(err, says + to);
+  }
+  EXPECT_EQ(Resolve({"integrate", "--n", "10", "--function", "exp", "--from",
+                     "710", "--to", "711"},
+                    refused.get(), &err),
+            PROTO_EINVAL);
+  EXPECT_EQ(err, says + "711");
+  // At 709: finite, the closed form exp(709) - exp(708) less the midpoint
+  // rule's h^2 term, h^2/24 of it (f'' = f), here h = 1/1000.
+  auto job = Resolved({"integrate", "--n", "1000", "--function", "exp",
+                       "--from", "708", "--to", "709"});
+  const double closed = std::exp(709.0) - std::exp(708.0);
+  ASSERT_TRUE(job->task.has_reference);
+  EXPECT_NEAR(job->task.reference / closed, 1, 1e-15);
+  Sums s = Compute(*job, RandomCuts(1000, 1, 4));
+  ASSERT_TRUE(std::isfinite(s.f));
+  EXPECT_NEAR(s.f / closed, 1 - 1e-6 / 24, 1e-12);
+  // The widest interval up to 709: its last midpoint is within 1/2 of 709.
+  auto wide = Resolved({"integrate", "--n", "1000000", "--function", "exp",
+                        "--from", "-1e6", "--to", "709"});
+  Sums w = Compute(*wide, {0, 1000000});
+  EXPECT_TRUE(std::isfinite(w.f));
+  EXPECT_GT(w.f, std::exp(708.0));
+  EXPECT_LT(w.f, std::exp(709.0));
+  // gauss, exp(-x^2), is at most 1: it takes the widest bounds.
+  auto gauss = Resolved({"integrate", "--n", "1000", "--function", "gauss",
+                         "--from", "-1e6", "--to", "1e6"});
+  EXPECT_TRUE(std::isfinite(Compute(*gauss, {0, 1000}).f));
+}
+
 // ---------------------------------------------------------------------- loop
 
 // splitmix64's output for state seed * golden + i + 1 (Vigna), written out.
@@ -869,8 +1159,8 @@ TEST(TypedOptionsTest, BuiltInJobsRefuseBadValuesNamingTheOption) {
        "--max-iter takes a whole number from 1 to 1000000000 (such as 1000000 "
        "or 1e6), got '2e9'"},
       {{"mandelbrot", "--size", "10x0"},
-       "--size takes WxH, two whole numbers from 1 to 1000000 such as "
-       "1024x768, got '10x0'"},
+       "--size takes WxH, two whole numbers from 1 to 1000000 in digits "
+       "alone such as 1024x768, got '10x0'"},
       {{"mandelbrot", "--image", ""},
        "--image needs a file name, got an empty one"},
   });
@@ -954,6 +1244,167 @@ TEST(TypedOptionsTest, ALoadedKernelsOptionsAreCheckedBeforeItRuns) {
     for (int i = 100; i >= 1; i--) want += 1 / ((ref::quad)i * i * i * i);
     EXPECT_LE(ref::UlpDistance(s.f, want), 4.0);
   }
+}
+
+// --size is text, kept and printed as given ("Pixels = WxH") and part of
+// the fingerprint: only its one spelling is taken.
+TEST(TypedOptionsTest, MandelbrotTakesOnlyTheOneSpellingOfASize) {
+  const std::string says =
+      "--size takes WxH, two whole numbers from 1 to 1000000 in digits alone "
+      "such as 1024x768, got '";
+  std::vector<Refusal> cases;
+  for (const char* size :
+       {"+4x+4",     " 4x 4",     "4x 4", "+4x4",  "4x+4",
+        "04x4",      "4x04",      "4X4",  "4x4x4", "x4",
+        "4x",        "4",         "",     "0x4",   "4x0",
+        "1000001x1", "1x1000001", "4x4 ", "4 x4",  "18446744073709551620x1",
+        "4.0x4",     "0x4x4"})
+    cases.push_back({{"mandelbrot", "--size", size}, says + size + "'"});
+  ExpectRefused(cases);
+  auto job = Resolved({"mandelbrot", "--size", "1000000x3"});
+  EXPECT_EQ(job->n, 3000000u);
+  EXPECT_STREQ(jobs_value(&job->task, "size"), "1000000x3");
+  jobs_result_t r{};
+  r.option = [](const void* ctx, const char* name) {
+    return jobs_value(static_cast<const jobs_task_t*>(ctx), name);
+  };
+  r.ctx = &job->task;
+  EXPECT_EQ(Format(job->task.spec.line[1], r), "Pixels = 1000000x3");
+}
+
+// A subnormal number is a finite number: taken, and kept in the form that
+// reads back as the same double; only an overflow is refused.
+TEST(TypedOptionsTest, ASubnormalNumberIsTaken) {
+  const struct {
+    const char* given;
+    const char* kept;
+    double value;  // 2^-1074 times a whole number, or 0
+  } cases[] = {
+      {"1e-310", "9.9999999999999694e-311",
+       std::ldexp(20240225330731.0, -1074)},
+      {"-1e-310", "-9.9999999999999694e-311",
+       -std::ldexp(20240225330731.0, -1074)},
+      {"4.9406564584124654e-324", "4.9406564584124654e-324",
+       std::ldexp(1.0, -1074)},
+      {"1e-400", "0", 0.0},  // below half the least: rounds to 0
+  };
+  for (const auto& c : cases) {
+    auto job = Resolved({"integrate", "--n", "10", "--from", c.given});
+    EXPECT_STREQ(jobs_value(&job->task, "from"), c.kept) << c.given;
+    EXPECT_TRUE(SameBits(strtod(c.kept, nullptr), c.value)) << c.given;
+  }
+  ExpectRefused({
+      {{"integrate", "--n", "10", "--from", "-1e309"},
+       "--from takes a number from -1000000 to 1000000, got '-1e309'"},
+      {{"integrate", "--n", "10", "--to", "1.8e308"},
+       "--to takes a number from -1000000 to 1000000, got '1.8e308'"},
+  });
+}
+
+// One option's value bound as a loaded kernel's: "" and its canonical
+// form in *kept, or the refusal.
+std::string BindOne(const taskfarm_option_t& o, const char* text,
+                    std::string* kept) {
+  const taskfarm_option_t options[2] = {
+      o, {nullptr, 0, nullptr, nullptr, nullptr, 0, 0, nullptr}};
+  taskfarm_kernel_t d = Descriptor();
+  d.options = options;
+  static jobs_task_t task;
+  memset(&task, 0, sizeof(task));
+  const char* keys[] = {o.name};
+  const char* texts[] = {text};
+  char err[512] = "";
+  int rc = jobs_bind(&d, keys, texts, 1, "--arg ", &task, err, sizeof(err));
+  EXPECT_EQ(rc == 0, err[0] == '\0') << err;
+  *kept = rc == 0 ? task.value[0].value : "";
+  return err;
+}
+
+// One option's help, its words one space apart.
+std::string HelpOf(const taskfarm_option_t& o) {
+  const taskfarm_option_t options[2] = {
+      o, {nullptr, 0, nullptr, nullptr, nullptr, 0, 0, nullptr}};
+  taskfarm_kernel_t d = Descriptor();
+  d.options = options;
+  char* text = nullptr;
+  size_t len = 0;
+  FILE* out = open_memstream(&text, &len);
+  jobs_options_help(&d, "--arg ", out);
+  fclose(out);
+  std::string flat;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i] == '\n' ? ' ' : text[i];
+    if (c != ' ' || (!flat.empty() && flat.back() != ' ')) flat += c;
+  }
+  free(text);
+  return flat;
+}
+
+// The range --help prints of a count or an integer is the one its values
+// are checked against: bounds rounded inward, and 9.2e18 (1.8e19 for a
+// count), which no double says exactly, the type's end.
+TEST(TypedOptionsTest, AWholeNumberRangeIsPrintedAsItIsChecked) {
+  const struct {
+    uint32_t type;
+    double min, max;
+    const char* range;             // as --help prints it
+    std::vector<const char*> in;   // taken as they are
+    std::vector<const char*> out;  // refused
+  } cases[] = {
+      {TASKFARM_OPT_INTEGER,
+       0,
+       9.2e18,
+       "from 0 to 9223372036854775807",
+       {"0", "9223372036854775807"},
+       {"-1", "9223372036854775808"}},
+      {TASKFARM_OPT_INTEGER,
+       -9.2e18,
+       0,
+       "from -9223372036854775808 to 0",
+       {"-9223372036854775808", "0"},
+       {"-9223372036854775809", "1"}},
+      {TASKFARM_OPT_COUNT,
+       0,
+       1.8e19,
+       "from 0 to 18446744073709551615",
+       {"0", "18446744073709551615"},
+       {"18446744073709551616", "-1"}},
+      {TASKFARM_OPT_INTEGER,
+       0.5,
+       10.5,
+       "from 1 to 10",
+       {"1", "10"},
+       {"0", "11"}},
+      {TASKFARM_OPT_INTEGER,
+       -10.5,
+       -0.5,
+       "from -10 to -1",
+       {"-10", "-1"},
+       {"-11", "0"}},
+      {TASKFARM_OPT_COUNT, 1.5, 3.5, "from 2 to 3", {"2", "3"}, {"1", "4"}},
+  };
+  for (const auto& c : cases) {
+    const taskfarm_option_t o = {"k",     c.type, "K",   "a whole number",
+                                 nullptr, c.min,  c.max, nullptr};
+    const std::string range = c.range;
+    EXPECT_NE(HelpOf(o).find("--arg k=K a whole number; " + range),
+              std::string::npos)
+        << HelpOf(o);
+    std::string kept;
+    for (const char* text : c.in) {
+      EXPECT_EQ(BindOne(o, text, &kept), "") << range << ": " << text;
+      EXPECT_EQ(kept, text);
+    }
+    for (const char* text : c.out) {
+      std::string want = "--arg k takes a whole number " + range;
+      if (c.type == TASKFARM_OPT_COUNT) want += " (such as 1000000 or 1e6)";
+      EXPECT_EQ(BindOne(o, text, &kept), want + ", got '" + text + "'");
+    }
+  }
+  // The example kernel's fail_at, declared up to 9.2e18.
+  auto job = Resolved({"run", "--kernel", Zeta(), "--n", "100", "--arg",
+                       "fail_at=9223372036854775807"});
+  EXPECT_STREQ(jobs_value(&job->task, "fail_at"), "9223372036854775807");
 }
 
 // ------------------------------------------------------------ dot's forms
