@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
 
-  if (job.task.entry->flags & JOBS_GREETS) worker_say_hello(rank, size);
+  if (job.task.entry->greet != NULL)
+    job.task.entry->greet(rank, size, base_out());
   if (rank == 0) {
     base_watchdog_disarm(); /* start-up is over; the loop is watched */
     master_options_t opts = {

@@ -49,12 +49,12 @@ const char* cli_job_name(const cli_job_t* job) {
 }
 
 int cli_job_has_range(const cli_job_t* job) {
-  return job->task.entry != NULL && !(job->task.entry->flags & JOBS_GREETS);
+  return job->task.entry != NULL && !(job->task.entry->flags & JOBS_RANGELESS);
 }
 
 /* The class of job an option is for. */
 static unsigned class_of(const jobs_entry_t* e) {
-  if (e->flags & JOBS_GREETS) return CLI_FOR_ALL;
+  if (e->flags & JOBS_RANGELESS) return CLI_FOR_ALL;
   if (e->flags & JOBS_LOADS) return CLI_FOR_ALL | CLI_FOR_RANGE | CLI_FOR_RUN;
   return CLI_FOR_ALL | CLI_FOR_RANGE;
 }

@@ -120,7 +120,7 @@ static void form_line(FILE* out, const jobs_entry_t* e, int first) {
   } else {
     at = (size_t)snprintf(
         line, sizeof(line), "taskfarm %s%s", e->command,
-        (e->flags & JOBS_GREETS) || d->size != NULL ? "" : " --n N");
+        (e->flags & JOBS_RANGELESS) || d->size != NULL ? "" : " --n N");
     for (const taskfarm_option_t* o = d->options; o && o->name; o++) {
       int needed = o->type == TASKFARM_OPT_INPUT && o->def == NULL;
       if (at < sizeof(line))
@@ -180,16 +180,7 @@ static int form_text(FILE* out, const jobs_entry_t* e, const cli_job_t* job,
     memcpy(task.kernel_path, job->task.kernel_path, sizeof(task.kernel_path));
   const taskfarm_kernel_t* d = e->kernel;
   if ((e->flags & JOBS_LOADS) && task.kernel_path[0] == '\0') {
-    fputs(
-        "Farms out your own kernel: a shared object exporting\n"
-        "`const taskfarm_kernel_t* taskfarm_kernel(void)` as declared in\n"
-        "taskfarm_kernel.h (installed under include/taskfarm; `pkg-config\n"
-        "--cflags taskfarm` finds it). Every rank loads it in a process of\n"
-        "its own; its bytes enter the job's fingerprint. A missing symbol,\n"
-        "another interface version, a bad --arg or an init that fails is\n"
-        "refused before MPI starts (exit 2). `taskfarm run --kernel FILE\n"
-        "--help` lists the options that kernel declares.\n",
-        out);
+    if (e->about != NULL) fputs(e->about, out);
     return 0;
   }
   static char help[JOBS_HELP_MAX];
@@ -200,7 +191,7 @@ static int form_text(FILE* out, const jobs_entry_t* e, const cli_job_t* job,
   if (d != NULL && d->lines != NULL) {
     fputs("\nIt prints:\n", out);
     for (int i = 0; d->lines[i] != NULL; i++) show_template(out, d->lines[i]);
-    if (!(e->flags & JOBS_GREETS)) fputs("  Time = <seconds> sec\n", out);
+    if (!(e->flags & JOBS_RANGELESS)) fputs("  Time = <seconds> sec\n", out);
   }
   return 0;
 }
@@ -227,7 +218,7 @@ static int usage(const cli_job_t* job, FILE* out, char* err, size_t errlen) {
     int rc = form_text(out, t[i], job, err, errlen);
     if (rc < 0) return rc;
   }
-  unsigned jobs = job->task.entry->flags & JOBS_GREETS ? CLI_FOR_ALL
+  unsigned jobs = job->task.entry->flags & JOBS_RANGELESS ? CLI_FOR_ALL
                   : job->task.entry->flags & JOBS_LOADS
                       ? CLI_FOR_ALL | CLI_FOR_RANGE | CLI_FOR_RUN
                       : CLI_FOR_ALL | CLI_FOR_RANGE;

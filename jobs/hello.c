@@ -1,7 +1,21 @@
 /* hello: the smiling processes. Every rank prints a greeting; the master
  * counts the ranks that greeted. Nothing to compute: n is 0. */
+#include <stdio.h>
+#include <unistd.h>
+
 #include "jobs/jobs.h"
 #include "jobs/taskfarm_kernel.h"
+
+/* Every rank's line: a smiley, its rank, the world size and its host. */
+static void greet(int rank, int size, FILE* out) {
+  static const char* const smileys[] = {":-)",   ";-)", ":-D", "(^_^)",
+                                        "(^o^)", ":o)", "=)",  "(:"};
+  char host[256] = "unknown";
+  gethostname(host, sizeof(host) - 1);
+  fprintf(out, "%s rank %d of %d on %s\n", smileys[rank % 8], rank, size,
+          host);
+  fflush(out);
+}
 
 static int size(const taskfarm_arg_t* args, int nargs, uint64_t* n, char* err,
                 size_t errlen) {
@@ -33,5 +47,7 @@ static const taskfarm_kernel_t kHello = {
     .size = size,
 };
 
-JOBS_REGISTER(hello, "hello", "every rank greets: the smiling processes",
-              &kHello, JOBS_GREETS, 0);
+static const jobs_entry_t jobs_entry_hello = {
+    "hello", "every rank greets: the smiling processes",
+    &kHello, JOBS_RANGELESS, 0, greet, NULL};
+JOBS_ADD(hello);

@@ -40,7 +40,7 @@ enum {
 
 /* What a table entry is besides its kernel. */
 enum {
-  JOBS_GREETS = 1, /* every rank prints a greeting (hello) */
+  JOBS_RANGELESS = 1, /* computes no range: n is 0, no chunks (hello) */
   JOBS_LOADS = 2,  /* the kernel is a shared object named by --kernel */
 };
 
@@ -55,6 +55,11 @@ struct jobs_entry_s {
    * two files): the parser takes the first, in this order, whose options
    * include every option given. */
   int variant;
+  /* Called on every rank once MPI is up, before any work, with the rank,
+   * the world size and the stream of the result lines; NULL: none. */
+  void (*greet)(int rank, int size, FILE* out);
+  /* JOBS_LOADS: what its usage says before a kernel is named. */
+  const char* about;
 };
 
 /* Adds an entry to the table: `JOBS_REGISTER(pi, "pi", "...", &kPi, 0, 0)`
@@ -63,7 +68,12 @@ struct jobs_entry_s {
  * a new file and a line in jobs/BUILD. */
 #define JOBS_REGISTER(id, command, summary, kernel, flags, variant)      \
   static const jobs_entry_t jobs_entry_##id = {command, summary, kernel, \
-                                               flags, variant};          \
+                                               flags, variant, NULL, NULL}; \
+  JOBS_ADD(id)
+
+/* Adds an entry defined in full, `static const jobs_entry_t
+ * jobs_entry_ID = {...};`, to the table (for one with a greet hook). */
+#define JOBS_ADD(id)                                                        \
   __attribute__((used, section("taskfarm_jobs"))) const jobs_entry_t* const \
       jobs_entry_ptr_##id = &jobs_entry_##id
 

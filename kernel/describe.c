@@ -51,7 +51,7 @@ static int size_of(jobs_task_t* task, const taskfarm_kernel_t* d, int n_given,
     if (d->size(args, nargs, n, why, sizeof(why)) != 0)
       return proto_fail(err, errlen, PROTO_EINVAL, "%s",
                         why[0] ? why : "the kernel cannot tell its n");
-    if (*n == 0 && !(task->entry->flags & JOBS_GREETS))
+    if (*n == 0 && !(task->entry->flags & JOBS_RANGELESS))
       return proto_fail(err, errlen, PROTO_EINVAL,
                         "%s has no %s to compute: its options give n = 0", job,
                         spec->n_what);

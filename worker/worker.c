@@ -508,16 +508,6 @@ static int say_bye(worker_t* w, int* leave) {
   return rc == 0 ? await_fin(w, leave) : rc;
 }
 
-void worker_say_hello(int rank, int size) {
-  static const char* const smileys[] = {":-)",   ";-)", ":-D", "(^_^)",
-                                        "(^o^)", ":o)", "=)",  "(:"};
-  char host[PROTO_HOST_MAX] = "unknown";
-  gethostname(host, sizeof(host) - 1);
-  fprintf(base_out(), "%s rank %d of %d on %s\n", smileys[rank % 8], rank, size,
-          host);
-  fflush(base_out());
-}
-
 int worker_run(const cli_job_t* job, MPI_Comm comm, char** argv, int* leave) {
   worker_t w;
   memset(&w, 0, sizeof(w));

@@ -49,9 +49,6 @@ int worker_compute(kernel_t* kernel, uint64_t begin, uint64_t end,
  * Call before MPI_Init. */
 void worker_arm_startup_watchdog(const cli_job_t* job, int rank);
 
-/* Prints rank's smiley line for the hello job (rank, size, host). */
-void worker_say_hello(int rank, int size);
-
 /* Ends a worker rank whose worker_run() returned 0 or PROTO_EVERSION (it
  * was told STOP or REFUSE, said BYE and answered the master's FIN): frees
  * *comm and calls MPI_Finalize, which returns once the master finalizes

@@ -210,7 +210,7 @@ static void check_parsed(const cli_job_t* job, const char* command) {
   const jobs_entry_t* e = task->entry;
   check_entry(e, command);
   FUZZ_CHECK(strcmp(cli_job_name(job), command) == 0);
-  FUZZ_CHECK(cli_job_has_range(job) == !(e->flags & JOBS_GREETS));
+  FUZZ_CHECK(cli_job_has_range(job) == !(e->flags & JOBS_RANGELESS));
   if (e->flags & JOBS_LOADS) {
     FUZZ_CHECK(task->kernel_path[0] != '\0');
   } else {
@@ -226,7 +226,7 @@ static void check_parsed(const cli_job_t* job, const char* command) {
     FUZZ_CHECK(job->n >= 1 && job->n <= UINT64_MAX / 2);
   else
     FUZZ_CHECK(job->n == 0);
-  if (e->flags & JOBS_GREETS) FUZZ_CHECK(!job->n_given && job->chunk == 0);
+  if (e->flags & JOBS_RANGELESS) FUZZ_CHECK(!job->n_given && job->chunk == 0);
   FUZZ_CHECK(job->chunk <= UINT64_MAX / 2);
   FUZZ_CHECK(job->min_chunk <= UINT64_MAX / 2);
   /* The kernel's options as given: KEY and VALUE, each key once, every
@@ -482,7 +482,7 @@ static void check_resolved(const cli_job_t* job, const cli_job_t* parsed) {
     FUZZ_CHECK(spec->hooks & JOBS_HOOK_SIZE);
   }
   FUZZ_CHECK(job->n <= spec->n_max);
-  if (e->flags & JOBS_GREETS)
+  if (e->flags & JOBS_RANGELESS)
     FUZZ_CHECK(job->n == 0);
   else
     FUZZ_CHECK(job->n >= 1);
