@@ -6,11 +6,11 @@
  * resolved. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "cli/job.h"
 #include "cli/flags.h"
 #include "jobs/options.h"
@@ -198,18 +198,6 @@ static int parse_one(cli_parse_t* p, int argc, char** argv, int* i,
   return o->parse(p, o->name, value);
 }
 
-/* Appends to buf (len bytes, *at used) what fmt says, cut at the end. */
-static void put(char* buf, size_t len, size_t* at, const char* fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void put(char* buf, size_t len, size_t* at, const char* fmt, ...) {
-  if (*at >= len) return;
-  va_list ap;
-  va_start(ap, fmt);
-  int w = vsnprintf(buf + *at, len - *at, fmt, ap);
-  va_end(ap);
-  if (w > 0) *at = *at + (size_t)w < len ? *at + (size_t)w : len;
-}
-
 /* Of the entries of the command, the first whose kernel takes every
  * option given (and --n, when given). */
 static int choose_variant(cli_parse_t* p) {
@@ -231,11 +219,11 @@ static int choose_variant(cli_parse_t* p) {
   size_t at = 0;
   for (int k = 0; k < n; k++) {
     const taskfarm_kernel_t* d = v[k]->kernel;
-    put(forms, sizeof(forms), &at, "%s%s",
+    base_appendf(forms, sizeof(forms), &at, "%s%s",
         k == 0 ? "" : k + 1 == n ? " or" : ",",
         d->size == NULL ? " --n N" : "");
     for (const taskfarm_option_t* o = d->options; o && o->name; o++)
-      put(forms, sizeof(forms), &at, " --%s %s", o->name,
+      base_appendf(forms, sizeof(forms), &at, " --%s %s", o->name,
           o->value ? o->value : "VALUE");
   }
   return proto_fail(p->err, p->errlen, PROTO_EINVAL,

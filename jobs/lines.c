@@ -5,9 +5,10 @@
 #include "jobs/lines.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "base/text.h"
 
 char* jobs_u128_str(unsigned __int128 v, char* buf) {
   char tmp[40];
@@ -54,9 +55,9 @@ static field_t field_of(const char* name, size_t len) {
   static const struct {
     const char* name;
     field_t field;
-  } kFields[] = {{"float", FIELD_FLOAT}, {"bits", FIELD_BITS},
-                 {"int", FIELD_INT},     {"uint", FIELD_UINT},
-                 {"error", FIELD_ERROR}, {"n", FIELD_N},
+  } kFields[] = {{"float", FIELD_FLOAT},   {"bits", FIELD_BITS},
+                 {"int", FIELD_INT},       {"uint", FIELD_UINT},
+                 {"error", FIELD_ERROR},   {"n", FIELD_N},
                  {"chunks", FIELD_CHUNKS}, {"ranks", FIELD_RANKS}};
   for (size_t k = 0; k < sizeof(kFields) / sizeof(kFields[0]); k++)
     if (strlen(kFields[k].name) == len &&
@@ -123,22 +124,6 @@ static int parse_field(const char* name, const char* close,
   return 0;
 }
 
-/* Appends to out (len bytes) at *at as snprintf would, and *at advances
- * by what the whole text takes: a short out is cut but never overrun. Once
- * *at reaches len nothing is written, and no pointer past out's end is
- * formed. */
-static void put(char* out, size_t len, size_t* at, const char* fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void put(char* out, size_t len, size_t* at, const char* fmt, ...) {
-  if (*at >= len) return;
-  va_list ap;
-  va_start(ap, fmt);
-  int wrote = vsnprintf(out + *at, len - *at, fmt, ap);
-  va_end(ap);
-  if (wrote > 0) *at += (size_t)wrote;
-}
-
 /* Appends the value of the field ref takes from r. */
 static void put_field(const ref_t* ref, const jobs_result_t* r, char* out,
                       size_t len, size_t* at) {
@@ -148,38 +133,38 @@ static void put_field(const ref_t* ref, const jobs_result_t* r, char* out,
   char digits[48];
   switch (ref->field) {
     case FIELD_FLOAT:
-      put(out, len, at, conv, r->value);
+      base_appendf(out, len, at, conv, r->value);
       break;
     case FIELD_ERROR:
-      put(out, len, at, conv,
-          r->has_reference ? fabs(r->value - r->reference) : NAN);
+      base_appendf(out, len, at, conv,
+                   r->has_reference ? fabs(r->value - r->reference) : NAN);
       break;
     case FIELD_BITS:
-      put(out, len, at, "%a", r->value);
+      base_appendf(out, len, at, "%a", r->value);
       break;
     case FIELD_INT:
       if ((__int128)r->sum < 0)
-        put(out, len, at, "-%s", jobs_u128_str(-r->sum, digits));
+        base_appendf(out, len, at, "-%s", jobs_u128_str(-r->sum, digits));
       else
-        put(out, len, at, "%s", jobs_u128_str(r->sum, digits));
+        base_appendf(out, len, at, "%s", jobs_u128_str(r->sum, digits));
       break;
     case FIELD_UINT:
-      put(out, len, at, "%s", jobs_u128_str(r->sum, digits));
+      base_appendf(out, len, at, "%s", jobs_u128_str(r->sum, digits));
       break;
     case FIELD_N:
-      put(out, len, at, "%llu", (unsigned long long)r->n);
+      base_appendf(out, len, at, "%llu", (unsigned long long)r->n);
       break;
     case FIELD_CHUNKS:
-      put(out, len, at, "%llu", (unsigned long long)r->chunks);
+      base_appendf(out, len, at, "%llu", (unsigned long long)r->chunks);
       break;
     case FIELD_RANKS:
-      put(out, len, at, "%llu", (unsigned long long)r->ranks);
+      base_appendf(out, len, at, "%llu", (unsigned long long)r->ranks);
       break;
     case FIELD_OPTION: {
       char key[64];
       snprintf(key, sizeof(key), "%.*s", (int)(ref->nlen - 4), ref->name + 4);
       const char* v = r->option != NULL ? r->option(r->ctx, key) : NULL;
-      put(out, len, at, "%s", v != NULL ? v : "");
+      base_appendf(out, len, at, "%s", v != NULL ? v : "");
       break;
     }
     case FIELD_UNKNOWN:
@@ -196,7 +181,7 @@ static int walk(const char* tmpl, const jobs_result_t* r,
     if (*p != '{') {
       const char* brace = strchr(p, '{');
       size_t n = brace != NULL ? (size_t)(brace - p) : strlen(p);
-      if (r != NULL) put(out, len, &at, "%.*s", (int)n, p);
+      if (r != NULL) base_appendf(out, len, &at, "%.*s", (int)n, p);
       p += n;
       continue;
     }
