@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/text.h"
 
 void worker_inject_init(worker_inject_t* w, const cli_job_t* job, int rank,
                         uint64_t start_ns) {
@@ -86,6 +87,10 @@ static uint64_t next_random(worker_inject_t* w) {
 void worker_inject_corrupt(worker_inject_t* w, proto_msg_t* res) {
   if (w->corrupt == NULL) return;
   if ((double)(next_random(w) >> 11) * 0x1p-53 >= w->corrupt->factor) return;
+  if (w->corrupted < WORKER_SPOILED_MAX) {
+    w->spoiled[w->corrupted] = res->chunk;
+    w->spoiled_copy[w->corrupted] = res->attempt > 1;
+  }
   w->corrupted++;
   w->corrupted_copies += res->attempt > 1;
   int bit = (int)(next_random(w) % 32);
@@ -109,4 +114,15 @@ void worker_inject_report(const worker_inject_t* w, uint64_t chunks_done,
            (unsigned long long)(w->corrupted - w->corrupted_copies),
            (unsigned long long)w->corrupted_copies,
            refused ? "; it was refused" : "");
+  char list[WORKER_SPOILED_MAX * 24 + 8] = "";
+  size_t at = 0;
+  uint64_t listed = w->corrupted < WORKER_SPOILED_MAX ? w->corrupted
+                                                      : WORKER_SPOILED_MAX;
+  for (uint64_t i = 0; i < listed; i++)
+    base_appendf(list, sizeof(list), &at, "%s%llu%s", i ? " " : "",
+                 (unsigned long long)w->spoiled[i],
+                 w->spoiled_copy[i] ? "+" : "");
+  if (listed < w->corrupted) base_appendf(list, sizeof(list), &at, " ...");
+  base_log(BASE_LOG_WARN, "worker %d: spoiled chunks, in order: %s", w->rank,
+           list);
 }

@@ -16,6 +16,8 @@
 extern "C" {
 #endif
 
+enum { WORKER_SPOILED_MAX = 64 };
+
 typedef struct worker_inject_s worker_inject_t;
 struct worker_inject_s {
   const cli_job_t* job;
@@ -29,6 +31,10 @@ struct worker_inject_s {
   uint64_t corrupted_copies;  /* ... of them for an attempt past the first
                                  (most likely a check's copy) */
   uint32_t fired;             /* bit f: the job's fault f has fired */
+  /* The chunks of the first WORKER_SPOILED_MAX partials corrupted, in the
+   * order they were sent; a copy (attempt past the first) is marked. */
+  uint64_t spoiled[WORKER_SPOILED_MAX];
+  uint8_t spoiled_copy[WORKER_SPOILED_MAX];
 };
 
 /* Rank's faults of job, none fired yet; start_ns is the worker's start. */
@@ -48,7 +54,9 @@ void worker_inject_pace(const worker_inject_t* in, uint64_t slice_ns);
 void worker_inject_corrupt(worker_inject_t* in, proto_msg_t* res);
 
 /* One line on stderr of what a corruption did, out of chunks_done
- * partials sent (refused: the master refused the rank). */
+ * partials sent (refused: the master refused the rank), and a second one
+ * naming the chunks it spoiled in the order they were sent (a copy marked
+ * "+"), so that which of them the master caught can be told. */
 void worker_inject_report(const worker_inject_t* in, uint64_t chunks_done,
                           int refused);
 
