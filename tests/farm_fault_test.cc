@@ -270,16 +270,17 @@ namespace {
 
 // A worker's MPI process killed from outside: its guard reports the death
 // to the master at once (a datagram), so its chunks go to the others
-// without waiting for its silence: with a silence limit of 20 s the run
-// still ends in seconds, with the bits of a clean run. On shared memory
-// and over TCP.
+// without waiting for its silence: with a silence limit of 60 s the run
+// still ends well before it (seconds; under a sanitizer on a loaded
+// machine, under 20), with the bits of a clean run. On shared memory and
+// over TCP.
 TEST(FarmFaultTest, AGuardsReportOfADeathReachesTheMasterAtOnce) {
   std::string want = CleanBits();
   for (bool tcp : {false, true}) {
     std::vector<std::string> env = {};
     if (tcp) env = {"UCX_TLS=tcp,self", "UCX_NET_DEVICES=lo"};
-    run::Child c(run::FarmArgv(3, {"pi", "--n", kN, "--timeout-floor", "20",
-                                   "--lost-after", "40"}),
+    run::Child c(run::FarmArgv(3, {"pi", "--n", kN, "--timeout-floor", "60",
+                                   "--lost-after", "120"}),
                  env);
     pid_t w = WaitUntilComputing(c.pid(), 1, 0.2);
     ASSERT_GT(w, 0);
@@ -292,8 +293,8 @@ TEST(FarmFaultTest, AGuardsReportOfADeathReachesTheMasterAtOnce) {
                          "(Killed), its guard says"),
               std::string::npos)
         << r.err;
-    // Silence would have taken 20 s to notice.
-    EXPECT_LT(r.seconds, 15) << (tcp ? "tcp" : "shm") << "\n" << r.err;
+    // Silence would have taken 60 s to notice.
+    EXPECT_LT(r.seconds, 40) << (tcp ? "tcp" : "shm") << "\n" << r.err;
   }
 }
 

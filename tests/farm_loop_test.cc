@@ -83,8 +83,9 @@ TEST(FarmLoopTest, IterationsCostTheirTime) {
 }
 
 // --report shows what the adaptive schedules learnt per rank: with
-// exponential costs of mean 2 us, af's mean time per iteration is about
-// 2 us (the time is the cost, burnt as work) and its standard deviation at
+// exponential costs of mean 2 us, af's mean time per iteration is at least
+// 2 us (the time is the cost, burnt as work) and what the rank's busy time
+// per iteration says (more on a loaded machine), its standard deviation at
 // least the costs' own 2 us (timing noise adds to it: 2 ranks computing on
 // 2 cores beside the master); awf's weights sum to the worker count.
 TEST(FarmLoopTest, TheReportShowsWhatTheSchedulesLearnt) {
@@ -103,8 +104,13 @@ TEST(FarmLoopTest, TheReportShowsWhatTheSchedulesLearnt) {
       const auto& l = rank["learned"];
       EXPECT_GT(l["chunks"].get<int>(), 1) << schedule;
       double mean = l["mean_s_per_iteration"].get<double>();
+      // At least the cost burnt; above it only by what the machine's load
+      // adds, which the rank's own busy time per iteration measures too.
       EXPECT_GT(mean, 1.0e-6) << schedule;
-      EXPECT_LT(mean, 4.0e-6) << schedule;
+      double busy = rank["busy_s"].get<double>() /
+                    rank["iterations"].get<double>();
+      EXPECT_GT(mean, 0.5 * busy) << schedule;
+      EXPECT_LT(mean, 2.0 * busy) << schedule;
       if (std::string(schedule) == "af") {
         double sd = l["sd_s_per_iteration"].get<double>();
         EXPECT_GT(sd, 1.0e-6) << schedule;
