@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "cli/flags.h"
 #include "cli/job.h"
 #include "jobs/options.h"
@@ -113,23 +114,20 @@ static void form_line(FILE* out, const jobs_entry_t* e, int first) {
   char line[1024];
   size_t at = 0;
   if (e->flags & JOBS_LOADS) {
-    at = (size_t)snprintf(line, sizeof(line),
-                          "taskfarm %s --kernel FILE --n N "
-                          "[--arg KEY=VALUE ...]",
-                          e->command);
+    base_appendf(line, sizeof(line), &at,
+                 "taskfarm %s --kernel FILE --n N [--arg KEY=VALUE ...]",
+                 e->command);
   } else {
-    at = (size_t)snprintf(
-        line, sizeof(line), "taskfarm %s%s", e->command,
+    base_appendf(
+        line, sizeof(line), &at, "taskfarm %s%s", e->command,
         (e->flags & JOBS_RANGELESS) || d->size != NULL ? "" : " --n N");
     for (const taskfarm_option_t* o = d->options; o && o->name; o++) {
       int needed = o->type == TASKFARM_OPT_INPUT && o->def == NULL;
-      if (at < sizeof(line))
-        at += (size_t)snprintf(
-            line + at, sizeof(line) - at, " %s--%s %s%s", needed ? "" : "[",
-            o->name, o->value ? o->value : "VALUE", needed ? "" : "]");
+      base_appendf(line, sizeof(line), &at, " %s--%s %s%s", needed ? "" : "[",
+                   o->name, o->value ? o->value : "VALUE", needed ? "" : "]");
     }
   }
-  if (at < sizeof(line)) snprintf(line + at, sizeof(line) - at, " [options]");
+  base_appendf(line, sizeof(line), &at, " [options]");
   fputs(first ? "usage: mpiexec.mpich -n P " : "       mpiexec.mpich -n P ",
         out);
   jobs_wrap(out, line, 28, 26);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "jobs/lines.h"
 #include "jobs/options.h"
 
@@ -47,12 +48,9 @@ void jobs_commands(char* buf, size_t len, const char* sep) {
   size_t n, at = 0;
   const jobs_entry_t* const* t = jobs_table(&n);
   if (len > 0) buf[0] = '\0';
-  /* Nothing more once buf is full: buf + at would point past its end. */
-  for (size_t i = 0; i < n && at < len; i++) {
+  for (size_t i = 0; i < n; i++) {
     if (i > 0 && strcmp(t[i]->command, t[i - 1]->command) == 0) continue;
-    int w =
-        snprintf(buf + at, len - at, "%s%s", at > 0 ? sep : "", t[i]->command);
-    if (w > 0) at += (size_t)w;
+    base_appendf(buf, len, &at, "%s%s", at > 0 ? sep : "", t[i]->command);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "proto/error.h"
 
 int jobs_parse_count(const char* text, uint64_t max, uint64_t* out) {
@@ -186,14 +187,12 @@ static int check_choice(const taskfarm_option_t* o, const char* text,
     }
   char words[512] = "";
   size_t at = 0;
-  for (int i = 0; o->choices[i] != NULL && at < sizeof(words); i++) {
-    int w = snprintf(words + at, sizeof(words) - at, "%s%s",
-                     i == 0                       ? ""
-                     : o->choices[i + 1] == NULL ? " or "
-                                                 : ", ",
-                     o->choices[i]);
-    if (w > 0) at += (size_t)w;
-  }
+  for (int i = 0; o->choices[i] != NULL; i++)
+    base_appendf(words, sizeof(words), &at, "%s%s",
+                 i == 0                       ? ""
+                 : o->choices[i + 1] == NULL ? " or "
+                                             : ", ",
+                 o->choices[i]);
   return proto_fail(err, errlen, PROTO_EINVAL,
                     "unknown %s%s '%s': use %s", dash, o->name, text, words);
 }
@@ -290,11 +289,9 @@ int jobs_bind(const taskfarm_kernel_t* d, const char* const* keys,
     if (declared(d, keys[i]) == NULL) {
       char names[512] = "";
       size_t at = 0;
-      for (const taskfarm_option_t* o = d->options; o->name && at < 500; o++) {
-        int w = snprintf(names + at, sizeof(names) - at, "%s%s%s",
-                         at ? ", " : "", dash, o->name);
-        if (w > 0) at += (size_t)w;
-      }
+      for (const taskfarm_option_t* o = d->options; o->name && at < 500; o++)
+        base_appendf(names, sizeof(names), &at, "%s%s%s", at ? ", " : "",
+                     dash, o->name);
       return proto_fail(err, errlen, PROTO_EINVAL,
                         "%s takes no option %s%s (it takes %s)", d->name,
                         dash, keys[i], at ? names : "none");
@@ -371,19 +368,18 @@ void jobs_options_help(const taskfarm_kernel_t* d, const char* dash,
     snprintf(head, sizeof(head), "  %s%s%s%s", dash, o->name, arg ? "=" : " ",
              type_value(o));
     char text[1024];
-    size_t at = (size_t)snprintf(text, sizeof(text), "%s",
-                                 o->help != NULL ? o->help : "");
+    size_t at = 0;
+    base_appendf(text, sizeof(text), &at, "%s",
+                 o->help != NULL ? o->help : "");
     if (o->type == TASKFARM_OPT_CHOICE)
-      for (int i = 0; o->choices[i] != NULL && at < sizeof(text); i++)
-        at += (size_t)snprintf(text + at, sizeof(text) - at, "%s%s%s",
-                               i ? ", " : " (", o->choices[i],
-                               o->choices[i + 1] ? "" : ")");
+      for (int i = 0; o->choices[i] != NULL; i++)
+        base_appendf(text, sizeof(text), &at, "%s%s%s", i ? ", " : " (",
+                     o->choices[i], o->choices[i + 1] ? "" : ")");
     char range[96];
     range_text(o, range, sizeof(range));
-    if (range[0] != '\0' && at < sizeof(text))
-      at += (size_t)snprintf(text + at, sizeof(text) - at, ";%s", range);
-    if (o->def != NULL && at < sizeof(text))
-      snprintf(text + at, sizeof(text) - at, "; default %s", o->def);
+    if (range[0] != '\0') base_appendf(text, sizeof(text), &at, ";%s", range);
+    if (o->def != NULL)
+      base_appendf(text, sizeof(text), &at, "; default %s", o->def);
     if (strlen(head) < 24) {
       fprintf(out, "%-24s", head);
       jobs_wrap(out, text, 24, 24);

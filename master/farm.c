@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "master/digest.h"
 #include "master/farm_private.h"
 #include "proto/error.h"
@@ -1318,17 +1319,18 @@ int farm_describe_poison(const farm_t* f, uint64_t i, char* out, size_t len) {
     const farm_death_t* d = &f->death[k];
     const master_chunk_t* c = &f->table.chunk[d->chunk];
     if (!c->poisoned || i-- > 0) continue;
-    size_t at = (size_t)snprintf(
-        out, len,
-        "chunk %zu [%llu, %llu) killed or froze its computation %d "
-        "time%s:",
-        d->chunk, (unsigned long long)c->begin, (unsigned long long)c->end,
-        d->count, d->count == 1 ? "" : "s");
-    for (int r = 0; r < d->count && at < len; r++) {
+    size_t at = 0;
+    base_appendf(out, len, &at,
+                 "chunk %zu [%llu, %llu) killed or froze its computation %d "
+                 "time%s:",
+                 d->chunk, (unsigned long long)c->begin,
+                 (unsigned long long)c->end, d->count,
+                 d->count == 1 ? "" : "s");
+    for (int r = 0; r < d->count; r++) {
       char what[128], who[24];
       describe_death(d->code[r], d->detail[r], what, sizeof(what));
-      at += (size_t)snprintf(out + at, len - at, "%s %s (%s)", r ? ";" : "",
-                             voter_name(d->rank[r], who, sizeof(who)), what);
+      base_appendf(out, len, &at, "%s %s (%s)", r ? ";" : "",
+                   voter_name(d->rank[r], who, sizeof(who)), what);
     }
     return 0;
   }

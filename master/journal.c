@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "master/records.h"
 #include "master/schedule.h"
 #include "proto/error.h"
@@ -26,16 +27,16 @@ enum {
  * options that decide its result. */
 static void describe(const cli_job_t* job, char* out, size_t len) {
   const jobs_task_t* task = &job->task;
-  int at = snprintf(out, len, "%s n=%llu", cli_job_name(job),
-                    (unsigned long long)job->n);
+  size_t at = 0;
+  base_appendf(out, len, &at, "%s n=%llu", cli_job_name(job),
+               (unsigned long long)job->n);
   if (task->entry != NULL && (task->entry->flags & JOBS_LOADS))
-    at +=
-        snprintf(out + at, at < (int)len ? len - (size_t)at : 0,
-                 " kernel %s version %u", task->spec.name, task->spec.version);
-  for (int i = 0; i < task->nvalues && at < (int)len; i++) {
+    base_appendf(out, len, &at, " kernel %s version %u", task->spec.name,
+                 task->spec.version);
+  for (int i = 0; i < task->nvalues; i++) {
     const jobs_value_t* v = &task->value[i];
     if (!v->set || v->type == TASKFARM_OPT_OUTPUT) continue;
-    at += snprintf(out + at, len - (size_t)at, " %s=%s", v->key, v->value);
+    base_appendf(out, len, &at, " %s=%s", v->key, v->value);
   }
 }
 
