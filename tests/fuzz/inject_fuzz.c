@@ -12,6 +12,7 @@
 #include "cli/job.h"
 #include "jobs/jobs.h"
 #include "proto/error.h"
+#include "tests/fuzz/fault_checks.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerInitialize(int* argc, char*** argv) {
@@ -86,23 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_CHECK(job.nfaults == 1);
   const cli_fault_t* f = &job.fault[0];
-  FUZZ_CHECK(f->rank >= 1 && f->rank <= 1000000);
-  FUZZ_CHECK(f->kind >= CLI_FAULT_EXIT);
-  FUZZ_CHECK(f->after_seconds >= 0 && f->after_seconds <= CLI_SECONDS_MAX);
-  if (f->kind == CLI_FAULT_SLOW)
-    FUZZ_CHECK(f->factor > 1 && f->factor <= 1e6);
-  if (f->kind == CLI_FAULT_CORRUPT)
-    FUZZ_CHECK(f->factor > 0 && f->factor <= 1);
-  if (f->kind == CLI_FAULT_SPEED) {
-    FUZZ_CHECK(f->nsteps >= 1 && f->nsteps <= CLI_SPEED_STEPS);
-    for (int k = 0; k < f->nsteps; k++) {
-      FUZZ_CHECK(f->step_pct[k] >= 1 && f->step_pct[k] <= 100);
-      FUZZ_CHECK(f->step_at[k] >= 0 && f->step_at[k] <= CLI_SECONDS_MAX);
-      if (k > 0) FUZZ_CHECK(f->step_at[k] > f->step_at[k - 1]);
-    }
-  } else {
-    FUZZ_CHECK(f->nsteps == 0);
-  }
+  fuzz_check_fault(f);
 
   char text[1024];
   canonical(f, text, sizeof(text));

@@ -50,6 +50,7 @@
 #include "kernel/kernel.h"
 #include "proto/error.h"
 #include "proto/proto.h"
+#include "tests/fuzz/fault_checks.h"
 #include "tests/fuzz/fuzz.h"
 
 enum { ARGS_MAX = 128 };
@@ -169,24 +170,7 @@ static void check_shared(const cli_job_t* job) {
   for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
     FUZZ_CHECK(terminated(paths[i], CLI_PATH_MAX));
   FUZZ_CHECK(job->nfaults >= 0 && job->nfaults <= CLI_FAULTS_MAX);
-  for (int i = 0; i < job->nfaults; i++) {
-    const cli_fault_t* f = &job->fault[i];
-    FUZZ_CHECK(f->rank >= 1 && f->rank <= 1000000);
-    FUZZ_CHECK(f->kind >= CLI_FAULT_EXIT); /* kinds may be added */
-    FUZZ_CHECK(f->after_seconds >= 0 && f->after_seconds <= CLI_SECONDS_MAX);
-    if (f->kind == CLI_FAULT_SLOW)
-      FUZZ_CHECK(f->factor > 1 && f->factor <= 1e6);
-    if (f->kind == CLI_FAULT_CORRUPT)
-      FUZZ_CHECK(f->factor > 0 && f->factor <= 1);
-    if (f->kind == CLI_FAULT_SPEED) {
-      FUZZ_CHECK(f->nsteps >= 1 && f->nsteps <= CLI_SPEED_STEPS);
-      for (int k = 0; k < f->nsteps; k++) {
-        FUZZ_CHECK(f->step_pct[k] >= 1 && f->step_pct[k] <= 100);
-        FUZZ_CHECK(f->step_at[k] >= 0 && f->step_at[k] <= CLI_SECONDS_MAX);
-        if (k > 0) FUZZ_CHECK(f->step_at[k] > f->step_at[k - 1]);
-      }
-    }
-  }
+  for (int i = 0; i < job->nfaults; i++) fuzz_check_fault(&job->fault[i]);
 }
 
 /* The entry is one of the table's, the one its command names. */

@@ -68,31 +68,10 @@ static void cleanup(void) {
 
 /* The jobs of journal_jobs.h, their vector files in folder. */
 static void make_jobs(void) {
-  char a[128], b[128];
-  snprintf(a, sizeof(a), "%s/a.f64", folder);
-  snprintf(b, sizeof(b), "%s/b.f64", folder);
-  static const double v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  int fd = open(a, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0 || write(fd, v, sizeof(v)) != sizeof(v)) abort();
-  close(fd);
-  fd = open(b, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0 || write(fd, v, sizeof(v)) != sizeof(v)) abort();
-  close(fd);
-  for (int k = 0; k < JOBS; k++) {
-    char* argv[8] = {0};
-    int argc = 0;
-    for (; kJournalJobArgv[k][argc] != NULL; argc++) {
-      const char* arg = kJournalJobArgv[k][argc];
-      argv[argc] = strcmp(arg, "A") == 0   ? a
-                   : strcmp(arg, "B") == 0 ? b
-                                           : (char*)arg;
-    }
-    char err[512];
-    if (cli_job_parse(&jobs[k], argc, argv, err, sizeof(err)) != 0 ||
-        cli_job_resolve(&jobs[k], 0, NULL, err, sizeof(err)) != 0) {
-      fprintf(stderr, "journal_fuzz: job %d: %s\n", k, err);
-      abort();
-    }
+  char err[640];
+  if (journal_jobs_make(folder, jobs, err, sizeof(err)) != 0) {
+    fprintf(stderr, "journal_fuzz: %s\n", err);
+    abort();
   }
   /* pi's chunks fall on multiples of 1024: without an alignment above 1
    * the alignment checks below would check nothing. */

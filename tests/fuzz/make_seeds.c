@@ -318,31 +318,10 @@ static char folder[64];
 static cli_job_t jobs[JOURNAL_JOBS];
 
 static void make_jobs(void) {
-  char a[128], b[128];
-  snprintf(a, sizeof(a), "%s/a.f64", folder);
-  snprintf(b, sizeof(b), "%s/b.f64", folder);
-  static const double v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  FILE* f = fopen(a, "wb");
-  fwrite(v, sizeof(v), 1, f);
-  fclose(f);
-  f = fopen(b, "wb");
-  fwrite(v, sizeof(v), 1, f);
-  fclose(f);
-  for (int k = 0; k < JOURNAL_JOBS; k++) {
-    char* argv[8] = {0};
-    int argc = 0;
-    for (; kJournalJobArgv[k][argc] != NULL; argc++) {
-      const char* arg = kJournalJobArgv[k][argc];
-      argv[argc] = strcmp(arg, "A") == 0   ? a
-                   : strcmp(arg, "B") == 0 ? b
-                                           : (char*)arg;
-    }
-    char err[512];
-    if (cli_job_parse(&jobs[k], argc, argv, err, sizeof(err)) != 0 ||
-        cli_job_resolve(&jobs[k], 0, NULL, err, sizeof(err)) != 0) {
-      fprintf(stderr, "make_seeds: job %d: %s\n", k, err);
-      exit(1);
-    }
+  char err[640];
+  if (journal_jobs_make(folder, jobs, err, sizeof(err)) != 0) {
+    fprintf(stderr, "make_seeds: %s\n", err);
+    exit(1);
   }
 }
 
