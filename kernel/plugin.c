@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jobs/jobs.h"
+#include "kernel/inputs.h"
 #include "proto/error.h"
 
 /* The descriptor's fields up to close are version 1's. */
@@ -15,6 +16,7 @@ static const size_t kAbi1Size =
 
 int plugin_load(const char* given, void** dl, taskfarm_kernel_t* d,
                 char* what, size_t len) {
+  *dl = NULL;
   const char* path = given;
   /* A bare name would be searched for in the library path: a path is
    * always what the user named. */
@@ -23,6 +25,11 @@ int plugin_load(const char* given, void** dl, taskfarm_kernel_t* d,
     snprintf(local, sizeof(local), "./%s", path);
     path = local;
   }
+  /* dlopen would wait on a FIFO for ever, and reads a folder's error
+   * badly: a regular file, or a sentence. */
+  jobs_input_t object;
+  int rc = kernel_input_identity(given, "--kernel", &object, what, len);
+  if (rc < 0) return rc;
   *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (*dl == NULL) {
     snprintf(what, len, "cannot load --kernel '%s': %s", given, dlerror());

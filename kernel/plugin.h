@@ -16,9 +16,10 @@ extern "C" {
 /* Loads the object at path (a bare name is taken as ./name, never searched
  * for) and copies its descriptor into *d: the taskfarm_kernel symbol, an
  * interface version this taskfarm loads, a name, a compute function and a
- * result of one kind or both. Sets *dl; returns 0, or PROTO_EINVAL with
- * one sentence in what (len bytes). *dl may be set on failure too: unload
- * it. */
+ * result of one kind or both. Sets *dl; returns 0, or PROTO_EFILE (path
+ * is no readable regular file: never handed to dlopen, which would wait
+ * on a FIFO) or PROTO_EINVAL, with one sentence in what (len bytes). *dl
+ * may be set on failure too: unload it. */
 int plugin_load(const char* path, void** dl, taskfarm_kernel_t* d,
                 char* what, size_t len);
 

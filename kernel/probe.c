@@ -15,7 +15,6 @@
 #include "jobs/lines.h"
 #include "jobs/options.h"
 #include "kernel/describe.h"
-#include "kernel/inputs.h"
 #include "kernel/kernel.h"
 #include "kernel/plugin.h"
 #include "proto/error.h"
@@ -293,14 +292,9 @@ int kernel_help(const jobs_task_t* task, char* help, size_t len, double limit_s,
     help_text(task->entry->kernel, kernel_dash(task), help, len);
     return 0;
   }
-  /* dlopen would wait on a FIFO for ever: a regular file, or a sentence. */
-  jobs_input_t object;
-  int rc = kernel_input_identity(task->kernel_path, "--kernel", &object, err,
-                                 errlen);
-  if (rc < 0) return rc;
   static report_t r;
   memset(&r, 0, sizeof(r));
-  rc = in_child(task, work_help, 0, &r, limit_s, "it was loaded", err, errlen);
+  int rc = in_child(task, work_help, 0, &r, limit_s, "it was loaded", err, errlen);
   if (rc == 0) snprintf(help, len, "%s", r.text);
   return rc;
 }

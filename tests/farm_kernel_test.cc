@@ -5,6 +5,7 @@
 // the same result; objects that cannot work are refused up front; a rank
 // with another build is refused, and so is a journal of another build.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -114,6 +115,16 @@ TEST(FarmKernelTest, ObjectsThatCannotWorkAreRefusedUpFront) {
   ExpectRefused({"run", "--kernel", Zeta(), "--n", "2e12"},
                 "--n 2000000000000 is beyond the supported maximum 1099511627776 of zeta");
   ExpectRefused({"run", "--n", "10"}, "run needs --kernel FILE");
+  // A FIFO is never handed to dlopen, which would wait on it for ever:
+  // refused at once, its help too, with no half usage before the sentence.
+  std::string fifo = run::TempPath("kernel.fifo");
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  ExpectRefused({"run", "--kernel", fifo, "--n", "10"},
+                "is not a regular file (it is a FIFO)");
+  ExpectRefused({"run", "--kernel", fifo, "--help"},
+                "is not a regular file (it is a FIFO)");
+  unlink(fifo.c_str());
 }
 
 // A kernel's init that writes impossible counts into the description the
