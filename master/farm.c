@@ -1030,9 +1030,10 @@ static void refuse_liar(farm_t* f, farm_peer_t* p, uint64_t now,
   uint64_t chunks = p->chunks;
   logf_(f, FARM_LOG_WARN,
         "rank %d (%s pid %llu) is refused: %s; the %llu chunk%s it delivered "
-        "are computed again",
+        "%s computed again",
         p->rank, host_of(p), (unsigned long long)p->pid, p->why,
-        (unsigned long long)chunks, chunks == 1 ? "" : "s");
+        (unsigned long long)chunks, chunks == 1 ? "" : "s",
+        chunks == 1 ? "is" : "are");
   if (p->state != FARM_GONE && p->state != FARM_REFUSED)
     refuse(f, p, PROTO_ELIAR, now);
   revoke_past(f, p, now);
